@@ -1,0 +1,57 @@
+# LeadScore — the two commands a newcomer types, and a few more.
+#
+#   make          install missing Debian packages, build build/leadscore + libleadscore
+#   make run      build, generate a demo lead data set, and inspect it
+#   make test     build and run every test (normal + ASan/UBSan) through ctest
+#   make fuzz     build and run the CSV fuzzer (FUZZ_SECONDS, default 60)
+#   make bench    release build and benchmarks (bench/RESULTS.md)
+#   make format   clang-format every C file
+#   make clean    remove build directories
+
+BUILD        ?= build
+FUZZ_SECONDS ?= 60
+DEMO_ROWS    ?= 5000
+CMAKE        ?= cmake
+GENERATOR    ?= Ninja
+
+.PHONY: all build deps run test fuzz bench format clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	@$(CMAKE) -S . -B $(BUILD) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLS_SANITIZE=ON >/dev/null
+
+build: deps $(BUILD)/build.ninja
+	@ninja -C $(BUILD)
+
+run: build
+	@mkdir -p $(BUILD)/demo
+	@test -s $(BUILD)/demo/leads.csv || $(BUILD)/leadscore demo-data --rows $(DEMO_ROWS) -o $(BUILD)/demo/leads.csv
+	$(BUILD)/leadscore inspect $(BUILD)/demo/leads.csv
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j2
+
+fuzz: deps
+	@$(CMAKE) -S . -B build-fuzz -G $(GENERATOR) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DLS_FUZZ=ON -DLS_SANITIZE=OFF -DLS_BENCH=OFF -DBUILD_TESTING=OFF \
+	  -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" >/dev/null
+	@ninja -C build-fuzz fuzz_csv
+	@mkdir -p build-fuzz/corpus
+	@cp -n tests/fixtures/*.csv build-fuzz/corpus/ 2>/dev/null || true
+	build-fuzz/fuzz_csv -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	  -print_final_stats=1 build-fuzz/corpus
+
+bench: deps
+	@$(CMAKE) -S . -B build-release -G $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DLS_SANITIZE=OFF -DBUILD_TESTING=OFF >/dev/null
+	@ninja -C build-release
+	@bash bench/run.sh build-release
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) build-fuzz build-release

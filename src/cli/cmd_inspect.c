@@ -1,0 +1,222 @@
+/*
+ * cmd_inspect.c — `leadscore inspect FILE.csv [--target NAME] [--json]`.
+ *
+ * Reads a CSV, types and profiles every column, finds the target, and prints
+ * it as a table (or, with --json, as the profile object of app/profile.h).
+ * A file that cannot be read exits 1 with the message on stderr; a file read
+ * fine but with no usable target prints its profile and exits 1 too, because
+ * nothing can be trained on it until a target is named.
+ */
+#include "app/profile.h"
+#include "cli/cli.h"
+#include "data/target.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: leadscore inspect FILE.csv [--target NAME] [--json] [read options]\n"
+    "\n"
+    "Reads FILE.csv, infers each column's type (numeric, boolean, categorical,\n"
+    "datetime, identifier, text, constant), profiles it, and finds the target.\n"
+    "\n"
+    "  --target NAME       the outcome column (default: detected)\n"
+    "  --json              print one JSON object instead of a table\n";
+
+/* 9237 -> "9,237" */
+static const char *group_digits(uint64_t v, char *out, size_t cap)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
+    size_t o = 0;
+    for (int i = 0; i < n && o + 2 < cap; i++) {
+        if (i > 0 && (n - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = tmp[i];
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* Width of a UTF-8 string in characters (good enough for alignment). */
+static size_t utf8_width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        w += ((unsigned char)*s & 0xC0) != 0x80;
+    return w;
+}
+
+static void print_padded(const char *s, size_t width)
+{
+    size_t w = utf8_width(s);
+    if (w > width) { /* cut at a character boundary and mark it */
+        size_t chars = 0, i = 0;
+        for (; s[i] && chars < width - 1; i++)
+            chars += ((unsigned char)s[i + 1] & 0xC0) != 0x80;
+        printf("%.*s…", (int)i, s);
+        return;
+    }
+    printf("%s%*s", s, (int)(width - w), "");
+}
+
+static void summary(const struct frame *f, const struct column *c, char *out, size_t cap)
+{
+    out[0] = '\0';
+    switch (c->type) {
+    case COL_NUMERIC:
+        snprintf(out, cap, "min %.6g · mean %.6g · max %.6g", c->prof.min, c->prof.mean,
+                 c->prof.max);
+        break;
+    case COL_BOOLEAN:
+        snprintf(out, cap, "%s %.1f%% · %s %.1f%%", c->true_label, 100 * c->prof.mean,
+                 c->false_label, 100 * (1 - c->prof.mean));
+        break;
+    case COL_CATEGORICAL: {
+        size_t o = 0;
+        uint64_t nonmiss = f->nrows - c->prof.missing;
+        for (uint32_t k = 0; k < c->ncat && k < 3 && o + 1 < cap; k++) {
+            int w = snprintf(out + o, cap - o, "%s%.24s %.0f%%", k ? " · " : "", c->cats[k],
+                             nonmiss ? 100.0 * (double)c->cat_count[k] / (double)nonmiss : 0);
+            if (w < 0 || (size_t)w >= cap - o)
+                break;
+            o += (size_t)w;
+        }
+        break;
+    }
+    case COL_DATETIME: {
+        snprintf(out, cap, "%s dates, %.0f days apart", c->prof.has_time ? "time-stamped" : "",
+                 c->prof.max - c->prof.min);
+        if (!c->prof.has_time)
+            memmove(out, out + 1, strlen(out));
+        break;
+    }
+    case COL_IDENTIFIER:
+    case COL_TEXT:
+        snprintf(out, cap, "e.g. %.40s", frame_cell(f, (size_t)(c - f->cols), 0));
+        break;
+    case COL_CONSTANT:
+        snprintf(out, cap, "%s", c->prof.distinct ? "one value only" : "all missing");
+        break;
+    }
+}
+
+static void print_table(const struct frame *f, const char *path, const struct target *t,
+                        const char *terr)
+{
+    char a[32], b[32];
+    printf("%s: %s rows × %zu columns (%s, delimiter '%s', %s line ends)\n", path,
+           group_digits(f->nrows, a, sizeof a), f->ncols, f->info.encoding,
+           f->info.delimiter == '\t' ? "tab" : (char[2]){f->info.delimiter, 0},
+           f->info.line_ending);
+    if (t)
+        printf("target: %s — positive '%s' (%s positive, %s negative, %llu unknown); "
+               "confidence %.2f: %s\n",
+               t->name, t->positive, group_digits(t->n_pos, a, sizeof a),
+               group_digits(t->n_neg, b, sizeof b), (unsigned long long)t->n_unknown,
+               t->confidence, t->reason);
+    else
+        printf("target: none — %s\n", terr ? terr : "not found");
+    printf("\n  #  %-34s %-12s %8s %9s  %s\n", "column", "type", "missing", "distinct",
+           "summary");
+    for (size_t i = 0; i < f->ncols; i++) {
+        const struct column *c = &f->cols[i];
+        char s[160];
+        summary(f, c, s, sizeof s);
+        printf("%3zu  ", i + 1);
+        print_padded(c->name, 34);
+        printf(" %-12s %7.1f%% %9s  %s\n", col_type_name(c->type),
+               f->nrows ? 100.0 * (double)c->prof.missing / (double)f->nrows : 0,
+               group_digits(c->prof.distinct, a, sizeof a), s);
+    }
+    json_t *w = json_array();
+    if (profile_warnings(f, w)) {
+        printf("\nwarnings:\n");
+        size_t k;
+        json_t *v;
+        json_array_foreach(w, k, v) printf("  - %s\n", json_string_value(v));
+    }
+    json_decref(w);
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+    struct frame_opts o;
+    frame_opts_default(&o);
+    char *tokens_store = NULL;
+    const char *token_ptrs[FRAME_MAX_MISSING_TOKENS + 2];
+    const char *path = NULL, *target_name = NULL;
+    int json = 0, rc = CLI_OK;
+    struct frame *f = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        int r = cli_read_option(argc, argv, &i, &o, &tokens_store, token_ptrs,
+                                FRAME_MAX_MISSING_TOKENS + 2);
+        if (r < 0) {
+            rc = CLI_USAGE;
+            goto out;
+        }
+        if (r > 0)
+            continue;
+        if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else if (strcmp(argv[i], "--target") == 0) {
+            if (i + 1 >= argc) {
+                rc = cli_fail(CLI_USAGE, "--target needs a column name");
+                goto out;
+            }
+            target_name = argv[++i];
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            printf("%s%s", usage, cli_read_options_help);
+            goto out;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            rc = cli_fail(CLI_USAGE, "inspect: unknown option '%s' (see leadscore inspect --help)",
+                          argv[i]);
+            goto out;
+        } else if (!path) {
+            path = argv[i];
+        } else {
+            rc = cli_fail(CLI_USAGE, "inspect: one file at a time ('%s' is extra)", argv[i]);
+            goto out;
+        }
+    }
+    if (!path) {
+        fputs(usage, stderr);
+        rc = CLI_USAGE;
+        goto out;
+    }
+    o.csv.progress = cli_progress;
+
+    struct ls_error err;
+    ls_error_clear(&err);
+    int frc = frame_read_file(path, &o, &f, &err);
+    if (frc) {
+        rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg[0] ? err.msg : ls_err_name(frc));
+        goto out;
+    }
+    struct target t;
+    struct ls_error terr;
+    ls_error_clear(&terr);
+    int trc = target_find(f, target_name, &t, &terr);
+    if (json) {
+        json_t *j = profile_json(f, path, trc ? NULL : &t, trc ? terr.msg : NULL);
+        char *s = profile_dumps(j, 1);
+        if (s)
+            puts(s);
+        free(s);
+        json_decref(j);
+    } else {
+        print_table(f, path, trc ? NULL : &t, trc ? terr.msg : NULL);
+    }
+    if (trc) {
+        rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, terr.msg);
+    } else {
+        target_cleanup(&t);
+    }
+out:
+    frame_free(f);
+    free(tokens_store);
+    return rc;
+}

@@ -1,0 +1,45 @@
+/*
+ * main.c — the `leadscore` command: dispatch to a subcommand.
+ */
+#include <leadscore.h>
+
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char help[] =
+    "LeadScore " LS_VERSION_STRING " — lead scoring you can question.\n"
+    "\n"
+    "usage: leadscore COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  inspect FILE.csv [--target NAME] [--json]   type, profile and find the target\n"
+    "  demo-data [--rows N] [--seed S] [-o FILE]   write a generated lead data set\n"
+    "\n"
+    "  leadscore COMMAND --help    options of a command\n"
+    "  leadscore --version         the version\n"
+    "\n"
+    "Exit codes: 0 success, 1 bad input, 2 bad usage.\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(help, stderr);
+        return CLI_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(help, stdout);
+        return CLI_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("leadscore %s\n", ls_version());
+        return CLI_OK;
+    }
+    if (strcmp(cmd, "inspect") == 0)
+        return cmd_inspect(argc - 1, argv + 1);
+    if (strcmp(cmd, "demo-data") == 0)
+        return cmd_demo_data(argc - 1, argv + 1);
+    return cli_fail(CLI_USAGE, "unknown command '%s' (see leadscore --help)", cmd);
+}

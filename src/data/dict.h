@@ -1,0 +1,46 @@
+/*
+ * dict.h — string interning for one column.
+ *
+ * Ingest stores every cell as a 32-bit code into its column's dictionary of
+ * distinct raw strings. Repeated values (the norm in lead data: sources,
+ * countries, Yes/No) are then typed, parsed and counted once per distinct
+ * value instead of once per cell, and the distinct count falls out for free.
+ * Open addressing with linear probing; entries keep their hash so probes
+ * rarely touch the string pool.
+ */
+#ifndef LS_DATA_DICT_H
+#define LS_DATA_DICT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct dict_entry {
+    size_t off;     /* into pool; the string is NUL-terminated there */
+    uint32_t len;
+    uint32_t hash;
+    uint64_t count; /* how many cells hold this value */
+};
+
+struct dict {
+    uint32_t *slots; /* entry index + 1; 0 = empty */
+    uint32_t mask;
+    struct dict_entry *e;
+    uint32_t n, cap;
+    char *pool;
+    size_t pool_len, pool_cap;
+};
+
+void dict_init(struct dict *d);
+void dict_cleanup(struct dict *d);
+/* The index of s[0..len), adding it if new; counts one more occurrence. */
+uint32_t dict_intern(struct dict *d, const char *s, size_t len);
+/* The index of s, or UINT32_MAX when absent (does not count). */
+uint32_t dict_find(const struct dict *d, const char *s, size_t len);
+static inline const char *dict_str(const struct dict *d, uint32_t i)
+{
+    return d->pool + d->e[i].off;
+}
+/* The hash dict uses, exposed for callers that group values themselves. */
+uint32_t dict_hash(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,595 @@
+/*
+ * frame.c — building a typed frame from CSV fields.
+ *
+ * Ingest is one pass: the CSV reader hands each field to the builder, which
+ * interns it in its column's dictionary (dict.h) and stores the 32-bit code.
+ * Typing then works per distinct value, not per cell:
+ *
+ *   1. Values matching a missing token (trimmed, case-insensitive) are missing.
+ *   2. No value left, or one distinct value: constant.
+ *   3. Every value a yes/no token (yes/no, true/false, y/n, t/f, 1/0), both
+ *      sides present: boolean. Numbers that are exactly {0, 1}: boolean too.
+ *   4. Every value a number (up to 3 stray distinct non-numbers covering at
+ *      most 1 % of the rows, which become missing and are counted): numeric —
+ *      unless the numbers are whole, all distinct, complete, at least 20, and
+ *      either the name reads like an id ("... ID", "... Number", "Key") or
+ *      they are dense (range < 50 x rows): then identifier.
+ *   5. Every value a date in one layout (ISO, D/M/Y or M/D/Y): datetime.
+ *   6. Text: long (mean >= 30 bytes), mostly distinct (>= 50 %) and mostly
+ *      words (>= 50 % of values hold a space): free text;
+ *      all distinct with >= 20 values, or an id-like name with >= 95 %
+ *      distinct: identifier; otherwise categorical.
+ *
+ * The thresholds are documented in docs/ingest.md; change both together.
+ */
+#include "data/frame.h"
+
+#include "core/mem.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const frame_default_missing[] = {"", "NA", "N/A", "#N/A", "null", "None",
+                                             "nan", "-", "Select", NULL};
+
+static const char *const type_names[] = {"numeric",    "boolean", "categorical", "datetime",
+                                         "identifier", "text",    "constant"};
+
+const char *col_type_name(enum col_type t)
+{
+    return (unsigned)t < sizeof type_names / sizeof type_names[0] ? type_names[t] : "unknown";
+}
+
+void frame_opts_default(struct frame_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    csv_opts_default(&o->csv);
+    o->missing_tokens = NULL;
+}
+
+/* ---- building ---------------------------------------------------------- */
+
+struct builder {
+    struct frame *f;
+    uint64_t cap;
+};
+
+static int b_header(void *ctx, size_t ncols, const char *const *names, struct ls_error *err)
+{
+    (void)err;
+    struct builder *b = ctx;
+    struct frame *f = b->f;
+    f->ncols = ncols;
+    f->cols = xcalloc(ncols, sizeof *f->cols);
+    b->cap = 1024;
+    for (size_t i = 0; i < ncols; i++) {
+        f->cols[i].name = xstrdup(names[i]);
+        dict_init(&f->cols[i].dict);
+        f->cols[i].codes = xmalloc(b->cap * sizeof(uint32_t));
+    }
+    return LS_OK;
+}
+
+static int b_field(void *ctx, size_t col, const char *p, size_t len, struct ls_error *err)
+{
+    (void)err;
+    struct builder *b = ctx;
+    struct column *c = &b->f->cols[col];
+    c->codes[b->f->nrows] = dict_intern(&c->dict, p, len);
+    return LS_OK;
+}
+
+static int b_row(void *ctx, size_t nfields, struct ls_error *err)
+{
+    (void)err;
+    struct builder *b = ctx;
+    struct frame *f = b->f;
+    for (size_t i = nfields; i < f->ncols; i++)
+        f->cols[i].codes[f->nrows] = FRAME_NA;
+    f->nrows++;
+    if (f->nrows == b->cap) {
+        b->cap *= 2;
+        for (size_t i = 0; i < f->ncols; i++)
+            f->cols[i].codes = xreallocarray(f->cols[i].codes, b->cap, sizeof(uint32_t));
+    }
+    return LS_OK;
+}
+
+/* ---- typing helpers ------------------------------------------------------ */
+
+static int is_missing_token(const char *s, size_t len, const char *const *tokens)
+{
+    value_trim(&s, &len);
+    for (size_t i = 0; tokens[i]; i++)
+        if (value_ieq(s, len, tokens[i]))
+            return 1;
+    return 0;
+}
+
+/* Does the column name read like an identifier ("Prospect ID", "leadId", "Lead Number")? */
+static int name_is_id_like(const char *name)
+{
+    static const char *const words[] = {"id", "uuid", "guid", "key", "number", "no", "num",
+                                        "ref", "reference", "code", NULL};
+    char last[32];
+    size_t n = 0;
+    for (const char *p = name; *p; p++) {
+        char c = *p;
+        int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        int upper = c >= 'A' && c <= 'Z';
+        int prev_lower = p > name && p[-1] >= 'a' && p[-1] <= 'z';
+        if (!alnum || (upper && prev_lower)) /* a word boundary */
+            n = 0;
+        if (alnum && n < sizeof last - 1)
+            last[n++] = (char)(upper ? c - 'A' + 'a' : c);
+    }
+    last[n] = '\0';
+    for (size_t i = 0; words[i]; i++)
+        if (strcmp(last, words[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Distinct values among n doubles (sorted in place). */
+static uint64_t count_distinct(double *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    qsort(v, n, sizeof *v, cmp_double);
+    uint64_t d = 1;
+    for (size_t i = 1; i < n; i++)
+        d += v[i] != v[i - 1];
+    return d;
+}
+
+/* Fill num[] from per-entry values and the profile's moments. */
+static void materialize_numeric(struct frame *f, struct column *c, const double *ev)
+{
+    c->num = xmalloc((f->nrows ? f->nrows : 1) * sizeof(double));
+    for (uint64_t r = 0; r < f->nrows; r++) {
+        uint32_t k = c->codes[r];
+        c->num[r] = k == FRAME_NA ? NAN : ev[k];
+    }
+    double sum = 0, sumsq = 0, mn = INFINITY, mx = -INFINITY;
+    uint64_t n = 0, whole = 0;
+    for (uint32_t i = 0; i < c->dict.n; i++) {
+        if (c->entry_na[i])
+            continue;
+        double v = ev[i], w = (double)c->dict.e[i].count;
+        sum += v * w;
+        n += c->dict.e[i].count;
+        if (v < mn)
+            mn = v;
+        if (v > mx)
+            mx = v;
+        if (v == floor(v))
+            whole += c->dict.e[i].count;
+    }
+    double mean = n ? sum / (double)n : NAN;
+    for (uint32_t i = 0; i < c->dict.n; i++)
+        if (!c->entry_na[i]) {
+            double d = ev[i] - mean;
+            sumsq += d * d * (double)c->dict.e[i].count;
+        }
+    c->prof.mean = mean;
+    c->prof.sd = n > 1 ? sqrt(sumsq / (double)(n - 1)) : 0;
+    c->prof.min = n ? mn : NAN;
+    c->prof.max = n ? mx : NAN;
+    c->prof.integer_share = n ? (double)whole / (double)n : 0;
+}
+
+struct group {
+    uint64_t count;
+    uint32_t best_entry; /* most frequent spelling */
+    uint64_t best_count;
+    uint32_t index;      /* position after sorting */
+};
+
+static int cmp_group(const void *a, const void *b, void *ctx)
+{
+    const struct group *x = a, *y = b;
+    const struct dict *d = ctx;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return strcmp(dict_str(d, x->best_entry), dict_str(d, y->best_entry));
+}
+
+/* qsort_r is a GNU extension; this keeps the comparator's context explicit. */
+static _Thread_local const struct dict *sort_dict;
+static int cmp_group_global(const void *a, const void *b)
+{
+    return cmp_group(a, b, (void *)sort_dict);
+}
+
+static char *trimmed_copy(const char *s, size_t len)
+{
+    value_trim(&s, &len);
+    return xstrndup(s, len);
+}
+
+/*
+ * Group non-missing entries whose trimmed, ASCII-lowercased text is equal.
+ * Writes gi[entry] (FRAME_NA for missing) and returns the groups, unsorted.
+ */
+static struct group *group_entries(struct column *c, uint32_t *gi, uint32_t *ngroups)
+{
+    struct dict keys;
+    dict_init(&keys);
+    struct group *g = NULL;
+    uint32_t cap = 0;
+    char small[256];
+    for (uint32_t i = 0; i < c->dict.n; i++) {
+        if (c->entry_na[i]) {
+            gi[i] = FRAME_NA;
+            continue;
+        }
+        const char *s = dict_str(&c->dict, i);
+        size_t len = c->dict.e[i].len;
+        value_trim(&s, &len);
+        char *low = len < sizeof small ? small : xmalloc(len + 1);
+        for (size_t k = 0; k < len; k++)
+            low[k] = (s[k] >= 'A' && s[k] <= 'Z') ? (char)(s[k] - 'A' + 'a') : s[k];
+        uint32_t before = keys.n;
+        uint32_t k = dict_intern(&keys, low, len);
+        if (low != small)
+            free(low);
+        if (keys.n > before) {
+            if (k == cap) {
+                cap = cap ? cap * 2 : 16;
+                g = xreallocarray(g, cap, sizeof *g);
+            }
+            g[k] = (struct group){0, i, 0, 0};
+        }
+        gi[i] = k;
+        g[k].count += c->dict.e[i].count;
+        if (c->dict.e[i].count > g[k].best_count) {
+            g[k].best_count = c->dict.e[i].count;
+            g[k].best_entry = i;
+        }
+    }
+    *ngroups = keys.n;
+    dict_cleanup(&keys);
+    return g;
+}
+
+static void materialize_categorical(struct frame *f, struct column *c)
+{
+    uint32_t n = c->dict.n, ng = 0;
+    uint32_t *gi = xmalloc((n ? n : 1) * sizeof *gi);
+    struct group *g = group_entries(c, gi, &ng);
+    uint32_t *order = xmalloc((ng ? ng : 1) * sizeof *order);
+    struct group *sorted = xmalloc((ng ? ng : 1) * sizeof *sorted);
+    for (uint32_t i = 0; i < ng; i++) {
+        g[i].index = i;
+        sorted[i] = g[i];
+    }
+    sort_dict = &c->dict;
+    qsort(sorted, ng, sizeof *sorted, cmp_group_global);
+    c->ncat = ng;
+    c->cats = xmalloc((ng ? ng : 1) * sizeof *c->cats);
+    c->cat_count = xmalloc((ng ? ng : 1) * sizeof *c->cat_count);
+    for (uint32_t j = 0; j < ng; j++) {
+        order[sorted[j].index] = j;
+        uint32_t e = sorted[j].best_entry;
+        c->cats[j] = trimmed_copy(dict_str(&c->dict, e), c->dict.e[e].len);
+        c->cat_count[j] = sorted[j].count;
+    }
+    /* spellings merged into another: non-missing entries beyond one per group,
+     * not counting mere whitespace differences of the same text */
+    uint64_t merged = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (gi[i] == FRAME_NA || g[gi[i]].best_entry == i)
+            continue;
+        const char *s = dict_str(&c->dict, i);
+        size_t len = c->dict.e[i].len;
+        value_trim(&s, &len);
+        const char *label = c->cats[order[gi[i]]];
+        if (strlen(label) != len || memcmp(label, s, len) != 0)
+            merged++;
+    }
+    c->prof.merged = merged;
+    uint32_t *lut = xmalloc((n ? n : 1) * sizeof *lut);
+    for (uint32_t i = 0; i < n; i++)
+        lut[i] = gi[i] == FRAME_NA ? FRAME_NA : order[gi[i]];
+    c->cat = xmalloc((f->nrows ? f->nrows : 1) * sizeof *c->cat);
+    for (uint64_t r = 0; r < f->nrows; r++) {
+        uint32_t k = c->codes[r];
+        c->cat[r] = k == FRAME_NA ? FRAME_NA : lut[k];
+    }
+    c->prof.distinct = ng;
+    free(lut);
+    free(gi);
+    free(g);
+    free(order);
+    free(sorted);
+}
+
+/* The most frequent trimmed spelling among entries with value_bool == side. */
+static char *bool_label(const struct column *c, int side)
+{
+    uint64_t best = 0;
+    uint32_t bi = UINT32_MAX;
+    for (uint32_t i = 0; i < c->dict.n; i++) {
+        if (c->entry_na[i])
+            continue;
+        const char *s = dict_str(&c->dict, i);
+        size_t len = c->dict.e[i].len;
+        value_trim(&s, &len);
+        int b = value_bool(s, len);
+        if (b < 0) { /* numeric 0/1 spelled "1.0": decide by value */
+            double v;
+            b = value_parse_number(s, len, 1, &v) ? v != 0 : -1;
+        }
+        if (b == side && c->dict.e[i].count > best) {
+            best = c->dict.e[i].count;
+            bi = i;
+        }
+    }
+    if (bi == UINT32_MAX)
+        return xstrdup(side ? "true" : "false");
+    return trimmed_copy(dict_str(&c->dict, bi), c->dict.e[bi].len);
+}
+
+/* ---- typing one column ---------------------------------------------------- */
+
+static void type_column(struct frame *f, struct column *c, const char *const *tokens,
+                        int decimal_comma)
+{
+    uint32_t n = c->dict.n;
+    c->entry_na = xcalloc(n ? n : 1, 1);
+    uint64_t present = 0, nonmiss = 0;
+    uint32_t nonmiss_entries = 0;
+    double len_sum = 0;
+    uint64_t spaced = 0; /* rows whose value holds a space: words, not codes */
+    for (uint32_t i = 0; i < n; i++) {
+        const struct dict_entry *e = &c->dict.e[i];
+        present += e->count;
+        if (is_missing_token(dict_str(&c->dict, i), e->len, tokens)) {
+            c->entry_na[i] = 1;
+        } else {
+            nonmiss += e->count;
+            nonmiss_entries++;
+            len_sum += (double)e->len * (double)e->count;
+            if (memchr(dict_str(&c->dict, i), ' ', e->len))
+                spaced += e->count;
+        }
+    }
+    c->prof.missing = f->nrows - nonmiss; /* missing tokens plus absent cells */
+    c->prof.mean_len = nonmiss ? len_sum / (double)nonmiss : 0;
+    if (nonmiss == 0) {
+        c->type = COL_CONSTANT;
+        c->prof.distinct = 0;
+        return;
+    }
+
+    double *ev = xmalloc((n ? n : 1) * sizeof *ev);
+    /* 3. yes/no tokens */
+    int saw[2] = {0, 0}, all_bool = 1;
+    for (uint32_t i = 0; i < n && all_bool; i++) {
+        if (c->entry_na[i])
+            continue;
+        const char *s = dict_str(&c->dict, i);
+        size_t len = c->dict.e[i].len;
+        value_trim(&s, &len);
+        int b = value_bool(s, len);
+        if (b < 0)
+            all_bool = 0;
+        else
+            saw[b] = 1, ev[i] = b;
+    }
+    if (all_bool && saw[0] && saw[1]) {
+        for (uint32_t i = 0; i < n; i++)
+            if (c->entry_na[i])
+                ev[i] = NAN;
+        c->type = COL_BOOLEAN;
+        materialize_numeric(f, c, ev);
+        c->prof.distinct = 2;
+        c->true_label = bool_label(c, 1);
+        c->false_label = bool_label(c, 0);
+        free(ev);
+        return;
+    }
+
+    /* 4. numbers */
+    uint32_t bad_entries = 0, good_entries = 0;
+    uint64_t bad_rows = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (c->entry_na[i]) {
+            ev[i] = NAN;
+            continue;
+        }
+        const char *s = dict_str(&c->dict, i);
+        size_t len = c->dict.e[i].len;
+        value_trim(&s, &len);
+        if (value_parse_number(s, len, decimal_comma, &ev[i])) {
+            good_entries++;
+        } else {
+            ev[i] = NAN;
+            bad_entries++;
+            bad_rows += c->dict.e[i].count;
+            if (bad_entries > 3)
+                break;
+        }
+    }
+    if (bad_entries == 0 || (bad_entries <= 3 && good_entries >= 3 && bad_rows * 100 <= nonmiss)) {
+        for (uint32_t i = 0; i < n; i++)
+            if (!c->entry_na[i] && isnan(ev[i]))
+                c->entry_na[i] = 1;
+        c->prof.non_numeric = bad_rows;
+        c->prof.missing += bad_rows;
+        size_t m = 0;
+        double *vals = xmalloc((n ? n : 1) * sizeof *vals);
+        for (uint32_t i = 0; i < n; i++)
+            if (!c->entry_na[i])
+                vals[m++] = ev[i];
+        c->prof.distinct = count_distinct(vals, m);
+        int zero_one = c->prof.distinct == 2 && vals[0] == 0 && vals[m - 1] == 1;
+        free(vals);
+        materialize_numeric(f, c, ev);
+        uint64_t valid = nonmiss - bad_rows;
+        if (c->prof.distinct <= 1) {
+            c->type = COL_CONSTANT;
+        } else if (zero_one) {
+            c->type = COL_BOOLEAN;
+            c->true_label = bool_label(c, 1);
+            c->false_label = bool_label(c, 0);
+        } else if (c->prof.integer_share == 1.0 && c->prof.distinct == valid &&
+                   c->prof.missing == 0 && valid >= 20 &&
+                   (name_is_id_like(c->name) ||
+                    c->prof.max - c->prof.min < 50.0 * (double)f->nrows)) {
+            c->type = COL_IDENTIFIER;
+        } else {
+            c->type = COL_NUMERIC;
+        }
+        free(ev);
+        return;
+    }
+
+    /* 5. dates, in the first layout every value fits */
+    static const enum date_fmt fmts[] = {DATE_ISO, DATE_MDY, DATE_DMY};
+    for (size_t k = 0; k < sizeof fmts / sizeof fmts[0]; k++) {
+        int ok = 1, any_time = 0;
+        for (uint32_t i = 0; i < n && ok; i++) {
+            if (c->entry_na[i]) {
+                ev[i] = NAN;
+                continue;
+            }
+            const char *s = dict_str(&c->dict, i);
+            size_t len = c->dict.e[i].len;
+            value_trim(&s, &len);
+            int ht = 0;
+            ok = value_parse_date(s, len, fmts[k], &ev[i], &ht);
+            any_time |= ht;
+        }
+        if (ok) {
+            c->type = COL_DATETIME;
+            c->prof.date_fmt = fmts[k];
+            c->prof.has_time = any_time;
+            size_t m = 0;
+            double *vals = xmalloc((n ? n : 1) * sizeof *vals);
+            for (uint32_t i = 0; i < n; i++)
+                if (!c->entry_na[i])
+                    vals[m++] = ev[i];
+            c->prof.distinct = count_distinct(vals, m);
+            free(vals);
+            materialize_numeric(f, c, ev);
+            if (c->prof.distinct <= 1)
+                c->type = COL_CONSTANT;
+            free(ev);
+            return;
+        }
+    }
+    free(ev);
+
+    /* 6. text: free text, identifier or categorical */
+    materialize_categorical(f, c);
+    uint64_t distinct = c->prof.distinct;
+    if (distinct <= 1) {
+        c->type = COL_CONSTANT;
+    } else if (c->prof.mean_len >= 30 && distinct * 2 >= nonmiss && distinct > 20 &&
+               spaced * 2 >= nonmiss) {
+        c->type = COL_TEXT;
+    } else if ((nonmiss_entries == nonmiss && nonmiss >= 20) ||
+               (name_is_id_like(c->name) && distinct * 100 >= nonmiss * 95 && nonmiss >= 2)) {
+        c->type = COL_IDENTIFIER;
+    } else {
+        c->type = COL_CATEGORICAL;
+        return;
+    }
+    /* Not a feature: drop the category view, keep the raw text. */
+    free(c->cat);
+    c->cat = NULL;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static int frame_finish(struct frame *f, const struct frame_opts *o, int rc, struct frame **out,
+                        struct ls_error *err)
+{
+    if (rc == LS_OK && f->ncols > 0 && f->nrows == 0)
+        rc = ls_error_set(err, LS_EEMPTY, "the file has a header (%zu columns) but no data rows",
+                          f->ncols);
+    if (rc) {
+        frame_free(f);
+        return rc;
+    }
+    const char *const *tokens = o->missing_tokens ? o->missing_tokens : frame_default_missing;
+    for (size_t i = 0; i < f->ncols; i++)
+        type_column(f, &f->cols[i], tokens, f->info.decimal_comma);
+    *out = f;
+    return LS_OK;
+}
+
+int frame_read_file(const char *path, const struct frame_opts *o, struct frame **out,
+                    struct ls_error *err)
+{
+    struct frame *f = xcalloc(1, sizeof *f);
+    struct builder b = {.f = f};
+    struct csv_sink sink = {&b, b_header, b_field, b_row};
+    int rc = csv_read_file(path, &o->csv, &sink, &f->info, err);
+    return frame_finish(f, o, rc, out, err);
+}
+
+int frame_read_mem(const void *data, size_t len, const struct frame_opts *o, struct frame **out,
+                   struct ls_error *err)
+{
+    struct frame *f = xcalloc(1, sizeof *f);
+    struct builder b = {.f = f};
+    struct csv_sink sink = {&b, b_header, b_field, b_row};
+    int rc = csv_read_mem(data, len, &o->csv, &sink, &f->info, err);
+    return frame_finish(f, o, rc, out, err);
+}
+
+void frame_free(struct frame *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->ncols; i++) {
+        struct column *c = &f->cols[i];
+        free(c->name);
+        dict_cleanup(&c->dict);
+        free(c->codes);
+        free(c->entry_na);
+        free(c->num);
+        free(c->cat);
+        for (uint32_t k = 0; k < c->ncat; k++)
+            free(c->cats[k]);
+        free(c->cats);
+        free(c->cat_count);
+        free(c->true_label);
+        free(c->false_label);
+    }
+    free(f->cols);
+    free(f);
+}
+
+long frame_find(const struct frame *f, const char *name)
+{
+    for (size_t i = 0; i < f->ncols; i++)
+        if (strcmp(f->cols[i].name, name) == 0)
+            return (long)i;
+    for (size_t i = 0; i < f->ncols; i++)
+        if (value_ieq(f->cols[i].name, strlen(f->cols[i].name), name))
+            return (long)i;
+    return -1;
+}
+
+const char *frame_cell(const struct frame *f, size_t col, uint64_t row)
+{
+    uint32_t k = f->cols[col].codes[row];
+    return k == FRAME_NA ? "" : dict_str(&f->cols[col].dict, k);
+}
+
+int frame_is_missing(const struct frame *f, size_t col, uint64_t row)
+{
+    uint32_t k = f->cols[col].codes[row];
+    return k == FRAME_NA || f->cols[col].entry_na[k];
+}

@@ -1,0 +1,44 @@
+/*
+ * testutil.h — helpers shared by LeadScore's cmocka tests.
+ *
+ * Tests make their inputs themselves (in a private temporary directory) or
+ * read them from tests/fixtures/. Tests that need ../shared/data/Leads.csv
+ * skip (exit 77, which ctest reports as skipped) when it is absent, as on a
+ * newcomer's fresh clone.
+ */
+#ifndef LS_TESTUTIL_H
+#define LS_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "data/frame.h"
+
+#define TU_SKIP 77
+
+/* Path of a file in tests/fixtures/ (static buffer, valid until the next call). */
+const char *tu_fixture(const char *name);
+
+/* Path of ../shared/data/Leads.csv, or NULL when it is not there. */
+const char *tu_leads_csv(void);
+
+/* Write data to a new file in the test's temp directory; returns its path
+ * (owned by testutil, removed at exit). */
+const char *tu_write_temp(const char *name, const void *data, size_t len);
+
+/* Read a frame from memory with default options; asserts success. */
+struct frame *tu_frame_mem(const char *text);
+
+/* Read a frame from memory and return the error code (frame freed); msg gets
+ * the message. */
+int tu_frame_error(const void *data, size_t len, const struct frame_opts *o, char *msg,
+                   size_t cap);
+
+/* Column index by name; fails the test when absent. */
+size_t tu_col(const struct frame *f, const char *name);
+
+#endif
