@@ -114,7 +114,7 @@ int main(int argc, char **argv)
             }
             struct demo_opts o;
             demo_opts_default(&o);
-            o.rows = (uint64_t)(mb * 1024 * 1024 / 118.0); /* ~118 bytes a lead */
+            o.rows = (uint64_t)(mb * 1024 * 1024 / 82.0); /* ~82 bytes a lead */
             struct ls_error err;
             if (demo_write(out, &o, &err) || fclose(out)) {
                 fprintf(stderr, "bench_ingest: cannot write %s\n", gen);

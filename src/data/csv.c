@@ -29,7 +29,8 @@
 #include <sys/stat.h>
 
 #define RAW_CHUNK (1u << 20)        /* bytes read from the source per call */
-#define TEXT_CAP (4u * RAW_CHUNK)   /* decoded text buffer: remainder + 1.5 x chunk */
+/* The decoded text buffer holds a remainder (< one chunk) plus a decoded
+ * chunk (UTF-16 grows by up to 1.5x): four chunks always suffice. */
 #define SNIFF_BYTES (64u * 1024)    /* how much text the delimiter sniffer looks at */
 #define SNIFF_RECORDS 30            /* records it counts delimiters in */
 #define PROGRESS_STEP (8ull << 20)  /* bytes between progress callbacks */
@@ -52,6 +53,7 @@ struct reader {
     uint64_t total;
     int eof;
     uint64_t next_progress;
+    size_t chunk; /* bytes read per call: RAW_CHUNK, less for small inputs */
 
     /* decoding */
     enum enc_mode enc;
@@ -252,7 +254,7 @@ static void decode_utf16(struct reader *r, int at_eof)
     char *in = (char *)r->raw;
     size_t inleft = r->raw_len;
     unsigned char *out = r->text + r->text_len;
-    size_t outleft = TEXT_CAP - r->text_len;
+    size_t outleft = 4 * r->chunk - r->text_len;
     while (inleft > 0) {
         char *o = (char *)out;
         size_t rc = iconv(r->utf16, &in, &inleft, &o, &outleft);
@@ -271,7 +273,7 @@ static void decode_utf16(struct reader *r, int at_eof)
             }
             break;
         } else {
-            break; /* E2BIG cannot happen: TEXT_CAP leaves room */
+            break; /* E2BIG cannot happen: the buffer leaves room */
         }
     }
     memmove(r->raw, in, inleft);
@@ -288,9 +290,9 @@ static void fill_text(struct reader *r)
         r->text_pos = 0;
     }
     if (r->enc == ENC_UTF8) {
-        r->text_len += source_read(r, r->text + r->text_len, RAW_CHUNK);
+        r->text_len += source_read(r, r->text + r->text_len, r->chunk);
     } else {
-        size_t got = source_read(r, r->raw + r->raw_len, RAW_CHUNK);
+        size_t got = source_read(r, r->raw + r->raw_len, r->chunk);
         r->raw_len += got;
         decode_utf16(r, r->eof);
     }
@@ -372,9 +374,9 @@ static void on_field(void *s, size_t len, void *data)
     }
     if (r->col == 0) {
         r->row_line = r->line;
-        for (size_t i = 0; i < len; i++)
-            if ((unsigned char)p[i] == r->term)
-                r->row_line--;
+        if (len && memchr(p, r->term, len)) /* a quoted line break in the first field */
+            for (size_t i = 0; i < len; i++)
+                r->row_line -= (unsigned char)p[i] == r->term;
     }
     if (r->col < r->ncols) {
         int rc = r->sink->field(r->sink->ctx, r->col, p, len, r->err);
@@ -692,9 +694,12 @@ static int read_all(struct reader *r)
     size_t skip;
 
     /* First chunk: encoding, then line ending and delimiter from the text. */
-    r->raw = xmalloc(RAW_CHUNK + 8);
-    r->text = xmalloc(TEXT_CAP);
-    size_t got = source_read(r, r->raw, RAW_CHUNK);
+    r->chunk = RAW_CHUNK;
+    if (r->total && r->total < RAW_CHUNK) /* small input: small buffers */
+        r->chunk = r->total < 4096 ? 4096 : (size_t)r->total;
+    r->raw = xmalloc(r->chunk + 8);
+    r->text = xmalloc(4 * r->chunk);
+    size_t got = source_read(r, r->raw, r->chunk);
     if (r->failed)
         return r->rc;
     if (got == 0)
@@ -714,7 +719,7 @@ static int read_all(struct reader *r)
         decode_utf16(r, r->eof);
     }
     /* Make sure the sniffer sees a good stretch of text, if there is one. */
-    while (!r->eof && r->text_len < SNIFF_BYTES && !r->failed)
+    while (!r->eof && r->text_len < SNIFF_BYTES && r->text_len <= 2 * r->chunk && !r->failed)
         fill_text(r);
     if (r->failed)
         return r->rc;
@@ -749,7 +754,7 @@ static int read_all(struct reader *r)
             continue;
         }
         if (!r->eof) {
-            if (avail >= RAW_CHUNK) { /* a very long line: feed a part of it */
+            if (avail >= r->chunk) { /* a very long line: feed a part of it */
                 size_t n = safe_cut(start, avail);
                 r->text_pos += n;
                 if (feed(r, start, n, 0))

@@ -89,6 +89,12 @@ static int b_row(void *ctx, size_t nfields, struct ls_error *err)
     for (size_t i = nfields; i < f->ncols; i++)
         f->cols[i].codes[f->nrows] = FRAME_NA;
     f->nrows++;
+    /* At 4096 rows and every doubling after: a column whose values are mostly
+     * distinct stops interning (see dict.h, raw mode). */
+    if (f->nrows >= 4096 && (f->nrows & (f->nrows - 1)) == 0)
+        for (size_t i = 0; i < f->ncols; i++)
+            if (!f->cols[i].dict.raw && (uint64_t)f->cols[i].dict.n * 2 > f->nrows)
+                dict_make_raw(&f->cols[i].dict);
     if (f->nrows == b->cap) {
         b->cap *= 2;
         for (size_t i = 0; i < f->ncols; i++)
@@ -99,9 +105,12 @@ static int b_row(void *ctx, size_t nfields, struct ls_error *err)
 
 /* ---- typing helpers ------------------------------------------------------ */
 
-static int is_missing_token(const char *s, size_t len, const char *const *tokens)
+static int is_missing_token(const char *s, size_t len, const char *const *tokens,
+                            size_t longest)
 {
     value_trim(&s, &len);
+    if (len > longest)
+        return 0;
     for (size_t i = 0; tokens[i]; i++)
         if (value_ieq(s, len, tokens[i]))
             return 1;
@@ -345,18 +354,19 @@ static void type_column(struct frame *f, struct column *c, const char *const *to
 {
     uint32_t n = c->dict.n;
     c->entry_na = xcalloc(n ? n : 1, 1);
-    uint64_t present = 0, nonmiss = 0;
-    uint32_t nonmiss_entries = 0;
+    uint64_t nonmiss = 0;
     double len_sum = 0;
+    size_t longest = 0;
+    for (size_t i = 0; tokens[i]; i++)
+        if (strlen(tokens[i]) > longest)
+            longest = strlen(tokens[i]);
     uint64_t spaced = 0; /* rows whose value holds a space: words, not codes */
     for (uint32_t i = 0; i < n; i++) {
         const struct dict_entry *e = &c->dict.e[i];
-        present += e->count;
-        if (is_missing_token(dict_str(&c->dict, i), e->len, tokens)) {
+        if (is_missing_token(dict_str(&c->dict, i), e->len, tokens, longest)) {
             c->entry_na[i] = 1;
         } else {
             nonmiss += e->count;
-            nonmiss_entries++;
             len_sum += (double)e->len * (double)e->count;
             if (memchr(dict_str(&c->dict, i), ' ', e->len))
                 spaced += e->count;
@@ -490,20 +500,24 @@ static void type_column(struct frame *f, struct column *c, const char *const *to
     free(ev);
 
     /* 6. text: free text, identifier or categorical */
-    materialize_categorical(f, c);
-    uint64_t distinct = c->prof.distinct;
-    if (distinct <= 1) {
-        c->type = COL_CONSTANT;
-    } else if (c->prof.mean_len >= 30 && distinct * 2 >= nonmiss && distinct > 20 &&
-               spaced * 2 >= nonmiss) {
+    uint64_t distinct = dict_count_distinct(&c->dict, c->entry_na);
+    c->prof.distinct = distinct;
+    if (c->prof.mean_len >= 30 && distinct * 2 >= nonmiss && distinct > 20 &&
+        spaced * 2 >= nonmiss) {
         c->type = COL_TEXT;
-    } else if ((nonmiss_entries == nonmiss && nonmiss >= 20) ||
-               (name_is_id_like(c->name) && distinct * 100 >= nonmiss * 95 && nonmiss >= 2)) {
+        return;
+    }
+    if ((distinct == nonmiss && nonmiss >= 20) ||
+        (name_is_id_like(c->name) && distinct * 100 >= nonmiss * 95 && nonmiss >= 2)) {
         c->type = COL_IDENTIFIER;
-    } else {
+        return;
+    }
+    materialize_categorical(f, c);
+    if (c->prof.distinct > 1) {
         c->type = COL_CATEGORICAL;
         return;
     }
+    c->type = COL_CONSTANT;
     /* Not a feature: drop the category view, keep the raw text. */
     free(c->cat);
     c->cat = NULL;

@@ -319,8 +319,10 @@ int target_find(const struct frame *f, const char *name, struct target *t, struc
         if (ns <= 0)
             continue;
         int classes = column_classes(c);
-        if (classes == 1 && ns >= 0.9)
+        if (classes == 1 && ns >= 0.9) {
+            target_cleanup(&cand);
             return one_class_error(f, (long)i, err);
+        }
         if (classes < 2)
             continue;
         double vs = analyse_values(f, (long)i, &cand, why, sizeof why, 0);
