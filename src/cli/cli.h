@@ -17,7 +17,7 @@
 /* Print "leadscore: <msg>" to stderr and return code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Parse "200M", "64K", "1G", "5000000" (also 5e6); 0 on success. */
+/* Parse a whole number with an optional K/M/G suffix ("200M", "64K", "5000000"); 0 on success. */
 int cli_parse_size(const char *s, uint64_t *out);
 
 /*

@@ -40,7 +40,10 @@ int cmd_demo_data(int argc, char **argv)
                                 (unsigned long long)DEMO_MAX_ROWS);
             o.rows = n;
         } else if (strcmp(a, "--seed") == 0) {
-            if (cli_parse_size(v, &n))
+            char *end;
+            errno = 0;
+            n = strtoull(v, &end, 10);
+            if (errno || end == v || *end || *v == '-')
                 return cli_fail(CLI_USAGE, "--seed must be a non-negative integer");
             o.seed = n;
         } else if (strcmp(a, "--unknown") == 0) {

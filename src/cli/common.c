@@ -6,7 +6,6 @@
 #include "core/mem.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,28 +25,25 @@ int cli_fail(int code, const char *fmt, ...)
 
 int cli_parse_size(const char *s, uint64_t *out)
 {
-    if (!s || !*s)
+    if (!s || *s < '0' || *s > '9')
         return -1;
     errno = 0;
     char *end;
-    double v = strtod(s, &end);
-    if (errno || end == s || !isfinite(v) || v < 0)
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
         return -1;
-    double mult = 1;
+    unsigned shift = 0;
     switch (*end) {
-    case 'k': case 'K': mult = 1024.0; end++; break;
-    case 'm': case 'M': mult = 1024.0 * 1024; end++; break;
-    case 'g': case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
     default: break;
     }
-    if (*end == 'B' || *end == 'b')
+    if (shift && (*end == 'B' || *end == 'b'))
         end++;
-    if (*end != '\0')
+    if (*end != '\0' || (shift && v > (UINT64_MAX >> shift)))
         return -1;
-    v *= mult;
-    if (v > 9.0e18)
-        return -1;
-    *out = (uint64_t)v;
+    *out = (uint64_t)v << shift;
     return 0;
 }
 

@@ -447,6 +447,8 @@ static void type_column(struct frame *f, struct column *c, const char *const *to
         uint64_t valid = nonmiss - bad_rows;
         if (c->prof.distinct <= 1) {
             c->type = COL_CONSTANT;
+            free(c->num); /* not a feature: raw text only */
+            c->num = NULL;
         } else if (zero_one) {
             c->type = COL_BOOLEAN;
             c->true_label = bool_label(c, 1);
@@ -456,6 +458,8 @@ static void type_column(struct frame *f, struct column *c, const char *const *to
                    (name_is_id_like(c->name) ||
                     c->prof.max - c->prof.min < 50.0 * (double)f->nrows)) {
             c->type = COL_IDENTIFIER;
+            free(c->num);
+            c->num = NULL;
         } else {
             c->type = COL_NUMERIC;
         }
@@ -491,8 +495,11 @@ static void type_column(struct frame *f, struct column *c, const char *const *to
             c->prof.distinct = count_distinct(vals, m);
             free(vals);
             materialize_numeric(f, c, ev);
-            if (c->prof.distinct <= 1)
+            if (c->prof.distinct <= 1) {
                 c->type = COL_CONSTANT;
+                free(c->num);
+                c->num = NULL;
+            }
             free(ev);
             return;
         }

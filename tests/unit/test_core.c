@@ -5,6 +5,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/mem.h"
 #include "core/rng.h"
 
 #include <string.h>
@@ -68,12 +69,89 @@ static void test_rng_streams(void **state)
         assert_true(hist[k] > 9000 && hist[k] < 11000);
 }
 
+/* buf_vprintf through a caller's own variadic function, as callers use it. */
+static int my_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int my_printf(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = buf_vprintf(b, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static void test_buf_printf_growth(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 1000);
+    char line[201];
+    memset(line, 'a', 200);
+    line[200] = '\0';
+    /* the first allocation is 64 bytes: one append far past it */
+    assert_int_equal(my_printf(&b, "%s|%d", line, 42), LS_OK);
+    assert_int_equal(b.len, 203);
+    assert_true(b.cap > b.len);
+    assert_int_equal(strncmp(buf_str(&b), line, 200), 0);
+    assert_string_equal(buf_str(&b) + 200, "|42");
+    /* several growths in a row keep what was there */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(my_printf(&b, "%0*d", 200, i), LS_OK);
+    assert_int_equal(b.len, 803);
+    assert_int_equal(strlen(buf_str(&b)), 803);
+    assert_string_equal(buf_str(&b) + 803 - 3, "002");
+    assert_int_equal(buf_str(&b)[603], '0');
+    /* up to the ceiling exactly, then nothing more */
+    assert_int_equal(my_printf(&b, "%.*s", 197, line), LS_OK);
+    assert_int_equal(b.len, 1000);
+    assert_int_equal(my_printf(&b, "%s", ""), LS_OK);
+    assert_int_equal(my_printf(&b, "%d", 7), LS_ELIMIT);
+    assert_int_equal(b.len, 1000);
+    assert_int_equal(strlen(buf_str(&b)), 1000);
+    buf_reset(&b);
+    assert_int_equal(b.len, 0);
+    assert_string_equal(buf_str(&b), "");
+    assert_non_null(b.data); /* reset keeps the allocation */
+    buf_cleanup(&b);
+    assert_null(b.data);
+
+    struct buf e;
+    buf_init(&e, 8);
+    char *t = buf_take(&e); /* an empty buffer still hands over a string */
+    assert_non_null(t);
+    assert_string_equal(t, "");
+    free(t);
+    buf_cleanup(&e);
+}
+
+static void test_xstrndup(void **state)
+{
+    (void)state;
+    char *a = xstrndup("hello world", 5);
+    assert_string_equal(a, "hello");
+    free(a);
+    char *z = xstrndup("abc", 0);
+    assert_string_equal(z, "");
+    free(z);
+    /* n bytes exactly, from a buffer with no terminator (ASan checks the read) */
+    char raw[3] = {'x', 'y', 'z'};
+    char *r = xstrndup(raw, sizeof raw);
+    assert_int_equal(strlen(r), 3);
+    assert_memory_equal(r, "xyz", 4);
+    raw[0] = 'Q'; /* a copy, not a view */
+    assert_int_equal(r[0], 'x');
+    free(r);
+    char *d = xstrdup("copy me");
+    assert_string_equal(d, "copy me");
+    free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_error_table),
-        cmocka_unit_test(test_buf_ceiling),
-        cmocka_unit_test(test_rng_streams),
+        cmocka_unit_test(test_error_table), cmocka_unit_test(test_buf_ceiling),
+        cmocka_unit_test(test_rng_streams), cmocka_unit_test(test_buf_printf_growth),
+        cmocka_unit_test(test_xstrndup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
