@@ -37,5 +37,7 @@ void cli_progress(void *ctx, uint64_t done, uint64_t total);
 
 int cmd_inspect(int argc, char **argv);
 int cmd_demo_data(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_score(int argc, char **argv);
 
 #endif

@@ -15,6 +15,8 @@ static const char help[] =
     "\n"
     "commands:\n"
     "  inspect FILE.csv [--target NAME] [--json]   type, profile and find the target\n"
+    "  train FILE.csv -o MODEL [options]          learn from leads with a known outcome\n"
+    "  score MODEL FILE.csv [-o OUT] [--json]      score every lead: likelihood, tier, rank\n"
     "  demo-data [--rows N] [--seed S] [-o FILE]   write a generated lead data set\n"
     "\n"
     "  leadscore COMMAND --help    options of a command\n"
@@ -39,6 +41,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "inspect") == 0)
         return cmd_inspect(argc - 1, argv + 1);
+    if (strcmp(cmd, "train") == 0)
+        return cmd_train(argc - 1, argv + 1);
+    if (strcmp(cmd, "score") == 0)
+        return cmd_score(argc - 1, argv + 1);
     if (strcmp(cmd, "demo-data") == 0)
         return cmd_demo_data(argc - 1, argv + 1);
     return cli_fail(CLI_USAGE, "unknown command '%s' (see leadscore --help)", cmd);

@@ -14,6 +14,14 @@
  * libcsv's field buffer grows without bound; we install a realloc function
  * that refuses to grow past the field limit, so a field that runs away (an
  * unclosed quote swallowing the file) stops at max_field with CSV_ENOMEM.
+ *
+ * Fast path: a line that starts a row and holds no quote character cannot
+ * hold an escaped delimiter or line break, so it is split on the delimiter
+ * directly, with libcsv's own rules (spaces and tabs around a field trimmed,
+ * blank lines skipped), and the same callbacks receive the fields. Lines with
+ * a quote, or a stray CR inside, still go through libcsv. Most lines of a CRM
+ * export have no quote, and the split is several times faster than libcsv's
+ * byte-at-a-time state machine; tests check the two agree.
  */
 #include "data/csv.h"
 
@@ -35,7 +43,8 @@
 #define SNIFF_RECORDS 30            /* records it counts delimiters in */
 #define PROGRESS_STEP (8ull << 20)  /* bytes between progress callbacks */
 
-/* libcsv parser states (libcsv.c), used to spot an open quoted field. */
+/* libcsv parser states (libcsv.c): at a row start, and inside a field. */
+#define LIBCSV_ROW_NOT_BEGUN 0
 #define LIBCSV_FIELD_BEGUN 2
 
 enum enc_mode { ENC_UTF8, ENC_UTF16LE, ENC_UTF16BE };
@@ -479,6 +488,45 @@ static void on_row(int c, void *data)
 
 /* ---- feeding ----------------------------------------------------------- */
 
+/* Emit the field s[0..n) trimmed as libcsv trims unquoted fields. */
+static inline void fast_field(struct reader *r, const char *s, size_t n, char delim)
+{
+    while (n && (*s == ' ' || (*s == '\t' && delim != '\t')))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || (s[n - 1] == '\t' && delim != '\t')))
+        n--;
+    on_field((void *)s, n, r);
+}
+
+/*
+ * Split a quote-free line that starts a row. Returns 0 (nothing done) when
+ * the line needs libcsv after all: a CR or LF before its end.
+ */
+static int fast_line(struct reader *r, const char *s, size_t n)
+{
+    if (n && s[n - 1] == '\n')
+        n--;
+    if (n && s[n - 1] == '\r')
+        n--;
+    if (memchr(s, '\r', n) || memchr(s, '\n', n))
+        return 0;
+    char delim = r->info->delimiter;
+    size_t i = 0;
+    while (i < n && (s[i] == ' ' || (s[i] == '\t' && delim != '\t')))
+        i++;
+    if (i == n)
+        return 1; /* a blank line: libcsv reports no row */
+    const char *start = s, *end = s + n;
+    for (const char *p = s; p < end; p++)
+        if (*p == delim) {
+            fast_field(r, start, (size_t)(p - start), delim);
+            start = p + 1;
+        }
+    fast_field(r, start, (size_t)(end - start), delim);
+    on_row('\n', r);
+    return 1;
+}
+
 static int feed(struct reader *r, const unsigned char *seg, size_t n, int ends_line)
 {
     int non_ascii = 0;
@@ -494,6 +542,14 @@ static int feed(struct reader *r, const unsigned char *seg, size_t n, int ends_l
         r->info->cp1252_lines++;
     } else if (non_ascii) {
         r->info->utf8_lines++;
+    }
+    if (ends_line && !r->opts->no_fast_path && r->p.pstate == LIBCSV_ROW_NOT_BEGUN &&
+        !memchr(seg, '"', n) && fast_line(r, (const char *)seg, n)) {
+        if (r->failed)
+            return r->rc;
+        r->line++;
+        r->info->lines++;
+        return LS_OK;
     }
     uint64_t f0 = r->fields_total;
     int q0 = r->in_quote;
@@ -730,6 +786,15 @@ static int read_all(struct reader *r)
                                       : sniff_delimiter(r->text, sn, r->eof && sn == r->text_len);
     r->info->delimiter_sniffed = o->delimiter == 0;
     r->info->decimal_comma = r->info->delimiter != ',';
+    size_t lines_seen = 0;
+    for (size_t i = 0; i < sn; i++)
+        lines_seen += r->text[i] == r->term;
+    if (r->total && lines_seen > 1 && sn > 0) {
+        double per_line = (double)sn / (double)lines_seen;
+        double est = (double)r->total / per_line * 1.05 + 16;
+        r->info->est_rows = est < (double)o->limits.max_rows ? (uint64_t)est
+                                                              : o->limits.max_rows + 1;
+    }
 
     csv_init(&r->p, 0);
     r->parser_ready = 1;

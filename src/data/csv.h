@@ -37,6 +37,9 @@ struct csv_limits {
 struct csv_opts {
     struct csv_limits limits;
     char delimiter; /* 0: sniff among , ; \t | */
+    /* Parse every line with libcsv, even lines without quotes (tests use it to
+     * check the fast path against libcsv). */
+    int no_fast_path;
     /* Called now and then with bytes read so far and the total (0 if unknown). */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     void *progress_ctx;
@@ -69,6 +72,7 @@ struct csv_info {
     uint64_t bytes;        /* bytes read from the source */
     uint64_t lines;        /* physical lines */
     uint64_t rows;         /* data rows delivered */
+    uint64_t est_rows;     /* estimate from the file size, known when header() runs */
     size_t cols;           /* header columns */
     uint64_t cp1252_lines; /* lines converted from Windows-1252 */
     uint64_t utf8_lines;   /* lines holding non-ASCII UTF-8 */

@@ -138,6 +138,9 @@ static uint32_t dict_store(struct dict *d, const char *s, size_t len, uint32_t h
     memcpy(d->pool + d->pool_len, s, len);
     d->pool[d->pool_len + len] = '\0';
     struct dict_entry *e = &d->e[d->n];
+    memset(e->head, 0, sizeof e->head);
+    if (!d->raw)
+        memcpy(e->head, s, len < sizeof e->head ? len : sizeof e->head);
     e->off = d->pool_len;
     e->len = (uint32_t)len;
     e->hash = h;
@@ -260,7 +263,9 @@ uint32_t dict_intern(struct dict *d, const char *s, size_t len)
         if (!v)
             break;
         struct dict_entry *e = &d->e[v - 1];
-        if (e->hash == h && e->len == len && same_bytes(d->pool + e->off, s, len)) {
+        if (e->hash == h && e->len == len &&
+            (len <= sizeof e->head ? same_bytes(e->head, s, len)
+                                   : same_bytes(d->pool + e->off, s, len))) {
             e->count++;
             return v - 1;
         }

@@ -26,6 +26,7 @@ struct dict_entry {
     uint32_t len;
     uint32_t hash;
     uint64_t count; /* how many cells hold this value */
+    char head[16];  /* the first 16 bytes (zero-padded): short keys compare here */
 };
 
 struct dict {

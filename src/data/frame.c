@@ -63,7 +63,8 @@ static int b_header(void *ctx, size_t ncols, const char *const *names, struct ls
     struct frame *f = b->f;
     f->ncols = ncols;
     f->cols = xcalloc(ncols, sizeof *f->cols);
-    b->cap = 1024;
+    /* size the row arrays from the reader's estimate, so they rarely move */
+    b->cap = f->info.est_rows > 1024 ? f->info.est_rows : 1024;
     for (size_t i = 0; i < ncols; i++) {
         f->cols[i].name = xstrdup(names[i]);
         dict_init(&f->cols[i].dict);

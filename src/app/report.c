@@ -1,0 +1,134 @@
+/*
+ * report.c — JSON views of training and scoring (see report.h).
+ */
+#include "app/report.h"
+
+#include <math.h>
+#include <stdio.h>
+
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+json_t *report_metrics(const struct metrics *m)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "rows", json_integer((json_int_t)m->n));
+    json_object_set_new(o, "positives", json_integer((json_int_t)m->npos));
+    json_object_set_new(o, "auc", num(m->auc));
+    json_object_set_new(o, "logloss", num(m->logloss));
+    json_object_set_new(o, "brier", num(m->brier));
+    json_object_set_new(o, "base_rate", num(m->base_rate));
+    json_object_set_new(o, "precision_top10", num(m->precision_top10));
+    json_object_set_new(o, "recall_top10", num(m->recall_top10));
+    json_object_set_new(o, "precision_top20", num(m->precision_top20));
+    json_object_set_new(o, "recall_top20", num(m->recall_top20));
+    json_t *lift = json_array(), *cal = json_array();
+    for (int k = 0; k < METRICS_DECILES; k++) {
+        json_array_append_new(lift, num(m->lift[k]));
+        json_t *c = json_object();
+        json_object_set_new(c, "decile", json_integer(k + 1));
+        json_object_set_new(c, "rows", json_integer((json_int_t)m->cal_n[k]));
+        json_object_set_new(c, "predicted", num(m->cal_pred[k]));
+        json_object_set_new(c, "observed", num(m->cal_obs[k]));
+        json_array_append_new(cal, c);
+    }
+    json_object_set_new(o, "lift_by_decile", lift);
+    json_object_set_new(o, "calibration", cal);
+    return o;
+}
+
+json_t *report_train(const struct model *m, const struct train_summary *s, const char *path)
+{
+    json_t *o = json_object();
+    if (path)
+        json_object_set_new(o, "model", json_string(path));
+    json_object_set_new(o, "target", json_string(m->target));
+    json_object_set_new(o, "positive", json_string(m->positive));
+    json_object_set_new(o, "rows", json_integer((json_int_t)s->rows));
+    json_object_set_new(o, "labelled_rows", json_integer((json_int_t)s->labelled));
+    json_object_set_new(o, "train_rows", json_integer((json_int_t)s->train_rows));
+    json_object_set_new(o, "holdout_rows", json_integer((json_int_t)s->holdout_rows));
+    json_object_set_new(o, "features", json_integer((json_int_t)s->features));
+    json_t *fl = json_array();
+    for (size_t j = 0; j < m->schema.nfeat; j++)
+        json_array_append_new(fl, json_string(m->schema.feat[j].name));
+    json_object_set_new(o, "feature_names", fl);
+    json_object_set_new(o, "trees", json_integer(m->trees));
+    json_object_set_new(o, "mtry", json_integer(m->mtry));
+    json_object_set_new(o, "min_leaf", json_integer(m->min_leaf));
+    json_object_set_new(o, "seed", json_integer((json_int_t)m->seed));
+    json_object_set_new(o, "oob_auc", num(m->oob.auc));
+    json_object_set_new(o, "oob_logloss", num(m->oob.logloss));
+    json_object_set_new(o, "oob_brier", num(m->oob.brier));
+    json_object_set_new(o, "oob", report_metrics(&m->oob));
+    if (m->has_holdout) {
+        json_object_set_new(o, "holdout_auc", num(m->holdout.auc));
+        json_object_set_new(o, "holdout", report_metrics(&m->holdout));
+    }
+    json_object_set_new(o, "took_ms", json_real(s->took_ms));
+    return o;
+}
+
+void report_score_warnings(const struct model *m, const struct score_result *r, json_t *arr)
+{
+    char msg[512];
+    for (size_t i = 0; i < r->nmissing_cols; i++) {
+        snprintf(msg, sizeof msg, "column '%s' that the model uses is missing from the file; "
+                 "it was read as missing for every lead", r->missing_cols[i]);
+        json_array_append_new(arr, json_string(msg));
+    }
+    for (size_t j = 0; j < r->nfeat; j++) {
+        if (r->unseen[j]) {
+            snprintf(msg, sizeof msg, "column '%s': %llu values are categories the model never "
+                     "saw; they were read as missing", m->schema.feat[j].name,
+                     (unsigned long long)r->unseen[j]);
+            json_array_append_new(arr, json_string(msg));
+        }
+        if (r->unreadable[j]) {
+            snprintf(msg, sizeof msg, "column '%s': %llu values could not be read as %s and "
+                     "were read as missing", m->schema.feat[j].name,
+                     (unsigned long long)r->unreadable[j], feat_kind_name(m->schema.feat[j].kind));
+            json_array_append_new(arr, json_string(msg));
+        }
+    }
+    if (r->nextra_cols) {
+        int o = snprintf(msg, sizeof msg, "%zu columns the model does not use were ignored:",
+                         r->nextra_cols);
+        for (size_t i = 0; i < r->nextra_cols && o > 0 && (size_t)o < sizeof msg - 40; i++)
+            o += snprintf(msg + o, sizeof msg - (size_t)o, "%s '%s'", i ? "," : "",
+                          r->extra_cols[i]);
+        json_array_append_new(arr, json_string(msg));
+    }
+}
+
+json_t *report_score(const struct model *m, const struct score_result *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "rows", json_integer((json_int_t)r->n));
+    json_t *t = json_object();
+    json_object_set_new(t, "High", json_integer((json_int_t)r->tier_count[TIER_HIGH]));
+    json_object_set_new(t, "Medium", json_integer((json_int_t)r->tier_count[TIER_MEDIUM]));
+    json_object_set_new(t, "Low", json_integer((json_int_t)r->tier_count[TIER_LOW]));
+    json_object_set_new(o, "tiers", t);
+    json_object_set_new(o, "oob_rows", json_integer((json_int_t)r->oob_rows));
+    json_t *mc = json_array(), *ec = json_array(), *un = json_object();
+    for (size_t i = 0; i < r->nmissing_cols; i++)
+        json_array_append_new(mc, json_string(r->missing_cols[i]));
+    for (size_t i = 0; i < r->nextra_cols; i++)
+        json_array_append_new(ec, json_string(r->extra_cols[i]));
+    for (size_t j = 0; j < r->nfeat; j++)
+        if (r->unseen[j])
+            json_object_set_new(un, m->schema.feat[j].name,
+                                json_integer((json_int_t)r->unseen[j]));
+    json_object_set_new(o, "missing_columns", mc);
+    json_object_set_new(o, "new_columns", ec);
+    json_object_set_new(o, "unseen_categories", un);
+    json_t *w = json_array();
+    report_score_warnings(m, r, w);
+    json_object_set_new(o, "warnings", w);
+    if (r->has_metrics)
+        json_object_set_new(o, "metrics", report_metrics(&r->metrics));
+    return o;
+}

@@ -1,0 +1,204 @@
+/*
+ * score.c — the scoring orchestration of score.h.
+ */
+#include "app/score.h"
+
+#include "core/mem.h"
+#include "data/value.h"
+
+#include <math.h>
+#include <string.h>
+
+const char *tier_name(enum tier t)
+{
+    return t == TIER_HIGH ? "High" : t == TIER_MEDIUM ? "Medium" : "Low";
+}
+
+void score_opts_default(struct score_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->high = o->medium = -1;
+    o->q_high = 0.2;
+    o->q_medium = 0.3;
+}
+
+/* Is text one of the labels in list ("a | b | c"), compared without case? */
+static int in_label_list(const char *text, size_t len, const char *list)
+{
+    while (list && *list) {
+        const char *bar = strstr(list, " | ");
+        size_t n = bar ? (size_t)(bar - list) : strlen(list);
+        char tmp[256];
+        if (n == len && n < sizeof tmp) {
+            memcpy(tmp, list, n);
+            tmp[n] = '\0';
+            if (value_ieq(text, len, tmp))
+                return 1;
+        }
+        list = bar ? bar + 3 : NULL;
+    }
+    return 0;
+}
+
+/* The outcome written in a cell of the target column: 1, 0, or -1 unknown. */
+static int cell_label(const struct model *m, const char *s, size_t len)
+{
+    value_trim(&s, &len);
+    if (len == 0)
+        return -1;
+    if (in_label_list(s, len, m->positive))
+        return 1;
+    if (in_label_list(s, len, m->negative))
+        return 0;
+    /* "yes" for "Yes", "1.0" for "1": compare as yes/no or as numbers */
+    int b = value_bool(s, len), pb = value_bool(m->positive, strlen(m->positive));
+    int nb = value_bool(m->negative, strlen(m->negative));
+    if (b >= 0 && pb >= 0 && nb >= 0 && pb != nb)
+        return b == pb;
+    double v, pv, nv;
+    if (value_parse_number(s, len, 0, &v) &&
+        value_parse_number(m->positive, strlen(m->positive), 0, &pv) &&
+        value_parse_number(m->negative, strlen(m->negative), 0, &nv))
+        return v == pv ? 1 : v == nv ? 0 : -1;
+    return -1;
+}
+
+struct ranked {
+    double score, raw;
+    uint64_t row;
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    const struct ranked *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    if (x->raw != y->raw)
+        return x->raw > y->raw ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+int app_score(const struct model *m, const struct frame *f, const struct score_opts *o,
+              struct score_result *res, struct ls_error *err)
+{
+    memset(res, 0, sizeof *res);
+    uint64_t n = f->nrows;
+    size_t nf = m->schema.nfeat;
+    res->n = n;
+    res->nfeat = nf;
+    res->X = xmalloc(nf * (n ? n : 1));
+    struct bin_report rep;
+    bins_apply(&m->schema, f, res->X, &rep);
+    res->missing_cols = xcalloc(nf, sizeof *res->missing_cols);
+    for (size_t j = 0; j < nf; j++)
+        if (rep.col[j] < 0)
+            res->missing_cols[res->nmissing_cols++] = xstrdup(m->schema.feat[j].name);
+    res->unseen = rep.unseen;
+    res->unreadable = rep.unreadable;
+    rep.unseen = rep.unreadable = NULL;
+    if (res->nmissing_cols == nf) {
+        bins_report_cleanup(&rep);
+        score_result_cleanup(res);
+        return ls_error_set(err, LS_EINPUT, "the file has none of the model's %zu columns (such "
+                            "as '%s'): is it the right file for this model?",
+                            nf, m->schema.feat[0].name);
+    }
+    long target_col = m->target ? frame_find(f, m->target) : -1;
+    res->id_col = m->id_column ? frame_find(f, m->id_column) : -1;
+    res->extra_cols = xcalloc(f->ncols ? f->ncols : 1, sizeof *res->extra_cols);
+    for (size_t i = 0; i < f->ncols; i++) {
+        int used = (long)i == target_col || (long)i == res->id_col;
+        for (size_t j = 0; j < nf && !used; j++)
+            used = rep.col[j] == (long)i;
+        if (!used)
+            res->extra_cols[res->nextra_cols++] = xstrdup(f->cols[i].name);
+    }
+    bins_report_cleanup(&rep);
+
+    res->raw = xmalloc((n ? n : 1) * sizeof *res->raw);
+    res->score = xmalloc((n ? n : 1) * sizeof *res->score);
+    res->tier = xmalloc(n ? n : 1);
+    res->rank = xmalloc((n ? n : 1) * sizeof *res->rank);
+    res->label = xmalloc(n ? n : 1);
+    res->oob = xcalloc(n ? n : 1, 1);
+    forest_predict(&m->forest, res->X, n, res->raw, o->threads);
+    for (uint64_t r = 0; r < n; r++) {
+        res->label[r] = -1;
+        if (target_col >= 0) {
+            const struct column *c = &f->cols[target_col];
+            uint32_t k = c->codes[r];
+            if (k != FRAME_NA)
+                res->label[r] = (int8_t)cell_label(m, dict_str(&c->dict, k), c->dict.e[k].len);
+        }
+        if (res->label[r] >= 0 && m->noob) {
+            double v = model_oob_lookup(m, model_row_key(res->X, n, r, nf, res->label[r]));
+            if (!isnan(v)) {
+                res->raw[r] = v;
+                res->oob[r] = 1;
+                res->oob_rows++;
+            }
+        }
+        res->score[r] = 100.0 * calib_apply(&m->calib, res->raw[r]);
+    }
+
+    struct ranked *rk = xmalloc((n ? n : 1) * sizeof *rk);
+    for (uint64_t r = 0; r < n; r++)
+        rk[r] = (struct ranked){res->score[r], res->raw[r], r};
+    qsort(rk, n, sizeof *rk, cmp_ranked);
+    double high = o->high >= 0 ? o->high : m->tier_high;
+    double medium = o->medium >= 0 ? o->medium : m->tier_medium;
+    uint64_t qh = (uint64_t)llround(o->q_high * (double)n);
+    uint64_t qm = qh + (uint64_t)llround(o->q_medium * (double)n);
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t r = rk[i].row;
+        res->rank[r] = i + 1;
+        enum tier t;
+        if (o->quantile_tiers)
+            t = i < qh ? TIER_HIGH : i < qm ? TIER_MEDIUM : TIER_LOW;
+        else
+            t = res->score[r] >= high ? TIER_HIGH : res->score[r] >= medium ? TIER_MEDIUM : TIER_LOW;
+        res->tier[r] = (uint8_t)t;
+        res->tier_count[t]++;
+    }
+    free(rk);
+
+    /* metrics on the rows whose outcome the file gives */
+    uint64_t nl = 0;
+    for (uint64_t r = 0; r < n; r++)
+        nl += res->label[r] >= 0;
+    if (nl > 0) {
+        double *p = xmalloc(nl * sizeof *p);
+        uint8_t *y = xmalloc(nl);
+        uint64_t k = 0;
+        for (uint64_t r = 0; r < n; r++)
+            if (res->label[r] >= 0) {
+                p[k] = res->score[r] / 100.0;
+                y[k++] = (uint8_t)res->label[r];
+            }
+        metrics_compute(p, y, nl, &res->metrics);
+        res->has_metrics = 1;
+        free(p);
+        free(y);
+    }
+    return LS_OK;
+}
+
+void score_result_cleanup(struct score_result *res)
+{
+    free(res->raw);
+    free(res->score);
+    free(res->tier);
+    free(res->rank);
+    free(res->label);
+    free(res->oob);
+    free(res->X);
+    for (size_t i = 0; i < res->nmissing_cols; i++)
+        free(res->missing_cols[i]);
+    free(res->missing_cols);
+    for (size_t i = 0; i < res->nextra_cols; i++)
+        free(res->extra_cols[i]);
+    free(res->extra_cols);
+    free(res->unseen);
+    free(res->unreadable);
+    memset(res, 0, sizeof *res);
+}

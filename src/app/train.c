@@ -1,0 +1,211 @@
+/*
+ * train.c — the training orchestration of train.h.
+ */
+#include "app/train.h"
+
+#include "core/mem.h"
+#include "core/rng.h"
+#include "data/target.h"
+
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+void train_opts_default(struct train_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    forest_opts_default(&o->forest);
+    o->tier_high = 70;
+    o->tier_medium = 30;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+struct key_raw {
+    uint64_t key;
+    double raw;
+};
+
+static int cmp_key(const void *a, const void *b)
+{
+    uint64_t x = ((const struct key_raw *)a)->key, y = ((const struct key_raw *)b)->key;
+    return (x > y) - (x < y);
+}
+
+/* Keep each training row's OOB probability by row key; equal keys averaged. */
+static void keep_oob(struct model *m, const uint8_t *X, uint64_t n, const uint8_t *y,
+                     const double *oob)
+{
+    struct key_raw *kr = xmalloc((n ? n : 1) * sizeof *kr);
+    uint64_t k = 0;
+    for (uint64_t r = 0; r < n; r++)
+        if (!isnan(oob[r])) {
+            kr[k].key = model_row_key(X, n, r, m->schema.nfeat, y[r]);
+            kr[k].raw = oob[r];
+            k++;
+        }
+    qsort(kr, k, sizeof *kr, cmp_key);
+    m->oob_key = xmalloc((k ? k : 1) * sizeof *m->oob_key);
+    m->oob_raw = xmalloc((k ? k : 1) * sizeof *m->oob_raw);
+    uint64_t o = 0;
+    for (uint64_t i = 0; i < k;) {
+        uint64_t j = i;
+        double s = 0;
+        while (j < k && kr[j].key == kr[i].key)
+            s += kr[j++].raw;
+        m->oob_key[o] = kr[i].key;
+        m->oob_raw[o] = (float)(s / (double)(j - i));
+        o++;
+        i = j;
+    }
+    m->noob = o;
+    free(kr);
+}
+
+int app_train(const struct frame *f, const struct train_opts *o, struct model *m,
+              struct train_summary *sum, struct ls_error *err)
+{
+    double t0 = now_ms();
+    model_init(m);
+    memset(sum, 0, sizeof *sum);
+    sum->rows = f->nrows;
+    struct target t;
+    int rc = target_find(f, o->target, &t, err);
+    if (rc)
+        return rc;
+    for (size_t e = 0; e < o->nexclude; e++)
+        if (frame_find(f, o->exclude[e]) < 0) {
+            target_cleanup(&t);
+            return ls_error_set(err, LS_ENOT_FOUND, "--exclude: no column named '%s'",
+                                o->exclude[e]);
+        }
+
+    size_t *cols = xmalloc((f->ncols ? f->ncols : 1) * sizeof *cols), nc = 0;
+    long id_col = -1;
+    for (size_t i = 0; i < f->ncols; i++) {
+        const struct column *c = &f->cols[i];
+        if ((long)i == t.col)
+            continue;
+        int excluded = 0;
+        for (size_t e = 0; e < o->nexclude; e++)
+            excluded |= frame_find(f, o->exclude[e]) == (long)i;
+        if (c->type == COL_IDENTIFIER && id_col < 0)
+            id_col = (long)i;
+        if (excluded || c->type == COL_IDENTIFIER || c->type == COL_TEXT ||
+            c->type == COL_CONSTANT) {
+            sum->excluded++;
+            continue;
+        }
+        cols[nc++] = i;
+    }
+    if (nc == 0) {
+        free(cols);
+        target_cleanup(&t);
+        return ls_error_set(err, LS_EINPUT, "no column is left to learn from (identifiers, free "
+                            "text, constant and excluded columns are never used)");
+    }
+
+    /* labelled rows; a seeded holdout share of them is kept aside */
+    uint8_t *use = xcalloc(f->nrows ? f->nrows : 1, 1);
+    uint8_t *hold = xcalloc(f->nrows ? f->nrows : 1, 1);
+    struct rng rng;
+    rng_seed2(&rng, o->forest.seed, 0xB01D0u);
+    for (uint64_t r = 0; r < f->nrows; r++) {
+        int y = target_label(f, &t, r);
+        if (y < 0)
+            continue;
+        sum->labelled++;
+        if (o->holdout > 0 && rng_uniform(&rng) < o->holdout) {
+            hold[r] = 1;
+            sum->holdout_rows++;
+        } else {
+            use[r] = 1;
+            sum->train_rows++;
+        }
+    }
+
+    bins_fit(f, cols, nc, use, &m->schema);
+    uint8_t *Xall = xmalloc(nc * (f->nrows ? f->nrows : 1));
+    struct bin_report rep;
+    bins_apply(&m->schema, f, Xall, &rep);
+    bins_report_cleanup(&rep);
+    bins_profile(&m->schema, Xall, f->nrows, use);
+
+    uint64_t n = sum->train_rows, nh = sum->holdout_rows;
+    uint8_t *X = xmalloc(nc * (n ? n : 1)), *y = xmalloc(n ? n : 1);
+    uint8_t *Xh = xmalloc(nc * (nh ? nh : 1)), *yh = xmalloc(nh ? nh : 1);
+    uint64_t k = 0, kh = 0;
+    for (uint64_t r = 0; r < f->nrows; r++) {
+        if (use[r]) {
+            y[k] = target_label(f, &t, r) == 1;
+            for (size_t j = 0; j < nc; j++)
+                X[j * n + k] = Xall[j * f->nrows + r];
+            k++;
+        } else if (hold[r]) {
+            yh[kh] = target_label(f, &t, r) == 1;
+            for (size_t j = 0; j < nc; j++)
+                Xh[j * nh + kh] = Xall[j * f->nrows + r];
+            kh++;
+        }
+    }
+    free(Xall);
+    free(use);
+    free(hold);
+
+    uint8_t *is_cat = xmalloc(nc);
+    uint16_t *nbins = xmalloc(nc * sizeof *nbins);
+    for (size_t j = 0; j < nc; j++) {
+        is_cat[j] = m->schema.feat[j].kind == FEAT_CATEGORICAL;
+        nbins[j] = m->schema.feat[j].nbins;
+    }
+    double *oob = xmalloc((n ? n : 1) * sizeof *oob);
+    rc = forest_train(X, n, (uint32_t)nc, y, is_cat, nbins, &o->forest, &m->forest, oob, err);
+    if (rc == LS_OK) {
+        m->trees = o->forest.trees;
+        m->mtry = o->forest.mtry ? o->forest.mtry : (uint32_t)lround(sqrt((double)nc));
+        m->min_leaf = o->forest.min_leaf;
+        m->max_depth = o->forest.max_depth;
+        m->balanced = (uint8_t)o->forest.balanced;
+        m->seed = o->forest.seed;
+        m->target = xstrdup(t.name);
+        m->positive = xstrdup(t.positive);
+        m->negative = xstrdup(t.negative);
+        m->id_column = id_col >= 0 ? xstrdup(f->cols[id_col].name) : NULL;
+        m->tier_high = o->tier_high;
+        m->tier_medium = o->tier_medium;
+        m->train_rows = n;
+        for (uint64_t r = 0; r < n; r++)
+            m->train_pos += y[r];
+        metrics_compute(oob, y, n, &m->oob);
+        calib_fit(oob, y, n, &m->calib);
+        keep_oob(m, X, n, y, oob);
+        if (nh > 0) {
+            double *ph = xmalloc(nh * sizeof *ph);
+            forest_predict(&m->forest, Xh, nh, ph, o->forest.threads);
+            metrics_compute(ph, yh, nh, &m->holdout);
+            m->has_holdout = 1;
+            free(ph);
+        }
+        sum->features = nc;
+    }
+    free(oob);
+    free(is_cat);
+    free(nbins);
+    free(X);
+    free(y);
+    free(Xh);
+    free(yh);
+    free(cols);
+    target_cleanup(&t);
+    if (rc) {
+        model_cleanup(m);
+        return rc;
+    }
+    sum->took_ms = now_ms() - t0;
+    return LS_OK;
+}

@@ -1,0 +1,229 @@
+/*
+ * cmd_score.c — `leadscore score MODEL FILE.csv [-o OUT] [--json] [--report R]`.
+ *
+ * Scores every lead of FILE.csv: the CSV out is the input columns plus
+ * score (calibrated likelihood, 0-100), tier and rank; --json writes JSON
+ * Lines instead, one lead a line. Warnings (missing columns, unseen
+ * categories, ignored columns) go to stderr and into the --report summary.
+ */
+#include "app/profile.h"
+#include "app/report.h"
+#include "app/score.h"
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: leadscore score MODEL FILE.csv [-o OUT] [--json] [--report R.json] [options]\n"
+    "\n"
+    "Scores every lead of FILE.csv with MODEL. Leads whose outcome is known and\n"
+    "that the model learned from get their out-of-bag score, never an in-sample one.\n"
+    "\n"
+    "  -o, --output OUT    write here instead of standard output\n"
+    "  --json              JSON Lines: row, id, score, raw, tier, rank per lead\n"
+    "  --report R.json     write the run's summary (tiers, warnings, metrics)\n"
+    "  --tiers quantile    tiers by rank: top 20%% High, next 30%% Medium\n"
+    "  --high X --medium Y tier thresholds on the score (default: the model's)\n"
+    "  --threads T         threads (default: all cores)\n";
+
+/* A CSV field, quoted when it holds a delimiter, a quote or a line break. */
+static void put_field(FILE *o, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, o);
+        return;
+    }
+    fputc('"', o);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', o);
+        fputc(*s, o);
+    }
+    fputc('"', o);
+}
+
+static void write_csv(FILE *o, const struct frame *f, const struct score_result *r)
+{
+    for (size_t c = 0; c < f->ncols; c++) {
+        put_field(o, f->cols[c].name);
+        fputc(',', o);
+    }
+    fputs("score,tier,rank\n", o);
+    for (uint64_t i = 0; i < f->nrows; i++) {
+        for (size_t c = 0; c < f->ncols; c++) {
+            put_field(o, frame_cell(f, c, i));
+            fputc(',', o);
+        }
+        fprintf(o, "%.1f,%s,%llu\n", r->score[i], tier_name((enum tier)r->tier[i]),
+                (unsigned long long)r->rank[i]);
+    }
+}
+
+static void write_jsonl(FILE *o, const struct frame *f, const struct score_result *r)
+{
+    for (uint64_t i = 0; i < f->nrows; i++) {
+        json_t *j = json_object();
+        json_object_set_new(j, "row", json_integer((json_int_t)i + 1));
+        if (r->id_col >= 0) {
+            json_t *id = json_string(frame_cell(f, (size_t)r->id_col, i));
+            json_object_set_new(j, "id", id ? id : json_null());
+        }
+        json_object_set_new(j, "score", json_real(r->score[i]));
+        json_object_set_new(j, "raw", json_real(100.0 * r->raw[i]));
+        json_object_set_new(j, "tier", json_string(tier_name((enum tier)r->tier[i])));
+        json_object_set_new(j, "rank", json_integer((json_int_t)r->rank[i]));
+        if (r->label[i] >= 0)
+            json_object_set_new(j, "outcome", json_integer(r->label[i]));
+        if (r->oob[i])
+            json_object_set_new(j, "out_of_bag", json_true());
+        char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+        if (s) {
+            fputs(s, o);
+            fputc('\n', o);
+        }
+        free(s);
+        json_decref(j);
+    }
+}
+
+int cmd_score(int argc, char **argv)
+{
+    struct frame_opts fo;
+    frame_opts_default(&fo);
+    struct score_opts so;
+    score_opts_default(&so);
+    char *tokens_store = NULL;
+    const char *token_ptrs[FRAME_MAX_MISSING_TOKENS + 2];
+    const char *model_path = NULL, *path = NULL, *out = NULL, *report = NULL;
+    int json = 0, rc = CLI_OK, have_model = 0, have_result = 0;
+    struct frame *f = NULL;
+    struct model m;
+    struct score_result res;
+    FILE *o = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        int r = cli_read_option(argc, argv, &i, &fo, &tokens_store, token_ptrs,
+                                FRAME_MAX_MISSING_TOKENS + 2);
+        if (r < 0) {
+            rc = CLI_USAGE;
+            goto out;
+        }
+        if (r > 0)
+            continue;
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            printf("%s%s", usage, cli_read_options_help);
+            goto out;
+        }
+        if (strcmp(a, "--json") == 0) {
+            json = 1;
+            continue;
+        }
+        if (a[0] != '-' || a[1] == '\0') {
+            if (!model_path)
+                model_path = a;
+            else if (!path)
+                path = a;
+            else {
+                rc = cli_fail(CLI_USAGE, "score: too many files ('%s')", a);
+                goto out;
+            }
+            continue;
+        }
+        if (i + 1 >= argc) {
+            rc = cli_fail(CLI_USAGE, "score: '%s' needs a value (see leadscore score --help)", a);
+            goto out;
+        }
+        const char *v = argv[++i];
+        uint64_t n;
+        char *end;
+        if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
+            out = v;
+        else if (strcmp(a, "--report") == 0)
+            report = v;
+        else if (strcmp(a, "--tiers") == 0) {
+            if (strcmp(v, "quantile") == 0)
+                so.quantile_tiers = 1;
+            else if (strcmp(v, "score") != 0)
+                rc = cli_fail(CLI_USAGE, "--tiers is 'score' or 'quantile'");
+        } else if (strcmp(a, "--high") == 0 || strcmp(a, "--medium") == 0) {
+            double d = strtod(v, &end);
+            if (end == v || *end || !(d >= 0 && d <= 100))
+                rc = cli_fail(CLI_USAGE, "%s must be a score from 0 to 100", a);
+            *(a[2] == 'h' ? &so.high : &so.medium) = d;
+        } else if (strcmp(a, "--threads") == 0) {
+            if (cli_parse_size(v, &n) || n < 1 || n > FOREST_MAX_THREADS)
+                rc = cli_fail(CLI_USAGE, "--threads must be 1..%d", FOREST_MAX_THREADS);
+            so.threads = (uint32_t)n;
+        } else
+            rc = cli_fail(CLI_USAGE, "score: unknown option '%s' (see leadscore score --help)", a);
+        if (rc)
+            goto out;
+    }
+    if (!model_path || !path) {
+        fputs(usage, stderr);
+        rc = CLI_USAGE;
+        goto out;
+    }
+    struct ls_error err;
+    ls_error_clear(&err);
+    if (model_load(model_path, &m, &err)) {
+        rc = cli_fail(CLI_BAD_INPUT, "%s: %s", model_path, err.msg);
+        goto out;
+    }
+    have_model = 1;
+    if (so.high >= 0 && so.medium >= 0 && so.medium > so.high) {
+        rc = cli_fail(CLI_USAGE, "--medium must not be above --high");
+        goto out;
+    }
+    fo.csv.progress = cli_progress;
+    if (frame_read_file(path, &fo, &f, &err)) {
+        rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
+        goto out;
+    }
+    if (app_score(&m, f, &so, &res, &err)) {
+        rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
+        goto out;
+    }
+    have_result = 1;
+    json_t *w = json_array();
+    report_score_warnings(&m, &res, w);
+    size_t k;
+    json_t *v;
+    json_array_foreach(w, k, v) fprintf(stderr, "leadscore: warning: %s\n", json_string_value(v));
+    json_decref(w);
+
+    o = out ? fopen(out, "wb") : stdout;
+    if (!o) {
+        rc = cli_fail(CLI_BAD_INPUT, "cannot write '%s': %s", out, strerror(errno));
+        goto out;
+    }
+    if (json)
+        write_jsonl(o, f, &res);
+    else
+        write_csv(o, f, &res);
+    if (fflush(o) != 0 || ferror(o)) {
+        rc = cli_fail(CLI_BAD_INPUT, "writing '%s' failed", out ? out : "standard output");
+        goto out;
+    }
+    if (report) {
+        json_t *j = report_score(&m, &res);
+        if (json_dump_file(j, report, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                          JSON_REAL_PRECISION(10)) != 0)
+            rc = cli_fail(CLI_BAD_INPUT, "cannot write report '%s'", report);
+        json_decref(j);
+    }
+out:
+    if (o && o != stdout && fclose(o) != 0 && rc == CLI_OK)
+        rc = cli_fail(CLI_BAD_INPUT, "closing '%s' failed", out);
+    if (have_result)
+        score_result_cleanup(&res);
+    if (have_model)
+        model_cleanup(&m);
+    frame_free(f);
+    free(tokens_store);
+    return rc;
+}

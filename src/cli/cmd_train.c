@@ -1,0 +1,231 @@
+/*
+ * cmd_train.c — `leadscore train FILE.csv -o MODEL [options]`.
+ *
+ * Reads the CSV, trains the forest on the rows with a known outcome, prints
+ * out-of-bag metrics (never in-sample ones) and writes the model file.
+ */
+#include "app/profile.h"
+#include "app/report.h"
+#include "app/train.h"
+#include "cli/cli.h"
+#include "core/mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: leadscore train FILE.csv -o MODEL [options] [read options]\n"
+    "\n"
+    "Learns from the leads whose outcome is known and writes MODEL. Metrics are\n"
+    "measured on out-of-bag predictions: each lead is judged only by trees that\n"
+    "did not learn from it.\n"
+    "\n"
+    "  -o, --output MODEL  where to write the model (required)\n"
+    "  --target NAME       the outcome column (default: detected)\n"
+    "  --exclude A,B       columns to leave out (identifiers, free text and\n"
+    "                      constant columns are always left out)\n"
+    "  --trees N           trees in the forest (default 100)\n"
+    "  --mtry N            features tried per split (default: sqrt of features)\n"
+    "  --min-leaf N        smallest leaf (default 1)\n"
+    "  --max-depth N       depth limit (default: none)\n"
+    "  --balanced          weight the classes inversely to their frequency\n"
+    "  --holdout SHARE     also keep SHARE (e.g. 0.2) of the labelled rows out and\n"
+    "                      report metrics on them\n"
+    "  --high X --medium Y tier thresholds on the 0-100 score (default 70, 30)\n"
+    "  --seed S            random seed (default 42): same seed, same model\n"
+    "  --threads T         threads (default: all cores)\n"
+    "  --json              print one JSON object instead of text\n";
+
+static void progress(void *ctx, uint32_t done, uint32_t total)
+{
+    (void)ctx;
+    if (!isatty(STDERR_FILENO))
+        return;
+    int width = 30, fill = (int)((uint64_t)done * (uint64_t)width / total);
+    fprintf(stderr, "\rgrowing trees [%.*s%*s] %u/%u", fill,
+            "##############################", width - fill, "", done, total);
+    if (done == total)
+        fputs("\r\033[K", stderr);
+    fflush(stderr);
+}
+
+static int parse_u32(const char *opt, const char *v, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+    uint64_t n;
+    if (cli_parse_size(v, &n) || n < lo || n > hi)
+        return cli_fail(CLI_USAGE, "%s must be a whole number from %u to %u", opt, lo, hi);
+    *out = (uint32_t)n;
+    return 0;
+}
+
+static int parse_share(const char *opt, const char *v, double lo, double hi, double *out)
+{
+    char *end;
+    double d = strtod(v, &end);
+    if (end == v || *end || !(d >= lo && d <= hi))
+        return cli_fail(CLI_USAGE, "%s must be a number from %g to %g", opt, lo, hi);
+    *out = d;
+    return 0;
+}
+
+static void print_text(const struct model *m, const struct train_summary *s, const char *out)
+{
+    printf("trained %u trees on %llu leads with a known outcome (%llu converted), %zu features, "
+           "in %.2f s\n",
+           m->trees, (unsigned long long)s->train_rows, (unsigned long long)m->train_pos,
+           s->features, s->took_ms / 1000.0);
+    printf("target: %s = %s\n\n", m->target, m->positive);
+    printf("out-of-bag (each lead judged by the trees that did not see it):\n");
+    printf("  AUC %.4f   log-loss %.4f   Brier %.4f\n", m->oob.auc, m->oob.logloss, m->oob.brier);
+    printf("  top 10%%: precision %.1f%%, recall %.1f%%   top 20%%: precision %.1f%%, recall "
+           "%.1f%%\n",
+           100 * m->oob.precision_top10, 100 * m->oob.recall_top10,
+           100 * m->oob.precision_top20, 100 * m->oob.recall_top20);
+    printf("  lift by decile:");
+    for (int k = 0; k < METRICS_DECILES; k++)
+        printf(" %.2f", m->oob.lift[k]);
+    printf("\n");
+    if (m->has_holdout)
+        printf("holdout (%llu leads): AUC %.4f   log-loss %.4f\n",
+               (unsigned long long)s->holdout_rows, m->holdout.auc, m->holdout.logloss);
+    printf("\nmodel written to %s\n", out);
+}
+
+int cmd_train(int argc, char **argv)
+{
+    struct frame_opts fo;
+    frame_opts_default(&fo);
+    struct train_opts o;
+    train_opts_default(&o);
+    char *tokens_store = NULL, *exclude_store = NULL;
+    const char *token_ptrs[FRAME_MAX_MISSING_TOKENS + 2];
+    const char *path = NULL, *out = NULL;
+    int json = 0, rc = CLI_OK;
+    struct frame *f = NULL;
+    struct model m;
+    model_init(&m);
+
+    for (int i = 1; i < argc; i++) {
+        int r = cli_read_option(argc, argv, &i, &fo, &tokens_store, token_ptrs,
+                                FRAME_MAX_MISSING_TOKENS + 2);
+        if (r < 0) {
+            rc = CLI_USAGE;
+            goto out;
+        }
+        if (r > 0)
+            continue;
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            printf("%s%s", usage, cli_read_options_help);
+            goto out;
+        }
+        if (strcmp(a, "--json") == 0) {
+            json = 1;
+            continue;
+        }
+        if (strcmp(a, "--balanced") == 0) {
+            o.forest.balanced = 1;
+            continue;
+        }
+        if (a[0] != '-' || a[1] == '\0') {
+            if (path) {
+                rc = cli_fail(CLI_USAGE, "train: one file at a time ('%s' is extra)", a);
+                goto out;
+            }
+            path = a;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            rc = cli_fail(CLI_USAGE, "train: '%s' needs a value (see leadscore train --help)", a);
+            goto out;
+        }
+        const char *v = argv[++i];
+        uint64_t seed;
+        if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
+            out = v;
+        else if (strcmp(a, "--target") == 0)
+            o.target = v;
+        else if (strcmp(a, "--exclude") == 0) {
+            free(exclude_store);
+            exclude_store = xstrdup(v);
+            o.nexclude = 0;
+            for (char *p = exclude_store; p && *p && o.nexclude < TRAIN_MAX_EXCLUDE;) {
+                char *comma = strchr(p, ',');
+                if (comma)
+                    *comma = '\0';
+                if (*p)
+                    o.exclude[o.nexclude++] = p;
+                p = comma ? comma + 1 : NULL;
+            }
+        } else if (strcmp(a, "--trees") == 0)
+            rc = parse_u32(a, v, 1, FOREST_MAX_TREES, &o.forest.trees);
+        else if (strcmp(a, "--mtry") == 0)
+            rc = parse_u32(a, v, 1, 65535, &o.forest.mtry);
+        else if (strcmp(a, "--min-leaf") == 0)
+            rc = parse_u32(a, v, 1, 1000000, &o.forest.min_leaf);
+        else if (strcmp(a, "--max-depth") == 0)
+            rc = parse_u32(a, v, 1, TREE_MAX_DEPTH, &o.forest.max_depth);
+        else if (strcmp(a, "--threads") == 0)
+            rc = parse_u32(a, v, 1, FOREST_MAX_THREADS, &o.forest.threads);
+        else if (strcmp(a, "--holdout") == 0)
+            rc = parse_share(a, v, 0, 0.9, &o.holdout);
+        else if (strcmp(a, "--high") == 0)
+            rc = parse_share(a, v, 0, 100, &o.tier_high);
+        else if (strcmp(a, "--medium") == 0)
+            rc = parse_share(a, v, 0, 100, &o.tier_medium);
+        else if (strcmp(a, "--seed") == 0) {
+            if (cli_parse_size(v, &seed))
+                rc = cli_fail(CLI_USAGE, "--seed must be a non-negative integer");
+            o.forest.seed = seed;
+        } else
+            rc = cli_fail(CLI_USAGE, "train: unknown option '%s' (see leadscore train --help)", a);
+        if (rc)
+            goto out;
+    }
+    if (!path || !out) {
+        fputs(usage, stderr);
+        rc = CLI_USAGE;
+        goto out;
+    }
+    if (o.tier_medium > o.tier_high) {
+        rc = cli_fail(CLI_USAGE, "--medium (%g) must not be above --high (%g)", o.tier_medium,
+                      o.tier_high);
+        goto out;
+    }
+    fo.csv.progress = cli_progress;
+    o.forest.progress = progress;
+
+    struct ls_error err;
+    ls_error_clear(&err);
+    if (frame_read_file(path, &fo, &f, &err)) {
+        rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
+        goto out;
+    }
+    struct train_summary sum;
+    if (app_train(f, &o, &m, &sum, &err)) {
+        rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
+        goto out;
+    }
+    if (model_save(&m, out, &err)) {
+        rc = cli_fail(CLI_BAD_INPUT, "%s", err.msg);
+        goto out;
+    }
+    if (json) {
+        json_t *j = report_train(&m, &sum, out);
+        char *s = profile_dumps(j, 1);
+        if (s)
+            puts(s);
+        free(s);
+        json_decref(j);
+    } else {
+        print_text(&m, &sum, out);
+    }
+out:
+    model_cleanup(&m);
+    frame_free(f);
+    free(tokens_store);
+    free(exclude_store);
+    return rc;
+}

@@ -1,0 +1,105 @@
+/*
+ * calib.c — pool-adjacent-violators and the interpolated map of calib.h.
+ */
+#include "ml/calib.h"
+
+#include "core/mem.h"
+
+#include <math.h>
+#include <string.h>
+
+struct pt {
+    double p;
+    uint8_t y;
+};
+
+static int cmp_pt(const void *a, const void *b)
+{
+    double x = ((const struct pt *)a)->p, z = ((const struct pt *)b)->p;
+    return (x > z) - (x < z);
+}
+
+void calib_fit(const double *p, const uint8_t *y, uint64_t n, struct calib *c)
+{
+    memset(c, 0, sizeof *c);
+    struct pt *v = xmalloc((n ? n : 1) * sizeof *v);
+    uint64_t m = 0;
+    for (uint64_t i = 0; i < n; i++)
+        if (!isnan(p[i])) {
+            v[m].p = p[i];
+            v[m].y = y[i] != 0;
+            m++;
+        }
+    qsort(v, m, sizeof *v, cmp_pt);
+    /* blocks: one per distinct raw value, then pooled while they decrease */
+    double *sx = xmalloc((m ? m : 1) * sizeof *sx); /* sum of raw */
+    double *sy = xmalloc((m ? m : 1) * sizeof *sy); /* sum of labels */
+    double *w = xmalloc((m ? m : 1) * sizeof *w);
+    uint64_t nb = 0;
+    for (uint64_t i = 0; i < m;) {
+        uint64_t j = i;
+        double ys = 0;
+        while (j < m && v[j].p == v[i].p)
+            ys += v[j++].y;
+        sx[nb] = v[i].p * (double)(j - i);
+        sy[nb] = ys;
+        w[nb] = (double)(j - i);
+        nb++;
+        while (nb > 1 && sy[nb - 2] / w[nb - 2] >= sy[nb - 1] / w[nb - 1]) {
+            sx[nb - 2] += sx[nb - 1];
+            sy[nb - 2] += sy[nb - 1];
+            w[nb - 2] += w[nb - 1];
+            nb--;
+        }
+        i = j;
+    }
+    free(v);
+    if (nb == 0) {
+        c->n = 2;
+        c->x = xmalloc(2 * sizeof(double));
+        c->y = xmalloc(2 * sizeof(double));
+        c->x[0] = c->y[0] = 0;
+        c->x[1] = c->y[1] = 1;
+    } else {
+        /* keep at most CALIB_MAX_KNOTS knots, evenly spaced through the blocks */
+        uint64_t keep = nb < CALIB_MAX_KNOTS ? nb : CALIB_MAX_KNOTS;
+        c->n = (uint32_t)keep;
+        c->x = xmalloc(keep * sizeof(double));
+        c->y = xmalloc(keep * sizeof(double));
+        for (uint64_t k = 0; k < keep; k++) {
+            uint64_t b = keep == 1 ? 0 : k * (nb - 1) / (keep - 1);
+            c->x[k] = sx[b] / w[b];
+            c->y[k] = sy[b] / w[b];
+        }
+    }
+    free(sx);
+    free(sy);
+    free(w);
+}
+
+double calib_apply(const struct calib *c, double raw)
+{
+    if (c->n == 0 || isnan(raw))
+        return raw;
+    if (raw <= c->x[0])
+        return c->y[0];
+    if (raw >= c->x[c->n - 1])
+        return c->y[c->n - 1];
+    uint32_t lo = 0, hi = c->n - 1; /* x[lo] < raw < x[hi] */
+    while (hi - lo > 1) {
+        uint32_t mid = (lo + hi) / 2;
+        if (c->x[mid] <= raw)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    double t = (raw - c->x[lo]) / (c->x[hi] - c->x[lo]);
+    return c->y[lo] + t * (c->y[hi] - c->y[lo]);
+}
+
+void calib_cleanup(struct calib *c)
+{
+    free(c->x);
+    free(c->y);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,254 @@
+/*
+ * forest.c — bagging, threads and out-of-bag predictions (see forest.h).
+ *
+ * Trees are handed out to worker threads through an atomic counter; each
+ * worker owns its scratch space (tree.h) and its out-of-bag accumulators,
+ * which are summed at the end. Tree i's bootstrap and feature draws come from
+ * rng_seed2(seed, i) only, so the trees do not depend on which worker grew
+ * them.
+ */
+#include "ml/forest.h"
+
+#include "core/mem.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#define OOB_ONE ((double)(1ULL << 40)) /* fixed-point scale of OOB sums */
+
+void forest_opts_default(struct forest_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->trees = 100;
+    o->min_leaf = 1;
+    o->seed = 42;
+}
+
+uint32_t forest_cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (uint32_t)n : 1;
+}
+
+void forest_cleanup(struct forest *f)
+{
+    if (f->trees)
+        for (uint32_t i = 0; i < f->ntrees; i++)
+            tree_cleanup(&f->trees[i]);
+    free(f->trees);
+    memset(f, 0, sizeof *f);
+}
+
+struct train_job {
+    const struct tree_data *d;
+    const struct forest_opts *o;
+    struct forest *f;
+    atomic_uint next;
+    atomic_uint done;
+    pthread_mutex_t progress_lock;
+    int want_oob;
+};
+
+struct worker {
+    struct train_job *job;
+    pthread_t tid;
+    uint64_t *oob_sum; /* fixed point */
+    uint32_t *oob_cnt;
+};
+
+static void *train_worker(void *arg)
+{
+    struct worker *w = arg;
+    struct train_job *j = w->job;
+    const struct tree_data *d = j->d;
+    struct tree_scratch *s = tree_scratch_new(d);
+    uint16_t *count = xmalloc(d->n * sizeof *count);
+    for (;;) {
+        uint32_t i = atomic_fetch_add(&j->next, 1);
+        if (i >= j->o->trees)
+            break;
+        struct rng rng;
+        rng_seed2(&rng, j->o->seed, i);
+        memset(count, 0, d->n * sizeof *count);
+        for (uint64_t k = 0; k < d->n; k++) {
+            uint64_t r = rng_below(&rng, d->n);
+            if (count[r] < UINT16_MAX)
+                count[r]++;
+        }
+        struct tree *t = &j->f->trees[i];
+        tree_grow(d, count, &rng, s, t);
+        if (j->want_oob)
+            for (uint64_t r = 0; r < d->n; r++)
+                if (!count[r]) {
+                    float v = tree_predict(t, d->X, d->n, r);
+                    w->oob_sum[r] += (uint64_t)llround((double)v * OOB_ONE);
+                    w->oob_cnt[r]++;
+                }
+        uint32_t done = atomic_fetch_add(&j->done, 1) + 1;
+        if (j->o->progress) {
+            pthread_mutex_lock(&j->progress_lock);
+            j->o->progress(j->o->progress_ctx, done, j->o->trees);
+            pthread_mutex_unlock(&j->progress_lock);
+        }
+    }
+    free(count);
+    tree_scratch_free(s);
+    return NULL;
+}
+
+int forest_train(const uint8_t *X, uint64_t n, uint32_t nfeat, const uint8_t *y,
+                 const uint8_t *is_cat, const uint16_t *nbins, const struct forest_opts *o,
+                 struct forest *out, double *oob, struct ls_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (o->trees == 0 || o->trees > FOREST_MAX_TREES)
+        return ls_error_set(err, LS_EUSAGE, "trees must be 1..%d", FOREST_MAX_TREES);
+    if (nfeat == 0)
+        return ls_error_set(err, LS_EINPUT, "no feature to learn from");
+    if (nfeat > UINT16_MAX)
+        return ls_error_set(err, LS_ELIMIT, "more than %d features", UINT16_MAX);
+    if (n < 2 || n > UINT32_MAX)
+        return ls_error_set(err, LS_EINPUT, "need between 2 and %u training rows", UINT32_MAX);
+    uint64_t npos = 0;
+    for (uint64_t r = 0; r < n; r++)
+        npos += y[r] != 0;
+    if (npos == 0 || npos == n)
+        return ls_error_set(err, LS_EONE_CLASS, "the training rows have one class only");
+
+    struct tree_data d = {.X = X, .n = n, .nfeat = nfeat, .y = y, .is_cat = is_cat,
+                          .nbins = nbins, .wpos = 1, .wneg = 1, .min_leaf = o->min_leaf,
+                          .max_depth = o->max_depth};
+    d.mtry = o->mtry ? o->mtry : (uint32_t)lround(sqrt((double)nfeat));
+    if (d.mtry < 1)
+        d.mtry = 1;
+    if (d.mtry > nfeat)
+        d.mtry = nfeat;
+    if (o->balanced) {
+        d.wpos = (float)((double)n / (2.0 * (double)npos));
+        d.wneg = (float)((double)n / (2.0 * (double)(n - npos)));
+    }
+    out->ntrees = o->trees;
+    out->nfeat = nfeat;
+    out->trees = xcalloc(o->trees, sizeof *out->trees);
+
+    uint32_t nt = o->threads ? o->threads : forest_cpu_count();
+    if (nt > FOREST_MAX_THREADS)
+        nt = FOREST_MAX_THREADS;
+    if (nt > o->trees)
+        nt = o->trees;
+    struct train_job job = {.d = &d, .o = o, .f = out, .want_oob = oob != NULL};
+    atomic_init(&job.next, 0);
+    atomic_init(&job.done, 0);
+    pthread_mutex_init(&job.progress_lock, NULL);
+    struct worker *w = xcalloc(nt, sizeof *w);
+    for (uint32_t t = 0; t < nt; t++) {
+        w[t].job = &job;
+        if (oob) {
+            w[t].oob_sum = xcalloc(n, sizeof *w[t].oob_sum);
+            w[t].oob_cnt = xcalloc(n, sizeof *w[t].oob_cnt);
+        }
+    }
+    for (uint32_t t = 1; t < nt; t++)
+        if (pthread_create(&w[t].tid, NULL, train_worker, &w[t]) != 0)
+            w[t].tid = 0; /* its share falls to the others */
+    train_worker(&w[0]);
+    for (uint32_t t = 1; t < nt; t++)
+        if (w[t].tid)
+            pthread_join(w[t].tid, NULL);
+    pthread_mutex_destroy(&job.progress_lock);
+
+    if (oob) {
+        for (uint64_t r = 0; r < n; r++) {
+            uint64_t sum = 0;
+            uint32_t cnt = 0;
+            for (uint32_t t = 0; t < nt; t++) {
+                sum += w[t].oob_sum[r];
+                cnt += w[t].oob_cnt[r];
+            }
+            oob[r] = cnt ? (double)sum / OOB_ONE / cnt : NAN;
+        }
+        for (uint32_t t = 0; t < nt; t++) {
+            free(w[t].oob_sum);
+            free(w[t].oob_cnt);
+        }
+    }
+    free(w);
+    return LS_OK;
+}
+
+double forest_predict_row(const struct forest *f, const uint8_t *X, uint64_t stride,
+                          uint64_t row)
+{
+    double s = 0;
+    for (uint32_t i = 0; i < f->ntrees; i++)
+        s += tree_predict(&f->trees[i], X, stride, row);
+    return s / f->ntrees;
+}
+
+struct predict_job {
+    const struct forest *f;
+    const uint8_t *X;
+    uint64_t n;
+    double *out;
+    atomic_ulong next;
+};
+
+#define PREDICT_BLOCK 2048
+
+static void *predict_worker(void *arg)
+{
+    struct predict_job *j = arg;
+    uint32_t nf = j->f->nfeat;
+    /* rows are copied to row-major order a block at a time, so a tree walk
+     * reads one row's features from one or two cache lines */
+    uint8_t *rows = xmalloc((size_t)PREDICT_BLOCK * (nf ? nf : 1));
+    for (;;) {
+        uint64_t lo = atomic_fetch_add(&j->next, PREDICT_BLOCK);
+        if (lo >= j->n)
+            break;
+        uint64_t hi = lo + PREDICT_BLOCK < j->n ? lo + PREDICT_BLOCK : j->n;
+        uint64_t m = hi - lo;
+        for (uint32_t f = 0; f < nf; f++) {
+            const uint8_t *col = j->X + (uint64_t)f * j->n + lo;
+            for (uint64_t r = 0; r < m; r++)
+                rows[r * nf + f] = col[r];
+        }
+        /* trees outer, rows inner: a tree stays in cache over the block; each
+         * row still sums its trees in order, so the result is deterministic */
+        for (uint64_t r = lo; r < hi; r++)
+            j->out[r] = 0;
+        for (uint32_t i = 0; i < j->f->ntrees; i++) {
+            const struct tree *t = &j->f->trees[i];
+            for (uint64_t r = 0; r < m; r++)
+                j->out[lo + r] += tree_predict(t, rows + r * nf, 1, 0);
+        }
+        for (uint64_t r = lo; r < hi; r++)
+            j->out[r] /= j->f->ntrees;
+    }
+    free(rows);
+    return NULL;
+}
+
+void forest_predict(const struct forest *f, const uint8_t *X, uint64_t n, double *out,
+                    uint32_t threads)
+{
+    struct predict_job job = {.f = f, .X = X, .n = n, .out = out};
+    atomic_init(&job.next, 0);
+    uint32_t nt = threads ? threads : forest_cpu_count();
+    if (nt > FOREST_MAX_THREADS)
+        nt = FOREST_MAX_THREADS;
+    uint64_t blocks = (n + PREDICT_BLOCK - 1) / PREDICT_BLOCK;
+    if (nt > blocks)
+        nt = blocks ? (uint32_t)blocks : 1;
+    pthread_t tid[FOREST_MAX_THREADS];
+    int started[FOREST_MAX_THREADS] = {0};
+    for (uint32_t t = 1; t < nt; t++)
+        started[t] = pthread_create(&tid[t], NULL, predict_worker, &job) == 0;
+    predict_worker(&job);
+    for (uint32_t t = 1; t < nt; t++)
+        if (started[t])
+            pthread_join(tid[t], NULL);
+}

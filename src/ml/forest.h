@@ -1,0 +1,64 @@
+/*
+ * forest.h — a random forest of histogram trees, grown in parallel.
+ *
+ * Bagging by per-row bootstrap counts (n draws with replacement), one tree
+ * per (seed, tree index) RNG stream so a seed gives the same forest whatever
+ * the number of threads. Out-of-bag predictions are summed in fixed point
+ * (integers add in any order to the same total), so they too are identical
+ * for any thread count.
+ */
+#ifndef LS_ML_FOREST_H
+#define LS_ML_FOREST_H
+
+#include "core/err.h"
+#include "ml/tree.h"
+
+#include <stdint.h>
+
+#define FOREST_MAX_TREES 10000
+#define FOREST_MAX_THREADS 256
+
+struct forest_opts {
+    uint32_t trees;       /* default 100 */
+    uint32_t mtry;        /* features tried per split; 0: round(sqrt(p)) */
+    uint32_t min_leaf;    /* smallest leaf weight; default 1 */
+    uint32_t max_depth;   /* 0: no limit (TREE_MAX_DEPTH) */
+    int balanced;         /* weight classes inversely to their frequency */
+    uint64_t seed;        /* default 42 */
+    uint32_t threads;     /* 0: every online core */
+    void (*progress)(void *ctx, uint32_t trees_done, uint32_t trees_total);
+    void *progress_ctx;
+};
+
+void forest_opts_default(struct forest_opts *o);
+
+struct forest {
+    uint32_t ntrees;
+    uint32_t nfeat;
+    struct tree *trees;
+};
+
+/*
+ * Grow a forest on X (nfeat x n, feature-major bins), labels y (0/1), with
+ * is_cat / nbins describing each feature. oob (n doubles, may be NULL)
+ * receives each row's out-of-bag probability, NaN for a row that was in
+ * every bootstrap. Returns 0 or LS_EINPUT (bad options, one class).
+ */
+int forest_train(const uint8_t *X, uint64_t n, uint32_t nfeat, const uint8_t *y,
+                 const uint8_t *is_cat, const uint16_t *nbins, const struct forest_opts *o,
+                 struct forest *out, double *oob, struct ls_error *err);
+
+void forest_cleanup(struct forest *f);
+
+/* The forest's probability for one row (X addressed as in tree_predict). */
+double forest_predict_row(const struct forest *f, const uint8_t *X, uint64_t stride,
+                          uint64_t row);
+
+/* Probabilities for all n rows of X (nfeat x n) into out, with threads. */
+void forest_predict(const struct forest *f, const uint8_t *X, uint64_t n, double *out,
+                    uint32_t threads);
+
+/* The number of online cores (at least 1). */
+uint32_t forest_cpu_count(void);
+
+#endif

@@ -1,0 +1,540 @@
+/*
+ * model.c — model file writing and reading (format in model.h).
+ */
+#include "ml/model.h"
+
+#include "core/buf.h"
+#include "core/crc32.h"
+#include "core/mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char MAGIC[8] = {'L', 'S', 'M', 'O', 'D', 'E', 'L', '\0'};
+#define HEADER_BYTES 24
+#define MAX_STRING   (64u * 1024)
+#define MAX_NODES    (1u << 30)
+
+void model_init(struct model *m)
+{
+    memset(m, 0, sizeof *m);
+    m->tier_high = 70;
+    m->tier_medium = 30;
+}
+
+void model_cleanup(struct model *m)
+{
+    free(m->target);
+    free(m->positive);
+    free(m->negative);
+    free(m->id_column);
+    bins_schema_cleanup(&m->schema);
+    forest_cleanup(&m->forest);
+    calib_cleanup(&m->calib);
+    free(m->oob_key);
+    free(m->oob_raw);
+    memset(m, 0, sizeof *m);
+}
+
+uint64_t model_row_key(const uint8_t *X, uint64_t stride, uint64_t row, size_t nfeat, int label)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)(label + 7);
+    for (size_t f = 0; f < nfeat; f++) {
+        h ^= X[f * stride + row];
+        h *= 0x100000001b3ULL;
+    }
+    h ^= h >> 31;
+    h *= 0x9E3779B97F4A7C15ULL;
+    return h ^ (h >> 29);
+}
+
+double model_oob_lookup(const struct model *m, uint64_t key)
+{
+    uint64_t lo = 0, hi = m->noob;
+    while (lo < hi) {
+        uint64_t mid = (lo + hi) / 2;
+        if (m->oob_key[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->noob && m->oob_key[lo] == key ? m->oob_raw[lo] : NAN;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+struct w {
+    struct buf b;
+    int failed;
+};
+
+static void put(struct w *w, const void *p, size_t n)
+{
+    if (!w->failed && buf_append(&w->b, p, n))
+        w->failed = 1;
+}
+#define PUT(w, v) put((w), &(v), sizeof(v))
+
+static void put_u8(struct w *w, uint8_t v)
+{
+    PUT(w, v);
+}
+static void put_u16(struct w *w, uint16_t v)
+{
+    PUT(w, v);
+}
+static void put_u32(struct w *w, uint32_t v)
+{
+    PUT(w, v);
+}
+static void put_u64(struct w *w, uint64_t v)
+{
+    PUT(w, v);
+}
+static void put_f64(struct w *w, double v)
+{
+    PUT(w, v);
+}
+
+static void put_str(struct w *w, const char *s)
+{
+    uint32_t n = s ? (uint32_t)strlen(s) : UINT32_MAX;
+    put_u32(w, n);
+    if (s)
+        put(w, s, n);
+}
+
+static void put_metrics(struct w *w, const struct metrics *m)
+{
+    put_u64(w, m->n);
+    put_u64(w, m->npos);
+    const double *d[] = {
+        &m->auc,          &m->logloss,         &m->brier,       &m->base_rate, &m->precision_top10,
+        &m->recall_top10, &m->precision_top20, &m->recall_top20};
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+        put_f64(w, *d[i]);
+    for (int k = 0; k < METRICS_DECILES; k++) {
+        put_f64(w, m->lift[k]);
+        put_f64(w, m->cal_pred[k]);
+        put_f64(w, m->cal_obs[k]);
+        put_u64(w, m->cal_n[k]);
+    }
+}
+
+static void serialize(const struct model *m, struct w *w)
+{
+    put_u32(w, m->trees);
+    put_u32(w, m->mtry);
+    put_u32(w, m->min_leaf);
+    put_u32(w, m->max_depth);
+    put_u8(w, m->balanced);
+    put_u64(w, m->seed);
+    put_str(w, m->target);
+    put_str(w, m->positive);
+    put_str(w, m->negative);
+    put_str(w, m->id_column);
+    put_u32(w, (uint32_t)m->schema.nfeat);
+    for (size_t j = 0; j < m->schema.nfeat; j++) {
+        const struct feature *ft = &m->schema.feat[j];
+        put_str(w, ft->name);
+        put_u8(w, (uint8_t)ft->kind);
+        put_u8(w, ft->date_fmt);
+        put_u16(w, ft->nbins);
+        put_u8(w, ft->has_other);
+        if (ft->kind == FEAT_CATEGORICAL)
+            for (unsigned k = 0; k < ft->nbins; k++)
+                put_str(w, ft->cats[k]);
+        else
+            for (unsigned k = 0; k + 1 < ft->nbins; k++)
+                put_f64(w, ft->thresholds[k]);
+        put_str(w, ft->true_label);
+        put_str(w, ft->false_label);
+        for (unsigned k = 0; k <= ft->nbins; k++)
+            put_f64(w, ft->train_share ? ft->train_share[k] : 0);
+    }
+    put_u32(w, m->forest.ntrees);
+    for (uint32_t i = 0; i < m->forest.ntrees; i++) {
+        const struct tree *t = &m->forest.trees[i];
+        put_u32(w, t->nnodes);
+        for (uint32_t k = 0; k < t->nnodes; k++) {
+            const struct tnode *n = &t->nodes[k];
+            put_u16(w, n->feat);
+            put_u8(w, n->kind);
+            put_u8(w, n->flags);
+            put_u32(w, n->arg);
+            put_u32(w, n->left);
+            put(w, &n->value, sizeof n->value);
+            put(w, &n->cover, sizeof n->cover);
+        }
+        put_u32(w, t->ncatsets);
+        put(w, t->catsets, (size_t)t->ncatsets * sizeof *t->catsets);
+    }
+    put_u32(w, m->calib.n);
+    for (uint32_t k = 0; k < m->calib.n; k++) {
+        put_f64(w, m->calib.x[k]);
+        put_f64(w, m->calib.y[k]);
+    }
+    put_f64(w, m->tier_high);
+    put_f64(w, m->tier_medium);
+    put_u64(w, m->train_rows);
+    put_u64(w, m->train_pos);
+    put_metrics(w, &m->oob);
+    put_u8(w, m->has_holdout);
+    put_metrics(w, &m->holdout);
+    put_u64(w, m->noob);
+    put(w, m->oob_key, m->noob * sizeof *m->oob_key);
+    put(w, m->oob_raw, m->noob * sizeof *m->oob_raw);
+}
+
+int model_save(const struct model *m, const char *path, struct ls_error *err)
+{
+    struct w w = {0};
+    buf_init(&w.b, MODEL_MAX_BYTES);
+    uint8_t header[HEADER_BYTES] = {0};
+    put(&w, header, sizeof header);
+    serialize(m, &w);
+    if (w.failed) {
+        buf_cleanup(&w.b);
+        return ls_error_set(err, LS_ELIMIT, "the model is larger than %llu bytes",
+                            (unsigned long long)MODEL_MAX_BYTES);
+    }
+    uint64_t plen = w.b.len - HEADER_BYTES;
+    uint32_t version = MODEL_VERSION;
+    uint32_t crc = crc32_update(0, w.b.data + HEADER_BYTES, plen);
+    memcpy(w.b.data, MAGIC, 8);
+    memcpy(w.b.data + 8, &version, 4);
+    memcpy(w.b.data + 12, &crc, 4);
+    memcpy(w.b.data + 16, &plen, 8);
+
+    size_t plen_path = strlen(path);
+    char *tmp = xmalloc(plen_path + 16);
+    snprintf(tmp, plen_path + 16, "%s.tmpXXXXXX", path);
+    int rc = LS_OK;
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        rc = ls_error_set(err, LS_EIO, "cannot write beside '%s': %s", path, strerror(errno));
+        goto out;
+    }
+    const char *p = w.b.data;
+    size_t left = w.b.len;
+    while (left > 0) {
+        ssize_t k = write(fd, p, left);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            rc = ls_error_set(err, LS_EIO, "writing '%s': %s", tmp, strerror(errno));
+            break;
+        }
+        p += k;
+        left -= (size_t)k;
+    }
+    if (rc == LS_OK && fsync(fd) != 0)
+        rc = ls_error_set(err, LS_EIO, "fsync '%s': %s", tmp, strerror(errno));
+    if (close(fd) != 0 && rc == LS_OK)
+        rc = ls_error_set(err, LS_EIO, "closing '%s': %s", tmp, strerror(errno));
+    if (rc == LS_OK && chmod(tmp, 0644) != 0)
+        rc = ls_error_set(err, LS_EIO, "chmod '%s': %s", tmp, strerror(errno));
+    if (rc == LS_OK && rename(tmp, path) != 0)
+        rc = ls_error_set(err, LS_EIO, "renaming to '%s': %s", path, strerror(errno));
+    if (rc != LS_OK) {
+        unlink(tmp);
+        goto out;
+    }
+    /* make the rename itself durable */
+    char *dir = xstrdup(path);
+    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(dir);
+out:
+    free(tmp);
+    buf_cleanup(&w.b);
+    return rc;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+struct r {
+    const uint8_t *p, *end;
+    int bad;
+    char why[128];
+};
+
+static void bad(struct r *r, const char *why)
+{
+    if (!r->bad) {
+        r->bad = 1;
+        snprintf(r->why, sizeof r->why, "%s", why);
+    }
+}
+
+static void get(struct r *r, void *out, size_t n)
+{
+    if (r->bad || (size_t)(r->end - r->p) < n) {
+        bad(r, "it ends too early");
+        memset(out, 0, n);
+        return;
+    }
+    memcpy(out, r->p, n);
+    r->p += n;
+}
+
+static uint8_t get_u8(struct r *r)
+{
+    uint8_t v;
+    get(r, &v, 1);
+    return v;
+}
+static uint16_t get_u16(struct r *r)
+{
+    uint16_t v;
+    get(r, &v, 2);
+    return v;
+}
+static uint32_t get_u32(struct r *r)
+{
+    uint32_t v;
+    get(r, &v, 4);
+    return v;
+}
+static uint64_t get_u64(struct r *r)
+{
+    uint64_t v;
+    get(r, &v, 8);
+    return v;
+}
+static double get_f64(struct r *r)
+{
+    double v;
+    get(r, &v, 8);
+    return v;
+}
+
+static char *get_str(struct r *r)
+{
+    uint32_t n = get_u32(r);
+    if (n == UINT32_MAX || r->bad)
+        return NULL;
+    if (n > MAX_STRING || (size_t)(r->end - r->p) < n) {
+        bad(r, "a text field is too long");
+        return NULL;
+    }
+    char *s = xstrndup((const char *)r->p, n);
+    r->p += n;
+    return s;
+}
+
+/* Read n * size bytes into a new array, checking the bytes are there. */
+static void *get_array(struct r *r, uint64_t n, size_t size)
+{
+    if (r->bad)
+        return NULL;
+    if (size && n > (uint64_t)(r->end - r->p) / size) {
+        bad(r, "an array runs past the end");
+        return NULL;
+    }
+    void *a = xmalloc(n * size > 0 ? n * size : 1);
+    get(r, a, n * size);
+    return a;
+}
+
+static void get_metrics(struct r *r, struct metrics *m)
+{
+    m->n = get_u64(r);
+    m->npos = get_u64(r);
+    double *d[] = {
+        &m->auc,          &m->logloss,         &m->brier,       &m->base_rate, &m->precision_top10,
+        &m->recall_top10, &m->precision_top20, &m->recall_top20};
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+        *d[i] = get_f64(r);
+    for (int k = 0; k < METRICS_DECILES; k++) {
+        m->lift[k] = get_f64(r);
+        m->cal_pred[k] = get_f64(r);
+        m->cal_obs[k] = get_f64(r);
+        m->cal_n[k] = get_u64(r);
+    }
+}
+
+static void deserialize(struct r *r, struct model *m)
+{
+    m->trees = get_u32(r);
+    m->mtry = get_u32(r);
+    m->min_leaf = get_u32(r);
+    m->max_depth = get_u32(r);
+    m->balanced = get_u8(r);
+    m->seed = get_u64(r);
+    m->target = get_str(r);
+    m->positive = get_str(r);
+    m->negative = get_str(r);
+    m->id_column = get_str(r);
+    uint32_t nfeat = get_u32(r);
+    if (r->bad || nfeat == 0 || nfeat > UINT16_MAX) {
+        bad(r, "its feature count is not valid");
+        return;
+    }
+    m->schema.feat = xcalloc(nfeat, sizeof *m->schema.feat);
+    m->schema.nfeat = nfeat;
+    for (uint32_t j = 0; j < nfeat && !r->bad; j++) {
+        struct feature *ft = &m->schema.feat[j];
+        ft->name = get_str(r);
+        ft->kind = (enum feat_kind)get_u8(r);
+        ft->date_fmt = get_u8(r);
+        ft->nbins = get_u16(r);
+        ft->has_other = get_u8(r);
+        if (r->bad || !ft->name || ft->kind > FEAT_CATEGORICAL || ft->nbins < 1 ||
+            ft->nbins > BINS_MAX) {
+            bad(r, "a feature description is not valid");
+            return;
+        }
+        if (ft->kind == FEAT_CATEGORICAL) {
+            ft->cats = xcalloc(ft->nbins, sizeof *ft->cats);
+            for (unsigned k = 0; k < ft->nbins; k++)
+                if (!(ft->cats[k] = get_str(r))) {
+                    bad(r, "a category label is missing");
+                    return;
+                }
+        } else {
+            ft->thresholds = get_array(r, ft->nbins - 1u, sizeof(double));
+        }
+        ft->true_label = get_str(r);
+        ft->false_label = get_str(r);
+        ft->train_share = get_array(r, ft->nbins + 1u, sizeof(double));
+    }
+    uint32_t ntrees = get_u32(r);
+    if (r->bad || ntrees == 0 || ntrees > FOREST_MAX_TREES) {
+        bad(r, "its tree count is not valid");
+        return;
+    }
+    m->forest.trees = xcalloc(ntrees, sizeof *m->forest.trees);
+    m->forest.ntrees = ntrees;
+    m->forest.nfeat = nfeat;
+    for (uint32_t i = 0; i < ntrees && !r->bad; i++) {
+        struct tree *t = &m->forest.trees[i];
+        uint32_t nn = get_u32(r);
+        if (r->bad || nn == 0 || nn > MAX_NODES || nn > (uint64_t)(r->end - r->p) / 20) {
+            bad(r, "a tree's node count is not valid");
+            return;
+        }
+        t->nodes = xmalloc((size_t)nn * sizeof *t->nodes);
+        t->nnodes = t->cap = nn;
+        for (uint32_t k = 0; k < nn; k++) {
+            struct tnode *n = &t->nodes[k];
+            n->feat = get_u16(r);
+            n->kind = get_u8(r);
+            n->flags = get_u8(r);
+            n->arg = get_u32(r);
+            n->left = get_u32(r);
+            get(r, &n->value, sizeof n->value);
+            get(r, &n->cover, sizeof n->cover);
+        }
+        t->ncatsets = t->catcap = get_u32(r);
+        if (r->bad || t->ncatsets > nn) {
+            bad(r, "a tree's category sets are not valid");
+            return;
+        }
+        t->catsets = get_array(r, t->ncatsets, sizeof *t->catsets);
+        /* every split must point forward inside the tree: no cycles, no escape */
+        for (uint32_t k = 0; k < nn && !r->bad; k++) {
+            const struct tnode *n = &t->nodes[k];
+            if (n->kind == TNODE_LEAF)
+                continue;
+            if (n->kind > TNODE_CATEGORICAL || n->feat >= nfeat || n->left <= k ||
+                n->left >= nn - 1 || (n->kind == TNODE_CATEGORICAL && n->arg >= t->ncatsets))
+                bad(r, "a tree node points outside its tree");
+        }
+    }
+    if (r->bad)
+        return;
+    m->calib.n = get_u32(r);
+    if (m->calib.n == 0 || m->calib.n > CALIB_MAX_KNOTS) {
+        bad(r, "its calibration map is not valid");
+        return;
+    }
+    m->calib.x = xmalloc(m->calib.n * sizeof(double));
+    m->calib.y = xmalloc(m->calib.n * sizeof(double));
+    for (uint32_t k = 0; k < m->calib.n; k++) {
+        m->calib.x[k] = get_f64(r);
+        m->calib.y[k] = get_f64(r);
+    }
+    m->tier_high = get_f64(r);
+    m->tier_medium = get_f64(r);
+    m->train_rows = get_u64(r);
+    m->train_pos = get_u64(r);
+    get_metrics(r, &m->oob);
+    m->has_holdout = get_u8(r);
+    get_metrics(r, &m->holdout);
+    m->noob = get_u64(r);
+    m->oob_key = get_array(r, m->noob, sizeof *m->oob_key);
+    m->oob_raw = get_array(r, m->noob, sizeof *m->oob_raw);
+    if (!r->bad && r->p != r->end)
+        bad(r, "it has bytes past its end");
+}
+
+int model_load_mem(const void *data, size_t len, struct model *m, struct ls_error *err)
+{
+    model_init(m);
+    const uint8_t *b = data;
+    if (len < HEADER_BYTES || memcmp(b, MAGIC, 8) != 0)
+        return ls_error_set(err, LS_EINPUT, "not a LeadScore model file");
+    uint32_t version, crc;
+    uint64_t plen;
+    memcpy(&version, b + 8, 4);
+    memcpy(&crc, b + 12, 4);
+    memcpy(&plen, b + 16, 8);
+    if (version != MODEL_VERSION)
+        return ls_error_set(err, LS_EINPUT,
+                            "model file format version %u; this build reads "
+                            "version %u: retrain the model",
+                            version, MODEL_VERSION);
+    if (plen != len - HEADER_BYTES)
+        return ls_error_set(err, LS_EINPUT,
+                            "the model file is truncated or padded (%zu bytes, "
+                            "expected %llu)",
+                            len, (unsigned long long)(plen + HEADER_BYTES));
+    if (crc32_update(0, b + HEADER_BYTES, plen) != crc)
+        return ls_error_set(err, LS_EINPUT, "the model file is corrupted (checksum mismatch)");
+    struct r r = {b + HEADER_BYTES, b + len, 0, ""};
+    deserialize(&r, m);
+    if (r.bad) {
+        model_cleanup(m);
+        model_init(m);
+        return ls_error_set(err, LS_EINPUT, "the model file is not valid: %s", r.why);
+    }
+    return LS_OK;
+}
+
+int model_load(const char *path, struct model *m, struct ls_error *err)
+{
+    model_init(m);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ls_error_set(err, LS_EIO, "cannot open model '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return ls_error_set(err, LS_EIO, "'%s' is not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > MODEL_MAX_BYTES) {
+        fclose(f);
+        return ls_error_set(err, LS_ELIMIT, "'%s' is larger than a model can be", path);
+    }
+    size_t len = (size_t)st.st_size;
+    uint8_t *data = xmalloc(len ? len : 1);
+    size_t got = fread(data, 1, len, f);
+    fclose(f);
+    int rc;
+    if (got != len)
+        rc = ls_error_set(err, LS_EIO, "reading '%s' failed", path);
+    else
+        rc = model_load_mem(data, len, m, err);
+    free(data);
+    return rc;
+}

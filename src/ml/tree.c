@@ -1,0 +1,577 @@
+/*
+ * tree.c — growing one tree: histogram split finding with Gini impurity.
+ *
+ * The rows of a node are a contiguous range of `recs` (row index, bootstrap
+ * weight, weight x label), kept in ascending row order by a stable partition
+ * so that reading a feature column follows memory. For each candidate
+ * feature the node's rows are counted into a histogram over its bins (weight
+ * and positive weight per bin), and the best threshold is found in one scan:
+ *
+ *   ordered features   bins in their natural order; each cut, with the
+ *                      missing bin sent left or right (learned direction),
+ *                      plus "missing vs the rest"
+ *   categorical        bins sorted by positive share inside the node, then
+ *                      scanned like an ordered feature — for binary Gini the
+ *                      best subset split is a prefix of that order (Breiman
+ *                      et al. 1984, §9.4), so no one-hot and no arbitrary codes
+ *
+ * Impurity: weighted Gini; the best split maximises
+ *   (pL^2 + nL^2) / wL + (pR^2 + nR^2) / wR.
+ *
+ * Features: mtry drawn per node without replacement (a lazily initialised
+ * Fisher-Yates permutation); when none of them gives a valid split, more are
+ * drawn until one does or all were tried, as scikit-learn does.
+ *
+ * Parent - sibling subtraction: when a node splits, both children's first
+ * mtry features are drawn at once. The smaller child's histograms are counted
+ * from its rows, including the features the larger child drew that the parent
+ * also had; for those the larger child's histogram is parent minus sibling,
+ * with no pass over its (larger) set of rows.
+ *
+ * All scratch space lives in struct tree_scratch, allocated once per thread.
+ */
+#include "ml/tree.h"
+
+#include "core/mem.h"
+
+#include <math.h>
+#include <string.h>
+
+struct hist {
+    float w[256];
+    float p[256];
+    uint16_t lo, hi; /* non-empty value bins lie in [lo, hi]; lo > hi when none */
+};
+
+struct rec {
+    uint32_t row;
+    float w;  /* bootstrap count x class weight */
+    float wy; /* w when the row is positive, else 0 */
+};
+
+struct slot {
+    uint16_t *perm;   /* permutation of features, valid where stamp == gen */
+    uint32_t *stamp;
+    uint32_t gen;
+    uint32_t drawn;
+    uint32_t nh;      /* histograms held */
+    uint16_t *hfeat;  /* their features */
+    struct hist *h;
+    uint16_t *consts; /* features constant in this node (and so in its subtree) */
+    uint32_t nconst;
+    uint32_t *cstamp; /* cstamp[f] == gen: f is in consts */
+};
+
+struct tree_scratch {
+    struct rec *recs, *tmp;
+    uint32_t nfeat, K;
+    uint32_t gen;
+    struct slot slots[TREE_MAX_DEPTH + 2][2];
+    struct hist spare;
+    uint16_t *want; /* feature list being built */
+};
+
+struct split {
+    int valid;
+    double score;
+    uint16_t feat;
+    uint8_t kind;
+    uint8_t missing_left;
+    uint32_t thr;
+    uint64_t set[4];
+    double wl, pl, wr, pr;
+};
+
+struct tree_scratch *tree_scratch_new(const struct tree_data *d)
+{
+    struct tree_scratch *s = xcalloc(1, sizeof *s);
+    s->recs = xmalloc((d->n ? d->n : 1) * sizeof *s->recs);
+    s->tmp = xmalloc((d->n ? d->n : 1) * sizeof *s->tmp);
+    s->nfeat = d->nfeat;
+    s->K = 2 * d->mtry + 8;
+    if (s->K > d->nfeat)
+        s->K = d->nfeat;
+    for (int l = 0; l < TREE_MAX_DEPTH + 2; l++)
+        for (int k = 0; k < 2; k++) {
+            struct slot *sl = &s->slots[l][k];
+            sl->perm = xmalloc(d->nfeat * sizeof *sl->perm);
+            sl->stamp = xcalloc(d->nfeat, sizeof *sl->stamp);
+            sl->hfeat = xmalloc(s->K * sizeof *sl->hfeat);
+            sl->h = xmalloc(s->K * sizeof *sl->h);
+            sl->consts = xmalloc(d->nfeat * sizeof *sl->consts);
+            sl->cstamp = xcalloc(d->nfeat, sizeof *sl->cstamp);
+        }
+    s->want = xmalloc(d->nfeat * sizeof *s->want);
+    return s;
+}
+
+void tree_scratch_free(struct tree_scratch *s)
+{
+    if (!s)
+        return;
+    for (int l = 0; l < TREE_MAX_DEPTH + 2; l++)
+        for (int k = 0; k < 2; k++) {
+            struct slot *sl = &s->slots[l][k];
+            free(sl->perm);
+            free(sl->stamp);
+            free(sl->hfeat);
+            free(sl->h);
+            free(sl->consts);
+            free(sl->cstamp);
+        }
+    free(s->want);
+    free(s->recs);
+    free(s->tmp);
+    free(s);
+}
+
+void tree_cleanup(struct tree *t)
+{
+    free(t->nodes);
+    free(t->catsets);
+    memset(t, 0, sizeof *t);
+}
+
+uint32_t tree_leaf(const struct tree *t, const uint8_t *X, uint64_t stride, uint64_t row)
+{
+    uint32_t i = 0;
+    while (t->nodes[i].kind != TNODE_LEAF) {
+        const struct tnode *n = &t->nodes[i];
+        i = n->left + !tnode_goes_left(t, n, X[(uint64_t)n->feat * stride + row]);
+    }
+    return i;
+}
+
+/* ---- feature sampling ---------------------------------------------------- */
+
+static void slot_reset(struct tree_scratch *s, struct slot *sl)
+{
+    sl->gen = ++s->gen;
+    if (s->gen == 0) { /* wrapped: clear every stamp once */
+        for (int l = 0; l < TREE_MAX_DEPTH + 2; l++)
+            for (int k = 0; k < 2; k++) {
+                memset(s->slots[l][k].stamp, 0, s->nfeat * sizeof(uint32_t));
+                memset(s->slots[l][k].cstamp, 0, s->nfeat * sizeof(uint32_t));
+            }
+        sl->gen = s->gen = 1;
+    }
+    sl->drawn = 0;
+    sl->nh = 0;
+    sl->nconst = 0;
+}
+
+static void slot_add_const(struct slot *sl, uint16_t f)
+{
+    if (sl->cstamp[f] != sl->gen) {
+        sl->cstamp[f] = sl->gen;
+        sl->consts[sl->nconst++] = f;
+    }
+}
+
+/* Does every row of the node fall in one bin? */
+static int hist_constant(const struct hist *h)
+{
+    if (h->lo > h->hi)
+        return 1; /* all missing */
+    return h->lo == h->hi && h->w[0] <= 0;
+}
+
+static inline uint16_t perm_get(const struct slot *sl, uint32_t i)
+{
+    return sl->stamp[i] == sl->gen ? sl->perm[i] : (uint16_t)i;
+}
+
+/* The k-th feature of the slot's permutation, drawing it if needed. */
+static uint16_t slot_draw(struct slot *sl, uint32_t k, uint32_t nfeat, struct rng *rng)
+{
+    while (sl->drawn <= k) {
+        uint32_t i = sl->drawn;
+        uint32_t j = i + (uint32_t)rng_below(rng, nfeat - i);
+        uint16_t a = perm_get(sl, i), b = perm_get(sl, j);
+        sl->perm[i] = b;
+        sl->stamp[i] = sl->gen;
+        sl->perm[j] = a;
+        sl->stamp[j] = sl->gen;
+        sl->drawn++;
+    }
+    return sl->perm[k];
+}
+
+static struct hist *slot_find(struct slot *sl, uint16_t f)
+{
+    for (uint32_t i = 0; i < sl->nh; i++)
+        if (sl->hfeat[i] == f)
+            return &sl->h[i];
+    return NULL;
+}
+
+/* ---- histograms ---------------------------------------------------------- */
+
+static void hist_build(const struct tree_data *d, const struct rec *r, uint32_t lo, uint32_t hi,
+                       uint16_t f, struct hist *h)
+{
+    unsigned nb = d->nbins[f];
+    const uint8_t *x = d->X + (uint64_t)f * d->n;
+    unsigned mn = 255, mx = 0;
+    if (hi - lo < nb / 2) {
+        /* few rows: find the bins' range first and clear only that */
+        for (uint32_t k = lo; k < hi; k++) {
+            unsigned b = x[r[k].row];
+            if (b) {
+                mn = b < mn ? b : mn;
+                mx = b > mx ? b : mx;
+            }
+        }
+        h->w[0] = h->p[0] = 0;
+        if (mx) {
+            memset(h->w + mn, 0, (mx - mn + 1) * sizeof(float));
+            memset(h->p + mn, 0, (mx - mn + 1) * sizeof(float));
+        }
+        for (uint32_t k = lo; k < hi; k++) {
+            unsigned b = x[r[k].row];
+            h->w[b] += r[k].w;
+            h->p[b] += r[k].wy;
+        }
+    } else {
+        memset(h->w, 0, (nb + 1) * sizeof(float));
+        memset(h->p, 0, (nb + 1) * sizeof(float));
+        for (uint32_t k = lo; k < hi; k++) {
+            unsigned b = x[r[k].row];
+            h->w[b] += r[k].w;
+            h->p[b] += r[k].wy;
+            if (b) {
+                mn = b < mn ? b : mn;
+                mx = b > mx ? b : mx;
+            }
+        }
+    }
+    h->lo = (uint16_t)(mx ? mn : 1);
+    h->hi = (uint16_t)mx;
+}
+
+/* Only bin 0 and [lo, hi] are ever read, so only they are written. */
+static void hist_subtract(const struct hist *parent, const struct hist *sib, struct hist *out)
+{
+    float w = parent->w[0] - sib->w[0], p = parent->p[0] - sib->p[0];
+    out->w[0] = w > 1e-4f ? w : 0;
+    out->p[0] = w > 1e-4f && p > 0 ? p : 0;
+    for (unsigned b = parent->lo; b <= parent->hi; b++) {
+        int in = b >= sib->lo && b <= sib->hi; /* outside its range sib holds stale data */
+        w = parent->w[b] - (in ? sib->w[b] : 0);
+        p = parent->p[b] - (in ? sib->p[b] : 0);
+        out->w[b] = w > 1e-4f ? w : 0;
+        out->p[b] = w > 1e-4f && p > 0 ? p : 0;
+    }
+    out->lo = parent->lo;
+    out->hi = parent->hi;
+}
+
+/* The histogram of feature f for the node held in sl: stored, or counted. */
+static struct hist *node_hist(const struct tree_data *d, struct tree_scratch *s, struct slot *sl,
+                              uint32_t lo, uint32_t hi, uint16_t f)
+{
+    struct hist *h = slot_find(sl, f);
+    if (h)
+        return h;
+    if (sl->nh < s->K) {
+        h = &sl->h[sl->nh];
+        sl->hfeat[sl->nh++] = f;
+    } else {
+        h = &s->spare;
+    }
+    hist_build(d, s->recs, lo, hi, f, h);
+    return h;
+}
+
+/* ---- split search -------------------------------------------------------- */
+
+static inline double side(double w, double p)
+{
+    return w > 0 ? (p * p + (w - p) * (w - p)) / w : 0;
+}
+
+static void consider(struct split *best, double wl, double pl, double W, double P, double minw,
+                     int missing_left)
+{
+    double wr = W - wl, pr = P - pl;
+    if (wl < minw || wr < minw)
+        return;
+    double sc = side(wl, pl) + side(wr, pr);
+    if (sc > best->score) {
+        best->valid = 1;
+        best->score = sc;
+        best->missing_left = (uint8_t)missing_left;
+        best->wl = wl, best->pl = pl, best->wr = wr, best->pr = pr;
+    }
+}
+
+/* Best cut of one feature; updates *best when it beats it. */
+static void eval_feature(const struct tree_data *d, const struct hist *h, uint16_t f, double W,
+                         double P, struct split *best)
+{
+    double minw = d->min_leaf > 0 ? (double)d->min_leaf : 1.0;
+    double w0 = h->w[0], p0 = h->p[0];
+    struct split cand = *best;
+    cand.valid = 0;
+    if (!d->is_cat[f]) {
+        double wl = 0, pl = 0;
+        unsigned last = 0;
+        for (unsigned b = h->lo; b < h->hi; b++) {
+            if (h->w[b] <= 0)
+                continue;
+            wl += h->w[b];
+            pl += h->p[b];
+            double before = cand.score;
+            consider(&cand, wl, pl, W, P, minw, 0);
+            if (w0 > 0)
+                consider(&cand, wl + w0, pl + p0, W, P, minw, 1);
+            if (cand.score > before)
+                last = b;
+        }
+        if (w0 > 0 && h->lo <= h->hi) { /* every value left, missing right */
+            double before = cand.score;
+            consider(&cand, W - w0, P - p0, W, P, minw, 0);
+            if (cand.score > before)
+                last = 255;
+        }
+        if (cand.valid && cand.score > best->score) {
+            *best = cand;
+            best->feat = f;
+            best->kind = TNODE_ORDERED;
+            best->thr = last;
+        }
+        return;
+    }
+    /* categorical: order the present categories by positive share */
+    uint8_t order[256];
+    double rate[256];
+    unsigned m = 0;
+    for (unsigned b = h->lo; b <= h->hi; b++)
+        if (h->w[b] > 0) {
+            order[m] = (uint8_t)b;
+            rate[b] = h->p[b] / h->w[b];
+            m++;
+        }
+    for (unsigned i = 1; i < m; i++) { /* insertion sort: m is small, order is stable */
+        uint8_t v = order[i];
+        unsigned j = i;
+        while (j > 0 && (rate[order[j - 1]] > rate[v] ||
+                         (rate[order[j - 1]] == rate[v] && order[j - 1] > v))) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = v;
+    }
+    double wl = 0, pl = 0;
+    unsigned cut = 0;
+    for (unsigned i = 0; i + 1 < m; i++) {
+        wl += h->w[order[i]];
+        pl += h->p[order[i]];
+        double before = cand.score;
+        consider(&cand, wl, pl, W, P, minw, 0);
+        if (w0 > 0)
+            consider(&cand, wl + w0, pl + p0, W, P, minw, 1);
+        if (cand.score > before)
+            cut = i + 1;
+    }
+    if (w0 > 0 && m > 0) {
+        double before = cand.score;
+        consider(&cand, W - w0, P - p0, W, P, minw, 0);
+        if (cand.score > before)
+            cut = m;
+    }
+    if (cand.valid && cand.score > best->score) {
+        *best = cand;
+        best->feat = f;
+        best->kind = TNODE_CATEGORICAL;
+        memset(best->set, 0, sizeof best->set);
+        for (unsigned i = 0; i < cut; i++)
+            best->set[order[i] >> 6] |= 1ULL << (order[i] & 63);
+    }
+}
+
+/* ---- growing -------------------------------------------------------------- */
+
+struct grower {
+    const struct tree_data *d;
+    struct tree_scratch *s;
+    struct rng *rng;
+    struct tree *t;
+    uint32_t max_depth;
+};
+
+static uint32_t add_nodes(struct tree *t, uint32_t k)
+{
+    if (t->nnodes + k > t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 256;
+        while (t->cap < t->nnodes + k)
+            t->cap *= 2;
+        t->nodes = xreallocarray(t->nodes, t->cap, sizeof *t->nodes);
+    }
+    uint32_t first = t->nnodes;
+    t->nnodes += k;
+    return first;
+}
+
+/* Stable partition of recs[lo, hi); returns the first right position. */
+static uint32_t partition(const struct tree_data *d, struct tree_scratch *s, uint32_t lo,
+                          uint32_t hi, const struct split *sp)
+{
+    const uint8_t *x = d->X + (uint64_t)sp->feat * d->n;
+    uint8_t go[256];
+    unsigned nb = d->nbins[sp->feat];
+    go[0] = sp->missing_left;
+    for (unsigned b = 1; b <= nb; b++)
+        go[b] = sp->kind == TNODE_ORDERED ? b <= sp->thr
+                                          : (uint8_t)((sp->set[b >> 6] >> (b & 63)) & 1);
+    uint32_t l = lo, r = 0;
+    for (uint32_t k = lo; k < hi; k++) {
+        struct rec rc = s->recs[k];
+        if (go[x[rc.row]])
+            s->recs[l++] = rc;
+        else
+            s->tmp[r++] = rc;
+    }
+    memcpy(s->recs + l, s->tmp, r * sizeof *s->tmp);
+    return l;
+}
+
+static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint32_t depth,
+                 struct slot *sl, double W, double P)
+{
+    const struct tree_data *d = g->d;
+    struct tree_scratch *s = g->s;
+    struct tnode *n = &g->t->nodes[node];
+    n->value = W > 0 ? (float)(P / W) : 0;
+    n->cover = (float)W;
+    n->kind = TNODE_LEAF;
+    n->feat = 0;
+    n->flags = 0;
+    n->arg = 0;
+    n->left = 0;
+    double minw = d->min_leaf > 0 ? (double)d->min_leaf : 1.0;
+    if (depth >= g->max_depth || W < 2 * minw || P <= 1e-6 || P >= W - 1e-6)
+        return;
+
+    struct split best;
+    memset(&best, 0, sizeof best);
+    best.score = side(W, P) + 1e-9 * W; /* a split must beat the node itself */
+    /* mtry features are tried, then more until a split is valid or none is
+     * left. A feature known to be constant here (found so in an ancestor) is
+     * tried without counting its rows; it still counts as tried, which keeps
+     * the trees as random as plain mtry sampling (skipping it made them
+     * greedier and raised the OOB log-loss on Leads.csv). */
+    for (uint32_t k = 0; k < d->nfeat; k++) {
+        if (k >= d->mtry && best.valid)
+            break;
+        uint16_t f = slot_draw(sl, k, d->nfeat, g->rng);
+        if (sl->cstamp[f] == sl->gen)
+            continue;
+        struct hist *h = node_hist(d, s, sl, lo, hi, f);
+        if (hist_constant(h)) {
+            slot_add_const(sl, f);
+            continue;
+        }
+        eval_feature(d, h, f, W, P, &best);
+    }
+    if (!best.valid)
+        return;
+
+    uint32_t mid = partition(d, s, lo, hi, &best);
+    if (mid == lo || mid == hi) /* cannot happen with min_leaf >= 1; stay safe */
+        return;
+    uint32_t c = add_nodes(g->t, 2);
+    n = &g->t->nodes[node]; /* the array may have moved */
+    n->kind = best.kind;
+    n->feat = best.feat;
+    n->flags = best.missing_left ? TNODE_MISSING_LEFT : 0;
+    n->left = c;
+    if (best.kind == TNODE_ORDERED) {
+        n->arg = best.thr;
+    } else {
+        struct tree *t = g->t;
+        if (t->ncatsets == t->catcap) {
+            t->catcap = t->catcap ? t->catcap * 2 : 16;
+            t->catsets = xreallocarray(t->catsets, t->catcap, sizeof *t->catsets);
+        }
+        memcpy(t->catsets[t->ncatsets], best.set, sizeof best.set);
+        n->arg = t->ncatsets++;
+    }
+
+    /* Children: draw both first-mtry sets now; count the smaller child's
+     * histograms, derive the larger child's shared ones by subtraction. */
+    int left_small = (mid - lo) <= (hi - mid);
+    struct slot *A = &s->slots[depth + 1][0], *B = &s->slots[depth + 1][1];
+    slot_reset(s, A);
+    slot_reset(s, B);
+    for (uint32_t i = 0; i < sl->nconst; i++) {
+        slot_add_const(A, sl->consts[i]);
+        slot_add_const(B, sl->consts[i]);
+    }
+    uint32_t m = d->mtry < d->nfeat ? d->mtry : d->nfeat;
+    uint32_t slo = left_small ? lo : mid, shi = left_small ? mid : hi;
+    uint32_t nw = 0;
+    for (uint32_t k = 0; k < m; k++) {
+        uint16_t f = slot_draw(A, k, d->nfeat, g->rng);
+        if (A->cstamp[f] != A->gen)
+            s->want[nw++] = f;
+    }
+    for (uint32_t k = 0; k < m; k++) {
+        uint16_t f = slot_draw(B, k, d->nfeat, g->rng);
+        if (!slot_find(sl, f) || B->cstamp[f] == B->gen)
+            continue;
+        int dup = 0;
+        for (uint32_t i = 0; i < nw; i++)
+            dup |= s->want[i] == f;
+        if (!dup)
+            s->want[nw++] = f;
+    }
+    for (uint32_t i = 0; i < nw && A->nh < s->K; i++) {
+        struct hist *h = &A->h[A->nh];
+        A->hfeat[A->nh++] = s->want[i];
+        hist_build(d, s->recs, slo, shi, s->want[i], h);
+    }
+    for (uint32_t k = 0; k < m && B->nh < s->K; k++) {
+        uint16_t f = B->perm[k];
+        struct hist *ph = slot_find(sl, f), *ah = slot_find(A, f);
+        if (!ph || !ah)
+            continue;
+        struct hist *h = &B->h[B->nh];
+        B->hfeat[B->nh++] = f;
+        hist_subtract(ph, ah, h);
+    }
+    double wl = best.wl, pl = best.pl, wr = best.wr, pr = best.pr;
+    if (left_small) {
+        grow(g, c, lo, mid, depth + 1, A, wl, pl);
+        grow(g, c + 1, mid, hi, depth + 1, B, wr, pr);
+    } else {
+        grow(g, c + 1, mid, hi, depth + 1, A, wr, pr);
+        grow(g, c, lo, mid, depth + 1, B, wl, pl);
+    }
+}
+
+void tree_grow(const struct tree_data *d, const uint16_t *count, struct rng *rng,
+               struct tree_scratch *s, struct tree *out)
+{
+    memset(out, 0, sizeof *out);
+    uint32_t m = 0;
+    double W = 0, P = 0;
+    for (uint64_t r = 0; r < d->n; r++) {
+        if (!count[r])
+            continue;
+        float w = (float)count[r] * (d->y[r] ? d->wpos : d->wneg);
+        s->recs[m].row = (uint32_t)r;
+        s->recs[m].w = w;
+        s->recs[m].wy = d->y[r] ? w : 0;
+        W += w;
+        P += s->recs[m].wy;
+        m++;
+    }
+    add_nodes(out, 1);
+    struct grower g = {d, s, rng, out, d->max_depth && d->max_depth < TREE_MAX_DEPTH
+                                           ? d->max_depth
+                                           : TREE_MAX_DEPTH};
+    struct slot *root = &s->slots[0][0];
+    slot_reset(s, root);
+    grow(&g, 0, 0, m, 0, root, W, P);
+}

@@ -1,0 +1,96 @@
+/*
+ * tree.h — one classification tree over binned features.
+ *
+ * Nodes are a flat array; the children of node i are nodes[left] and
+ * nodes[left + 1]. A split sends a row left when its bin is at most the
+ * threshold bin (ordered features) or is in the node's category set
+ * (categorical features); the missing bin goes the way learned in training.
+ * Every node keeps its positive share and its cover (the training weight that
+ * reached it) — TreeSHAP needs both.
+ */
+#ifndef LS_ML_TREE_H
+#define LS_ML_TREE_H
+
+#include "core/rng.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TREE_MAX_DEPTH 64 /* hard cap on depth, whatever max_depth says */
+
+enum { TNODE_LEAF = 0, TNODE_ORDERED = 1, TNODE_CATEGORICAL = 2 };
+#define TNODE_MISSING_LEFT 1
+
+struct tnode {
+    uint16_t feat;
+    uint8_t kind;  /* TNODE_* */
+    uint8_t flags; /* TNODE_MISSING_LEFT */
+    uint32_t arg;  /* ordered: threshold bin; categorical: index into catsets */
+    uint32_t left; /* index of the left child; the right one follows it */
+    float value;   /* share of positive weight at this node */
+    float cover;   /* training weight at this node */
+};
+
+struct tree {
+    uint32_t nnodes, cap;
+    struct tnode *nodes;
+    uint32_t ncatsets, catcap;
+    uint64_t (*catsets)[4]; /* 256-bit sets of bins that go left */
+};
+
+/* Does a row whose bin for the node's feature is b go left? */
+static inline int tnode_goes_left(const struct tree *t, const struct tnode *n, unsigned b)
+{
+    if (b == 0)
+        return n->flags & TNODE_MISSING_LEFT;
+    if (n->kind == TNODE_ORDERED)
+        return b <= n->arg;
+    return (int)((t->catsets[n->arg][b >> 6] >> (b & 63)) & 1);
+}
+
+/* The leaf value for the row whose bin of feature f is X[f * stride + row]. */
+static inline float tree_predict(const struct tree *t, const uint8_t *X, uint64_t stride,
+                                 uint64_t row)
+{
+    const struct tnode *nodes = t->nodes;
+    uint32_t i = 0;
+    while (nodes[i].kind != TNODE_LEAF) {
+        const struct tnode *n = &nodes[i];
+        i = n->left + !tnode_goes_left(t, n, X[(uint64_t)n->feat * stride + row]);
+    }
+    return nodes[i].value;
+}
+
+/* Index of the leaf the row reaches (same addressing as tree_predict). */
+uint32_t tree_leaf(const struct tree *t, const uint8_t *X, uint64_t stride, uint64_t row);
+
+void tree_cleanup(struct tree *t);
+
+/* What the grower needs to know about the data; shared by all trees. */
+struct tree_data {
+    const uint8_t *X;      /* nfeat x n, feature-major */
+    uint64_t n;            /* rows */
+    uint32_t nfeat;
+    const uint8_t *y;      /* 0/1 per row */
+    const uint8_t *is_cat; /* per feature: 1 when categorical */
+    const uint16_t *nbins; /* per feature: value bins (bins 1..nbins, 0 missing) */
+    float wpos, wneg;      /* class weights (1, 1 unless balanced) */
+    uint32_t mtry;
+    uint32_t min_leaf;
+    uint32_t max_depth;    /* 0: TREE_MAX_DEPTH */
+};
+
+/* Per-thread scratch space, allocated once and reused for every tree. */
+struct tree_scratch;
+struct tree_scratch *tree_scratch_new(const struct tree_data *d);
+void tree_scratch_free(struct tree_scratch *s);
+
+/*
+ * Grow one tree on the rows with count[r] > 0, each weighted by its count
+ * (the bootstrap). rng drives feature sampling. Allocates nothing but the
+ * tree's own node array.
+ */
+void tree_grow(const struct tree_data *d, const uint16_t *count, struct rng *rng,
+               struct tree_scratch *s, struct tree *out);
+
+#endif
