@@ -421,12 +421,13 @@ static void finish_header(struct reader *r)
 {
     for (size_t i = 0; i < r->nnames; i++) {
         trim_name(r->names[i]);
+        int renamed = 0;
         if (r->names[i][0] == '\0') {
             free(r->names[i]);
             char tmp[32];
             snprintf(tmp, sizeof tmp, "column_%zu", i + 1);
             r->names[i] = xstrdup(tmp);
-            r->info->renamed_cols++;
+            renamed = 1;
         }
         if (name_taken(r->names, i, r->names[i])) {
             size_t n = strlen(r->names[i]) + 24;
@@ -438,8 +439,9 @@ static void finish_header(struct reader *r)
             }
             free(r->names[i]);
             r->names[i] = tmp;
-            r->info->renamed_cols++;
+            renamed = 1;
         }
+        r->info->renamed_cols += (size_t)renamed;
     }
 }
 
@@ -545,11 +547,9 @@ static int feed(struct reader *r, const unsigned char *seg, size_t n, int ends_l
     }
     if (ends_line && !r->opts->no_fast_path && r->p.pstate == LIBCSV_ROW_NOT_BEGUN &&
         !memchr(seg, '"', n) && fast_line(r, (const char *)seg, n)) {
-        if (r->failed)
-            return r->rc;
         r->line++;
         r->info->lines++;
-        return LS_OK;
+        return r->failed ? r->rc : LS_OK;
     }
     uint64_t f0 = r->fields_total;
     int q0 = r->in_quote;
@@ -594,6 +594,16 @@ static size_t safe_cut(const unsigned char *p, size_t n)
 }
 
 /* ---- sniffing ---------------------------------------------------------- */
+
+/* Line ends (LF, or CR not followed by LF) in t[0..n), stopping at 2. */
+static int count_line_ends(const unsigned char *t, size_t n)
+{
+    int k = 0;
+    for (const unsigned char *p = t, *end = t + n; p < end && k < 2; p++)
+        if (*p == '\n' || (*p == '\r' && (p + 1 == end || p[1] != '\n')))
+            k++;
+    return k;
+}
 
 static void sniff_line_ending(struct reader *r, const unsigned char *t, size_t n)
 {
@@ -774,13 +784,16 @@ static int read_all(struct reader *r)
         r->raw_len = got - skip;
         decode_utf16(r, r->eof);
     }
-    /* Make sure the sniffer sees a good stretch of text, if there is one. */
-    while (!r->eof && r->text_len < SNIFF_BYTES && r->text_len <= 2 * r->chunk && !r->failed)
+    /* The sniffers need the header and a record or two: read on until two
+     * line ends are buffered (a header may be far longer than 64 KB), the
+     * file ends, or the buffer holds 2.5 chunks. */
+    while (!r->eof && !r->failed && r->text_len + r->chunk * 3 / 2 + 8 <= 4 * r->chunk &&
+           (r->text_len < SNIFF_BYTES || count_line_ends(r->text, r->text_len) < 2))
         fill_text(r);
     if (r->failed)
         return r->rc;
 
-    size_t sn = r->text_len < SNIFF_BYTES ? r->text_len : SNIFF_BYTES;
+    size_t sn = r->text_len;
     sniff_line_ending(r, r->text, sn);
     r->info->delimiter = o->delimiter ? o->delimiter
                                       : sniff_delimiter(r->text, sn, r->eof && sn == r->text_len);
@@ -819,7 +832,9 @@ static int read_all(struct reader *r)
             continue;
         }
         if (!r->eof) {
-            if (avail >= r->chunk) { /* a very long line: feed a part of it */
+            /* read more while there is room; a line longer than the buffer
+             * is fed to libcsv a part at a time */
+            if (avail + r->chunk * 3 / 2 + 8 > 4 * r->chunk) {
                 size_t n = safe_cut(start, avail);
                 r->text_pos += n;
                 if (feed(r, start, n, 0))

@@ -198,9 +198,10 @@ static void materialize_numeric(struct frame *f, struct column *c, const double 
 
 struct group {
     uint64_t count;
-    uint32_t best_entry; /* most frequent spelling */
+    uint32_t best_entry; /* an entry holding the most frequent spelling */
     uint64_t best_count;
     uint32_t index;      /* position after sorting */
+    uint32_t spellings;  /* distinct trimmed spellings in the group */
 };
 
 static int cmp_group(const void *a, const void *b, void *ctx)
@@ -226,17 +227,21 @@ static char *trimmed_copy(const char *s, size_t len)
 }
 
 /*
- * Group non-missing entries whose trimmed, ASCII-lowercased text is equal.
- * Writes gi[entry] (FRAME_NA for missing) and returns the groups, unsorted.
+ * Group the non-missing values of c whose trimmed, ASCII-lowercased text is
+ * equal. First the exact (trimmed) spellings are counted — in raw mode a
+ * spelling may span many entries — then spellings are grouped, each group
+ * labelled by its most frequent spelling. Writes gi[entry] (FRAME_NA for
+ * missing) and returns the groups, unsorted.
  */
 static struct group *group_entries(struct column *c, uint32_t *gi, uint32_t *ngroups)
 {
-    struct dict keys;
+    uint32_t n = c->dict.n;
+    struct dict spell, keys;
+    dict_init(&spell);
     dict_init(&keys);
-    struct group *g = NULL;
-    uint32_t cap = 0;
-    char small[256];
-    for (uint32_t i = 0; i < c->dict.n; i++) {
+    uint32_t *sfirst = NULL, scap = 0; /* per spelling: its first entry */
+    uint64_t *scount = NULL;
+    for (uint32_t i = 0; i < n; i++) {
         if (c->entry_na[i]) {
             gi[i] = FRAME_NA;
             continue;
@@ -244,28 +249,57 @@ static struct group *group_entries(struct column *c, uint32_t *gi, uint32_t *ngr
         const char *s = dict_str(&c->dict, i);
         size_t len = c->dict.e[i].len;
         value_trim(&s, &len);
+        uint32_t before = spell.n;
+        uint32_t k = dict_intern(&spell, s, len);
+        if (spell.n > before) {
+            if (k == scap) {
+                scap = scap ? scap * 2 : 16;
+                sfirst = xreallocarray(sfirst, scap, sizeof *sfirst);
+                scount = xreallocarray(scount, scap, sizeof *scount);
+            }
+            sfirst[k] = i;
+            scount[k] = 0;
+        }
+        scount[k] += c->dict.e[i].count;
+        gi[i] = k; /* the spelling for now; its group below */
+    }
+    struct group *g = NULL;
+    uint32_t cap = 0;
+    uint32_t *sgroup = xmalloc((spell.n ? spell.n : 1) * sizeof *sgroup);
+    char small[256];
+    for (uint32_t k = 0; k < spell.n; k++) {
+        const char *s = dict_str(&spell, k);
+        size_t len = spell.e[k].len;
         char *low = len < sizeof small ? small : xmalloc(len + 1);
-        for (size_t k = 0; k < len; k++)
-            low[k] = (s[k] >= 'A' && s[k] <= 'Z') ? (char)(s[k] - 'A' + 'a') : s[k];
+        for (size_t j = 0; j < len; j++)
+            low[j] = (s[j] >= 'A' && s[j] <= 'Z') ? (char)(s[j] - 'A' + 'a') : s[j];
         uint32_t before = keys.n;
-        uint32_t k = dict_intern(&keys, low, len);
+        uint32_t gk = dict_intern(&keys, low, len);
         if (low != small)
             free(low);
         if (keys.n > before) {
-            if (k == cap) {
+            if (gk == cap) {
                 cap = cap ? cap * 2 : 16;
                 g = xreallocarray(g, cap, sizeof *g);
             }
-            g[k] = (struct group){0, i, 0, 0};
+            g[gk] = (struct group){0, sfirst[k], 0, 0, 0};
         }
-        gi[i] = k;
-        g[k].count += c->dict.e[i].count;
-        if (c->dict.e[i].count > g[k].best_count) {
-            g[k].best_count = c->dict.e[i].count;
-            g[k].best_entry = i;
+        sgroup[k] = gk;
+        g[gk].count += scount[k];
+        g[gk].spellings++;
+        if (scount[k] > g[gk].best_count) {
+            g[gk].best_count = scount[k];
+            g[gk].best_entry = sfirst[k];
         }
     }
+    for (uint32_t i = 0; i < n; i++)
+        if (gi[i] != FRAME_NA)
+            gi[i] = sgroup[gi[i]];
     *ngroups = keys.n;
+    free(sgroup);
+    free(sfirst);
+    free(scount);
+    dict_cleanup(&spell);
     dict_cleanup(&keys);
     return g;
 }
@@ -292,19 +326,10 @@ static void materialize_categorical(struct frame *f, struct column *c)
         c->cats[j] = trimmed_copy(dict_str(&c->dict, e), c->dict.e[e].len);
         c->cat_count[j] = sorted[j].count;
     }
-    /* spellings merged into another: non-missing entries beyond one per group,
-     * not counting mere whitespace differences of the same text */
+    /* spellings merged into another: every spelling of a group but its label */
     uint64_t merged = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        if (gi[i] == FRAME_NA || g[gi[i]].best_entry == i)
-            continue;
-        const char *s = dict_str(&c->dict, i);
-        size_t len = c->dict.e[i].len;
-        value_trim(&s, &len);
-        const char *label = c->cats[order[gi[i]]];
-        if (strlen(label) != len || memcmp(label, s, len) != 0)
-            merged++;
-    }
+    for (uint32_t i = 0; i < ng; i++)
+        merged += g[i].spellings - 1;
     c->prof.merged = merged;
     uint32_t *lut = xmalloc((n ? n : 1) * sizeof *lut);
     for (uint32_t i = 0; i < n; i++)
@@ -410,8 +435,12 @@ static void type_column(struct frame *f, struct column *c, const char *const *to
     }
 
     /* 4. numbers */
+    /* stray non-numbers are counted by distinct value (in raw mode one value
+     * may fill many entries) */
     uint32_t bad_entries = 0, good_entries = 0;
     uint64_t bad_rows = 0;
+    struct dict strays;
+    dict_init(&strays);
     for (uint32_t i = 0; i < n; i++) {
         if (c->entry_na[i]) {
             ev[i] = NAN;
@@ -424,12 +453,14 @@ static void type_column(struct frame *f, struct column *c, const char *const *to
             good_entries++;
         } else {
             ev[i] = NAN;
-            bad_entries++;
+            dict_intern(&strays, s, len);
+            bad_entries = strays.n;
             bad_rows += c->dict.e[i].count;
             if (bad_entries > 3)
                 break;
         }
     }
+    dict_cleanup(&strays);
     if (bad_entries == 0 || (bad_entries <= 3 && good_entries >= 3 && bad_rows * 100 <= nonmiss)) {
         for (uint32_t i = 0; i < n; i++)
             if (!c->entry_na[i] && isnan(ev[i]))

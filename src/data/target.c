@@ -91,9 +91,13 @@ static double name_score(const char *name, char *why, size_t cap)
     return 0;
 }
 
-/* 1 for a value that means a won / converted outcome, 0 for lost, -1 neither. */
+/* 1 for a value that means a won / converted outcome, 0 for lost, -2 for an
+ * outcome not known yet (open, pending...), -1 for anything else. */
 static int outcome_word(const char *label)
 {
+    static const char *const open[] = {"open", "new", "pending", "inprogress", "working",
+                                       "contacted", "nurturing", "active", "ongoing",
+                                       "undecided", "unknown", NULL};
     static const char *const pos[] = {"1",         "yes",       "y",        "true",     "t",
                                       "won",       "win",       "closedwon", "converted", "convert",
                                       "success",   "successful", "positive", "purchased", "subscribed",
@@ -112,6 +116,9 @@ static int outcome_word(const char *label)
     for (size_t i = 0; neg[i]; i++)
         if (strcmp(n, neg[i]) == 0)
             return 0;
+    for (size_t i = 0; open[i]; i++)
+        if (strcmp(n, open[i]) == 0)
+            return -2;
     return -1;
 }
 
@@ -186,9 +193,11 @@ static double analyse_values(const struct frame *f, long ci, struct target *t, c
         return 0;
     t->kind = TARGET_CATEGORICAL;
     t->cat_class = xmalloc(c->ncat);
-    int npos = 0, nneg = 0;
+    int npos = 0, nneg = 0, nopen = 0;
     for (uint32_t k = 0; k < c->ncat; k++) {
-        t->cat_class[k] = (int8_t)outcome_word(c->cats[k]);
+        int w = outcome_word(c->cats[k]);
+        nopen += w == -2;
+        t->cat_class[k] = (int8_t)(w == -2 ? -1 : w);
         npos += t->cat_class[k] == 1;
         nneg += t->cat_class[k] == 0;
     }
@@ -200,7 +209,12 @@ static double analyse_values(const struct frame *f, long ci, struct target *t, c
         score = c->ncat == 2 ? 1.0 : 0.85;
         snprintf(why, cap, c->ncat == 2 ? "two classes" : "values that map to won / lost (others "
                                                           "are outcomes not known yet)");
-    } else if (c->ncat == 2) {
+    } else if ((npos >= 1) != (nneg >= 1) && nopen >= 1) {
+        /* e.g. Won and Open: a status, but with one known outcome only; the
+         * one-class check after this names the problem */
+        score = 0.85;
+        snprintf(why, cap, "values that map to won / lost (others are outcomes not known yet)");
+    } else if (c->ncat == 2 && nopen == 0) {
         /* two unrecognised values: the one that is not "negative" (or the rarer) is positive */
         int p = npos == 1 ? (t->cat_class[0] == 1 ? 0 : 1)
               : nneg == 1 ? (t->cat_class[0] == 0 ? 1 : 0)

@@ -1,20 +1,259 @@
 /*
- * test_target.c — (being written)
+ * test_target.c — finding the outcome column and its positive class, and the errors.
  */
 #include "testutil.h"
 
-static void test_basic(void **state)
+#include "data/target.h"
+
+#include <string.h>
+
+/* target_find that must succeed; returns the column's name. */
+static void find_ok(const struct frame *f, const char *name, struct target *t)
+{
+    struct ls_error err;
+    ls_error_clear(&err);
+    int rc = target_find(f, name, t, &err);
+    if (rc)
+        fail_msg("target_find(%s) failed (%d): %s", name ? name : "NULL", rc, err.msg);
+}
+
+/* target_find that must fail with code want and a message holding frag (if given). */
+static void find_err(const struct frame *f, const char *name, int want, const char *frag,
+                     const char *frag2)
+{
+    struct target t;
+    struct ls_error err;
+    ls_error_clear(&err);
+    int rc = target_find(f, name, &t, &err);
+    if (rc != want)
+        fail_msg("target_find(%s): code %d, want %d (message '%s')", name ? name : "NULL", rc, want,
+                 err.msg);
+    assert_int_equal(err.code, want);
+    assert_true(err.msg[0] != '\0');
+    if (frag && !strstr(err.msg, frag))
+        fail_msg("message '%s' does not contain '%s'", err.msg, frag);
+    if (frag2 && !strstr(err.msg, frag2))
+        fail_msg("message '%s' does not contain '%s'", err.msg, frag2);
+    target_cleanup(&t); /* harmless after a failure */
+}
+
+static void test_converted_01(void **state)
 {
     (void)state;
-    struct frame *f = tu_frame_mem("a,Converted\nx,1\ny,0\n");
-    assert_int_equal(f->nrows, 2);
+    struct frame *f = tu_frame_mem("Lead Origin,Total Visits,Converted\n"
+                                   "API,3,1\nForm,5,0\nAPI,2,0\nForm,7,1\nAPI,1,0\n");
+    struct target t;
+    find_ok(f, NULL, &t);
+    assert_int_equal(t.col, 2);
+    assert_string_equal(t.name, "Converted");
+    assert_int_equal(t.kind, TARGET_BOOLEAN);
+    assert_string_equal(t.positive, "1");
+    assert_string_equal(t.negative, "0");
+    assert_int_equal(t.n_pos, 2);
+    assert_int_equal(t.n_neg, 3);
+    assert_int_equal(t.n_unknown, 0);
+    assert_true(t.confidence > 0.5 && t.confidence <= 1.0);
+    assert_true(t.reason[0] != '\0');
+    assert_int_equal(target_label(f, &t, 0), 1);
+    assert_int_equal(target_label(f, &t, 1), 0);
+    target_cleanup(&t);
+    target_cleanup(&t); /* twice is fine */
+    frame_free(f);
+}
+
+static void test_one_class(void **state)
+{
+    (void)state;
+    struct frame *f = tu_frame_mem("Source,Converted\nAPI,1\nForm,1\nAPI,1\n");
+    find_err(f, NULL, LS_EONE_CLASS, "Converted", "one class");
+    find_err(f, "Converted", LS_EONE_CLASS, "Converted", "one class");
+    frame_free(f);
+    /* Yes only, with some rows not known yet */
+    f = tu_frame_mem("Source,Converted\nAPI,Yes\nForm,\nAPI,Yes\n");
+    find_err(f, NULL, LS_EONE_CLASS, "Yes", NULL);
+    frame_free(f);
+}
+
+static void test_is_won(void **state)
+{
+    (void)state;
+    struct frame *f = tu_frame_mem("Account,Amount,is_won\nA,10,True\nB,20,False\nC,30,False\n");
+    struct target t;
+    find_ok(f, NULL, &t);
+    assert_string_equal(t.name, "is_won");
+    assert_int_equal(t.kind, TARGET_BOOLEAN);
+    assert_string_equal(t.positive, "True");
+    assert_string_equal(t.negative, "False");
+    assert_int_equal(t.n_pos, 1);
+    assert_int_equal(t.n_neg, 2);
+    target_cleanup(&t);
+    frame_free(f);
+
+    /* a typo is forgiven; a name that merely contains a stem too */
+    f = tu_frame_mem("Name,Conversoin\nA,Yes\nB,No\n");
+    find_ok(f, NULL, &t);
+    assert_string_equal(t.name, "Conversoin");
+    assert_true(t.confidence < 0.9);
+    target_cleanup(&t);
+    frame_free(f);
+    f = tu_frame_mem("Name,Has Purchased Plan\nA,No\nB,Yes\n");
+    find_ok(f, NULL, &t);
+    assert_string_equal(t.name, "Has Purchased Plan");
+    assert_string_equal(t.positive, "Yes");
+    target_cleanup(&t);
+    frame_free(f);
+}
+
+static void test_status_won_lost_open(void **state)
+{
+    (void)state;
+    struct frame *f = tu_frame_mem("Company,Status,Employees\n"
+                                   "A,Won,10\nB,Lost,20\nC,Open,30\nD,Lost,40\n"
+                                   "E,Open,50\nF,won,60\nG,Open,70\n");
+    struct target t;
+    find_ok(f, NULL, &t);
+    assert_string_equal(t.name, "Status");
+    assert_int_equal(t.kind, TARGET_CATEGORICAL);
+    assert_non_null(t.cat_class);
+    assert_int_equal(t.n_pos, 2);
+    assert_int_equal(t.n_neg, 2);
+    assert_int_equal(t.n_unknown, 3);
+    assert_int_equal(target_label(f, &t, 0), 1);
+    assert_int_equal(target_label(f, &t, 1), 0);
+    assert_int_equal(target_label(f, &t, 2), -1); /* Open: outcome not known yet */
+    assert_int_equal(target_label(f, &t, 5), 1);  /* "won" merged with "Won" */
+    assert_non_null(strstr(t.positive, "Won"));
+    assert_non_null(strstr(t.negative, "Lost"));
+    assert_null(strstr(t.positive, "Open"));
+    assert_null(strstr(t.negative, "Open"));
+    assert_true(t.confidence < 1.0);
+    target_cleanup(&t);
+    assert_null(t.cat_class);
+    frame_free(f);
+
+    /* CRM spellings: Closed Won / Closed Lost, with missing outcomes */
+    f = tu_frame_mem("Deal Stage,x\nClosed Won,1\nClosed Lost,2\n,3\nClosed Lost,4\n"
+                     "Negotiation,5\n");
+    find_ok(f, NULL, &t);
+    assert_string_equal(t.name, "Deal Stage");
+    assert_int_equal(t.n_pos, 1);
+    assert_int_equal(t.n_neg, 2);
+    assert_int_equal(t.n_unknown, 2);
+    assert_int_equal(target_label(f, &t, 2), -1);
+    target_cleanup(&t);
+    frame_free(f);
+}
+
+static void test_explicit_name(void **state)
+{
+    (void)state;
+    struct frame *f = tu_frame_mem("Paid,Converted,Score\n"
+                                   "Yes,1,3.5\nNo,0,1.5\nNo,1,2.5\nYes,0,4.5\nNo,0,0.5\n");
+    struct target t;
+    find_ok(f, NULL, &t);
+    assert_string_equal(t.name, "Converted");
+    target_cleanup(&t);
+    /* the user's choice wins over detection, and matches without case */
+    find_ok(f, "paid", &t);
+    assert_string_equal(t.name, "Paid");
+    assert_int_equal(t.col, 0);
+    assert_true(t.confidence == 1.0);
+    assert_string_equal(t.positive, "Yes");
+    assert_int_equal(t.n_pos, 2);
+    assert_int_equal(t.n_neg, 3);
+    assert_non_null(strstr(t.reason, "--target"));
+    target_cleanup(&t);
+    /* absent */
+    find_err(f, "Revenue", LS_ENOT_FOUND, "Revenue", "Converted");
+    /* not two classes */
+    find_err(f, "Score", LS_EINPUT, "Score", "two classes");
+    frame_free(f);
+
+    /* three categories without won/lost words cannot be a target, even when named */
+    f = tu_frame_mem("Outcome,x\nRed,1\nGreen,2\nBlue,3\nRed,4\n");
+    find_err(f, "Outcome", LS_EINPUT, "Outcome", NULL);
+    frame_free(f);
+
+    /* an identifier column named explicitly */
+    struct frame *g = tu_frame_mem("id,Converted\n"
+                                   "a1,1\na2,0\na3,1\na4,0\na5,1\na6,0\na7,1\na8,0\na9,1\na10,0\n"
+                                   "a11,1\na12,0\na13,1\na14,0\na15,1\na16,0\na17,1\na18,0\n"
+                                   "a19,1\na20,0\na21,1\n");
+    find_err(g, "id", LS_EINPUT, "id", NULL);
+    frame_free(g);
+}
+
+static void test_two_unnamed_classes(void **state)
+{
+    (void)state;
+    /* two numeric classes: the larger is positive */
+    struct frame *f = tu_frame_mem("Label,x\n2,a\n1,b\n1,c\n2,d\n1,e\n");
+    struct target t;
+    find_ok(f, NULL, &t);
+    assert_int_equal(t.kind, TARGET_NUMERIC);
+    assert_true(t.pos_value == 2);
+    assert_string_equal(t.positive, "2");
+    assert_string_equal(t.negative, "1");
+    assert_int_equal(t.n_pos, 2);
+    assert_int_equal(t.n_neg, 3);
+    target_cleanup(&t);
+    frame_free(f);
+
+    /* two words the detector does not know: the rarer is positive */
+    f = tu_frame_mem("Outcome,x\nBronze,1\nGold,2\nBronze,3\nBronze,4\n");
+    find_ok(f, NULL, &t);
+    assert_int_equal(t.kind, TARGET_CATEGORICAL);
+    assert_string_equal(t.positive, "Gold");
+    assert_string_equal(t.negative, "Bronze");
+    assert_int_equal(t.n_pos, 1);
+    assert_int_equal(target_label(f, &t, 1), 1);
+    target_cleanup(&t);
+    frame_free(f);
+}
+
+static void test_no_target(void **state)
+{
+    (void)state;
+    /* binary columns, none named like an outcome: listed, never picked silently */
+    struct frame *f = tu_frame_mem("Do Not Email,Newsletter,City,Visits\n"
+                                   "Yes,0,Paris,3\nNo,1,Lyon,4\nNo,1,Paris,5\nYes,0,Nice,6\n");
+    find_err(f, NULL, LS_ENO_TARGET, "'Do Not Email'", "'Newsletter'");
+    struct ls_error err;
+    struct target t;
+    ls_error_clear(&err);
+    assert_int_equal(target_find(f, NULL, &t, &err), LS_ENO_TARGET);
+    assert_null(strstr(err.msg, "'City'"));
+    assert_null(strstr(err.msg, "'Visits'"));
+    assert_non_null(strstr(err.msg, "--target"));
+    frame_free(f);
+
+    /* nothing with two classes at all */
+    f = tu_frame_mem("City,Visits\nParis,3\nLyon,4\nNice,5\n");
+    find_err(f, NULL, LS_ENO_TARGET, "--target", NULL);
+    frame_free(f);
+
+    /* an outcome-like name whose values are not two classes is not a target */
+    f = tu_frame_mem("Converted,Flag\n3.5,Yes\n1.25,No\n7,No\n");
+    find_err(f, NULL, LS_ENO_TARGET, "'Flag'", NULL);
+    frame_free(f);
+}
+
+static void test_names_that_are_not_outcomes(void **state)
+{
+    (void)state;
+    /* "Contacted" and "Country" are near "converted" / "outcome" only at a glance */
+    struct frame *f = tu_frame_mem("Contacted,Country,Content\nYes,IN,No\nNo,US,Yes\nNo,IN,Yes\n");
+    find_err(f, NULL, LS_ENO_TARGET, "'Contacted'", "'Content'");
     frame_free(f);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_converted_01),  cmocka_unit_test(test_one_class),
+        cmocka_unit_test(test_is_won),        cmocka_unit_test(test_status_won_lost_open),
+        cmocka_unit_test(test_explicit_name), cmocka_unit_test(test_two_unnamed_classes),
+        cmocka_unit_test(test_no_target),     cmocka_unit_test(test_names_that_are_not_outcomes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
