@@ -44,6 +44,7 @@ void forest_cleanup(struct forest *f)
 
 struct train_job {
     const struct tree_data *d;
+    const uint8_t *Xrow; /* the same bins row-major, for out-of-bag walks */
     const struct forest_opts *o;
     struct forest *f;
     atomic_uint next;
@@ -83,7 +84,7 @@ static void *train_worker(void *arg)
         if (j->want_oob)
             for (uint64_t r = 0; r < d->n; r++)
                 if (!count[r]) {
-                    float v = tree_predict(t, d->X, d->n, r);
+                    float v = tree_predict(t, j->Xrow + r * d->nfeat, 1, 0);
                     w->oob_sum[r] += (uint64_t)llround((double)v * OOB_ONE);
                     w->oob_cnt[r]++;
                 }
@@ -140,6 +141,14 @@ int forest_train(const uint8_t *X, uint64_t n, uint32_t nfeat, const uint8_t *y,
     if (nt > o->trees)
         nt = o->trees;
     struct train_job job = {.d = &d, .o = o, .f = out, .want_oob = oob != NULL};
+    uint8_t *Xrow = NULL;
+    if (oob) { /* a tree walk reads one row's bins: keep them together */
+        Xrow = xmalloc(n * nfeat);
+        for (uint32_t f = 0; f < nfeat; f++)
+            for (uint64_t r = 0; r < n; r++)
+                Xrow[r * nfeat + f] = X[(uint64_t)f * n + r];
+    }
+    job.Xrow = Xrow;
     atomic_init(&job.next, 0);
     atomic_init(&job.done, 0);
     pthread_mutex_init(&job.progress_lock, NULL);
@@ -176,6 +185,7 @@ int forest_train(const uint8_t *X, uint64_t n, uint32_t nfeat, const uint8_t *y,
         }
     }
     free(w);
+    free(Xrow);
     return LS_OK;
 }
 

@@ -37,10 +37,14 @@
 #include <math.h>
 #include <string.h>
 
+struct wp {
+    float w; /* weight */
+    float p; /* positive weight */
+};
+
 struct hist {
-    float w[256];
-    float p[256];
-    uint16_t lo, hi; /* non-empty value bins lie in [lo, hi]; lo > hi when none */
+    struct wp b[256]; /* a bin's weight and positive weight side by side */
+    uint16_t lo, hi;  /* non-empty value bins lie in [lo, hi]; lo > hi when none */
 };
 
 struct rec {
@@ -173,7 +177,7 @@ static int hist_constant(const struct hist *h)
 {
     if (h->lo > h->hi)
         return 1; /* all missing */
-    return h->lo == h->hi && h->w[0] <= 0;
+    return h->lo == h->hi && h->b[0].w <= 0;
 }
 
 static inline uint16_t perm_get(const struct slot *sl, uint32_t i)
@@ -222,23 +226,21 @@ static void hist_build(const struct tree_data *d, const struct rec *r, uint32_t 
                 mx = b > mx ? b : mx;
             }
         }
-        h->w[0] = h->p[0] = 0;
+        h->b[0].w = h->b[0].p = 0;
         if (mx) {
-            memset(h->w + mn, 0, (mx - mn + 1) * sizeof(float));
-            memset(h->p + mn, 0, (mx - mn + 1) * sizeof(float));
+            memset(h->b + mn, 0, (mx - mn + 1) * sizeof(struct wp));
         }
         for (uint32_t k = lo; k < hi; k++) {
             unsigned b = x[r[k].row];
-            h->w[b] += r[k].w;
-            h->p[b] += r[k].wy;
+            h->b[b].w += r[k].w;
+            h->b[b].p += r[k].wy;
         }
     } else {
-        memset(h->w, 0, (nb + 1) * sizeof(float));
-        memset(h->p, 0, (nb + 1) * sizeof(float));
+        memset(h->b, 0, (nb + 1) * sizeof(struct wp));
         for (uint32_t k = lo; k < hi; k++) {
             unsigned b = x[r[k].row];
-            h->w[b] += r[k].w;
-            h->p[b] += r[k].wy;
+            h->b[b].w += r[k].w;
+            h->b[b].p += r[k].wy;
             if (b) {
                 mn = b < mn ? b : mn;
                 mx = b > mx ? b : mx;
@@ -252,15 +254,15 @@ static void hist_build(const struct tree_data *d, const struct rec *r, uint32_t 
 /* Only bin 0 and [lo, hi] are ever read, so only they are written. */
 static void hist_subtract(const struct hist *parent, const struct hist *sib, struct hist *out)
 {
-    float w = parent->w[0] - sib->w[0], p = parent->p[0] - sib->p[0];
-    out->w[0] = w > 1e-4f ? w : 0;
-    out->p[0] = w > 1e-4f && p > 0 ? p : 0;
+    float w = parent->b[0].w - sib->b[0].w, p = parent->b[0].p - sib->b[0].p;
+    out->b[0].w = w > 1e-4f ? w : 0;
+    out->b[0].p = w > 1e-4f && p > 0 ? p : 0;
     for (unsigned b = parent->lo; b <= parent->hi; b++) {
         int in = b >= sib->lo && b <= sib->hi; /* outside its range sib holds stale data */
-        w = parent->w[b] - (in ? sib->w[b] : 0);
-        p = parent->p[b] - (in ? sib->p[b] : 0);
-        out->w[b] = w > 1e-4f ? w : 0;
-        out->p[b] = w > 1e-4f && p > 0 ? p : 0;
+        w = parent->b[b].w - (in ? sib->b[b].w : 0);
+        p = parent->b[b].p - (in ? sib->b[b].p : 0);
+        out->b[b].w = w > 1e-4f ? w : 0;
+        out->b[b].p = w > 1e-4f && p > 0 ? p : 0;
     }
     out->lo = parent->lo;
     out->hi = parent->hi;
@@ -310,17 +312,17 @@ static void eval_feature(const struct tree_data *d, const struct hist *h, uint16
                          double P, struct split *best)
 {
     double minw = d->min_leaf > 0 ? (double)d->min_leaf : 1.0;
-    double w0 = h->w[0], p0 = h->p[0];
+    double w0 = h->b[0].w, p0 = h->b[0].p;
     struct split cand = *best;
     cand.valid = 0;
     if (!d->is_cat[f]) {
         double wl = 0, pl = 0;
         unsigned last = 0;
         for (unsigned b = h->lo; b < h->hi; b++) {
-            if (h->w[b] <= 0)
+            if (h->b[b].w <= 0)
                 continue;
-            wl += h->w[b];
-            pl += h->p[b];
+            wl += h->b[b].w;
+            pl += h->b[b].p;
             double before = cand.score;
             consider(&cand, wl, pl, W, P, minw, 0);
             if (w0 > 0)
@@ -347,9 +349,9 @@ static void eval_feature(const struct tree_data *d, const struct hist *h, uint16
     double rate[256];
     unsigned m = 0;
     for (unsigned b = h->lo; b <= h->hi; b++)
-        if (h->w[b] > 0) {
+        if (h->b[b].w > 0) {
             order[m] = (uint8_t)b;
-            rate[b] = h->p[b] / h->w[b];
+            rate[b] = h->b[b].p / h->b[b].w;
             m++;
         }
     for (unsigned i = 1; i < m; i++) { /* insertion sort: m is small, order is stable */
@@ -365,8 +367,8 @@ static void eval_feature(const struct tree_data *d, const struct hist *h, uint16
     double wl = 0, pl = 0;
     unsigned cut = 0;
     for (unsigned i = 0; i + 1 < m; i++) {
-        wl += h->w[order[i]];
-        pl += h->p[order[i]];
+        wl += h->b[order[i]].w;
+        pl += h->b[order[i]].p;
         double before = cand.score;
         consider(&cand, wl, pl, W, P, minw, 0);
         if (w0 > 0)
