@@ -28,7 +28,7 @@ static const char usage[] =
     "                      constant columns are always left out)\n"
     "  --trees N           trees in the forest (default 100)\n"
     "  --mtry N            features tried per split (default: sqrt of features)\n"
-    "  --min-leaf N        smallest leaf (default 1)\n"
+    "  --min-leaf N        smallest leaf, in bootstrap-weighted rows (default 10)\n"
     "  --max-depth N       depth limit (default: none)\n"
     "  --balanced          weight the classes inversely to their frequency\n"
     "  --holdout SHARE     also keep SHARE (e.g. 0.2) of the labelled rows out and\n"

@@ -5,7 +5,7 @@
  * worker owns its scratch space (tree.h) and its out-of-bag accumulators,
  * which are summed at the end. Tree i's bootstrap and feature draws come from
  * rng_seed2(seed, i) only, so the trees do not depend on which worker grew
- * them.
+ * them. Out-of-bag rows are scored while each tree grows (tree.h).
  */
 #include "ml/forest.h"
 
@@ -17,13 +17,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#define OOB_ONE ((double)(1ULL << 40)) /* fixed-point scale of OOB sums */
 
 void forest_opts_default(struct forest_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->trees = 100;
-    o->min_leaf = 1;
+    o->min_leaf = 10;
     o->seed = 42;
 }
 
@@ -44,7 +43,6 @@ void forest_cleanup(struct forest *f)
 
 struct train_job {
     const struct tree_data *d;
-    const uint8_t *Xrow; /* the same bins row-major, for out-of-bag walks */
     const struct forest_opts *o;
     struct forest *f;
     atomic_uint next;
@@ -56,8 +54,7 @@ struct train_job {
 struct worker {
     struct train_job *job;
     pthread_t tid;
-    uint64_t *oob_sum; /* fixed point */
-    uint32_t *oob_cnt;
+    uint64_t *oob; /* fixed point sums and counts (tree.h) */
 };
 
 static void *train_worker(void *arg)
@@ -80,14 +77,7 @@ static void *train_worker(void *arg)
                 count[r]++;
         }
         struct tree *t = &j->f->trees[i];
-        tree_grow(d, count, &rng, s, t);
-        if (j->want_oob)
-            for (uint64_t r = 0; r < d->n; r++)
-                if (!count[r]) {
-                    float v = tree_predict(t, j->Xrow + r * d->nfeat, 1, 0);
-                    w->oob_sum[r] += (uint64_t)llround((double)v * OOB_ONE);
-                    w->oob_cnt[r]++;
-                }
+        tree_grow(d, count, &rng, s, t, w->oob);
         uint32_t done = atomic_fetch_add(&j->done, 1) + 1;
         if (j->o->progress) {
             pthread_mutex_lock(&j->progress_lock);
@@ -141,14 +131,7 @@ int forest_train(const uint8_t *X, uint64_t n, uint32_t nfeat, const uint8_t *y,
     if (nt > o->trees)
         nt = o->trees;
     struct train_job job = {.d = &d, .o = o, .f = out, .want_oob = oob != NULL};
-    uint8_t *Xrow = NULL;
-    if (oob) { /* a tree walk reads one row's bins: keep them together */
-        Xrow = xmalloc(n * nfeat);
-        for (uint32_t f = 0; f < nfeat; f++)
-            for (uint64_t r = 0; r < n; r++)
-                Xrow[r * nfeat + f] = X[(uint64_t)f * n + r];
-    }
-    job.Xrow = Xrow;
+
     atomic_init(&job.next, 0);
     atomic_init(&job.done, 0);
     pthread_mutex_init(&job.progress_lock, NULL);
@@ -156,8 +139,7 @@ int forest_train(const uint8_t *X, uint64_t n, uint32_t nfeat, const uint8_t *y,
     for (uint32_t t = 0; t < nt; t++) {
         w[t].job = &job;
         if (oob) {
-            w[t].oob_sum = xcalloc(n, sizeof *w[t].oob_sum);
-            w[t].oob_cnt = xcalloc(n, sizeof *w[t].oob_cnt);
+            w[t].oob = xcalloc(n, sizeof *w[t].oob);
         }
     }
     for (uint32_t t = 1; t < nt; t++)
@@ -171,21 +153,18 @@ int forest_train(const uint8_t *X, uint64_t n, uint32_t nfeat, const uint8_t *y,
 
     if (oob) {
         for (uint64_t r = 0; r < n; r++) {
-            uint64_t sum = 0;
-            uint32_t cnt = 0;
+            uint64_t sum = 0, cnt = 0;
             for (uint32_t t = 0; t < nt; t++) {
-                sum += w[t].oob_sum[r];
-                cnt += w[t].oob_cnt[r];
+                sum += w[t].oob[r] & TREE_OOB_SUM_MASK;
+                cnt += w[t].oob[r] >> TREE_OOB_COUNT_SHIFT;
             }
-            oob[r] = cnt ? (double)sum / OOB_ONE / cnt : NAN;
+            oob[r] = cnt ? (double)sum / TREE_OOB_ONE / cnt : NAN;
         }
         for (uint32_t t = 0; t < nt; t++) {
-            free(w[t].oob_sum);
-            free(w[t].oob_cnt);
+            free(w[t].oob);
         }
     }
     free(w);
-    free(Xrow);
     return LS_OK;
 }
 

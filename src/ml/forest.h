@@ -21,7 +21,7 @@
 struct forest_opts {
     uint32_t trees;       /* default 100 */
     uint32_t mtry;        /* features tried per split; 0: round(sqrt(p)) */
-    uint32_t min_leaf;    /* smallest leaf weight; default 1 */
+    uint32_t min_leaf;    /* smallest leaf weight; default 10 (docs/model.md) */
     uint32_t max_depth;   /* 0: no limit (TREE_MAX_DEPTH) */
     int balanced;         /* weight classes inversely to their frequency */
     uint64_t seed;        /* default 42 */

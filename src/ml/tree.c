@@ -68,6 +68,7 @@ struct slot {
 
 struct tree_scratch {
     struct rec *recs, *tmp;
+    uint32_t *orecs, *otmp; /* out-of-bag rows, routed along with the in-bag ones */
     uint32_t nfeat, K;
     uint32_t gen;
     struct slot slots[TREE_MAX_DEPTH + 2][2];
@@ -91,6 +92,8 @@ struct tree_scratch *tree_scratch_new(const struct tree_data *d)
     struct tree_scratch *s = xcalloc(1, sizeof *s);
     s->recs = xmalloc((d->n ? d->n : 1) * sizeof *s->recs);
     s->tmp = xmalloc((d->n ? d->n : 1) * sizeof *s->tmp);
+    s->orecs = xmalloc((d->n ? d->n : 1) * sizeof *s->orecs);
+    s->otmp = xmalloc((d->n ? d->n : 1) * sizeof *s->otmp);
     s->nfeat = d->nfeat;
     s->K = 2 * d->mtry + 8;
     if (s->K > d->nfeat)
@@ -126,6 +129,8 @@ void tree_scratch_free(struct tree_scratch *s)
     free(s->want);
     free(s->recs);
     free(s->tmp);
+    free(s->orecs);
+    free(s->otmp);
     free(s);
 }
 
@@ -400,7 +405,37 @@ struct grower {
     struct rng *rng;
     struct tree *t;
     uint32_t max_depth;
+    uint64_t *oob; /* may be NULL */
 };
+
+/* A leaf: its out-of-bag rows get its value (fixed point, see tree.h). */
+static void leaf_oob(struct grower *g, const struct tnode *n, uint32_t olo, uint32_t ohi)
+{
+    if (!g->oob)
+        return;
+    uint64_t v = (uint64_t)llround((double)n->value * TREE_OOB_ONE) +
+                 (1ULL << TREE_OOB_COUNT_SHIFT);
+    for (uint32_t k = olo; k < ohi; k++)
+        g->oob[g->s->orecs[k]] += v;
+}
+
+/* Route the out-of-bag rows [olo, ohi) by the split; returns the first right one. */
+static uint32_t partition_oob(const struct tree_data *d, struct tree_scratch *s, uint32_t olo,
+                              uint32_t ohi, const uint8_t *go, uint16_t feat)
+{
+    const uint8_t *x = d->X + (uint64_t)feat * d->n;
+    uint32_t l = olo, r = 0;
+    for (uint32_t k = olo; k < ohi; k++) {
+        uint32_t row = s->orecs[k];
+        unsigned gl = go[x[row]];
+        s->orecs[l] = row;
+        s->otmp[r] = row;
+        l += gl;
+        r += gl ^ 1u;
+    }
+    memcpy(s->orecs + l, s->otmp, r * sizeof *s->otmp);
+    return l;
+}
 
 static uint32_t add_nodes(struct tree *t, uint32_t k)
 {
@@ -415,31 +450,34 @@ static uint32_t add_nodes(struct tree *t, uint32_t k)
     return first;
 }
 
-/* Stable partition of recs[lo, hi); returns the first right position. */
+/* Stable partition of recs[lo, hi); returns the first right position and
+ * leaves the split's bin -> side table in go. */
 static uint32_t partition(const struct tree_data *d, struct tree_scratch *s, uint32_t lo,
-                          uint32_t hi, const struct split *sp)
+                          uint32_t hi, const struct split *sp, uint8_t *go)
 {
     const uint8_t *x = d->X + (uint64_t)sp->feat * d->n;
-    uint8_t go[256];
     unsigned nb = d->nbins[sp->feat];
+    memset(go, 0, 256);
     go[0] = sp->missing_left;
     for (unsigned b = 1; b <= nb; b++)
         go[b] = sp->kind == TNODE_ORDERED ? b <= sp->thr
                                           : (uint8_t)((sp->set[b >> 6] >> (b & 63)) & 1);
+    /* branch-free: the side is a coin flip to the predictor */
     uint32_t l = lo, r = 0;
     for (uint32_t k = lo; k < hi; k++) {
         struct rec rc = s->recs[k];
-        if (go[x[rc.row]])
-            s->recs[l++] = rc;
-        else
-            s->tmp[r++] = rc;
+        unsigned g = go[x[rc.row]];
+        s->recs[l] = rc;
+        s->tmp[r] = rc;
+        l += g;
+        r += g ^ 1u;
     }
     memcpy(s->recs + l, s->tmp, r * sizeof *s->tmp);
     return l;
 }
 
-static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint32_t depth,
-                 struct slot *sl, double W, double P)
+static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint32_t olo,
+                 uint32_t ohi, uint32_t depth, struct slot *sl, double W, double P)
 {
     const struct tree_data *d = g->d;
     struct tree_scratch *s = g->s;
@@ -452,8 +490,10 @@ static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint
     n->arg = 0;
     n->left = 0;
     double minw = d->min_leaf > 0 ? (double)d->min_leaf : 1.0;
-    if (depth >= g->max_depth || W < 2 * minw || P <= 1e-6 || P >= W - 1e-6)
+    if (depth >= g->max_depth || W < 2 * minw || P <= 1e-6 || P >= W - 1e-6) {
+        leaf_oob(g, n, olo, ohi);
         return;
+    }
 
     struct split best;
     memset(&best, 0, sizeof best);
@@ -476,12 +516,18 @@ static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint
         }
         eval_feature(d, h, f, W, P, &best);
     }
-    if (!best.valid)
+    if (!best.valid) {
+        leaf_oob(g, n, olo, ohi);
         return;
+    }
 
-    uint32_t mid = partition(d, s, lo, hi, &best);
-    if (mid == lo || mid == hi) /* cannot happen with min_leaf >= 1; stay safe */
+    uint8_t go[256];
+    uint32_t mid = partition(d, s, lo, hi, &best, go);
+    if (mid == lo || mid == hi) { /* cannot happen with min_leaf >= 1; stay safe */
+        leaf_oob(g, n, olo, ohi);
         return;
+    }
+    uint32_t omid = partition_oob(d, s, olo, ohi, go, best.feat);
     uint32_t c = add_nodes(g->t, 2);
     n = &g->t->nodes[node]; /* the array may have moved */
     n->kind = best.kind;
@@ -544,23 +590,25 @@ static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint
     }
     double wl = best.wl, pl = best.pl, wr = best.wr, pr = best.pr;
     if (left_small) {
-        grow(g, c, lo, mid, depth + 1, A, wl, pl);
-        grow(g, c + 1, mid, hi, depth + 1, B, wr, pr);
+        grow(g, c, lo, mid, olo, omid, depth + 1, A, wl, pl);
+        grow(g, c + 1, mid, hi, omid, ohi, depth + 1, B, wr, pr);
     } else {
-        grow(g, c + 1, mid, hi, depth + 1, A, wr, pr);
-        grow(g, c, lo, mid, depth + 1, B, wl, pl);
+        grow(g, c + 1, mid, hi, omid, ohi, depth + 1, A, wr, pr);
+        grow(g, c, lo, mid, olo, omid, depth + 1, B, wl, pl);
     }
 }
 
 void tree_grow(const struct tree_data *d, const uint16_t *count, struct rng *rng,
-               struct tree_scratch *s, struct tree *out)
+               struct tree_scratch *s, struct tree *out, uint64_t *oob)
 {
     memset(out, 0, sizeof *out);
-    uint32_t m = 0;
+    uint32_t m = 0, mo = 0;
     double W = 0, P = 0;
     for (uint64_t r = 0; r < d->n; r++) {
-        if (!count[r])
+        if (!count[r]) {
+            s->orecs[mo++] = (uint32_t)r;
             continue;
+        }
         float w = (float)count[r] * (d->y[r] ? d->wpos : d->wneg);
         s->recs[m].row = (uint32_t)r;
         s->recs[m].w = w;
@@ -570,10 +618,11 @@ void tree_grow(const struct tree_data *d, const uint16_t *count, struct rng *rng
         m++;
     }
     add_nodes(out, 1);
-    struct grower g = {d, s, rng, out, d->max_depth && d->max_depth < TREE_MAX_DEPTH
-                                           ? d->max_depth
-                                           : TREE_MAX_DEPTH};
+    struct grower g = {d, s, rng, out,
+                       d->max_depth && d->max_depth < TREE_MAX_DEPTH ? d->max_depth
+                                                                     : TREE_MAX_DEPTH,
+                       oob};
     struct slot *root = &s->slots[0][0];
     slot_reset(s, root);
-    grow(&g, 0, 0, m, 0, root, W, P);
+    grow(&g, 0, 0, m, 0, mo, 0, root, W, P);
 }

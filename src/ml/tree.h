@@ -41,11 +41,11 @@ struct tree {
 /* Does a row whose bin for the node's feature is b go left? */
 static inline int tnode_goes_left(const struct tree *t, const struct tnode *n, unsigned b)
 {
-    if (b == 0)
-        return n->flags & TNODE_MISSING_LEFT;
-    if (n->kind == TNODE_ORDERED)
-        return b <= n->arg;
-    return (int)((t->catsets[n->arg][b >> 6] >> (b & 63)) & 1);
+    int missing_left = (b == 0) & (n->flags & TNODE_MISSING_LEFT);
+    if (n->kind == TNODE_CATEGORICAL)
+        return b ? (int)((t->catsets[n->arg][b >> 6] >> (b & 63)) & 1) : missing_left;
+    /* ordered, without a branch: bins 1..arg go left, bin 0 as learned */
+    return (int)((b - 1u) < n->arg) | missing_left;
 }
 
 /* The leaf value for the row whose bin of feature f is X[f * stride + row]. */
@@ -85,12 +85,23 @@ struct tree_scratch;
 struct tree_scratch *tree_scratch_new(const struct tree_data *d);
 void tree_scratch_free(struct tree_scratch *s);
 
+/* Out-of-bag sums are fixed point: integers add up to the same total in any
+ * order, so out-of-bag results do not depend on the thread count. One 64-bit
+ * word per row holds the sum of leaf values (x 2^36, below bit 50) and the
+ * number of trees that added one (bits 50..63, up to 16383 >= FOREST_MAX_TREES). */
+#define TREE_OOB_ONE ((double)(1ULL << 36))
+#define TREE_OOB_COUNT_SHIFT 50
+#define TREE_OOB_SUM_MASK ((1ULL << TREE_OOB_COUNT_SHIFT) - 1)
+
 /*
  * Grow one tree on the rows with count[r] > 0, each weighted by its count
- * (the bootstrap). rng drives feature sampling. Allocates nothing but the
- * tree's own node array.
+ * (the bootstrap). rng drives feature sampling. The out-of-bag rows
+ * (count 0) are routed down the splits as the tree grows, and each adds its
+ * leaf's value and a count of one to oob[row] (see TREE_OOB_ONE) — no
+ * separate walk through the tree. oob may be NULL. Allocates nothing but the
+ * tree's own arrays.
  */
 void tree_grow(const struct tree_data *d, const uint16_t *count, struct rng *rng,
-               struct tree_scratch *s, struct tree *out);
+               struct tree_scratch *s, struct tree *out, uint64_t *oob);
 
 #endif
