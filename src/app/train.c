@@ -168,7 +168,7 @@ int app_train(const struct frame *f, const struct train_opts *o, struct model *m
     if (rc == LS_OK) {
         m->trees = o->forest.trees;
         m->mtry = o->forest.mtry ? o->forest.mtry : (uint32_t)lround(sqrt((double)nc));
-        m->min_leaf = o->forest.min_leaf;
+        m->min_leaf = forest_min_leaf(&o->forest, n);
         m->max_depth = o->forest.max_depth;
         m->balanced = (uint8_t)o->forest.balanced;
         m->seed = o->forest.seed;

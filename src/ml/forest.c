@@ -22,7 +22,7 @@ void forest_opts_default(struct forest_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->trees = 100;
-    o->min_leaf = 10;
+    o->min_leaf = 0; /* auto: forest_min_leaf() */
     o->seed = 42;
 }
 
@@ -39,6 +39,14 @@ void forest_cleanup(struct forest *f)
             tree_cleanup(&f->trees[i]);
     free(f->trees);
     memset(f, 0, sizeof *f);
+}
+
+uint32_t forest_min_leaf(const struct forest_opts *o, uint64_t n)
+{
+    if (o->min_leaf)
+        return o->min_leaf;
+    uint64_t auto_leaf = n / 5000;
+    return auto_leaf > 10 ? (uint32_t)auto_leaf : 10;
 }
 
 struct train_job {
@@ -110,7 +118,7 @@ int forest_train(const uint8_t *X, uint64_t n, uint32_t nfeat, const uint8_t *y,
         return ls_error_set(err, LS_EONE_CLASS, "the training rows have one class only");
 
     struct tree_data d = {.X = X, .n = n, .nfeat = nfeat, .y = y, .is_cat = is_cat,
-                          .nbins = nbins, .wpos = 1, .wneg = 1, .min_leaf = o->min_leaf,
+                          .nbins = nbins, .wpos = 1, .wneg = 1, .min_leaf = forest_min_leaf(o, n),
                           .max_depth = o->max_depth};
     d.mtry = o->mtry ? o->mtry : (uint32_t)lround(sqrt((double)nfeat));
     if (d.mtry < 1)
@@ -168,11 +176,39 @@ int forest_train(const uint8_t *X, uint64_t n, uint32_t nfeat, const uint8_t *y,
     return LS_OK;
 }
 
+/*
+ * One lead is latency-bound: each step of a tree walk waits for the node it
+ * reads. Walking 8 trees in lockstep keeps 8 independent loads in flight,
+ * so the waits overlap. Leaves sum in tree order, as in forest_predict.
+ */
 double forest_predict_row(const struct forest *f, const uint8_t *X, uint64_t stride,
                           uint64_t row)
 {
+    enum { LANES = 8 };
+    float v[LANES];
     double s = 0;
-    for (uint32_t i = 0; i < f->ntrees; i++)
+    uint32_t i = 0;
+    for (; i + LANES <= f->ntrees; i += LANES) {
+        uint32_t at[LANES] = {0};
+        const struct tree *t = &f->trees[i];
+        for (;;) {
+            int moving = 0;
+            for (int k = 0; k < LANES; k++) {
+                const struct tnode *n = &t[k].nodes[at[k]];
+                if (n->kind == TNODE_LEAF)
+                    continue;
+                moving = 1;
+                at[k] = n->left + !tnode_goes_left(&t[k], n, X[(uint64_t)n->feat * stride + row]);
+            }
+            if (!moving)
+                break;
+        }
+        for (int k = 0; k < LANES; k++)
+            v[k] = t[k].nodes[at[k]].value;
+        for (int k = 0; k < LANES; k++)
+            s += v[k];
+    }
+    for (; i < f->ntrees; i++)
         s += tree_predict(&f->trees[i], X, stride, row);
     return s / f->ntrees;
 }
@@ -205,13 +241,32 @@ static void *predict_worker(void *arg)
             for (uint64_t r = 0; r < m; r++)
                 rows[r * nf + f] = col[r];
         }
-        /* trees outer, rows inner: a tree stays in cache over the block; each
-         * row still sums its trees in order, so the result is deterministic */
+        /* trees outer, rows inner: a tree stays in cache over the block, and
+         * 8 rows walk it in lockstep so their loads overlap. Each row sums its
+         * trees in order, so the result does not depend on the threads. */
         for (uint64_t r = lo; r < hi; r++)
             j->out[r] = 0;
         for (uint32_t i = 0; i < j->f->ntrees; i++) {
             const struct tree *t = &j->f->trees[i];
-            for (uint64_t r = 0; r < m; r++)
+            uint64_t r = 0;
+            for (; r + 8 <= m; r += 8) {
+                uint32_t at[8] = {0};
+                for (;;) {
+                    int moving = 0;
+                    for (int k = 0; k < 8; k++) {
+                        const struct tnode *n = &t->nodes[at[k]];
+                        if (n->kind == TNODE_LEAF)
+                            continue;
+                        moving = 1;
+                        at[k] = n->left + !tnode_goes_left(t, n, rows[(r + k) * nf + n->feat]);
+                    }
+                    if (!moving)
+                        break;
+                }
+                for (int k = 0; k < 8; k++)
+                    j->out[lo + r + k] += t->nodes[at[k]].value;
+            }
+            for (; r < m; r++)
                 j->out[lo + r] += tree_predict(t, rows + r * nf, 1, 0);
         }
         for (uint64_t r = lo; r < hi; r++)

@@ -21,7 +21,7 @@
 struct forest_opts {
     uint32_t trees;       /* default 100 */
     uint32_t mtry;        /* features tried per split; 0: round(sqrt(p)) */
-    uint32_t min_leaf;    /* smallest leaf weight; default 10 (docs/model.md) */
+    uint32_t min_leaf;    /* smallest leaf weight; 0: max(10, rows / 5000) (docs/model.md) */
     uint32_t max_depth;   /* 0: no limit (TREE_MAX_DEPTH) */
     int balanced;         /* weight classes inversely to their frequency */
     uint64_t seed;        /* default 42 */
@@ -31,6 +31,10 @@ struct forest_opts {
 };
 
 void forest_opts_default(struct forest_opts *o);
+
+/* The smallest leaf weight used for n training rows: o->min_leaf, or when it
+ * is 0 the default max(10, n / 5000), chosen by out-of-bag log-loss. */
+uint32_t forest_min_leaf(const struct forest_opts *o, uint64_t n);
 
 struct forest {
     uint32_t ntrees;
