@@ -109,8 +109,8 @@ int forest_train(const uint8_t *X, uint64_t n, uint32_t nfeat, const uint8_t *y,
         return ls_error_set(err, LS_EINPUT, "no feature to learn from");
     if (nfeat > UINT16_MAX)
         return ls_error_set(err, LS_ELIMIT, "more than %d features", UINT16_MAX);
-    if (n < 2 || n > UINT32_MAX)
-        return ls_error_set(err, LS_EINPUT, "need between 2 and %u training rows", UINT32_MAX);
+    if (n < 2 || n > TREE_MAX_ROWS)
+        return ls_error_set(err, LS_ELIMIT, "need between 2 and %u training rows", TREE_MAX_ROWS);
     uint64_t npos = 0;
     for (uint64_t r = 0; r < n; r++)
         npos += y[r] != 0;

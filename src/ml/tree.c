@@ -2,8 +2,11 @@
  * tree.c — growing one tree: histogram split finding with Gini impurity.
  *
  * The rows of a node are a contiguous range of `recs` (row index, bootstrap
- * weight, weight x label), kept in ascending row order by a stable partition
- * so that reading a feature column follows memory. For each candidate
+ * count and label in 4 bytes), kept in ascending row order by a stable
+ * partition, so that gathering a feature's bins by row index walks its
+ * column forward. (Keeping every feature's bins in node order instead, and
+ * partitioning them all at each split, was measured slower: 4.5 s against
+ * 2.6 s on 100k generated leads.) For each candidate
  * feature the node's rows are counted into a histogram over its bins (weight
  * and positive weight per bin), and the best threshold is found in one scan:
  *
@@ -47,11 +50,12 @@ struct hist {
     uint16_t lo, hi;  /* non-empty value bins lie in [lo, hi]; lo > hi when none */
 };
 
-struct rec {
-    uint32_t row;
-    float w;  /* bootstrap count x class weight */
-    float wy; /* w when the row is positive, else 0 */
-};
+/* An in-bag row in 4 bytes: row index (bits 0-22), bootstrap count (23-30),
+ * label (31). Bits 23-31 index struct tree_scratch.wtab for the weight and
+ * positive weight, so histograms never touch the label array. */
+typedef uint32_t rec_t;
+#define REC_ROW(r) ((r) & (TREE_MAX_ROWS - 1))
+#define REC_KEY(r) ((r) >> 23)
 
 struct slot {
     uint16_t *perm;   /* permutation of features, valid where stamp == gen */
@@ -67,7 +71,8 @@ struct slot {
 };
 
 struct tree_scratch {
-    struct rec *recs, *tmp;
+    rec_t *recs, *tmp;
+    struct wp wtab[512]; /* by REC_KEY: weight and positive weight */
     uint32_t *orecs, *otmp; /* out-of-bag rows, routed along with the in-bag ones */
     uint32_t nfeat, K;
     uint32_t gen;
@@ -90,6 +95,12 @@ struct split {
 struct tree_scratch *tree_scratch_new(const struct tree_data *d)
 {
     struct tree_scratch *s = xcalloc(1, sizeof *s);
+    for (unsigned key = 0; key < 512; key++) {
+        unsigned count = key & 255, y = key >> 8;
+        float w = (float)count * (y ? d->wpos : d->wneg);
+        s->wtab[key].w = w;
+        s->wtab[key].p = y ? w : 0;
+    }
     s->recs = xmalloc((d->n ? d->n : 1) * sizeof *s->recs);
     s->tmp = xmalloc((d->n ? d->n : 1) * sizeof *s->tmp);
     s->orecs = xmalloc((d->n ? d->n : 1) * sizeof *s->orecs);
@@ -216,42 +227,49 @@ static struct hist *slot_find(struct slot *sl, uint16_t f)
 
 /* ---- histograms ---------------------------------------------------------- */
 
-static void hist_build(const struct tree_data *d, const struct rec *r, uint32_t lo, uint32_t hi,
-                       uint16_t f, struct hist *h)
+/* Count rows [lo, hi) into h: x[IDX(k)] is row k's bin. */
+#define HIST_LOOPS(IDX)                                                                            \
+    do {                                                                                           \
+        if (hi - lo < nb / 2) { /* few rows: find the bins' range, clear only that */              \
+            for (uint32_t k = lo; k < hi; k++) {                                                   \
+                unsigned b = x[IDX(k)];                                                            \
+                if (b) {                                                                           \
+                    mn = b < mn ? b : mn;                                                          \
+                    mx = b > mx ? b : mx;                                                          \
+                }                                                                                  \
+            }                                                                                      \
+            h->b[0].w = h->b[0].p = 0;                                                             \
+            if (mx)                                                                                \
+                memset(h->b + mn, 0, (mx - mn + 1) * sizeof(struct wp));                           \
+            for (uint32_t k = lo; k < hi; k++) {                                                   \
+                const struct wp *v = &s->wtab[REC_KEY(r[k])];                                      \
+                unsigned b = x[IDX(k)];                                                            \
+                h->b[b].w += v->w;                                                                 \
+                h->b[b].p += v->p;                                                                 \
+            }                                                                                      \
+        } else {                                                                                   \
+            memset(h->b, 0, (nb + 1) * sizeof(struct wp));                                         \
+            for (uint32_t k = lo; k < hi; k++) {                                                   \
+                const struct wp *v = &s->wtab[REC_KEY(r[k])];                                      \
+                unsigned b = x[IDX(k)];                                                            \
+                h->b[b].w += v->w;                                                                 \
+                h->b[b].p += v->p;                                                                 \
+                mn = b && b < mn ? b : mn;                                                         \
+                mx = b > mx ? b : mx;                                                              \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
+#define IDX_GATHER(k) REC_ROW(r[k])
+
+static void hist_build(const struct tree_data *d, const struct tree_scratch *s, uint32_t lo,
+                       uint32_t hi, uint16_t f, struct hist *h)
 {
     unsigned nb = d->nbins[f];
-    const uint8_t *x = d->X + (uint64_t)f * d->n;
+    const rec_t *r = s->recs;
     unsigned mn = 255, mx = 0;
-    if (hi - lo < nb / 2) {
-        /* few rows: find the bins' range first and clear only that */
-        for (uint32_t k = lo; k < hi; k++) {
-            unsigned b = x[r[k].row];
-            if (b) {
-                mn = b < mn ? b : mn;
-                mx = b > mx ? b : mx;
-            }
-        }
-        h->b[0].w = h->b[0].p = 0;
-        if (mx) {
-            memset(h->b + mn, 0, (mx - mn + 1) * sizeof(struct wp));
-        }
-        for (uint32_t k = lo; k < hi; k++) {
-            unsigned b = x[r[k].row];
-            h->b[b].w += r[k].w;
-            h->b[b].p += r[k].wy;
-        }
-    } else {
-        memset(h->b, 0, (nb + 1) * sizeof(struct wp));
-        for (uint32_t k = lo; k < hi; k++) {
-            unsigned b = x[r[k].row];
-            h->b[b].w += r[k].w;
-            h->b[b].p += r[k].wy;
-            if (b) {
-                mn = b < mn ? b : mn;
-                mx = b > mx ? b : mx;
-            }
-        }
-    }
+    const uint8_t *x = d->X + (uint64_t)f * d->n;
+    HIST_LOOPS(IDX_GATHER);
     h->lo = (uint16_t)(mx ? mn : 1);
     h->hi = (uint16_t)mx;
 }
@@ -286,7 +304,7 @@ static struct hist *node_hist(const struct tree_data *d, struct tree_scratch *s,
     } else {
         h = &s->spare;
     }
-    hist_build(d, s->recs, lo, hi, f, h);
+    hist_build(d, s, lo, hi, f, h);
     return h;
 }
 
@@ -450,23 +468,22 @@ static uint32_t add_nodes(struct tree *t, uint32_t k)
     return first;
 }
 
-/* Stable partition of recs[lo, hi); returns the first right position and
- * leaves the split's bin -> side table in go. */
+/* Stable partition of recs[lo, hi); returns the first right position and leaves the split's bin -> side table
+ * in go. Branch-free: the side is a coin flip to the predictor. */
 static uint32_t partition(const struct tree_data *d, struct tree_scratch *s, uint32_t lo,
                           uint32_t hi, const struct split *sp, uint8_t *go)
 {
-    const uint8_t *x = d->X + (uint64_t)sp->feat * d->n;
     unsigned nb = d->nbins[sp->feat];
     memset(go, 0, 256);
     go[0] = sp->missing_left;
     for (unsigned b = 1; b <= nb; b++)
         go[b] = sp->kind == TNODE_ORDERED ? b <= sp->thr
                                           : (uint8_t)((sp->set[b >> 6] >> (b & 63)) & 1);
-    /* branch-free: the side is a coin flip to the predictor */
+    const uint8_t *x = d->X + (uint64_t)sp->feat * d->n;
     uint32_t l = lo, r = 0;
     for (uint32_t k = lo; k < hi; k++) {
-        struct rec rc = s->recs[k];
-        unsigned g = go[x[rc.row]];
+        rec_t rc = s->recs[k];
+        unsigned g = go[x[REC_ROW(rc)]];
         s->recs[l] = rc;
         s->tmp[r] = rc;
         l += g;
@@ -577,7 +594,7 @@ static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint
     for (uint32_t i = 0; i < nw && A->nh < s->K; i++) {
         struct hist *h = &A->h[A->nh];
         A->hfeat[A->nh++] = s->want[i];
-        hist_build(d, s->recs, slo, shi, s->want[i], h);
+        hist_build(d, s, slo, shi, s->want[i], h);
     }
     for (uint32_t k = 0; k < m && B->nh < s->K; k++) {
         uint16_t f = B->perm[k];
@@ -609,14 +626,13 @@ void tree_grow(const struct tree_data *d, const uint16_t *count, struct rng *rng
             s->orecs[mo++] = (uint32_t)r;
             continue;
         }
-        float w = (float)count[r] * (d->y[r] ? d->wpos : d->wneg);
-        s->recs[m].row = (uint32_t)r;
-        s->recs[m].w = w;
-        s->recs[m].wy = d->y[r] ? w : 0;
-        W += w;
-        P += s->recs[m].wy;
-        m++;
+        unsigned c = count[r] < 255 ? count[r] : 255, y = d->y[r] != 0;
+        rec_t rc = (rec_t)r | (rec_t)c << 23 | (rec_t)y << 31;
+        s->recs[m++] = rc;
+        W += s->wtab[REC_KEY(rc)].w;
+        P += s->wtab[REC_KEY(rc)].p;
     }
+
     add_nodes(out, 1);
     struct grower g = {d, s, rng, out,
                        d->max_depth && d->max_depth < TREE_MAX_DEPTH ? d->max_depth

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #define TREE_MAX_DEPTH 64 /* hard cap on depth, whatever max_depth says */
+#define TREE_MAX_ROWS (1u << 23) /* training rows a tree can take (8,388,608) */
 
 enum { TNODE_LEAF = 0, TNODE_ORDERED = 1, TNODE_CATEGORICAL = 2 };
 #define TNODE_MISSING_LEFT 1
