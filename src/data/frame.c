@@ -25,6 +25,7 @@
 #include "data/frame.h"
 
 #include "core/mem.h"
+#include "core/sort.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -142,18 +143,12 @@ static int name_is_id_like(const char *name)
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Distinct values among n doubles (sorted in place). */
 static uint64_t count_distinct(double *v, size_t n)
 {
     if (n == 0)
         return 0;
-    qsort(v, n, sizeof *v, cmp_double);
+    sort_doubles(v, n);
     uint64_t d = 1;
     for (size_t i = 1; i < n; i++)
         d += v[i] != v[i - 1];

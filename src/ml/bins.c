@@ -9,6 +9,7 @@
 #include "ml/bins.h"
 
 #include "core/mem.h"
+#include "core/sort.h"
 #include "data/value.h"
 
 #include <math.h>
@@ -19,12 +20,6 @@ const char *feat_kind_name(enum feat_kind k)
 {
     static const char *const n[] = {"numeric", "boolean", "datetime", "categorical"};
     return (unsigned)k < 4 ? n[k] : "unknown";
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 /* Quantile thresholds for the sorted values v[0..n). */
@@ -103,7 +98,7 @@ void bins_fit(const struct frame *f, const size_t *cols, size_t ncols, const uin
         for (uint64_t r = 0; r < f->nrows; r++)
             if ((!use || use[r]) && !isnan(c->num[r]))
                 v[n++] = c->num[r];
-        qsort(v, n, sizeof *v, cmp_double);
+        sort_doubles(v, n);
         fit_thresholds(ft, v, n);
     }
     free(v);

@@ -4,6 +4,7 @@
 #include "ml/calib.h"
 
 #include "core/mem.h"
+#include "core/sort.h"
 
 #include <math.h>
 #include <string.h>
@@ -13,24 +14,25 @@ struct pt {
     uint8_t y;
 };
 
-static int cmp_pt(const void *a, const void *b)
-{
-    double x = ((const struct pt *)a)->p, z = ((const struct pt *)b)->p;
-    return (x > z) - (x < z);
-}
-
 void calib_fit(const double *p, const uint8_t *y, uint64_t n, struct calib *c)
 {
     memset(c, 0, sizeof *c);
-    struct pt *v = xmalloc((n ? n : 1) * sizeof *v);
+    uint64_t *key = xmalloc((n ? n : 1) * sizeof *key);
+    uint32_t *idx = xmalloc((n ? n : 1) * sizeof *idx);
     uint64_t m = 0;
     for (uint64_t i = 0; i < n; i++)
         if (!isnan(p[i])) {
-            v[m].p = p[i];
-            v[m].y = y[i] != 0;
-            m++;
+            key[m] = sort_key_of(p[i]);
+            idx[m++] = (uint32_t)i;
         }
-    qsort(v, m, sizeof *v, cmp_pt);
+    sort_keys_vals(key, idx, m);
+    struct pt *v = xmalloc((m ? m : 1) * sizeof *v);
+    for (uint64_t i = 0; i < m; i++) {
+        v[i].p = p[idx[i]];
+        v[i].y = y[idx[i]] != 0;
+    }
+    free(key);
+    free(idx);
     /* blocks: one per distinct raw value, then pooled while they decrease */
     double *sx = xmalloc((m ? m : 1) * sizeof *sx); /* sum of raw */
     double *sy = xmalloc((m ? m : 1) * sizeof *sy); /* sum of labels */

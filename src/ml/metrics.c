@@ -4,6 +4,7 @@
 #include "ml/metrics.h"
 
 #include "core/mem.h"
+#include "core/sort.h"
 
 #include <math.h>
 #include <string.h>
@@ -13,24 +14,26 @@ struct py {
     uint8_t y;
 };
 
-static int cmp_desc(const void *a, const void *b)
-{
-    double x = ((const struct py *)a)->p, z = ((const struct py *)b)->p;
-    return (x < z) - (x > z);
-}
-
-/* Pairs with a probability, sorted by descending probability. */
+/* Pairs with a probability, sorted by descending probability (radix sort). */
 static struct py *sorted_pairs(const double *p, const uint8_t *y, uint64_t n, uint64_t *m)
 {
-    struct py *v = xmalloc((n ? n : 1) * sizeof *v);
+    uint64_t *key = xmalloc((n ? n : 1) * sizeof *key);
+    uint32_t *idx = xmalloc((n ? n : 1) * sizeof *idx);
     uint64_t k = 0;
     for (uint64_t i = 0; i < n; i++)
         if (!isnan(p[i])) {
-            v[k].p = p[i];
-            v[k].y = y[i] != 0;
+            key[k] = ~sort_key_of(p[i]); /* descending */
+            idx[k] = (uint32_t)i;
             k++;
         }
-    qsort(v, k, sizeof *v, cmp_desc);
+    sort_keys_vals(key, idx, k);
+    struct py *v = xmalloc((k ? k : 1) * sizeof *v);
+    for (uint64_t i = 0; i < k; i++) {
+        v[i].p = p[idx[i]];
+        v[i].y = y[idx[i]] != 0;
+    }
+    free(key);
+    free(idx);
     *m = k;
     return v;
 }
