@@ -116,6 +116,29 @@ LS_API const char *ls_dataset_target_error(const struct ls_dataset *d, int *code
 /* The profile as a JSON object (see `leadscore inspect --json`); free with ls_free. */
 LS_API char *ls_dataset_profile_json(const struct ls_dataset *d);
 
+/* A trained model (see `leadscore train`). */
+struct ls_model;
+
+/* Load a model file; refuses foreign, truncated, corrupted or other-version
+ * files with a message in errbuf. Release with ls_model_free. */
+LS_API int ls_model_load(const char *path, struct ls_model **out, char *errbuf, size_t errcap);
+LS_API void ls_model_free(struct ls_model *m);
+
+/* The model's features, in the order ls_model_score_lead takes values. */
+LS_API size_t ls_model_features(const struct ls_model *m);
+LS_API const char *ls_model_feature_name(const struct ls_model *m, size_t i);
+
+/*
+ * Score one lead. values[i] is the lead's raw text for feature i (NULL, an
+ * empty string or a missing token such as "NA" or "Select" for a missing
+ * value). Writes the calibrated likelihood (0..100), the forest's raw
+ * probability x 100 and the tier ("High", "Medium", "Low"; static strings);
+ * any output pointer may be NULL. Allocates nothing; safe to call from many
+ * threads on one model.
+ */
+LS_API int ls_model_score_lead(const struct ls_model *m, const char *const *values, double *score,
+                               double *raw, const char **tier);
+
 #ifdef __cplusplus
 }
 #endif

@@ -149,9 +149,42 @@ static size_t fold(const char *s, size_t len, char *out, size_t cap)
     return len;
 }
 
+void bins_index_build(const struct bin_schema *s, struct bins_index *ix)
+{
+    ix->nfeat = s->nfeat;
+    ix->cats = xcalloc(s->nfeat ? s->nfeat : 1, sizeof *ix->cats);
+    ix->bin_of = xcalloc(s->nfeat ? s->nfeat : 1, sizeof *ix->bin_of);
+    for (size_t j = 0; j < s->nfeat; j++) {
+        const struct feature *ft = &s->feat[j];
+        dict_init(&ix->cats[j]);
+        if (ft->kind != FEAT_CATEGORICAL)
+            continue;
+        ix->bin_of[j] = xmalloc(ft->nbins);
+        char key[512];
+        for (unsigned k = 0; k < ft->nbins; k++) {
+            size_t kl = fold(ft->cats[k], strlen(ft->cats[k]), key, sizeof key);
+            uint32_t before = ix->cats[j].n;
+            uint32_t e = dict_intern(&ix->cats[j], key, kl);
+            if (ix->cats[j].n > before) /* a label that folds like an earlier one keeps that bin */
+                ix->bin_of[j][e] = (uint8_t)(k + 1);
+        }
+    }
+}
+
+void bins_index_cleanup(struct bins_index *ix)
+{
+    for (size_t j = 0; j < ix->nfeat; j++) {
+        dict_cleanup(&ix->cats[j]);
+        free(ix->bin_of[j]);
+    }
+    free(ix->cats);
+    free(ix->bin_of);
+    memset(ix, 0, sizeof *ix);
+}
+
 /* The bin of one raw cell text for feature ft; *how: 0 ok, 1 unseen, 2 unreadable. */
-static uint8_t cell_bin(const struct feature *ft, const struct dict *cats, const char *s,
-                        size_t len, int decimal_comma, int *how)
+static uint8_t cell_bin(const struct feature *ft, const struct dict *cats, const uint8_t *cat_bin,
+                        const char *s, size_t len, int decimal_comma, int *how)
 {
     *how = 0;
     value_trim(&s, &len);
@@ -166,7 +199,7 @@ static uint8_t cell_bin(const struct feature *ft, const struct dict *cats, const
             *how = 1;
             return BINS_MISSING;
         }
-        return (uint8_t)(k + 1);
+        return cat_bin[k];
     }
     case FEAT_BOOLEAN: {
         int b = value_bool(s, len);
@@ -207,6 +240,8 @@ void bins_apply(const struct bin_schema *s, const struct frame *f, uint8_t *X,
     rep->unseen = xcalloc(s->nfeat ? s->nfeat : 1, sizeof *rep->unseen);
     rep->unreadable = xcalloc(s->nfeat ? s->nfeat : 1, sizeof *rep->unreadable);
     rep->missing = xcalloc(s->nfeat ? s->nfeat : 1, sizeof *rep->missing);
+    struct bins_index ix;
+    bins_index_build(s, &ix);
     for (size_t j = 0; j < s->nfeat; j++) {
         const struct feature *ft = &s->feat[j];
         uint8_t *xj = X + j * n;
@@ -218,15 +253,6 @@ void bins_apply(const struct bin_schema *s, const struct frame *f, uint8_t *X,
             continue;
         }
         const struct column *c = &f->cols[ci];
-        struct dict cats;
-        dict_init(&cats);
-        if (ft->kind == FEAT_CATEGORICAL) {
-            char key[512];
-            for (unsigned k = 0; k < ft->nbins; k++) {
-                size_t kl = fold(ft->cats[k], strlen(ft->cats[k]), key, sizeof key);
-                dict_intern(&cats, key, kl);
-            }
-        }
         uint8_t *lut = xmalloc(c->dict.n ? c->dict.n : 1);
         for (uint32_t e = 0; e < c->dict.n; e++) {
             if (c->entry_na[e] && c->prof.non_numeric == 0) {
@@ -234,8 +260,8 @@ void bins_apply(const struct bin_schema *s, const struct frame *f, uint8_t *X,
                 continue;
             }
             int how;
-            lut[e] = cell_bin(ft, &cats, dict_str(&c->dict, e), c->dict.e[e].len,
-                              f->info.decimal_comma, &how);
+            lut[e] = cell_bin(ft, &ix.cats[j], ix.bin_of[j], dict_str(&c->dict, e),
+                              c->dict.e[e].len, f->info.decimal_comma, &how);
             if (c->entry_na[e] && how) { /* a token the frame already read as missing */
                 lut[e] = BINS_MISSING;
                 continue;
@@ -254,8 +280,17 @@ void bins_apply(const struct bin_schema *s, const struct frame *f, uint8_t *X,
         }
         rep->missing[j] = miss;
         free(lut);
-        dict_cleanup(&cats);
     }
+    bins_index_cleanup(&ix);
+}
+
+uint8_t bins_value(const struct bin_schema *s, const struct bins_index *ix, size_t j,
+                   const char *text, size_t len, int decimal_comma, int *how)
+{
+    *how = 0;
+    if (!text)
+        return BINS_MISSING;
+    return cell_bin(&s->feat[j], &ix->cats[j], ix->bin_of[j], text, len, decimal_comma, how);
 }
 
 void bins_report_cleanup(struct bin_report *rep)

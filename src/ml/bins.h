@@ -75,6 +75,26 @@ void bins_apply(const struct bin_schema *s, const struct frame *f, uint8_t *X,
                 struct bin_report *rep);
 void bins_report_cleanup(struct bin_report *rep);
 
+/* Lookup tables for reading raw text onto a schema: per categorical feature,
+ * its categories (trimmed, lower-cased) to bins. Build once, read from any
+ * thread. */
+struct bins_index {
+    size_t nfeat;
+    struct dict *cats;   /* per feature; empty for non-categorical ones */
+    uint8_t **bin_of;    /* per feature: dict entry -> bin */
+};
+
+void bins_index_build(const struct bin_schema *s, struct bins_index *ix);
+void bins_index_cleanup(struct bins_index *ix);
+
+/*
+ * The bin of one raw cell for feature j. *how: 0 read, 1 an unseen category,
+ * 2 unreadable as the feature's kind (both give the missing bin). Missing
+ * tokens are not recognised here: pass NULL text for a missing value.
+ */
+uint8_t bins_value(const struct bin_schema *s, const struct bins_index *ix, size_t j,
+                   const char *text, size_t len, int decimal_comma, int *how);
+
 /* Fill each feature's train_share from X over the rows where use[r] (NULL: all). */
 void bins_profile(struct bin_schema *s, const uint8_t *X, uint64_t nrows, const uint8_t *use);
 
