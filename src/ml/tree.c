@@ -230,20 +230,21 @@ static struct hist *slot_find(struct slot *sl, uint16_t f)
 /* Count rows [lo, hi) into h: x[IDX(k)] is row k's bin. */
 #define HIST_LOOPS(IDX)                                                                            \
     do {                                                                                           \
-        if (hi - lo < nb / 2) { /* few rows: find the bins' range, clear only that */              \
+        if (hi - lo < nb / 2) {                                                                    \
+            /* few rows: gather their bins once, clear only the range they use */                 \
+            uint8_t got[128];                                                                      \
             for (uint32_t k = lo; k < hi; k++) {                                                   \
                 unsigned b = x[IDX(k)];                                                            \
-                if (b) {                                                                           \
-                    mn = b < mn ? b : mn;                                                          \
-                    mx = b > mx ? b : mx;                                                          \
-                }                                                                                  \
+                got[k - lo] = (uint8_t)b;                                                          \
+                mn = b && b < mn ? b : mn;                                                         \
+                mx = b > mx ? b : mx;                                                              \
             }                                                                                      \
             h->b[0].w = h->b[0].p = 0;                                                             \
             if (mx)                                                                                \
                 memset(h->b + mn, 0, (mx - mn + 1) * sizeof(struct wp));                           \
             for (uint32_t k = lo; k < hi; k++) {                                                   \
                 const struct wp *v = &s->wtab[REC_KEY(r[k])];                                      \
-                unsigned b = x[IDX(k)];                                                            \
+                unsigned b = got[k - lo];                                                          \
                 h->b[b].w += v->w;                                                                 \
                 h->b[b].p += v->p;                                                                 \
             }                                                                                      \
