@@ -1,0 +1,783 @@
+/*
+ * test_forest.c — the learning core: trees, forest, calibration, metrics.
+ *
+ * What a user relies on without being able to see it: a seed gives the same
+ * model file whatever the thread count (and another seed another file); a
+ * split that separates the classes perfectly is the one the tree takes, at
+ * the right threshold or with the right category set; the calibration map is
+ * monotone and is the pool-adjacent-violators fit; AUC, lift and the
+ * calibration table mean what metrics.h says; a training lead scored later
+ * gets its out-of-bag probability. Inputs are generated here (the
+ * demo generator of data/demo.h, or small CSV texts built by hand), except
+ * the out-of-bag versus holdout check, which needs the real
+ * ../shared/data/Leads.csv and runs in a second group only when it exists.
+ */
+#include "testutil.h"
+
+#include "app/score.h"
+#include "app/train.h"
+#include "core/rng.h"
+#include "data/demo.h"
+#include "ml/calib.h"
+#include "ml/forest.h"
+#include "ml/metrics.h"
+#include "ml/model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Two doubles within eps of each other, printing both on failure. */
+/* Doubles identical to the bit (NaN included). */
+#define ASSERT_SAME_BITS(a, b)                                                                     \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b);                                                                 \
+        if (memcmp(&a_, &b_, sizeof a_) != 0)                                                      \
+            fail_msg("%s = %.17g differs from %s = %.17g", #a, a_, #b, b_);                        \
+    } while (0)
+
+#define ASSERT_NEAR(a, b, eps)                                                                     \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b);                                                                 \
+        if (!(fabs(a_ - b_) <= (eps)))                                                             \
+            fail_msg("%s = %.17g, expected %s = %.17g (within %g)", #a, a_, #b, b_,                \
+                     (double)(eps));                                                               \
+    } while (0)
+
+/* ---- helpers --------------------------------------------------------------- */
+
+/* `rows` generated leads (demo.h) as CSV text (malloc'ed), or as a frame. */
+static char *demo_text(uint64_t rows, uint64_t seed)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mf = open_memstream(&text, &len);
+    assert_non_null(mf);
+    struct demo_opts d;
+    demo_opts_default(&d);
+    d.rows = rows;
+    d.seed = seed;
+    struct ls_error err;
+    ls_error_clear(&err);
+    assert_int_equal(demo_write(mf, &d, &err), LS_OK);
+    assert_int_equal(fclose(mf), 0);
+    return text;
+}
+
+static struct frame *demo_frame(uint64_t rows, uint64_t seed)
+{
+    char *text = demo_text(rows, seed);
+    struct frame *f = tu_frame_mem(text);
+    free(text);
+    return f;
+}
+
+/* Line k (0 = header) of text, without its newline, into out. */
+static void text_line(const char *text, size_t k, char *out, size_t cap)
+{
+    const char *p = text;
+    for (size_t i = 0; i < k; i++) {
+        p = strchr(p, '\n');
+        assert_non_null(p);
+        p++;
+    }
+    size_t n = strcspn(p, "\n");
+    assert_true(n < cap);
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+static void score_ok(const struct model *m, const struct frame *f, struct score_result *res)
+{
+    struct score_opts so;
+    score_opts_default(&so);
+    so.threads = 2;
+    struct ls_error err;
+    ls_error_clear(&err);
+    int rc = app_score(m, f, &so, res, &err);
+    if (rc)
+        fail_msg("app_score failed (%d): %s", rc, err.msg);
+}
+
+static void small_opts(struct train_opts *o, uint32_t trees, uint32_t threads, uint64_t seed)
+{
+    train_opts_default(o);
+    o->forest.trees = trees;
+    o->forest.threads = threads;
+    o->forest.seed = seed;
+}
+
+static void train_ok(const struct frame *f, const struct train_opts *o, struct model *m)
+{
+    struct train_summary sum;
+    struct ls_error err;
+    ls_error_clear(&err);
+    int rc = app_train(f, o, m, &sum, &err);
+    if (rc)
+        fail_msg("app_train failed (%d): %s", rc, err.msg);
+}
+
+/* The whole file at path, malloc'ed; *len its size. */
+static uint8_t *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    assert_true(n >= 0);
+    rewind(f);
+    uint8_t *b = malloc((size_t)n + 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+/* Save m to a temp file called name and return its bytes. */
+static uint8_t *save_bytes(const struct model *m, const char *name, size_t *len)
+{
+    const char *path = tu_write_temp(name, "", 0);
+    struct ls_error err;
+    ls_error_clear(&err);
+    int rc = model_save(m, path, &err);
+    if (rc)
+        fail_msg("model_save failed (%d): %s", rc, err.msg);
+    return slurp(path, len);
+}
+
+/* An appendable, bounded text buffer for hand-made CSVs. */
+struct text {
+    char b[64 * 1024];
+    size_t n;
+};
+
+static void add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct text *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(t->b + t->n, sizeof t->b - t->n, fmt, ap);
+    va_end(ap);
+    assert_true(k >= 0 && (size_t)k < sizeof t->b - t->n);
+    t->n += (size_t)k;
+}
+
+static size_t feature_index(const struct model *m, const char *name)
+{
+    for (size_t j = 0; j < m->schema.nfeat; j++)
+        if (strcmp(m->schema.feat[j].name, name) == 0)
+            return j;
+    fail_msg("the model has no feature '%s'", name);
+    return 0;
+}
+
+/* ---- 1. determinism ------------------------------------------------------- */
+
+/* One seed, one file: threads 1 and 2 give the same bytes; seed 8 another. */
+static void test_same_seed_same_file(void **state)
+{
+    (void)state;
+    struct frame *f = demo_frame(2000, 11);
+    struct train_opts o;
+    struct model m1, m2, m3;
+    small_opts(&o, 15, 1, 7);
+    train_ok(f, &o, &m1);
+    small_opts(&o, 15, 2, 7);
+    train_ok(f, &o, &m2);
+    small_opts(&o, 15, 2, 8);
+    train_ok(f, &o, &m3);
+
+    size_t n1, n2, n3;
+    uint8_t *b1 = save_bytes(&m1, "det1.lsm", &n1);
+    uint8_t *b2 = save_bytes(&m2, "det2.lsm", &n2);
+    uint8_t *b3 = save_bytes(&m3, "det3.lsm", &n3);
+    assert_int_equal(n1, n2);
+    for (size_t i = 0; i < n1; i++)
+        if (b1[i] != b2[i])
+            fail_msg("threads 1 and 2 differ first at byte %zu of %zu (%u vs %u)", i, n1, b1[i],
+                     b2[i]);
+    assert_true(n1 != n3 || memcmp(b1, b3, n1) != 0);
+    /* the OOB predictions, not only the trees, are thread-independent */
+    assert_int_equal(m1.noob, m2.noob);
+    assert_memory_equal(m1.oob_raw, m2.oob_raw, m1.noob * sizeof *m1.oob_raw);
+    assert_memory_equal(&m1.oob, &m2.oob, sizeof m1.oob);
+    free(b1);
+    free(b2);
+    free(b3);
+    model_cleanup(&m1);
+    model_cleanup(&m2);
+    model_cleanup(&m3);
+    frame_free(f);
+}
+
+/* The same through forest_train directly, with many threads and OOB output. */
+static void test_forest_threads_identical(void **state)
+{
+    (void)state;
+    enum { N = 600, P = 4 };
+    uint8_t X[P * N], y[N], is_cat[P] = {0, 0, 1, 0};
+    uint16_t nbins[P] = {20, 7, 5, 255};
+    struct rng r;
+    rng_seed(&r, 99);
+    for (int i = 0; i < N; i++) {
+        for (int j = 0; j < P; j++)
+            X[j * N + i] = (uint8_t)rng_below(&r, nbins[j] + 1u); /* bin 0: missing */
+        y[i] = (uint8_t)(rng_uniform(&r) < (X[i] > 10 ? 0.8 : 0.2));
+    }
+    struct forest_opts fo;
+    forest_opts_default(&fo);
+    fo.trees = 12;
+    fo.min_leaf = 3;
+    struct forest a, b;
+    double oa[N], ob[N];
+    struct ls_error err;
+    fo.threads = 1;
+    assert_int_equal(forest_train(X, N, P, y, is_cat, nbins, &fo, &a, oa, &err), LS_OK);
+    fo.threads = 5;
+    assert_int_equal(forest_train(X, N, P, y, is_cat, nbins, &fo, &b, ob, &err), LS_OK);
+    assert_int_equal(a.ntrees, b.ntrees);
+    for (uint32_t i = 0; i < a.ntrees; i++) {
+        assert_int_equal(a.trees[i].nnodes, b.trees[i].nnodes);
+        assert_memory_equal(a.trees[i].nodes, b.trees[i].nodes,
+                            a.trees[i].nnodes * sizeof *a.trees[i].nodes);
+    }
+    assert_memory_equal(oa, ob, sizeof oa);
+    forest_cleanup(&a);
+    forest_cleanup(&b);
+}
+
+/* ---- 2. known best splits -------------------------------------------------- */
+
+/* x in 1..20, twenty rows each, converted exactly when x > 10; a noise
+ * column beside it. Every tree (mtry = all features) must cut x at 10.5. */
+static void test_root_ordered_split(void **state)
+{
+    (void)state;
+    static struct text t;
+    t.n = 0;
+    add(&t, "noise,x,Converted\n");
+    struct rng r;
+    rng_seed(&r, 5);
+    for (int rep = 0; rep < 20; rep++)
+        for (int x = 1; x <= 20; x++)
+            add(&t, "%.3f,%d,%d\n", rng_uniform(&r) * 100, x, x > 10);
+    struct frame *f = tu_frame_mem(t.b);
+    struct train_opts o;
+    small_opts(&o, 3, 1, 42);
+    o.forest.mtry = 2;
+    o.forest.min_leaf = 1;
+    struct model m;
+    train_ok(f, &o, &m);
+
+    assert_int_equal(m.schema.nfeat, 2);
+    size_t jx = feature_index(&m, "x");
+    const struct feature *ft = &m.schema.feat[jx];
+    assert_int_equal(ft->kind, FEAT_NUMERIC);
+    assert_int_equal(ft->nbins, 20);
+    uint64_t n = f->nrows;
+    uint8_t *X = malloc(m.schema.nfeat * n);
+    struct bin_report rep;
+    bins_apply(&m.schema, f, X, &rep);
+    bins_report_cleanup(&rep);
+    for (uint32_t i = 0; i < m.forest.ntrees; i++) {
+        const struct tree *tr = &m.forest.trees[i];
+        const struct tnode *root = &tr->nodes[0];
+        assert_int_equal(root->kind, TNODE_ORDERED);
+        assert_int_equal(root->feat, jx);
+        /* bins 1..arg go left; the cut is thresholds[arg - 1], between 10 and 11 */
+        assert_in_range(root->arg, 1, ft->nbins - 1u);
+        double cut = ft->thresholds[root->arg - 1];
+        if (!(cut > 10 && cut < 11))
+            fail_msg("tree %u cuts x at %g (bin %u), expected between 10 and 11", i, cut,
+                     root->arg);
+        /* both children are pure leaves: no positive on the left, all on the right */
+        const struct tnode *l = &tr->nodes[root->left], *rt = &tr->nodes[root->left + 1];
+        assert_int_equal(l->kind, TNODE_LEAF);
+        assert_int_equal(rt->kind, TNODE_LEAF);
+        ASSERT_NEAR(l->value, 0.0, 0);
+        ASSERT_NEAR(rt->value, 1.0, 0);
+        /* and every training row is routed by the value it has */
+        for (uint64_t row = 0; row < n; row++) {
+            unsigned b = X[jx * n + row];
+            double v = f->cols[tu_col(f, "x")].num[row];
+            assert_int_equal(tnode_goes_left(tr, root, b), v <= 10);
+            ASSERT_NEAR(tree_predict(tr, X, n, row), v > 10 ? 1.0 : 0.0, 0);
+        }
+    }
+    /* the out-of-bag rows were routed by the same cut: each OOB probability
+     * is exactly its class, so the OOB AUC is 1 */
+    assert_true(m.noob > 0);
+    for (uint64_t k = 0; k < m.noob; k++)
+        if (m.oob_raw[k] != 0.0f && m.oob_raw[k] != 1.0f)
+            fail_msg("stored OOB probability %g, expected 0 or 1", m.oob_raw[k]);
+    ASSERT_NEAR(m.oob.auc, 1.0, 0);
+    free(X);
+    model_cleanup(&m);
+    frame_free(f);
+}
+
+/* Which way a category goes at a categorical node. */
+static int cat_left(const struct model *m, const struct tree *tr, const struct tnode *nd, size_t j,
+                    const char *label)
+{
+    const struct feature *ft = &m->schema.feat[j];
+    for (unsigned k = 0; k < ft->nbins; k++)
+        if (strcmp(ft->cats[k], label) == 0)
+            return tnode_goes_left(tr, nd, k + 1);
+    fail_msg("feature '%s' has no category '%s'", ft->name, label);
+    return -1;
+}
+
+/* Alpha and Charlie convert, Bravo and Delta never do: the root is a
+ * categorical split putting Alpha and Charlie on one side. */
+static void test_root_categorical_split(void **state)
+{
+    (void)state;
+    static struct text t;
+    t.n = 0;
+    add(&t, "Plan,Noise,Converted\n");
+    static const char *const plan[] = {"Alpha", "Bravo", "Charlie", "Delta"};
+    static const int count[] = {120, 100, 80, 60}, pos[] = {1, 0, 1, 0};
+    struct rng r;
+    rng_seed(&r, 6);
+    /* interleaved so that no category sits in one block of rows */
+    for (int rep = 0; rep < 120; rep++)
+        for (int c = 0; c < 4; c++)
+            if (rep < count[c])
+                add(&t, "%s,%.2f,%d\n", plan[c], rng_uniform(&r) * 50, pos[c]);
+    struct frame *f = tu_frame_mem(t.b);
+    struct train_opts o;
+    small_opts(&o, 3, 2, 42);
+    o.forest.mtry = 2;
+    o.forest.min_leaf = 1;
+    struct model m;
+    train_ok(f, &o, &m);
+
+    size_t jp = feature_index(&m, "Plan");
+    assert_int_equal(m.schema.feat[jp].kind, FEAT_CATEGORICAL);
+    assert_int_equal(m.schema.feat[jp].nbins, 4);
+    for (uint32_t i = 0; i < m.forest.ntrees; i++) {
+        const struct tree *tr = &m.forest.trees[i];
+        const struct tnode *root = &tr->nodes[0];
+        assert_int_equal(root->kind, TNODE_CATEGORICAL);
+        assert_int_equal(root->feat, jp);
+        assert_true(root->arg < tr->ncatsets);
+        int a = cat_left(&m, tr, root, jp, "Alpha"), b = cat_left(&m, tr, root, jp, "Bravo");
+        int c = cat_left(&m, tr, root, jp, "Charlie"), d = cat_left(&m, tr, root, jp, "Delta");
+        if (!(a == c && b == d && a != b))
+            fail_msg("tree %u: left side Alpha %d Bravo %d Charlie %d Delta %d; expected "
+                     "{Alpha, Charlie} apart from {Bravo, Delta}",
+                     i, a, b, c, d);
+        const struct tnode *l = &tr->nodes[root->left], *rt = &tr->nodes[root->left + 1];
+        assert_int_equal(l->kind, TNODE_LEAF);
+        assert_int_equal(rt->kind, TNODE_LEAF);
+        ASSERT_NEAR(l->value, a ? 1.0 : 0.0, 0);
+        ASSERT_NEAR(rt->value, a ? 0.0 : 1.0, 0);
+    }
+    model_cleanup(&m);
+    frame_free(f);
+}
+
+/* ---- 3. out-of-bag versus holdout on Leads.csv ---------------------------- */
+
+static void test_leads_oob_matches_holdout(void **state)
+{
+    (void)state;
+    struct frame_opts fo;
+    frame_opts_default(&fo);
+    struct frame *f = NULL;
+    struct ls_error err;
+    ls_error_clear(&err);
+    int rc = frame_read_file(tu_leads_csv(), &fo, &f, &err);
+    if (rc)
+        fail_msg("reading Leads.csv failed (%d): %s", rc, err.msg);
+    struct train_opts o;
+    train_opts_default(&o);
+    o.holdout = 0.2;
+    o.forest.threads = 2;
+    struct model m;
+    struct train_summary sum;
+    rc = app_train(f, &o, &m, &sum, &err);
+    if (rc)
+        fail_msg("app_train failed (%d): %s", rc, err.msg);
+    assert_int_equal(m.has_holdout, 1);
+    assert_int_equal(sum.train_rows + sum.holdout_rows, sum.labelled);
+    assert_in_range(sum.holdout_rows, sum.labelled * 17 / 100, sum.labelled * 23 / 100);
+    assert_int_equal(m.holdout.n, sum.holdout_rows);
+    /* with 100 trees every training row is out of bag for some of them */
+    assert_int_equal(m.oob.n, sum.train_rows);
+    fprintf(stderr, "  Leads.csv: OOB AUC %.4f, holdout AUC %.4f\n", m.oob.auc, m.holdout.auc);
+    assert_true(m.oob.auc > 0.9 && m.holdout.auc > 0.9);
+    ASSERT_NEAR(m.oob.auc, m.holdout.auc, 0.01);
+    model_cleanup(&m);
+    frame_free(f);
+}
+
+/* ---- 4. calibration ------------------------------------------------------- */
+
+static void check_calib_monotone(const struct calib *c)
+{
+    assert_true(c->n >= 1 && c->n <= CALIB_MAX_KNOTS);
+    for (uint32_t k = 0; k < c->n; k++) {
+        if (!(c->y[k] >= 0 && c->y[k] <= 1 && c->x[k] >= 0 && c->x[k] <= 1))
+            fail_msg("knot %u = (%g, %g) is outside [0, 1]", k, c->x[k], c->y[k]);
+        if (k > 0 && !(c->x[k] > c->x[k - 1]))
+            fail_msg("x[%u] = %.17g does not exceed x[%u] = %.17g", k, c->x[k], k - 1, c->x[k - 1]);
+        if (k > 0 && !(c->y[k] >= c->y[k - 1]))
+            fail_msg("y[%u] = %.17g is below y[%u] = %.17g", k, c->y[k], k - 1, c->y[k - 1]);
+    }
+    double prev = -1;
+    for (int i = 0; i <= 10000; i++) {
+        double v = calib_apply(c, i / 10000.0);
+        if (!(v >= 0 && v <= 1 && v >= prev))
+            fail_msg("calib_apply(%g) = %.17g (previous %.17g)", i / 10000.0, v, prev);
+        prev = v;
+    }
+}
+
+/* The map a trained model carries is monotone and in [0, 1]. */
+static void test_trained_calibration_monotone(void **state)
+{
+    (void)state;
+    struct frame *f = demo_frame(3000, 12);
+    struct train_opts o;
+    small_opts(&o, 20, 2, 3);
+    struct model m;
+    train_ok(f, &o, &m);
+    assert_true(m.calib.n >= 3);
+    check_calib_monotone(&m.calib);
+    /* the map spans the observed rates: it starts below the base rate and
+     * ends above it (the demo data has real signal) */
+    double base = (double)m.oob.npos / (double)m.oob.n;
+    if (!(m.calib.y[0] < base && m.calib.y[m.calib.n - 1] > base))
+        fail_msg("calibration runs from %g to %g; base rate %g", m.calib.y[0],
+                 m.calib.y[m.calib.n - 1], base);
+    model_cleanup(&m);
+    frame_free(f);
+}
+
+/* Pool-adjacent-violators on a hand-made example (ties in p give fractional
+ * rates). By raw value: 0.1 -> {0,0,1}, 0.2 -> {0}, 0.3 -> {1,1,0,1},
+ * 0.4 -> {1,0}, 0.5 -> {1}. The violators 1/3 > 0 and 3/4 > 1/2 pool, so
+ * the fit is 1/4 for 0.1 and 0.2, 2/3 for 0.3 and 0.4, 1 for 0.5, with knots
+ * at the blocks' mean raw values 0.125, 1/3 and 0.5. */
+static void test_isotonic_textbook(void **state)
+{
+    (void)state;
+    /* shuffled, with a NaN that must be skipped */
+    const double p[] = {0.3, 0.1, 0.5, NAN, 0.4, 0.3, 0.1, 0.2, 0.3, 0.4, 0.1, 0.3};
+    const uint8_t y[] = {1, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1};
+    struct calib c;
+    calib_fit(p, y, sizeof y, &c);
+    assert_int_equal(c.n, 3);
+    ASSERT_NEAR(c.x[0], 0.125, 1e-12);
+    ASSERT_NEAR(c.x[1], 1.0 / 3, 1e-12);
+    ASSERT_NEAR(c.x[2], 0.5, 1e-12);
+    ASSERT_NEAR(c.y[0], 0.25, 1e-12);
+    ASSERT_NEAR(c.y[1], 2.0 / 3, 1e-12);
+    ASSERT_NEAR(c.y[2], 1.0, 1e-12);
+    /* clamped outside the knots, linear between them */
+    ASSERT_NEAR(calib_apply(&c, 0.0), 0.25, 1e-12);
+    ASSERT_NEAR(calib_apply(&c, 0.1), 0.25, 1e-12);
+    ASSERT_NEAR(calib_apply(&c, 0.9), 1.0, 1e-12);
+    ASSERT_NEAR(calib_apply(&c, (0.125 + 1.0 / 3) / 2), (0.25 + 2.0 / 3) / 2, 1e-12);
+    ASSERT_NEAR(calib_apply(&c, 1.0 / 3), 2.0 / 3, 1e-12);
+    check_calib_monotone(&c);
+    calib_cleanup(&c);
+
+    /* already increasing: no pooling, one knot per distinct value */
+    const double p2[] = {0.2, 0.4, 0.6, 0.6};
+    const uint8_t y2[] = {0, 0, 1, 0};
+    calib_fit(p2, y2, 4, &c);
+    assert_int_equal(c.n, 2);
+    ASSERT_NEAR(c.x[0], 0.3, 1e-12);
+    ASSERT_NEAR(c.y[0], 0.0, 0);
+    ASSERT_NEAR(c.x[1], 0.6, 1e-12);
+    ASSERT_NEAR(c.y[1], 0.5, 1e-12);
+    calib_cleanup(&c);
+
+    /* fully reversed: everything pools into one block at the base rate */
+    const double p3[] = {0.1, 0.2, 0.3, 0.4};
+    const uint8_t y3[] = {1, 1, 0, 0};
+    calib_fit(p3, y3, 4, &c);
+    assert_int_equal(c.n, 1);
+    ASSERT_NEAR(c.y[0], 0.5, 1e-12);
+    ASSERT_NEAR(calib_apply(&c, 0.0), 0.5, 1e-12);
+    ASSERT_NEAR(calib_apply(&c, 1.0), 0.5, 1e-12);
+    calib_cleanup(&c);
+
+    /* nothing usable: the identity */
+    const double p4[] = {NAN, NAN};
+    const uint8_t y4[] = {1, 0};
+    calib_fit(p4, y4, 2, &c);
+    ASSERT_NEAR(calib_apply(&c, 0.37), 0.37, 1e-12);
+    calib_cleanup(&c);
+}
+
+/* Many blocks: the map is thinned to CALIB_MAX_KNOTS and stays monotone. */
+static void test_calibration_many_knots(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    double *p = malloc(N * sizeof *p);
+    uint8_t *y = malloc(N);
+    struct rng r;
+    rng_seed(&r, 17);
+    for (int i = 0; i < N; i++) {
+        p[i] = (double)i / N;
+        y[i] = (uint8_t)(rng_uniform(&r) < p[i] * p[i]);
+    }
+    struct calib c;
+    calib_fit(p, y, N, &c);
+    assert_true(c.n > 2);
+    check_calib_monotone(&c);
+    /* the fit tracks p^2 loosely at the top and bottom */
+    assert_true(calib_apply(&c, 0.05) < 0.1);
+    assert_true(calib_apply(&c, 0.95) > 0.7);
+    calib_cleanup(&c);
+    free(p);
+    free(y);
+}
+
+/* ---- 10. metrics ----------------------------------------------------------- */
+
+static void test_metrics_auc(void **state)
+{
+    (void)state;
+    const double p[] = {0.9, 0.8, 0.7, 0.2, 0.1};
+    const uint8_t y[] = {1, 1, 1, 0, 0}, yr[] = {0, 0, 0, 1, 1};
+    struct metrics m;
+    metrics_compute(p, y, 5, &m);
+    ASSERT_NEAR(m.auc, 1.0, 0);
+    ASSERT_NEAR(metrics_auc(p, y, 5), 1.0, 0);
+    metrics_compute(p, yr, 5, &m);
+    ASSERT_NEAR(m.auc, 0.0, 0);
+    const double tie[] = {0.4, 0.4, 0.4, 0.4};
+    const uint8_t yt[] = {1, 0, 0, 1};
+    ASSERT_NEAR(metrics_auc(tie, yt, 4), 0.5, 0);
+    /* partial tie: pos 0.8 and 0.5, neg 0.5 and 0.2 -> (1 + 1 + 0.5 + 1) / 4 */
+    const double pp[] = {0.5, 0.2, 0.8, 0.5};
+    const uint8_t yp[] = {0, 0, 1, 1};
+    ASSERT_NEAR(metrics_auc(pp, yp, 4), 0.875, 1e-15);
+    /* NaN entries are skipped; one class gives NaN */
+    const double pn[] = {0.9, NAN, 0.1};
+    const uint8_t yn[] = {1, 0, 0};
+    ASSERT_NEAR(metrics_auc(pn, yn, 3), 1.0, 0);
+    metrics_compute(pn, yn, 3, &m);
+    assert_int_equal(m.n, 2);
+    assert_int_equal(m.npos, 1);
+    const uint8_t yone[] = {1, 1, 1};
+    assert_true(isnan(metrics_auc(p, yone, 3)));
+}
+
+/* Log-loss and Brier on a four-row example computed by hand. */
+static void test_metrics_losses(void **state)
+{
+    (void)state;
+    const double p[] = {0.8, 0.4, 0.3, 0.1};
+    const uint8_t y[] = {1, 1, 0, 0};
+    struct metrics m;
+    metrics_compute(p, y, 4, &m);
+    double ll = -(log(0.8) + log(0.4) + log(0.7) + log(0.9)) / 4;
+    double br = (0.04 + 0.36 + 0.09 + 0.01) / 4;
+    ASSERT_NEAR(m.logloss, ll, 1e-12);
+    ASSERT_NEAR(m.brier, br, 1e-12);
+    ASSERT_NEAR(m.base_rate, 0.5, 0);
+    /* top 10 % of 4 rows is 1 row (0.8, positive); top 20 % also 1 row */
+    ASSERT_NEAR(m.precision_top10, 1.0, 0);
+    ASSERT_NEAR(m.recall_top10, 0.5, 0);
+    ASSERT_NEAR(m.precision_top20, 1.0, 0);
+}
+
+/* Deciles hold every row once: cal_n sums to n, lift x rows sums to n,
+ * observed x rows sums to the positives, predicted x rows to sum(p). */
+static void check_deciles(uint64_t n, uint64_t seed, int perfect)
+{
+    double *p = malloc((n ? n : 1) * sizeof *p);
+    uint8_t *y = malloc(n ? n : 1);
+    struct rng r;
+    rng_seed(&r, seed);
+    double sp = 0;
+    uint64_t npos = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        p[i] = rng_uniform(&r);
+        y[i] = perfect ? p[i] > 0.6 : (uint8_t)(rng_uniform(&r) < p[i]);
+        sp += p[i];
+        npos += y[i];
+    }
+    struct metrics m;
+    metrics_compute(p, y, n, &m);
+    assert_int_equal(m.n, n);
+    assert_int_equal(m.npos, npos);
+    uint64_t cn = 0;
+    double lift_rows = 0, obs_rows = 0, pred_rows = 0;
+    for (int d = 0; d < METRICS_DECILES; d++) {
+        cn += m.cal_n[d];
+        if (m.cal_n[d] == 0)
+            continue;
+        lift_rows += m.lift[d] * (double)m.cal_n[d];
+        obs_rows += m.cal_obs[d] * (double)m.cal_n[d];
+        pred_rows += m.cal_pred[d] * (double)m.cal_n[d];
+        if (d > 0 && m.cal_n[d - 1] > 0 && !(m.cal_pred[d] <= m.cal_pred[d - 1]))
+            fail_msg("decile %d predicts %g, above decile %d's %g", d, m.cal_pred[d], d - 1,
+                     m.cal_pred[d - 1]);
+    }
+    assert_int_equal(cn, n);
+    if (npos > 0)
+        ASSERT_NEAR(lift_rows, (double)n, 1e-6 * (double)n);
+    ASSERT_NEAR(obs_rows, (double)npos, 1e-6 * (double)n);
+    ASSERT_NEAR(pred_rows, sp, 1e-6 * (double)n);
+    if (perfect && npos > 0 && npos < n) {
+        ASSERT_NEAR(m.auc, 1.0, 0);
+        ASSERT_NEAR(m.lift[0], (double)n / (double)npos, 1e-9 * (double)n);
+    }
+    free(p);
+    free(y);
+}
+
+static void test_metrics_deciles(void **state)
+{
+    (void)state;
+    check_deciles(1000, 1, 0);
+    check_deciles(1000, 2, 1);
+    check_deciles(37, 3, 0);
+    check_deciles(7, 4, 0); /* fewer rows than deciles: some are empty */
+}
+
+/* ---- 8. training rows get their out-of-bag score -------------------------- */
+
+/* Scoring the training file: every labelled row (distinct once binned) gets
+ * the out-of-bag probability the forest computed for it, rows without an
+ * outcome are scored by all trees. 40 trees, so that no row is in every
+ * bootstrap (chance 0.632^40 per row). */
+static void test_training_rows_get_oob(void **state)
+{
+    (void)state;
+    char *text = demo_text(1200, 21);
+    struct frame *tf = tu_frame_mem(text);
+    struct train_opts o;
+    small_opts(&o, 40, 2, 5);
+    struct model model;
+    train_ok(tf, &o, &model);
+    const struct model *m = &model;
+    struct score_result res;
+    score_ok(m, tf, &res);
+    uint64_t n = res.n, nl = 0;
+    size_t nf = res.nfeat;
+    for (uint64_t r = 0; r < n; r++)
+        nl += res.label[r] >= 0;
+    assert_int_equal(nl, m->train_rows);
+    /* the rows are distinct once binned (else they would share a key) */
+    uint64_t *keys = malloc(nl * sizeof *keys);
+    for (uint64_t r = 0, k = 0; r < n; r++)
+        if (res.label[r] >= 0)
+            keys[k++] = model_row_key(res.X, n, r, nf, res.label[r]);
+    for (uint64_t a = 0; a < nl; a++)
+        for (uint64_t b = a + 1; b < nl; b++)
+            assert_true(keys[a] != keys[b]);
+    free(keys);
+    assert_int_equal(m->noob, nl);
+    assert_int_equal(res.oob_rows, nl);
+
+    /* the out-of-bag probabilities themselves, from the same forest grown
+     * again on the same rows (forest_train is deterministic) */
+    uint8_t *X = malloc(nf * nl), *y = malloc(nl), *is_cat = malloc(nf);
+    uint16_t *nbins = malloc(nf * sizeof *nbins);
+    double *oob = malloc(nl * sizeof *oob);
+    for (uint64_t r = 0, k = 0; r < n; r++)
+        if (res.label[r] >= 0) {
+            y[k] = (uint8_t)res.label[r];
+            for (size_t j = 0; j < nf; j++)
+                X[j * nl + k] = res.X[j * n + r];
+            k++;
+        }
+    for (size_t j = 0; j < nf; j++) {
+        is_cat[j] = m->schema.feat[j].kind == FEAT_CATEGORICAL;
+        nbins[j] = m->schema.feat[j].nbins;
+    }
+    struct forest again;
+    struct ls_error err;
+    assert_int_equal(
+        forest_train(X, nl, (uint32_t)nf, y, is_cat, nbins, &o.forest, &again, oob, &err), LS_OK);
+    assert_int_equal(again.ntrees, m->forest.ntrees);
+    for (uint32_t i = 0; i < again.ntrees; i++)
+        assert_memory_equal(again.trees[i].nodes, m->forest.trees[i].nodes,
+                            again.trees[i].nnodes * sizeof *again.trees[i].nodes);
+    for (uint64_t r = 0, k = 0; r < n; r++) {
+        if (res.label[r] < 0) {
+            /* no outcome: never out of bag, scored by every tree */
+            assert_int_equal(res.oob[r], 0);
+            ASSERT_SAME_BITS(res.raw[r], forest_predict_row(&m->forest, res.X, n, r));
+            continue;
+        }
+        assert_int_equal(res.oob[r], 1);
+        assert_false(isnan(oob[k]));
+        ASSERT_SAME_BITS(res.raw[r], (double)(float)oob[k]);
+        k++;
+    }
+    for (uint64_t r = 0; r < n; r++)
+        ASSERT_SAME_BITS(res.score[r], 100.0 * calib_apply(&m->calib, res.raw[r]));
+    forest_cleanup(&again);
+    free(X);
+    free(y);
+    free(is_cat);
+    free(nbins);
+    free(oob);
+    score_result_cleanup(&res);
+
+    /* a training row in another file keeps its OOB score; with its outcome
+     * flipped it is another lead, scored by all trees */
+    char header[512], line[512], flipped[512];
+    uint64_t row = 0;
+    while (frame_is_missing(tf, tu_col(tf, "Converted"), row))
+        row++;
+    text_line(text, row + 1, line, sizeof line);
+    size_t ll = strlen(line);
+    assert_true(line[ll - 1] == '0' || line[ll - 1] == '1');
+    snprintf(flipped, sizeof flipped, "%.*s%c", (int)(ll - 1), line,
+             line[ll - 1] == '0' ? '1' : '0');
+    text_line(text, 0, header, sizeof header);
+    static char csv[2048];
+    snprintf(csv, sizeof csv, "%s\n%s\n%s\n", header, flipped, line);
+    struct frame *f = tu_frame_mem(csv);
+    score_ok(m, f, &res);
+    assert_int_equal(res.oob_rows, 1);
+    assert_int_equal(res.oob[0], 0);
+    assert_int_equal(res.oob[1], 1);
+    ASSERT_SAME_BITS(res.raw[0], forest_predict_row(&m->forest, res.X, 2, 0));
+    double stored = model_oob_lookup(m, model_row_key(res.X, 2, 1, nf, res.label[1]));
+    assert_false(isnan(stored));
+    ASSERT_SAME_BITS(res.raw[1], stored);
+    score_result_cleanup(&res);
+    frame_free(f);
+    model_cleanup(&model);
+    frame_free(tf);
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_same_seed_same_file),
+        cmocka_unit_test(test_forest_threads_identical),
+        cmocka_unit_test(test_root_ordered_split),
+        cmocka_unit_test(test_root_categorical_split),
+        cmocka_unit_test(test_trained_calibration_monotone),
+        cmocka_unit_test(test_isotonic_textbook),
+        cmocka_unit_test(test_calibration_many_knots),
+        cmocka_unit_test(test_metrics_auc),
+        cmocka_unit_test(test_metrics_losses),
+        cmocka_unit_test(test_metrics_deciles),
+        cmocka_unit_test(test_training_rows_get_oob),
+    };
+    const struct CMUnitTest leads_tests[] = {
+        cmocka_unit_test(test_leads_oob_matches_holdout),
+    };
+    int failed = cmocka_run_group_tests_name("forest", tests, NULL, NULL);
+    if (tu_leads_csv())
+        failed += cmocka_run_group_tests_name("forest_leads", leads_tests, NULL, NULL);
+    else
+        fprintf(stderr, "test_forest: ../shared/data/Leads.csv not found, skipping its group\n");
+    return failed;
+}
