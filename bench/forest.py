@@ -17,10 +17,8 @@ PY = "/usr/bin/python3"
 
 
 def run(cmd):
-    t = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = p.communicate()
-    _, status, ru = os.wait4(p.pid, 0) if False else (None, p.returncode, None)
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {err.decode()[-400:]}")
     return json.loads(out.decode().strip().splitlines()[-1])
@@ -38,7 +36,8 @@ def run_rss(cmd):
     _, status, ru = os.wait4(pid, 0)
     if status != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: " + open(run_rss.out + ".err").read()[-600:])
-    res = json.loads(open(run_rss.out).read().strip().splitlines()[-1])
+    line = open(run_rss.out).read().strip().splitlines()[-1].replace(": NA", ": NaN")
+    res = json.loads(line)
     return res, ru.ru_maxrss / 1024.0
 
 
