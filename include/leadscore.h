@@ -21,9 +21,9 @@
 extern "C" {
 #endif
 
-#define LS_VERSION_MAJOR 0
-#define LS_VERSION_MINOR 1
-#define LS_VERSION_PATCH 0
+#define LS_VERSION_MAJOR  0
+#define LS_VERSION_MINOR  1
+#define LS_VERSION_PATCH  0
 #define LS_VERSION_STRING "0.1.0"
 
 /* Symbols exported from libleadscore.so (everything else is hidden). */
@@ -69,11 +69,11 @@ LS_API void ls_free(void *p);
 
 /* How a CSV is read. Initialise with ls_read_options_init, then adjust. */
 struct ls_read_options {
-    uint64_t max_bytes;       /* default 200 MB */
-    uint64_t max_rows;        /* default 5,000,000 */
-    size_t max_columns;       /* default 2,000 */
-    size_t max_field_bytes;   /* default 64 KB */
-    char delimiter;           /* 0: sniff among , ; TAB | */
+    uint64_t max_bytes;     /* default 200 MB */
+    uint64_t max_rows;      /* default 5,000,000 */
+    size_t max_columns;     /* default 2,000 */
+    size_t max_field_bytes; /* default 64 KB */
+    char delimiter;         /* 0: sniff among , ; TAB | */
     /* Tokens read as missing (NULL-terminated, case-insensitive); NULL for the
      * default list: "", NA, N/A, #N/A, null, None, nan, -, Select. */
     const char *const *missing_tokens;
@@ -93,10 +93,10 @@ struct ls_dataset;
  * is one) into errbuf (errcap bytes; may be NULL). A missing or ambiguous
  * target is not a failure here: see ls_dataset_target.
  */
-LS_API int ls_dataset_open(const char *path, const struct ls_read_options *o, struct ls_dataset **out,
-                    char *errbuf, size_t errcap);
+LS_API int ls_dataset_open(const char *path, const struct ls_read_options *o,
+                           struct ls_dataset **out, char *errbuf, size_t errcap);
 LS_API int ls_dataset_open_mem(const void *data, size_t len, const struct ls_read_options *o,
-                        struct ls_dataset **out, char *errbuf, size_t errcap);
+                               struct ls_dataset **out, char *errbuf, size_t errcap);
 LS_API void ls_dataset_free(struct ls_dataset *d);
 
 LS_API uint64_t ls_dataset_rows(const struct ls_dataset *d);

@@ -28,8 +28,8 @@ int ls_model_load(const char *path, struct ls_model **out, char *errbuf, size_t 
     ls_error_clear(&err);
     int rc = model_load(path, &lm->m, &err);
     if (rc == LS_OK && lm->m.schema.nfeat > LEAD_MAX_FEATURES)
-        rc = ls_error_set(&err, LS_ELIMIT, "the model has more than %d features",
-                          LEAD_MAX_FEATURES);
+        rc =
+            ls_error_set(&err, LS_ELIMIT, "the model has more than %d features", LEAD_MAX_FEATURES);
     if (rc) {
         if (errbuf && errcap)
             snprintf(errbuf, errcap, "%s", err.msg);
@@ -89,7 +89,8 @@ int ls_model_score_lead(const struct ls_model *lm, const char *const *values, do
     if (raw)
         *raw = 100.0 * p;
     if (tier)
-        *tier = tier_name(sc >= m->tier_high ? TIER_HIGH : sc >= m->tier_medium ? TIER_MEDIUM
-                                                                                : TIER_LOW);
+        *tier = tier_name(sc >= m->tier_high     ? TIER_HIGH
+                          : sc >= m->tier_medium ? TIER_MEDIUM
+                                                 : TIER_LOW);
     return LS_OK;
 }

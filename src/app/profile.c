@@ -36,9 +36,9 @@ static json_t *column_json(const struct frame *f, const struct column *c)
     json_object_set_new(o, "name", str(c->name));
     json_object_set_new(o, "type", json_string(col_type_name(c->type)));
     json_object_set_new(o, "missing", json_integer((json_int_t)c->prof.missing));
-    json_object_set_new(o, "missing_pct",
-                        json_real(f->nrows ? 100.0 * (double)c->prof.missing / (double)f->nrows
-                                           : 0));
+    json_object_set_new(
+        o, "missing_pct",
+        json_real(f->nrows ? 100.0 * (double)c->prof.missing / (double)f->nrows : 0));
     json_object_set_new(o, "distinct", json_integer((json_int_t)c->prof.distinct));
     switch (c->type) {
     case COL_NUMERIC:
@@ -60,9 +60,10 @@ static json_t *column_json(const struct frame *f, const struct column *c)
         date_string(c->prof.max, b, sizeof b);
         json_object_set_new(o, "min", json_string(a));
         json_object_set_new(o, "max", json_string(b));
-        json_object_set_new(o, "format", json_string(c->prof.date_fmt == DATE_ISO   ? "ISO"
-                                                     : c->prof.date_fmt == DATE_DMY ? "D/M/Y"
-                                                                                     : "M/D/Y"));
+        json_object_set_new(o, "format",
+                            json_string(c->prof.date_fmt == DATE_ISO   ? "ISO"
+                                        : c->prof.date_fmt == DATE_DMY ? "D/M/Y"
+                                                                       : "M/D/Y"));
         json_object_set_new(o, "has_time", json_boolean(c->prof.has_time));
         break;
     }
@@ -116,8 +117,8 @@ size_t profile_warnings(const struct frame *f, json_t *arr)
     for (size_t i = 0; i < f->ncols; i++) {
         const struct column *c = &f->cols[i];
         if (c->prof.non_numeric)
-            WARN("column '%.80s': %llu values that are not numbers were read as missing",
-                 c->name, (unsigned long long)c->prof.non_numeric);
+            WARN("column '%.80s': %llu values that are not numbers were read as missing", c->name,
+                 (unsigned long long)c->prof.non_numeric);
         if (c->type == COL_CONSTANT)
             WARN("column '%.80s' is constant and will not be used", c->name);
     }

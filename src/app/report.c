@@ -75,27 +75,32 @@ void report_score_warnings(const struct model *m, const struct score_result *r, 
 {
     char msg[512];
     for (size_t i = 0; i < r->nmissing_cols; i++) {
-        snprintf(msg, sizeof msg, "column '%s' that the model uses is missing from the file; "
-                 "it was read as missing for every lead", r->missing_cols[i]);
+        snprintf(msg, sizeof msg,
+                 "column '%s' that the model uses is missing from the file; "
+                 "it was read as missing for every lead",
+                 r->missing_cols[i]);
         json_array_append_new(arr, json_string(msg));
     }
     for (size_t j = 0; j < r->nfeat; j++) {
         if (r->unseen[j]) {
-            snprintf(msg, sizeof msg, "column '%s': %llu values are categories the model never "
-                     "saw; they were read as missing", m->schema.feat[j].name,
-                     (unsigned long long)r->unseen[j]);
+            snprintf(msg, sizeof msg,
+                     "column '%s': %llu values are categories the model never "
+                     "saw; they were read as missing",
+                     m->schema.feat[j].name, (unsigned long long)r->unseen[j]);
             json_array_append_new(arr, json_string(msg));
         }
         if (r->unreadable[j]) {
-            snprintf(msg, sizeof msg, "column '%s': %llu values could not be read as %s and "
-                     "were read as missing", m->schema.feat[j].name,
-                     (unsigned long long)r->unreadable[j], feat_kind_name(m->schema.feat[j].kind));
+            snprintf(msg, sizeof msg,
+                     "column '%s': %llu values could not be read as %s and "
+                     "were read as missing",
+                     m->schema.feat[j].name, (unsigned long long)r->unreadable[j],
+                     feat_kind_name(m->schema.feat[j].kind));
             json_array_append_new(arr, json_string(msg));
         }
     }
     if (r->nextra_cols) {
-        int o = snprintf(msg, sizeof msg, "%zu columns the model does not use were ignored:",
-                         r->nextra_cols);
+        int o = snprintf(msg, sizeof msg,
+                         "%zu columns the model does not use were ignored:", r->nextra_cols);
         for (size_t i = 0; i < r->nextra_cols && o > 0 && (size_t)o < sizeof msg - 40; i++)
             o += snprintf(msg + o, sizeof msg - (size_t)o, "%s '%s'", i ? "," : "",
                           r->extra_cols[i]);
@@ -120,8 +125,7 @@ json_t *report_score(const struct model *m, const struct score_result *r)
         json_array_append_new(ec, json_string(r->extra_cols[i]));
     for (size_t j = 0; j < r->nfeat; j++)
         if (r->unseen[j])
-            json_object_set_new(un, m->schema.feat[j].name,
-                                json_integer((json_int_t)r->unseen[j]));
+            json_object_set_new(un, m->schema.feat[j].name, json_integer((json_int_t)r->unseen[j]));
     json_object_set_new(o, "missing_columns", mc);
     json_object_set_new(o, "new_columns", ec);
     json_object_set_new(o, "unseen_categories", un);

@@ -99,7 +99,8 @@ int app_score(const struct model *m, const struct frame *f, const struct score_o
     if (res->nmissing_cols == nf) {
         bins_report_cleanup(&rep);
         score_result_cleanup(res);
-        return ls_error_set(err, LS_EINPUT, "the file has none of the model's %zu columns (such "
+        return ls_error_set(err, LS_EINPUT,
+                            "the file has none of the model's %zu columns (such "
                             "as '%s'): is it the right file for this model?",
                             nf, m->schema.feat[0].name);
     }
@@ -156,7 +157,9 @@ int app_score(const struct model *m, const struct frame *f, const struct score_o
         if (o->quantile_tiers)
             t = i < qh ? TIER_HIGH : i < qm ? TIER_MEDIUM : TIER_LOW;
         else
-            t = res->score[r] >= high ? TIER_HIGH : res->score[r] >= medium ? TIER_MEDIUM : TIER_LOW;
+            t = res->score[r] >= high     ? TIER_HIGH
+                : res->score[r] >= medium ? TIER_MEDIUM
+                                          : TIER_LOW;
         res->tier[r] = (uint8_t)t;
         res->tier_count[t]++;
     }

@@ -20,32 +20,32 @@ const char *tier_name(enum tier t);
 
 struct score_opts {
     uint32_t threads;
-    int quantile_tiers;        /* tiers by rank instead of by score */
-    double high, medium;       /* score thresholds (0..100); <0: the model's */
-    double q_high, q_medium;   /* quantile tiers: shares of leads (default 0.2, 0.3) */
+    int quantile_tiers;      /* tiers by rank instead of by score */
+    double high, medium;     /* score thresholds (0..100); <0: the model's */
+    double q_high, q_medium; /* quantile tiers: shares of leads (default 0.2, 0.3) */
 };
 
 void score_opts_default(struct score_opts *o);
 
 struct score_result {
     uint64_t n;
-    double *raw;       /* forest probability (0..1) */
-    double *score;     /* calibrated likelihood, 0..100 */
-    uint8_t *tier;     /* enum tier */
-    uint64_t *rank;    /* 1 = best */
-    int8_t *label;     /* outcome in the file: 1, 0, or -1 unknown / no target column */
-    uint8_t *oob;      /* 1 when the score is the row's out-of-bag score */
-    long id_col;       /* frame column of the model's identifier, or -1 */
+    double *raw;    /* forest probability (0..1) */
+    double *score;  /* calibrated likelihood, 0..100 */
+    uint8_t *tier;  /* enum tier */
+    uint64_t *rank; /* 1 = best */
+    int8_t *label;  /* outcome in the file: 1, 0, or -1 unknown / no target column */
+    uint8_t *oob;   /* 1 when the score is the row's out-of-bag score */
+    long id_col;    /* frame column of the model's identifier, or -1 */
     uint64_t tier_count[3];
     uint64_t oob_rows;
     /* column matching */
     size_t nmissing_cols;
-    char **missing_cols;   /* model features absent from the file */
+    char **missing_cols; /* model features absent from the file */
     size_t nextra_cols;
-    char **extra_cols;     /* file columns the model does not use */
-    uint64_t *unseen;      /* per model feature: cells with an unseen category */
-    uint64_t *unreadable;  /* per model feature: cells unreadable as its kind */
-    uint8_t *X;            /* binned rows, nfeat x n (kept for explanations) */
+    char **extra_cols;    /* file columns the model does not use */
+    uint64_t *unseen;     /* per model feature: cells with an unseen category */
+    uint64_t *unreadable; /* per model feature: cells unreadable as its kind */
+    uint8_t *X;           /* binned rows, nfeat x n (kept for explanations) */
     size_t nfeat;
     int has_metrics;
     struct metrics metrics; /* on rows with a known outcome */

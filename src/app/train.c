@@ -106,7 +106,8 @@ int app_train(const struct frame *f, const struct train_opts *o, struct model *m
     if (nc == 0) {
         free(cols);
         target_cleanup(&t);
-        return ls_error_set(err, LS_EINPUT, "no column is left to learn from (identifiers, free "
+        return ls_error_set(err, LS_EINPUT,
+                            "no column is left to learn from (identifiers, free "
                             "text, constant and excluded columns are never used)");
     }
 

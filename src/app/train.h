@@ -28,12 +28,12 @@ struct train_opts {
 void train_opts_default(struct train_opts *o);
 
 struct train_summary {
-    uint64_t rows;          /* rows in the file */
-    uint64_t labelled;      /* rows with a known outcome */
-    uint64_t train_rows;    /* rows the forest learned from */
+    uint64_t rows;       /* rows in the file */
+    uint64_t labelled;   /* rows with a known outcome */
+    uint64_t train_rows; /* rows the forest learned from */
     uint64_t holdout_rows;
     size_t features;
-    size_t excluded;        /* columns left out: ids, text, constants, --exclude */
+    size_t excluded; /* columns left out: ids, text, constants, --exclude */
     double took_ms;
 };
 

@@ -10,9 +10,9 @@
 
 #include <stdint.h>
 
-#define CLI_OK 0
+#define CLI_OK        0
 #define CLI_BAD_INPUT 1
-#define CLI_USAGE 2
+#define CLI_USAGE     2
 
 /* Print "leadscore: <msg>" to stderr and return code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -31,8 +31,10 @@ int cmd_demo_data(int argc, char **argv)
             return CLI_OK;
         }
         if (i + 1 >= argc)
-            return cli_fail(CLI_USAGE, "demo-data: '%s' is not an option with a value (see "
-                            "--help)", a);
+            return cli_fail(CLI_USAGE,
+                            "demo-data: '%s' is not an option with a value (see "
+                            "--help)",
+                            a);
         const char *v = argv[++i];
         if (strcmp(a, "--rows") == 0) {
             if (cli_parse_size(v, &n) || n == 0 || n > DEMO_MAX_ROWS)

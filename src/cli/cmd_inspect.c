@@ -115,12 +115,11 @@ static void print_table(const struct frame *f, const char *path, const struct ta
         printf("target: %s — positive '%s' (%s positive, %s negative, %llu unknown); "
                "confidence %.2f: %s\n",
                t->name, t->positive, group_digits(t->n_pos, a, sizeof a),
-               group_digits(t->n_neg, b, sizeof b), (unsigned long long)t->n_unknown,
-               t->confidence, t->reason);
+               group_digits(t->n_neg, b, sizeof b), (unsigned long long)t->n_unknown, t->confidence,
+               t->reason);
     else
         printf("target: none — %s\n", terr ? terr : "not found");
-    printf("\n  #  %-34s %-12s %8s %9s  %s\n", "column", "type", "missing", "distinct",
-           "summary");
+    printf("\n  #  %-34s %-12s %8s %9s  %s\n", "column", "type", "missing", "distinct", "summary");
     for (size_t i = 0; i < f->ncols; i++) {
         const struct column *c = &f->cols[i];
         char s[160];

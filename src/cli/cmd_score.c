@@ -211,8 +211,8 @@ int cmd_score(int argc, char **argv)
     }
     if (report) {
         json_t *j = report_score(&m, &res);
-        if (json_dump_file(j, report, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-                                          JSON_REAL_PRECISION(10)) != 0)
+        if (json_dump_file(j, report,
+                           JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) != 0)
             rc = cli_fail(CLI_BAD_INPUT, "cannot write report '%s'", report);
         json_decref(j);
     }

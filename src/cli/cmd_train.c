@@ -45,8 +45,8 @@ static void progress(void *ctx, uint32_t done, uint32_t total)
     if (!isatty(STDERR_FILENO))
         return;
     int width = 30, fill = (int)((uint64_t)done * (uint64_t)width / total);
-    fprintf(stderr, "\rgrowing trees [%.*s%*s] %u/%u", fill,
-            "##############################", width - fill, "", done, total);
+    fprintf(stderr, "\rgrowing trees [%.*s%*s] %u/%u", fill, "##############################",
+            width - fill, "", done, total);
     if (done == total)
         fputs("\r\033[K", stderr);
     fflush(stderr);
@@ -82,8 +82,8 @@ static void print_text(const struct model *m, const struct train_summary *s, con
     printf("  AUC %.4f   log-loss %.4f   Brier %.4f\n", m->oob.auc, m->oob.logloss, m->oob.brier);
     printf("  top 10%%: precision %.1f%%, recall %.1f%%   top 20%%: precision %.1f%%, recall "
            "%.1f%%\n",
-           100 * m->oob.precision_top10, 100 * m->oob.recall_top10,
-           100 * m->oob.precision_top20, 100 * m->oob.recall_top20);
+           100 * m->oob.precision_top10, 100 * m->oob.recall_top10, 100 * m->oob.precision_top20,
+           100 * m->oob.recall_top20);
     printf("  lift by decile:");
     for (int k = 0; k < METRICS_DECILES; k++)
         printf(" %.2f", m->oob.lift[k]);

@@ -34,10 +34,23 @@ int cli_parse_size(const char *s, uint64_t *out)
         return -1;
     unsigned shift = 0;
     switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    default: break;
+    case 'k':
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        end++;
+        break;
+    default:
+        break;
     }
     if (shift && (*end == 'B' || *end == 'b'))
         end++;
@@ -60,8 +73,8 @@ int cli_read_option(int argc, char **argv, int *i, struct frame_opts *o, char **
                     const char **token_ptrs, size_t token_cap)
 {
     const char *a = argv[*i];
-    static const char *const names[] = {"--delimiter", "--max-bytes", "--max-rows",
-                                        "--max-columns", "--max-field", "--missing", NULL};
+    static const char *const names[] = {"--delimiter", "--max-bytes", "--max-rows", "--max-columns",
+                                        "--max-field", "--missing",   NULL};
     int which = -1;
     for (int k = 0; names[k]; k++)
         if (strcmp(a, names[k]) == 0)

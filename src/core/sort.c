@@ -7,9 +7,9 @@
 
 #include <string.h>
 
-#define BITS 11
+#define BITS    11
 #define BUCKETS (1u << BITS)
-#define PASSES 6 /* 6 x 11 >= 64 */
+#define PASSES  6 /* 6 x 11 >= 64 */
 
 static double key_to_double(uint64_t k)
 {

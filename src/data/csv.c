@@ -36,16 +36,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define RAW_CHUNK (1u << 20)        /* bytes read from the source per call */
+#define RAW_CHUNK (1u << 20) /* bytes read from the source per call */
 /* The decoded text buffer holds a remainder (< one chunk) plus a decoded
  * chunk (UTF-16 grows by up to 1.5x): four chunks always suffice. */
-#define SNIFF_BYTES (64u * 1024)    /* how much text the delimiter sniffer looks at */
-#define SNIFF_RECORDS 30            /* records it counts delimiters in */
-#define PROGRESS_STEP (8ull << 20)  /* bytes between progress callbacks */
+#define SNIFF_BYTES   (64u * 1024) /* how much text the delimiter sniffer looks at */
+#define SNIFF_RECORDS 30           /* records it counts delimiters in */
+#define PROGRESS_STEP (8ull << 20) /* bytes between progress callbacks */
 
 /* libcsv parser states (libcsv.c): at a row start, and inside a field. */
 #define LIBCSV_ROW_NOT_BEGUN 0
-#define LIBCSV_FIELD_BEGUN 2
+#define LIBCSV_FIELD_BEGUN   2
 
 enum enc_mode { ENC_UTF8, ENC_UTF16LE, ENC_UTF16BE };
 
@@ -67,8 +67,8 @@ struct reader {
     /* decoding */
     enum enc_mode enc;
     int bom;
-    iconv_t utf16;  /* UTF-16 -> UTF-8, or (iconv_t)-1 */
-    iconv_t cp1252; /* Windows-1252 -> UTF-8, opened on first need */
+    iconv_t utf16;      /* UTF-16 -> UTF-8, or (iconv_t)-1 */
+    iconv_t cp1252;     /* Windows-1252 -> UTF-8, opened on first need */
     unsigned char *raw; /* UTF-16 bytes not yet decoded */
     size_t raw_len;
     unsigned char *text; /* decoded UTF-8 */
@@ -84,12 +84,12 @@ struct reader {
     char **names;
     size_t nnames, names_cap;
     size_t ncols;
-    size_t col;             /* fields seen in the current row */
-    size_t extra_nonempty;  /* non-empty fields past ncols in the current row */
-    uint64_t row_line;      /* line where the current row started */
-    uint64_t fields_total;  /* every field callback, for the quote tracker */
-    int in_quote;           /* a quoted field is open after the last feed */
-    uint64_t quote_line;    /* where the open quoted field started */
+    size_t col;            /* fields seen in the current row */
+    size_t extra_nonempty; /* non-empty fields past ncols in the current row */
+    uint64_t row_line;     /* line where the current row started */
+    uint64_t fields_total; /* every field callback, for the quote tracker */
+    int in_quote;          /* a quoted field is open after the last feed */
+    uint64_t quote_line;   /* where the open quoted field started */
     size_t quote_col;
     int failed;
     int rc;
@@ -313,8 +313,10 @@ static int convert_cp1252(struct reader *r, const unsigned char *p, size_t n)
     if (r->cp1252 == (iconv_t)-1) {
         r->cp1252 = iconv_open("UTF-8", "WINDOWS-1252");
         if (r->cp1252 == (iconv_t)-1)
-            return fail(r, LS_EENCODING, "line %llu: text is not UTF-8 and the Windows-1252 "
-                        "converter is not available", (unsigned long long)r->line);
+            return fail(r, LS_EENCODING,
+                        "line %llu: text is not UTF-8 and the Windows-1252 "
+                        "converter is not available",
+                        (unsigned long long)r->line);
     }
     buf_reset(&r->conv);
     if (buf_append(&r->conv, NULL, 0))
@@ -363,8 +365,10 @@ static void on_field(void *s, size_t len, void *data)
     if (len > r->opts->limits.max_field) {
         char lim[32];
         human_bytes(r->opts->limits.max_field, lim, sizeof lim);
-        fail(r, LS_ELIMIT, "line %llu, column %zu: field of %zu bytes is longer than the limit of %s "
-             "(max_field)", (unsigned long long)r->line, r->col + 1, len, lim);
+        fail(r, LS_ELIMIT,
+             "line %llu, column %zu: field of %zu bytes is longer than the limit of %s "
+             "(max_field)",
+             (unsigned long long)r->line, r->col + 1, len, lim);
         return;
     }
     if (r->in_header) {
@@ -465,9 +469,10 @@ static void on_row(int c, void *data)
     size_t nf = r->col;
     if (nf > r->ncols) {
         if (r->extra_nonempty) {
-            fail(r, LS_EINPUT, "line %llu: row has %zu fields but the header has %zu "
-                 "(an unquoted delimiter inside a value?)", (unsigned long long)r->row_line, nf,
-                 r->ncols);
+            fail(r, LS_EINPUT,
+                 "line %llu: row has %zu fields but the header has %zu "
+                 "(an unquoted delimiter inside a value?)",
+                 (unsigned long long)r->row_line, nf, r->ncols);
             return;
         }
         r->info->trailing_empty_rows++;
@@ -534,8 +539,10 @@ static int feed(struct reader *r, const unsigned char *seg, size_t n, int ends_l
     int non_ascii = 0;
     int v = csv_utf8_check(seg, n, &non_ascii);
     if (v == 2)
-        return fail(r, LS_EINPUT, "line %llu: NUL byte in the text: this looks like binary data, "
-                    "not a CSV file", (unsigned long long)r->line);
+        return fail(r, LS_EINPUT,
+                    "line %llu: NUL byte in the text: this looks like binary data, "
+                    "not a CSV file",
+                    (unsigned long long)r->line);
     if (v == 1) {
         if (convert_cp1252(r, seg, n))
             return r->rc;
@@ -565,12 +572,15 @@ static int feed(struct reader *r, const unsigned char *seg, size_t n, int ends_l
         char lim[32];
         human_bytes(r->opts->limits.max_field, lim, sizeof lim);
         if (r->in_quote && r->quote_line != r->line)
-            return fail(r, LS_ELIMIT, "line %llu, column %zu: field longer than the limit of %s "
+            return fail(r, LS_ELIMIT,
+                        "line %llu, column %zu: field longer than the limit of %s "
                         "(max_field); the quote opened on line %llu may never be closed",
                         (unsigned long long)r->line, r->col + 1, lim,
                         (unsigned long long)r->quote_line);
-        return fail(r, LS_ELIMIT, "line %llu, column %zu: field longer than the limit of %s "
-                    "(max_field)", (unsigned long long)r->line, r->col + 1, lim);
+        return fail(r, LS_ELIMIT,
+                    "line %llu, column %zu: field longer than the limit of %s "
+                    "(max_field)",
+                    (unsigned long long)r->line, r->col + 1, lim);
     }
     if (ends_line) {
         r->line++;
@@ -729,8 +739,7 @@ static int detect_encoding(struct reader *r, const unsigned char *b, size_t n, s
     m &= ~(size_t)1;
     size_t z_even = 0, z_odd = 0;
     for (size_t i = 0; i < m; i++)
-        if (b[i] == 0)
-        {
+        if (b[i] == 0) {
             if (i & 1)
                 z_odd++;
             else
@@ -795,8 +804,8 @@ static int read_all(struct reader *r)
 
     size_t sn = r->text_len;
     sniff_line_ending(r, r->text, sn);
-    r->info->delimiter = o->delimiter ? o->delimiter
-                                      : sniff_delimiter(r->text, sn, r->eof && sn == r->text_len);
+    r->info->delimiter =
+        o->delimiter ? o->delimiter : sniff_delimiter(r->text, sn, r->eof && sn == r->text_len);
     r->info->delimiter_sniffed = o->delimiter == 0;
     r->info->decimal_comma = r->info->delimiter != ',';
     size_t lines_seen = 0;
@@ -805,8 +814,8 @@ static int read_all(struct reader *r)
     if (r->total && lines_seen > 1 && sn > 0) {
         double per_line = (double)sn / (double)lines_seen;
         double est = (double)r->total / per_line * 1.05 + 16;
-        r->info->est_rows = est < (double)o->limits.max_rows ? (uint64_t)est
-                                                              : o->limits.max_rows + 1;
+        r->info->est_rows =
+            est < (double)o->limits.max_rows ? (uint64_t)est : o->limits.max_rows + 1;
     }
 
     csv_init(&r->p, 0);
@@ -851,9 +860,10 @@ static int read_all(struct reader *r)
         break;
     }
     if (r->p.pstate == LIBCSV_FIELD_BEGUN && r->p.quoted)
-        return fail(r, LS_EINPUT, "line %llu, column %zu: unterminated quoted field (the quote "
-                    "opened here is never closed)", (unsigned long long)r->quote_line,
-                    r->quote_col);
+        return fail(r, LS_EINPUT,
+                    "line %llu, column %zu: unterminated quoted field (the quote "
+                    "opened here is never closed)",
+                    (unsigned long long)r->quote_line, r->quote_col);
     csv_fini(&r->p, on_field, on_row, r);
     if (r->failed)
         return r->rc;
@@ -928,8 +938,10 @@ int csv_read_file(const char *path, const struct csv_opts *opts, const struct cs
                 char lim[32];
                 human_bytes(opts->limits.max_bytes, lim, sizeof lim);
                 fclose(r.fp);
-                return ls_error_set(err, LS_ELIMIT, "'%s' is %llu bytes, larger than the limit "
-                                    "of %s (max_bytes)", path, (unsigned long long)r.total, lim);
+                return ls_error_set(err, LS_ELIMIT,
+                                    "'%s' is %llu bytes, larger than the limit "
+                                    "of %s (max_bytes)",
+                                    path, (unsigned long long)r.total, lim);
             }
         }
     }

@@ -23,8 +23,8 @@
 
 /* Defaults, documented in the README ("Limits"). */
 #define CSV_DEFAULT_MAX_BYTES (200ULL * 1024 * 1024)
-#define CSV_DEFAULT_MAX_ROWS 5000000ULL
-#define CSV_DEFAULT_MAX_COLS 2000u
+#define CSV_DEFAULT_MAX_ROWS  5000000ULL
+#define CSV_DEFAULT_MAX_COLS  2000u
 #define CSV_DEFAULT_MAX_FIELD (64u * 1024)
 
 struct csv_limits {
@@ -64,21 +64,21 @@ struct csv_sink {
 
 /* What the reader found out about the file. */
 struct csv_info {
-    char encoding[32];     /* "utf-8", "utf-8 (BOM)", "utf-16le", "windows-1252", ... */
-    char line_ending[8];   /* "LF", "CRLF", "CR" */
-    char delimiter;        /* the one used */
-    int delimiter_sniffed; /* 1 when it was detected, 0 when given */
-    int decimal_comma;     /* 1 when numbers may use ',' as decimal mark */
-    uint64_t bytes;        /* bytes read from the source */
-    uint64_t lines;        /* physical lines */
-    uint64_t rows;         /* data rows delivered */
-    uint64_t est_rows;     /* estimate from the file size, known when header() runs */
-    size_t cols;           /* header columns */
-    uint64_t cp1252_lines; /* lines converted from Windows-1252 */
-    uint64_t utf8_lines;   /* lines holding non-ASCII UTF-8 */
-    uint64_t short_rows;   /* rows padded with missing values */
+    char encoding[32];            /* "utf-8", "utf-8 (BOM)", "utf-16le", "windows-1252", ... */
+    char line_ending[8];          /* "LF", "CRLF", "CR" */
+    char delimiter;               /* the one used */
+    int delimiter_sniffed;        /* 1 when it was detected, 0 when given */
+    int decimal_comma;            /* 1 when numbers may use ',' as decimal mark */
+    uint64_t bytes;               /* bytes read from the source */
+    uint64_t lines;               /* physical lines */
+    uint64_t rows;                /* data rows delivered */
+    uint64_t est_rows;            /* estimate from the file size, known when header() runs */
+    size_t cols;                  /* header columns */
+    uint64_t cp1252_lines;        /* lines converted from Windows-1252 */
+    uint64_t utf8_lines;          /* lines holding non-ASCII UTF-8 */
+    uint64_t short_rows;          /* rows padded with missing values */
     uint64_t trailing_empty_rows; /* rows whose extra, empty trailing fields were dropped */
-    size_t renamed_cols;   /* blank or duplicate header names that were renamed */
+    size_t renamed_cols;          /* blank or duplicate header names that were renamed */
 };
 
 /*

@@ -20,32 +20,40 @@ struct choice {
 };
 
 static const struct choice sources[] = {
-    {"Google", 30, 0.0},        {"Organic Search", 14, 0.2}, {"Direct Traffic", 16, -0.1},
-    {"Referral", 7, 0.9},       {"LinkedIn", 8, 0.5},       {"Facebook", 6, -0.6},
-    {"Webinar", 5, 0.7},        {"Trade Show", 3, 0.4},     {"Email Campaign", 8, -0.2},
+    {"Google", 30, 0.0},  {"Organic Search", 14, 0.2}, {"Direct Traffic", 16, -0.1},
+    {"Referral", 7, 0.9}, {"LinkedIn", 8, 0.5},        {"Facebook", 6, -0.6},
+    {"Webinar", 5, 0.7},  {"Trade Show", 3, 0.4},      {"Email Campaign", 8, -0.2},
     {"Partner", 3, 1.1},
 };
 static const struct choice industries[] = {
-    {"Software", 22, 0.3},   {"Finance", 12, 0.2},     {"Healthcare", 10, 0.0},
+    {"Software", 22, 0.3},   {"Finance", 12, 0.2},        {"Healthcare", 10, 0.0},
     {"Retail", 12, -0.3},    {"Manufacturing", 10, -0.1}, {"Education", 8, -0.4},
-    {"Logistics", 6, 0.0},   {"Real Estate", 7, -0.2}, {"Media", 6, 0.1},
+    {"Logistics", 6, 0.0},   {"Real Estate", 7, -0.2},    {"Media", 6, 0.1},
     {"Government", 7, -0.5},
 };
 static const struct choice countries[] = {
-    {"United States", 34, 0.2}, {"India", 18, -0.2},  {"United Kingdom", 10, 0.1},
-    {"Germany", 8, 0.0},        {"Canada", 6, 0.1},   {"Australia", 5, 0.0},
-    {"France", 5, -0.1},        {"Brazil", 4, -0.3},  {"Singapore", 4, 0.2},
-    {"United Arab Emirates", 3, 0.0}, {"Mexico", 3, -0.2},
+    {"United States", 34, 0.2},  {"India", 18, -0.2},
+    {"United Kingdom", 10, 0.1}, {"Germany", 8, 0.0},
+    {"Canada", 6, 0.1},          {"Australia", 5, 0.0},
+    {"France", 5, -0.1},         {"Brazil", 4, -0.3},
+    {"Singapore", 4, 0.2},       {"United Arab Emirates", 3, 0.0},
+    {"Mexico", 3, -0.2},
 };
 static const struct choice titles[] = {
-    {"CEO", 6, 0.5},           {"CTO", 5, 0.4},          {"VP Sales", 6, 0.6},
-    {"Head of Marketing", 7, 0.4}, {"Sales Manager", 12, 0.3}, {"Engineer", 16, -0.2},
-    {"Analyst", 12, -0.1},     {"Consultant", 10, 0.0},  {"Student", 10, -1.0},
+    {"CEO", 6, 0.5},
+    {"CTO", 5, 0.4},
+    {"VP Sales", 6, 0.6},
+    {"Head of Marketing", 7, 0.4},
+    {"Sales Manager", 12, 0.3},
+    {"Engineer", 16, -0.2},
+    {"Analyst", 12, -0.1},
+    {"Consultant", 10, 0.0},
+    {"Student", 10, -1.0},
     {"Other", 16, -0.3},
 };
 static const struct choice sizes[] = {
-    {"1-10", 22, -0.4}, {"11-50", 25, 0.0}, {"51-200", 22, 0.3}, {"201-1000", 17, 0.4},
-    {"1000+", 14, 0.2},
+    {"1-10", 22, -0.4},    {"11-50", 25, 0.0}, {"51-200", 22, 0.3},
+    {"201-1000", 17, 0.4}, {"1000+", 14, 0.2},
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -167,8 +175,7 @@ int demo_write(FILE *out, const struct demo_opts *o, struct ls_error *err)
         else
             fprintf(out, "%d\n", converted);
         if (ferror(out))
-            return ls_error_set(err, LS_EIO, "write error after %llu rows",
-                                (unsigned long long)i);
+            return ls_error_set(err, LS_EIO, "write error after %llu rows", (unsigned long long)i);
     }
     if (fflush(out) != 0 || ferror(out))
         return ls_error_set(err, LS_EIO, "write error");

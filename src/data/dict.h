@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 struct dict_entry {
-    size_t off;     /* into pool; the string is NUL-terminated there */
+    size_t off; /* into pool; the string is NUL-terminated there */
     uint32_t len;
     uint32_t hash;
     uint64_t count; /* how many cells hold this value */

@@ -32,8 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const frame_default_missing[] = {"", "NA", "N/A", "#N/A", "null", "None",
-                                             "nan", "-", "Select", NULL};
+const char *const frame_default_missing[] = {"",     "NA",  "N/A", "#N/A",   "null",
+                                             "None", "nan", "-",   "Select", NULL};
 
 static const char *const type_names[] = {"numeric",    "boolean", "categorical", "datetime",
                                          "identifier", "text",    "constant"};
@@ -107,8 +107,7 @@ static int b_row(void *ctx, size_t nfields, struct ls_error *err)
 
 /* ---- typing helpers ------------------------------------------------------ */
 
-static int is_missing_token(const char *s, size_t len, const char *const *tokens,
-                            size_t longest)
+static int is_missing_token(const char *s, size_t len, const char *const *tokens, size_t longest)
 {
     value_trim(&s, &len);
     if (len > longest)
@@ -122,8 +121,8 @@ static int is_missing_token(const char *s, size_t len, const char *const *tokens
 /* Does the column name read like an identifier ("Prospect ID", "leadId", "Lead Number")? */
 static int name_is_id_like(const char *name)
 {
-    static const char *const words[] = {"id", "uuid", "guid", "key", "number", "no", "num",
-                                        "ref", "reference", "code", NULL};
+    static const char *const words[] = {"id",  "uuid", "guid",      "key",  "number", "no",
+                                        "num", "ref",  "reference", "code", NULL};
     char last[32];
     size_t n = 0;
     for (const char *p = name; *p; p++) {
@@ -195,8 +194,8 @@ struct group {
     uint64_t count;
     uint32_t best_entry; /* an entry holding the most frequent spelling */
     uint64_t best_count;
-    uint32_t index;      /* position after sorting */
-    uint32_t spellings;  /* distinct trimmed spellings in the group */
+    uint32_t index;     /* position after sorting */
+    uint32_t spellings; /* distinct trimmed spellings in the group */
 };
 
 static int cmp_group(const void *a, const void *b, void *ctx)

@@ -27,8 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FRAME_NA UINT32_MAX       /* missing category / absent cell code */
-#define FRAME_TOP_CATEGORIES 10   /* categories listed in a profile */
+#define FRAME_NA                 UINT32_MAX /* missing category / absent cell code */
+#define FRAME_TOP_CATEGORIES     10         /* categories listed in a profile */
 #define FRAME_MAX_MISSING_TOKENS 64
 
 enum col_type {
@@ -45,12 +45,12 @@ enum col_type {
 const char *col_type_name(enum col_type t);
 
 struct col_profile {
-    uint64_t missing;     /* cells that are empty, a missing token, or absent */
-    uint64_t distinct;    /* distinct non-missing values (typed, merged) */
-    uint64_t non_numeric; /* numeric columns: stray non-numbers read as missing */
+    uint64_t missing;          /* cells that are empty, a missing token, or absent */
+    uint64_t distinct;         /* distinct non-missing values (typed, merged) */
+    uint64_t non_numeric;      /* numeric columns: stray non-numbers read as missing */
     double min, max, mean, sd; /* numeric / datetime / boolean */
-    double mean_len;      /* mean length of non-missing raw values, bytes */
-    uint64_t merged;      /* categorical: spellings merged into another */
+    double mean_len;           /* mean length of non-missing raw values, bytes */
+    uint64_t merged;           /* categorical: spellings merged into another */
     enum date_fmt date_fmt;
     int has_time;
     double integer_share; /* numeric: share of values that are whole numbers */
@@ -65,7 +65,7 @@ struct column {
     double *num;       /* numeric / boolean / datetime, else NULL */
     uint32_t *cat;     /* categorical, else NULL */
     uint32_t ncat;
-    char **cats;       /* category labels (owned), most frequent first */
+    char **cats; /* category labels (owned), most frequent first */
     uint64_t *cat_count;
     char *true_label, *false_label; /* boolean: the most common spellings */
     struct col_profile prof;

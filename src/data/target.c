@@ -52,13 +52,13 @@ static size_t edit_distance(const char *a, const char *b)
 /* How strongly a column name says "outcome": 0 (not at all) .. 1. */
 static double name_score(const char *name, char *why, size_t cap)
 {
-    static const char *const strong[] = {"converted", "conversion", "isconverted", "target",
-                                         "label",     "outcome",    "won",         "iswon",
-                                         "purchased", "subscribed", "y",           "class",
+    static const char *const strong[] = {"converted", "conversion",   "isconverted", "target",
+                                         "label",     "outcome",      "won",         "iswon",
+                                         "purchased", "subscribed",   "y",           "class",
                                          "converts",  "hasconverted", NULL};
-    static const char *const medium[] = {"status",    "stage",  "leadstatus", "dealstage",
-                                         "closed",    "result", "isclosed",   "leadstage",
-                                         "dealstatus", "opportunitystage", NULL};
+    static const char *const medium[] = {
+        "status",   "stage",     "leadstatus", "dealstage",        "closed", "result",
+        "isclosed", "leadstage", "dealstatus", "opportunitystage", NULL};
     static const char *const stems[] = {"convert", "purchas", "subscrib", NULL};
     char n[256];
     normalize(name, n, sizeof n);
@@ -80,8 +80,7 @@ static double name_score(const char *name, char *why, size_t cap)
             return 0.75;
         }
     if (strlen(n) >= 6) {
-        static const char *const near[] = {"converted", "conversion", "outcome", "purchased",
-                                           NULL};
+        static const char *const near[] = {"converted", "conversion", "outcome", "purchased", NULL};
         for (size_t i = 0; near[i]; i++)
             if (edit_distance(n, near[i]) <= 2) {
                 snprintf(why, cap, "its name is close to '%s'", near[i]);
@@ -95,19 +94,19 @@ static double name_score(const char *name, char *why, size_t cap)
  * outcome not known yet (open, pending...), -1 for anything else. */
 static int outcome_word(const char *label)
 {
-    static const char *const open[] = {"open", "new", "pending", "inprogress", "working",
-                                       "contacted", "nurturing", "active", "ongoing",
-                                       "undecided", "unknown", NULL};
-    static const char *const pos[] = {"1",         "yes",       "y",        "true",     "t",
-                                      "won",       "win",       "closedwon", "converted", "convert",
-                                      "success",   "successful", "positive", "purchased", "subscribed",
-                                      "customer",  "paid",      "signed",   "sold",     NULL};
-    static const char *const neg[] = {"0",          "no",          "n",          "false",
-                                      "f",          "lost",        "loss",       "closedlost",
-                                      "notconverted", "unconverted", "failed",   "fail",
-                                      "negative",   "rejected",    "churned",    "declined",
-                                      "disqualified", "unqualified", "dead",     "notinterested",
-                                      NULL};
+    static const char *const open[] = {"open",    "new",       "pending",   "inprogress",
+                                       "working", "contacted", "nurturing", "active",
+                                       "ongoing", "undecided", "unknown",   NULL};
+    static const char *const pos[] = {
+        "1",          "yes",       "y",       "true",    "t",          "won",      "win",
+        "closedwon",  "converted", "convert", "success", "successful", "positive", "purchased",
+        "subscribed", "customer",  "paid",    "signed",  "sold",       NULL};
+    static const char *const neg[] = {
+        "0",        "no",           "n",           "false",        "f",
+        "lost",     "loss",         "closedlost",  "notconverted", "unconverted",
+        "failed",   "fail",         "negative",    "rejected",     "churned",
+        "declined", "disqualified", "unqualified", "dead",         "notinterested",
+        NULL};
     char n[TARGET_LABEL_MAX];
     normalize(label, n, sizeof n);
     for (size_t i = 0; pos[i]; i++)
@@ -207,8 +206,10 @@ static double analyse_values(const struct frame *f, long ci, struct target *t, c
     double score;
     if (npos >= 1 && nneg >= 1) {
         score = c->ncat == 2 ? 1.0 : 0.85;
-        snprintf(why, cap, c->ncat == 2 ? "two classes" : "values that map to won / lost (others "
-                                                          "are outcomes not known yet)");
+        snprintf(why, cap,
+                 c->ncat == 2 ? "two classes"
+                              : "values that map to won / lost (others "
+                                "are outcomes not known yet)");
     } else if ((npos >= 1) != (nneg >= 1) && nopen >= 1) {
         /* e.g. Won and Open: a status, but with one known outcome only; the
          * one-class check after this names the problem */
@@ -216,14 +217,16 @@ static double analyse_values(const struct frame *f, long ci, struct target *t, c
         snprintf(why, cap, "values that map to won / lost (others are outcomes not known yet)");
     } else if (c->ncat == 2 && nopen == 0) {
         /* two unrecognised values: the one that is not "negative" (or the rarer) is positive */
-        int p = npos == 1 ? (t->cat_class[0] == 1 ? 0 : 1)
-              : nneg == 1 ? (t->cat_class[0] == 0 ? 1 : 0)
-                          : 1; /* categories are sorted by frequency: [1] is the rarer */
+        int p = npos == 1   ? (t->cat_class[0] == 1 ? 0 : 1)
+                : nneg == 1 ? (t->cat_class[0] == 0 ? 1 : 0)
+                            : 1; /* categories are sorted by frequency: [1] is the rarer */
         t->cat_class[p] = 1;
         t->cat_class[1 - p] = 0;
         score = (npos + nneg) ? 0.9 : (explicit_choice ? 0.6 : 0.5);
-        snprintf(why, cap, npos + nneg ? "two classes" : "two classes, the rarer taken as "
-                                                         "positive");
+        snprintf(why, cap,
+                 npos + nneg ? "two classes"
+                             : "two classes, the rarer taken as "
+                               "positive");
     } else {
         buf_cleanup(&pb);
         buf_cleanup(&nb);
@@ -267,21 +270,23 @@ static int one_class_error(const struct frame *f, long ci, struct ls_error *err)
             v = dict_str(&c->dict, i);
             break;
         }
-    return ls_error_set(err, LS_EONE_CLASS, "target '%s' has only one class ('%s') among the %llu "
-                        "rows with an outcome; a model needs examples of both outcomes", c->name,
-                        v, (unsigned long long)(f->nrows - c->prof.missing));
+    return ls_error_set(err, LS_EONE_CLASS,
+                        "target '%s' has only one class ('%s') among the %llu "
+                        "rows with an outcome; a model needs examples of both outcomes",
+                        c->name, v, (unsigned long long)(f->nrows - c->prof.missing));
 }
 
 static int finish(const struct frame *f, struct target *t, struct ls_error *err)
 {
     count_outcomes(f, t);
     if (t->n_pos == 0 || t->n_neg == 0) {
-        int rc = ls_error_set(err, LS_EONE_CLASS, "target '%s' has only one class among the %llu "
-                              "rows with an outcome (%llu positive '%s', %llu negative); a model "
-                              "needs examples of both", t->name,
-                              (unsigned long long)(t->n_pos + t->n_neg),
-                              (unsigned long long)t->n_pos, t->positive,
-                              (unsigned long long)t->n_neg);
+        int rc =
+            ls_error_set(err, LS_EONE_CLASS,
+                         "target '%s' has only one class among the %llu "
+                         "rows with an outcome (%llu positive '%s', %llu negative); a model "
+                         "needs examples of both",
+                         t->name, (unsigned long long)(t->n_pos + t->n_neg),
+                         (unsigned long long)t->n_pos, t->positive, (unsigned long long)t->n_neg);
         target_cleanup(t);
         return rc;
     }
@@ -311,9 +316,11 @@ int target_find(const struct frame *f, const char *name, struct target *t, struc
         double vs = analyse_values(f, ci, t, why, sizeof why, 1);
         if (vs <= 0) {
             target_cleanup(t);
-            return ls_error_set(err, LS_EINPUT, "column '%s' (%s, %llu distinct values) cannot be "
+            return ls_error_set(err, LS_EINPUT,
+                                "column '%s' (%s, %llu distinct values) cannot be "
                                 "a target: a target needs two classes, such as 0/1, Yes/No or "
-                                "Won/Lost", c->name, col_type_name(c->type),
+                                "Won/Lost",
+                                c->name, col_type_name(c->type),
                                 (unsigned long long)c->prof.distinct);
         }
         t->confidence = 1.0;
@@ -368,11 +375,14 @@ int target_find(const struct frame *f, const char *name, struct target *t, struc
     }
     int rc;
     if (nc)
-        rc = ls_error_set(err, LS_ENO_TARGET, "no column reads like an outcome (such as "
+        rc = ls_error_set(err, LS_ENO_TARGET,
+                          "no column reads like an outcome (such as "
                           "'Converted'); two-class columns that could be one: %s; pass "
-                          "--target NAME", buf_str(&b));
+                          "--target NAME",
+                          buf_str(&b));
     else
-        rc = ls_error_set(err, LS_ENO_TARGET, "no column can be the target: none has two classes "
+        rc = ls_error_set(err, LS_ENO_TARGET,
+                          "no column can be the target: none has two classes "
                           "(an outcome such as Converted = 0/1, Yes/No or Won/Lost); pass "
                           "--target NAME");
     buf_cleanup(&b);

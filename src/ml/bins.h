@@ -24,7 +24,7 @@
 
 #include <stdint.h>
 
-#define BINS_MAX 255         /* value bins per feature (plus bin 0, missing) */
+#define BINS_MAX     255 /* value bins per feature (plus bin 0, missing) */
 #define BINS_MISSING 0
 
 enum feat_kind { FEAT_NUMERIC, FEAT_BOOLEAN, FEAT_DATETIME, FEAT_CATEGORICAL };
@@ -32,11 +32,11 @@ enum feat_kind { FEAT_NUMERIC, FEAT_BOOLEAN, FEAT_DATETIME, FEAT_CATEGORICAL };
 struct feature {
     char *name;
     enum feat_kind kind;
-    uint8_t date_fmt;   /* FEAT_DATETIME: enum date_fmt */
-    uint16_t nbins;     /* value bins, 1..BINS_MAX */
-    double *thresholds; /* numeric kinds: nbins - 1 ascending cut points */
-    char **cats;        /* categorical: label of bin k+1 */
-    uint8_t has_other;  /* categorical: the last bin is "(other)" */
+    uint8_t date_fmt;               /* FEAT_DATETIME: enum date_fmt */
+    uint16_t nbins;                 /* value bins, 1..BINS_MAX */
+    double *thresholds;             /* numeric kinds: nbins - 1 ascending cut points */
+    char **cats;                    /* categorical: label of bin k+1 */
+    uint8_t has_other;              /* categorical: the last bin is "(other)" */
     char *true_label, *false_label; /* boolean: how the training file wrote them */
     /* training profile: share of training rows in each bin (nbins + 1) */
     double *train_share;
@@ -50,10 +50,10 @@ struct bin_schema {
 /* Per-feature findings of bins_apply (for warnings and drift). */
 struct bin_report {
     size_t nfeat;
-    long *col;              /* frame column used, -1 when absent */
-    uint64_t *unseen;       /* cells with a category the model never saw */
-    uint64_t *unreadable;   /* cells that could not be read as the feature's kind */
-    uint64_t *missing;      /* cells in the missing bin (absent column: all rows) */
+    long *col;            /* frame column used, -1 when absent */
+    uint64_t *unseen;     /* cells with a category the model never saw */
+    uint64_t *unreadable; /* cells that could not be read as the feature's kind */
+    uint64_t *missing;    /* cells in the missing bin (absent column: all rows) */
 };
 
 /* The name of a kind ("numeric", ...). */
@@ -80,8 +80,8 @@ void bins_report_cleanup(struct bin_report *rep);
  * thread. */
 struct bins_index {
     size_t nfeat;
-    struct dict *cats;   /* per feature; empty for non-categorical ones */
-    uint8_t **bin_of;    /* per feature: dict entry -> bin */
+    struct dict *cats; /* per feature; empty for non-categorical ones */
+    uint8_t **bin_of;  /* per feature: dict entry -> bin */
 };
 
 void bins_index_build(const struct bin_schema *s, struct bins_index *ix);

@@ -17,9 +17,9 @@
 #define CALIB_MAX_KNOTS 1024
 
 struct calib {
-    uint32_t n;  /* knots */
-    double *x;   /* raw probability, strictly increasing */
-    double *y;   /* calibrated probability, non-decreasing */
+    uint32_t n; /* knots */
+    double *x;  /* raw probability, strictly increasing */
+    double *y;  /* calibrated probability, non-decreasing */
 };
 
 /* Fit on raw probabilities p (NaN skipped) and labels y. With no usable row

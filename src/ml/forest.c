@@ -17,7 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 void forest_opts_default(struct forest_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -117,8 +116,15 @@ int forest_train(const uint8_t *X, uint64_t n, uint32_t nfeat, const uint8_t *y,
     if (npos == 0 || npos == n)
         return ls_error_set(err, LS_EONE_CLASS, "the training rows have one class only");
 
-    struct tree_data d = {.X = X, .n = n, .nfeat = nfeat, .y = y, .is_cat = is_cat,
-                          .nbins = nbins, .wpos = 1, .wneg = 1, .min_leaf = forest_min_leaf(o, n),
+    struct tree_data d = {.X = X,
+                          .n = n,
+                          .nfeat = nfeat,
+                          .y = y,
+                          .is_cat = is_cat,
+                          .nbins = nbins,
+                          .wpos = 1,
+                          .wneg = 1,
+                          .min_leaf = forest_min_leaf(o, n),
                           .max_depth = o->max_depth};
     d.mtry = o->mtry ? o->mtry : (uint32_t)lround(sqrt((double)nfeat));
     if (d.mtry < 1)
@@ -181,8 +187,7 @@ int forest_train(const uint8_t *X, uint64_t n, uint32_t nfeat, const uint8_t *y,
  * reads. Walking 8 trees in lockstep keeps 8 independent loads in flight,
  * so the waits overlap. Leaves sum in tree order, as in forest_predict.
  */
-double forest_predict_row(const struct forest *f, const uint8_t *X, uint64_t stride,
-                          uint64_t row)
+double forest_predict_row(const struct forest *f, const uint8_t *X, uint64_t stride, uint64_t row)
 {
     enum { LANES = 8 };
     float v[LANES];

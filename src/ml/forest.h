@@ -15,17 +15,17 @@
 
 #include <stdint.h>
 
-#define FOREST_MAX_TREES 10000
+#define FOREST_MAX_TREES   10000
 #define FOREST_MAX_THREADS 256
 
 struct forest_opts {
-    uint32_t trees;       /* default 100 */
-    uint32_t mtry;        /* features tried per split; 0: round(sqrt(p)) */
-    uint32_t min_leaf;    /* smallest leaf weight; 0: max(10, rows / 5000) (docs/model.md) */
-    uint32_t max_depth;   /* 0: no limit (TREE_MAX_DEPTH) */
-    int balanced;         /* weight classes inversely to their frequency */
-    uint64_t seed;        /* default 42 */
-    uint32_t threads;     /* 0: every online core */
+    uint32_t trees;     /* default 100 */
+    uint32_t mtry;      /* features tried per split; 0: round(sqrt(p)) */
+    uint32_t min_leaf;  /* smallest leaf weight; 0: max(10, rows / 5000) (docs/model.md) */
+    uint32_t max_depth; /* 0: no limit (TREE_MAX_DEPTH) */
+    int balanced;       /* weight classes inversely to their frequency */
+    uint64_t seed;      /* default 42 */
+    uint32_t threads;   /* 0: every online core */
     void (*progress)(void *ctx, uint32_t trees_done, uint32_t trees_total);
     void *progress_ctx;
 };
@@ -55,8 +55,7 @@ int forest_train(const uint8_t *X, uint64_t n, uint32_t nfeat, const uint8_t *y,
 void forest_cleanup(struct forest *f);
 
 /* The forest's probability for one row (X addressed as in tree_predict). */
-double forest_predict_row(const struct forest *f, const uint8_t *X, uint64_t stride,
-                          uint64_t row);
+double forest_predict_row(const struct forest *f, const uint8_t *X, uint64_t stride, uint64_t row);
 
 /* Probabilities for all n rows of X (nfeat x n) into out, with threads. */
 void forest_predict(const struct forest *f, const uint8_t *X, uint64_t n, double *out,

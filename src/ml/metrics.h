@@ -14,14 +14,14 @@
 #define METRICS_DECILES 10
 
 struct metrics {
-    uint64_t n, npos;           /* rows measured (with a probability) */
+    uint64_t n, npos; /* rows measured (with a probability) */
     double auc, logloss, brier;
     double base_rate;
     double precision_top10, recall_top10;
     double precision_top20, recall_top20;
-    double lift[METRICS_DECILES];      /* positive rate of decile / base rate, best first */
-    double cal_pred[METRICS_DECILES];  /* mean prediction per decile of prediction */
-    double cal_obs[METRICS_DECILES];   /* observed positive rate there */
+    double lift[METRICS_DECILES];     /* positive rate of decile / base rate, best first */
+    double cal_pred[METRICS_DECILES]; /* mean prediction per decile of prediction */
+    double cal_obs[METRICS_DECILES];  /* observed positive rate there */
     uint64_t cal_n[METRICS_DECILES];
 };
 

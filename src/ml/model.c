@@ -485,8 +485,10 @@ int model_load_mem(const void *data, size_t len, struct model *m, struct ls_erro
     if (len < 8 || memcmp(b, MAGIC, 8) != 0)
         return ls_error_set(err, LS_EINPUT, "not a LeadScore model file");
     if (len < HEADER_BYTES)
-        return ls_error_set(err, LS_EINPUT, "the model file is truncated (%zu bytes, its header "
-                            "alone is %d)", len, HEADER_BYTES);
+        return ls_error_set(err, LS_EINPUT,
+                            "the model file is truncated (%zu bytes, its header "
+                            "alone is %d)",
+                            len, HEADER_BYTES);
     uint32_t version, crc;
     uint64_t plen;
     memcpy(&version, b + 8, 4);

@@ -26,7 +26,7 @@
 
 #include <stdint.h>
 
-#define MODEL_VERSION 1
+#define MODEL_VERSION   1
 #define MODEL_MAX_BYTES (2ULL << 30) /* a model file larger than 2 GB is refused */
 
 struct model {

@@ -58,12 +58,12 @@ typedef uint32_t rec_t;
 #define REC_KEY(r) ((r) >> 23)
 
 struct slot {
-    uint16_t *perm;   /* permutation of features, valid where stamp == gen */
+    uint16_t *perm; /* permutation of features, valid where stamp == gen */
     uint32_t *stamp;
     uint32_t gen;
     uint32_t drawn;
-    uint32_t nh;      /* histograms held */
-    uint16_t *hfeat;  /* their features */
+    uint32_t nh;     /* histograms held */
+    uint16_t *hfeat; /* their features */
     struct hist *h;
     uint16_t *consts; /* features constant in this node (and so in its subtree) */
     uint32_t nconst;
@@ -72,7 +72,7 @@ struct slot {
 
 struct tree_scratch {
     rec_t *recs, *tmp;
-    struct wp wtab[512]; /* by REC_KEY: weight and positive weight */
+    struct wp wtab[512];    /* by REC_KEY: weight and positive weight */
     uint32_t *orecs, *otmp; /* out-of-bag rows, routed along with the in-bag ones */
     uint32_t nfeat, K;
     uint32_t gen;
@@ -231,7 +231,7 @@ static struct hist *slot_find(struct slot *sl, uint16_t f)
 #define HIST_LOOPS(IDX)                                                                            \
     do {                                                                                           \
         if (hi - lo < nb / 2) {                                                                    \
-            /* few rows: gather their bins once, clear only the range they use */                 \
+            /* few rows: gather their bins once, clear only the range they use */                  \
             uint8_t got[128];                                                                      \
             for (uint32_t k = lo; k < hi; k++) {                                                   \
                 unsigned b = x[IDX(k)];                                                            \
@@ -432,8 +432,8 @@ static void leaf_oob(struct grower *g, const struct tnode *n, uint32_t olo, uint
 {
     if (!g->oob)
         return;
-    uint64_t v = (uint64_t)llround((double)n->value * TREE_OOB_ONE) +
-                 (1ULL << TREE_OOB_COUNT_SHIFT);
+    uint64_t v =
+        (uint64_t)llround((double)n->value * TREE_OOB_ONE) + (1ULL << TREE_OOB_COUNT_SHIFT);
     for (uint32_t k = olo; k < ohi; k++)
         g->oob[g->s->orecs[k]] += v;
 }
@@ -469,8 +469,8 @@ static uint32_t add_nodes(struct tree *t, uint32_t k)
     return first;
 }
 
-/* Stable partition of recs[lo, hi); returns the first right position and leaves the split's bin -> side table
- * in go. Branch-free: the side is a coin flip to the predictor. */
+/* Stable partition of recs[lo, hi); returns the first right position and leaves the split's bin ->
+ * side table in go. Branch-free: the side is a coin flip to the predictor. */
 static uint32_t partition(const struct tree_data *d, struct tree_scratch *s, uint32_t lo,
                           uint32_t hi, const struct split *sp, uint8_t *go)
 {
@@ -478,8 +478,8 @@ static uint32_t partition(const struct tree_data *d, struct tree_scratch *s, uin
     memset(go, 0, 256);
     go[0] = sp->missing_left;
     for (unsigned b = 1; b <= nb; b++)
-        go[b] = sp->kind == TNODE_ORDERED ? b <= sp->thr
-                                          : (uint8_t)((sp->set[b >> 6] >> (b & 63)) & 1);
+        go[b] =
+            sp->kind == TNODE_ORDERED ? b <= sp->thr : (uint8_t)((sp->set[b >> 6] >> (b & 63)) & 1);
     const uint8_t *x = d->X + (uint64_t)sp->feat * d->n;
     uint32_t l = lo, r = 0;
     for (uint32_t k = lo; k < hi; k++) {
@@ -635,10 +635,13 @@ void tree_grow(const struct tree_data *d, const uint16_t *count, struct rng *rng
     }
 
     add_nodes(out, 1);
-    struct grower g = {d, s, rng, out,
-                       d->max_depth && d->max_depth < TREE_MAX_DEPTH ? d->max_depth
-                                                                     : TREE_MAX_DEPTH,
-                       oob};
+    struct grower g = {
+        d,
+        s,
+        rng,
+        out,
+        d->max_depth && d->max_depth < TREE_MAX_DEPTH ? d->max_depth : TREE_MAX_DEPTH,
+        oob};
     struct slot *root = &s->slots[0][0];
     slot_reset(s, root);
     grow(&g, 0, 0, m, 0, mo, 0, root, W, P);

@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TREE_MAX_DEPTH 64 /* hard cap on depth, whatever max_depth says */
-#define TREE_MAX_ROWS (1u << 23) /* training rows a tree can take (8,388,608) */
+#define TREE_MAX_DEPTH 64         /* hard cap on depth, whatever max_depth says */
+#define TREE_MAX_ROWS  (1u << 23) /* training rows a tree can take (8,388,608) */
 
 enum { TNODE_LEAF = 0, TNODE_ORDERED = 1, TNODE_CATEGORICAL = 2 };
 #define TNODE_MISSING_LEFT 1
@@ -69,8 +69,8 @@ void tree_cleanup(struct tree *t);
 
 /* What the grower needs to know about the data; shared by all trees. */
 struct tree_data {
-    const uint8_t *X;      /* nfeat x n, feature-major */
-    uint64_t n;            /* rows */
+    const uint8_t *X; /* nfeat x n, feature-major */
+    uint64_t n;       /* rows */
     uint32_t nfeat;
     const uint8_t *y;      /* 0/1 per row */
     const uint8_t *is_cat; /* per feature: 1 when categorical */
@@ -78,7 +78,7 @@ struct tree_data {
     float wpos, wneg;      /* class weights (1, 1 unless balanced) */
     uint32_t mtry;
     uint32_t min_leaf;
-    uint32_t max_depth;    /* 0: TREE_MAX_DEPTH */
+    uint32_t max_depth; /* 0: TREE_MAX_DEPTH */
 };
 
 /* Per-thread scratch space, allocated once and reused for every tree. */
@@ -90,9 +90,9 @@ void tree_scratch_free(struct tree_scratch *s);
  * order, so out-of-bag results do not depend on the thread count. One 64-bit
  * word per row holds the sum of leaf values (x 2^36, below bit 50) and the
  * number of trees that added one (bits 50..63, up to 16383 >= FOREST_MAX_TREES). */
-#define TREE_OOB_ONE ((double)(1ULL << 36))
+#define TREE_OOB_ONE         ((double)(1ULL << 36))
 #define TREE_OOB_COUNT_SHIFT 50
-#define TREE_OOB_SUM_MASK ((1ULL << TREE_OOB_COUNT_SHIFT) - 1)
+#define TREE_OOB_SUM_MASK    ((1ULL << TREE_OOB_COUNT_SHIFT) - 1)
 
 /*
  * Grow one tree on the rows with count[r] > 0, each weighted by its count

@@ -80,8 +80,8 @@ static void test_score_lead_matches_batch(void **state)
         const char *tier;
         assert_int_equal(ls_model_score_lead(lm, vals, &score, &raw, &tier), 0);
         if (fabs(score - res.score[r]) > 1e-9 || fabs(raw - 100 * res.raw[r]) > 1e-9)
-            fail_msg("row %llu: lead %.12f/%.12f, batch %.12f/%.12f", (unsigned long long)r,
-                     score, raw, res.score[r], 100 * res.raw[r]);
+            fail_msg("row %llu: lead %.12f/%.12f, batch %.12f/%.12f", (unsigned long long)r, score,
+                     raw, res.score[r], 100 * res.raw[r]);
         assert_string_equal(tier, tier_name((enum tier)res.tier[r]));
         compared++;
     }

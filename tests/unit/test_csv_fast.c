@@ -63,8 +63,8 @@ static char *read_with(const char *text, size_t len, int no_fast, struct csv_inf
 
 static void random_text(struct rng *r, struct buf *b, const char *eol, char delim)
 {
-    static const char *const words[] = {"a", "Google", "42", "3.5", "x y", "", "  ", "\t", "NA",
-                                        "Select", "Müller", "-1"};
+    static const char *const words[] = {"a",  "Google", "42", "3.5",    "x y",    "",
+                                        "  ", "\t",     "NA", "Select", "Müller", "-1"};
     size_t ncols = 1 + rng_below(r, 6), nrows = rng_below(r, 30);
     for (size_t row = 0; row <= nrows; row++) {
         if (row > 0 && rng_below(r, 10) == 0) { /* a blank line */

@@ -74,8 +74,7 @@ struct frame *tu_frame_mem(const char *text)
     return f;
 }
 
-int tu_frame_error(const void *data, size_t len, const struct frame_opts *o, char *msg,
-                   size_t cap)
+int tu_frame_error(const void *data, size_t len, const struct frame_opts *o, char *msg, size_t cap)
 {
     struct frame_opts def;
     if (!o) {

@@ -35,8 +35,7 @@ struct frame *tu_frame_mem(const char *text);
 
 /* Read a frame from memory and return the error code (frame freed); msg gets
  * the message. */
-int tu_frame_error(const void *data, size_t len, const struct frame_opts *o, char *msg,
-                   size_t cap);
+int tu_frame_error(const void *data, size_t len, const struct frame_opts *o, char *msg, size_t cap);
 
 /* Column index by name; fails the test when absent. */
 size_t tu_col(const struct frame *f, const char *name);
