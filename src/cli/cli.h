@@ -20,14 +20,26 @@ int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 /* Parse a whole number with an optional K/M/G suffix ("200M", "64K", "5000000"); 0 on success. */
 int cli_parse_size(const char *s, uint64_t *out);
 
+/* How a command reads its CSV: the options plus storage for --missing. */
+struct cli_read {
+    struct frame_opts fo;
+    char *tokens_store;
+    const char *token_ptrs[FRAME_MAX_MISSING_TOKENS + 2];
+};
+
+void cli_read_init(struct cli_read *rd);
+void cli_read_cleanup(struct cli_read *rd);
+
+enum { CLI_ARG_ERROR = -1, CLI_ARG_NOT_MINE = 0, CLI_ARG_TAKEN = 1, CLI_ARG_HELP = 2 };
+
 /*
- * Try to consume a read option at argv[*i] (--delimiter, --max-bytes,
- * --max-rows, --max-columns, --max-field, --missing). Returns 1 when it was
- * one (advancing *i past its value), 0 when not, -1 on a bad value (message
- * printed). tokens_store keeps --missing's split list alive.
+ * The options every reading command shares, at argv[*i]: the read options
+ * (--delimiter, --max-*, --missing; *i advances past a value), --json (sets
+ * *json) and -h/--help (prints usage and the read options). Returns one of
+ * CLI_ARG_*; on CLI_ARG_ERROR the message is printed.
  */
-int cli_read_option(int argc, char **argv, int *i, struct frame_opts *o, char **tokens_store,
-                    const char **token_ptrs, size_t token_cap);
+int cli_common_option(int argc, char **argv, int *i, struct cli_read *rd, const char *usage,
+                      int *json);
 
 /* The help text of the read options, for the commands' usage. */
 extern const char cli_read_options_help[];

@@ -142,34 +142,26 @@ static void print_table(const struct frame *f, const char *path, const struct ta
 
 int cmd_inspect(int argc, char **argv)
 {
-    struct frame_opts o;
-    frame_opts_default(&o);
-    char *tokens_store = NULL;
-    const char *token_ptrs[FRAME_MAX_MISSING_TOKENS + 2];
+    struct cli_read rd;
+    cli_read_init(&rd);
     const char *path = NULL, *target_name = NULL;
     int json = 0, rc = CLI_OK;
     struct frame *f = NULL;
 
     for (int i = 1; i < argc; i++) {
-        int r = cli_read_option(argc, argv, &i, &o, &tokens_store, token_ptrs,
-                                FRAME_MAX_MISSING_TOKENS + 2);
-        if (r < 0) {
-            rc = CLI_USAGE;
+        int r = cli_common_option(argc, argv, &i, &rd, usage, &json);
+        if (r == CLI_ARG_ERROR || r == CLI_ARG_HELP) {
+            rc = r == CLI_ARG_ERROR ? CLI_USAGE : CLI_OK;
             goto out;
         }
-        if (r > 0)
+        if (r == CLI_ARG_TAKEN)
             continue;
-        if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (strcmp(argv[i], "--target") == 0) {
+        if (strcmp(argv[i], "--target") == 0) {
             if (i + 1 >= argc) {
                 rc = cli_fail(CLI_USAGE, "--target needs a column name");
                 goto out;
             }
             target_name = argv[++i];
-        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            printf("%s%s", usage, cli_read_options_help);
-            goto out;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             rc = cli_fail(CLI_USAGE, "inspect: unknown option '%s' (see leadscore inspect --help)",
                           argv[i]);
@@ -186,11 +178,10 @@ int cmd_inspect(int argc, char **argv)
         rc = CLI_USAGE;
         goto out;
     }
-    o.csv.progress = cli_progress;
 
     struct ls_error err;
     ls_error_clear(&err);
-    int frc = frame_read_file(path, &o, &f, &err);
+    int frc = frame_read_file(path, &rd.fo, &f, &err);
     if (frc) {
         rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg[0] ? err.msg : ls_err_name(frc));
         goto out;
@@ -216,6 +207,6 @@ int cmd_inspect(int argc, char **argv)
     }
 out:
     frame_free(f);
-    free(tokens_store);
+    cli_read_cleanup(&rd);
     return rc;
 }

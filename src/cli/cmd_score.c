@@ -91,12 +91,10 @@ static void write_jsonl(FILE *o, const struct frame *f, const struct score_resul
 
 int cmd_score(int argc, char **argv)
 {
-    struct frame_opts fo;
-    frame_opts_default(&fo);
+    struct cli_read rd;
+    cli_read_init(&rd);
     struct score_opts so;
     score_opts_default(&so);
-    char *tokens_store = NULL;
-    const char *token_ptrs[FRAME_MAX_MISSING_TOKENS + 2];
     const char *model_path = NULL, *path = NULL, *out = NULL, *report = NULL;
     int json = 0, rc = CLI_OK, have_model = 0, have_result = 0;
     struct frame *f = NULL;
@@ -105,23 +103,14 @@ int cmd_score(int argc, char **argv)
     FILE *o = NULL;
 
     for (int i = 1; i < argc; i++) {
-        int r = cli_read_option(argc, argv, &i, &fo, &tokens_store, token_ptrs,
-                                FRAME_MAX_MISSING_TOKENS + 2);
-        if (r < 0) {
-            rc = CLI_USAGE;
+        int r = cli_common_option(argc, argv, &i, &rd, usage, &json);
+        if (r == CLI_ARG_ERROR || r == CLI_ARG_HELP) {
+            rc = r == CLI_ARG_ERROR ? CLI_USAGE : CLI_OK;
             goto out;
         }
-        if (r > 0)
+        if (r == CLI_ARG_TAKEN)
             continue;
         const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            printf("%s%s", usage, cli_read_options_help);
-            goto out;
-        }
-        if (strcmp(a, "--json") == 0) {
-            json = 1;
-            continue;
-        }
         if (a[0] != '-' || a[1] == '\0') {
             if (!model_path)
                 model_path = a;
@@ -179,8 +168,7 @@ int cmd_score(int argc, char **argv)
         rc = cli_fail(CLI_USAGE, "--medium must not be above --high");
         goto out;
     }
-    fo.csv.progress = cli_progress;
-    if (frame_read_file(path, &fo, &f, &err)) {
+    if (frame_read_file(path, &rd.fo, &f, &err)) {
         rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
         goto out;
     }
@@ -224,6 +212,6 @@ out:
     if (have_model)
         model_cleanup(&m);
     frame_free(f);
-    free(tokens_store);
+    cli_read_cleanup(&rd);
     return rc;
 }

@@ -96,12 +96,11 @@ static void print_text(const struct model *m, const struct train_summary *s, con
 
 int cmd_train(int argc, char **argv)
 {
-    struct frame_opts fo;
-    frame_opts_default(&fo);
+    struct cli_read rd;
+    cli_read_init(&rd);
     struct train_opts o;
     train_opts_default(&o);
-    char *tokens_store = NULL, *exclude_store = NULL;
-    const char *token_ptrs[FRAME_MAX_MISSING_TOKENS + 2];
+    char *exclude_store = NULL;
     const char *path = NULL, *out = NULL;
     int json = 0, rc = CLI_OK;
     struct frame *f = NULL;
@@ -109,23 +108,14 @@ int cmd_train(int argc, char **argv)
     model_init(&m);
 
     for (int i = 1; i < argc; i++) {
-        int r = cli_read_option(argc, argv, &i, &fo, &tokens_store, token_ptrs,
-                                FRAME_MAX_MISSING_TOKENS + 2);
-        if (r < 0) {
-            rc = CLI_USAGE;
+        int r = cli_common_option(argc, argv, &i, &rd, usage, &json);
+        if (r == CLI_ARG_ERROR || r == CLI_ARG_HELP) {
+            rc = r == CLI_ARG_ERROR ? CLI_USAGE : CLI_OK;
             goto out;
         }
-        if (r > 0)
+        if (r == CLI_ARG_TAKEN)
             continue;
         const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            printf("%s%s", usage, cli_read_options_help);
-            goto out;
-        }
-        if (strcmp(a, "--json") == 0) {
-            json = 1;
-            continue;
-        }
         if (strcmp(a, "--balanced") == 0) {
             o.forest.balanced = 1;
             continue;
@@ -195,12 +185,11 @@ int cmd_train(int argc, char **argv)
                       o.tier_high);
         goto out;
     }
-    fo.csv.progress = cli_progress;
     o.forest.progress = progress;
 
     struct ls_error err;
     ls_error_clear(&err);
-    if (frame_read_file(path, &fo, &f, &err)) {
+    if (frame_read_file(path, &rd.fo, &f, &err)) {
         rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
         goto out;
     }
@@ -226,7 +215,7 @@ int cmd_train(int argc, char **argv)
 out:
     model_cleanup(&m);
     frame_free(f);
-    free(tokens_store);
+    cli_read_cleanup(&rd);
     free(exclude_store);
     return rc;
 }

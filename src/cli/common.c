@@ -69,9 +69,26 @@ const char cli_read_options_help[] =
     "  --max-columns N     most columns (default 2000)\n"
     "  --max-field N       longest field (default 64K)\n";
 
-int cli_read_option(int argc, char **argv, int *i, struct frame_opts *o, char **tokens_store,
-                    const char **token_ptrs, size_t token_cap)
+void cli_read_init(struct cli_read *rd)
 {
+    memset(rd, 0, sizeof *rd);
+    frame_opts_default(&rd->fo);
+    rd->fo.csv.progress = cli_progress;
+}
+
+void cli_read_cleanup(struct cli_read *rd)
+{
+    free(rd->tokens_store);
+    rd->tokens_store = NULL;
+}
+
+/* A read option at argv[*i]: 1 taken, 0 not one, -1 bad value (printed). */
+static int read_option(int argc, char **argv, int *i, struct cli_read *rd)
+{
+    struct frame_opts *o = &rd->fo;
+    char **tokens_store = &rd->tokens_store;
+    const char **token_ptrs = rd->token_ptrs;
+    size_t token_cap = sizeof rd->token_ptrs / sizeof rd->token_ptrs[0];
     const char *a = argv[*i];
     static const char *const names[] = {"--delimiter", "--max-bytes", "--max-rows", "--max-columns",
                                         "--max-field", "--missing",   NULL};
@@ -152,4 +169,24 @@ void cli_progress(void *ctx, uint64_t done, uint64_t total)
         shown = 1;
     }
     fflush(stderr);
+}
+
+int cli_common_option(int argc, char **argv, int *i, struct cli_read *rd, const char *usage,
+                      int *json)
+{
+    int r = read_option(argc, argv, i, rd);
+    if (r < 0)
+        return CLI_ARG_ERROR;
+    if (r > 0)
+        return CLI_ARG_TAKEN;
+    const char *a = argv[*i];
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        printf("%s%s", usage, cli_read_options_help);
+        return CLI_ARG_HELP;
+    }
+    if (json && strcmp(a, "--json") == 0) {
+        *json = 1;
+        return CLI_ARG_TAKEN;
+    }
+    return CLI_ARG_NOT_MINE;
 }

@@ -8,7 +8,6 @@
 
 #include "app/score.h"
 #include "app/train.h"
-#include "data/demo.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -19,17 +18,8 @@ static const char *demo_csv(void)
     static char path[1024];
     if (path[0])
         return path;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    struct demo_opts o;
-    demo_opts_default(&o);
-    o.rows = 3000;
-    o.seed = 11;
-    struct ls_error err;
-    assert_int_equal(demo_write(f, &o, &err), 0);
-    fclose(f);
+    char *buf = tu_demo_text(3000, 11);
+    size_t len = strlen(buf);
     snprintf(path, sizeof path, "%s", tu_write_temp("api-demo.csv", buf, len));
     free(buf);
     return path;

@@ -46,57 +46,12 @@
 
 /* ---- helpers --------------------------------------------------------------- */
 
-/* `rows` generated leads (demo.h) as CSV text (malloc'ed), or as a frame. */
-static char *demo_text(uint64_t rows, uint64_t seed)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *mf = open_memstream(&text, &len);
-    assert_non_null(mf);
-    struct demo_opts d;
-    demo_opts_default(&d);
-    d.rows = rows;
-    d.seed = seed;
-    struct ls_error err;
-    ls_error_clear(&err);
-    assert_int_equal(demo_write(mf, &d, &err), LS_OK);
-    assert_int_equal(fclose(mf), 0);
-    return text;
-}
-
 static struct frame *demo_frame(uint64_t rows, uint64_t seed)
 {
-    char *text = demo_text(rows, seed);
+    char *text = tu_demo_text(rows, seed);
     struct frame *f = tu_frame_mem(text);
     free(text);
     return f;
-}
-
-/* Line k (0 = header) of text, without its newline, into out. */
-static void text_line(const char *text, size_t k, char *out, size_t cap)
-{
-    const char *p = text;
-    for (size_t i = 0; i < k; i++) {
-        p = strchr(p, '\n');
-        assert_non_null(p);
-        p++;
-    }
-    size_t n = strcspn(p, "\n");
-    assert_true(n < cap);
-    memcpy(out, p, n);
-    out[n] = '\0';
-}
-
-static void score_ok(const struct model *m, const struct frame *f, struct score_result *res)
-{
-    struct score_opts so;
-    score_opts_default(&so);
-    so.threads = 2;
-    struct ls_error err;
-    ls_error_clear(&err);
-    int rc = app_score(m, f, &so, res, &err);
-    if (rc)
-        fail_msg("app_score failed (%d): %s", rc, err.msg);
 }
 
 static void small_opts(struct train_opts *o, uint32_t trees, uint32_t threads, uint64_t seed)
@@ -117,23 +72,6 @@ static void train_ok(const struct frame *f, const struct train_opts *o, struct m
         fail_msg("app_train failed (%d): %s", rc, err.msg);
 }
 
-/* The whole file at path, malloc'ed; *len its size. */
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    uint8_t *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
 /* Save m to a temp file called name and return its bytes. */
 static uint8_t *save_bytes(const struct model *m, const char *name, size_t *len)
 {
@@ -143,7 +81,7 @@ static uint8_t *save_bytes(const struct model *m, const char *name, size_t *len)
     int rc = model_save(m, path, &err);
     if (rc)
         fail_msg("model_save failed (%d): %s", rc, err.msg);
-    return slurp(path, len);
+    return tu_slurp(path, len);
 }
 
 /* An appendable, bounded text buffer for hand-made CSVs. */
@@ -161,15 +99,6 @@ static void add(struct text *t, const char *fmt, ...)
     va_end(ap);
     assert_true(k >= 0 && (size_t)k < sizeof t->b - t->n);
     t->n += (size_t)k;
-}
-
-static size_t feature_index(const struct model *m, const char *name)
-{
-    for (size_t j = 0; j < m->schema.nfeat; j++)
-        if (strcmp(m->schema.feat[j].name, name) == 0)
-            return j;
-    fail_msg("the model has no feature '%s'", name);
-    return 0;
 }
 
 /* ---- 1. determinism ------------------------------------------------------- */
@@ -271,7 +200,7 @@ static void test_root_ordered_split(void **state)
     train_ok(f, &o, &m);
 
     assert_int_equal(m.schema.nfeat, 2);
-    size_t jx = feature_index(&m, "x");
+    size_t jx = tu_feature_index(&m, "x");
     const struct feature *ft = &m.schema.feat[jx];
     assert_int_equal(ft->kind, FEAT_NUMERIC);
     assert_int_equal(ft->nbins, 20);
@@ -354,7 +283,7 @@ static void test_root_categorical_split(void **state)
     struct model m;
     train_ok(f, &o, &m);
 
-    size_t jp = feature_index(&m, "Plan");
+    size_t jp = tu_feature_index(&m, "Plan");
     assert_int_equal(m.schema.feat[jp].kind, FEAT_CATEGORICAL);
     assert_int_equal(m.schema.feat[jp].nbins, 4);
     for (uint32_t i = 0; i < m.forest.ntrees; i++) {
@@ -654,7 +583,7 @@ static void test_metrics_deciles(void **state)
 static void test_training_rows_get_oob(void **state)
 {
     (void)state;
-    char *text = demo_text(1200, 21);
+    char *text = tu_demo_text(1200, 21);
     struct frame *tf = tu_frame_mem(text);
     struct train_opts o;
     small_opts(&o, 40, 2, 5);
@@ -662,7 +591,7 @@ static void test_training_rows_get_oob(void **state)
     train_ok(tf, &o, &model);
     const struct model *m = &model;
     struct score_result res;
-    score_ok(m, tf, &res);
+    tu_score_ok(m, tf, &res);
     uint64_t n = res.n, nl = 0;
     size_t nf = res.nfeat;
     for (uint64_t r = 0; r < n; r++)
@@ -732,16 +661,16 @@ static void test_training_rows_get_oob(void **state)
     uint64_t row = 0;
     while (frame_is_missing(tf, tu_col(tf, "Converted"), row))
         row++;
-    text_line(text, row + 1, line, sizeof line);
+    tu_text_line(text, row + 1, line, sizeof line);
     size_t ll = strlen(line);
     assert_true(line[ll - 1] == '0' || line[ll - 1] == '1');
     snprintf(flipped, sizeof flipped, "%.*s%c", (int)(ll - 1), line,
              line[ll - 1] == '0' ? '1' : '0');
-    text_line(text, 0, header, sizeof header);
+    tu_text_line(text, 0, header, sizeof header);
     static char csv[2048];
     snprintf(csv, sizeof csv, "%s\n%s\n%s\n", header, flipped, line);
     struct frame *f = tu_frame_mem(csv);
-    score_ok(m, f, &res);
+    tu_score_ok(m, f, &res);
     assert_int_equal(res.oob_rows, 1);
     assert_int_equal(res.oob[0], 0);
     assert_int_equal(res.oob[1], 1);

@@ -58,39 +58,6 @@ struct fixture {
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static char *demo_text(uint64_t rows, uint64_t seed)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *mf = open_memstream(&text, &len);
-    assert_non_null(mf);
-    struct demo_opts d;
-    demo_opts_default(&d);
-    d.rows = rows;
-    d.seed = seed;
-    struct ls_error err;
-    ls_error_clear(&err);
-    assert_int_equal(demo_write(mf, &d, &err), LS_OK);
-    assert_int_equal(fclose(mf), 0);
-    return text;
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    uint8_t *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
 /* The demo text (whose fields hold no quotes, commas or newlines) without
  * the column named drop (NULL: none), and with a column appended when
  * add_name is not NULL (value add_value on every row). */
@@ -126,42 +93,6 @@ static char *edit_columns(const char *text, const char *drop, const char *add_na
     return out;
 }
 
-/* Line k (0 = header) of text, without its newline, into out. */
-static void text_line(const char *text, size_t k, char *out, size_t cap)
-{
-    const char *p = text;
-    for (size_t i = 0; i < k; i++) {
-        p = strchr(p, '\n');
-        assert_non_null(p);
-        p++;
-    }
-    size_t n = strcspn(p, "\n");
-    assert_true(n < cap);
-    memcpy(out, p, n);
-    out[n] = '\0';
-}
-
-static void score_ok(const struct model *m, const struct frame *f, struct score_result *res)
-{
-    struct score_opts so;
-    score_opts_default(&so);
-    so.threads = 2;
-    struct ls_error err;
-    ls_error_clear(&err);
-    int rc = app_score(m, f, &so, res, &err);
-    if (rc)
-        fail_msg("app_score failed (%d): %s", rc, err.msg);
-}
-
-static size_t feature_index(const struct model *m, const char *name)
-{
-    for (size_t j = 0; j < m->schema.nfeat; j++)
-        if (strcmp(m->schema.feat[j].name, name) == 0)
-            return j;
-    fail_msg("the model has no feature '%s'", name);
-    return 0;
-}
-
 /* Every row has a finite score in [0, 100] equal to 100 x calibrated raw. */
 static void check_scores(const struct model *m, const struct score_result *res)
 {
@@ -175,7 +106,7 @@ static void check_scores(const struct model *m, const struct score_result *res)
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof *fx);
-    fx->text = demo_text(TRAIN_ROWS, 21);
+    fx->text = tu_demo_text(TRAIN_ROWS, 21);
     fx->f = tu_frame_mem(fx->text);
     train_opts_default(&fx->o);
     fx->o.forest.trees = TRAIN_TREES;
@@ -194,7 +125,7 @@ static int setup(void **state)
         fprintf(stderr, "model_save failed: %s\n", err.msg);
         return -1;
     }
-    fx->bytes = slurp(path, &fx->len);
+    fx->bytes = tu_slurp(path, &fx->len);
     *state = fx;
     return 0;
 }
@@ -285,7 +216,7 @@ static void test_save_load_identical(void **state)
     assert_same_model(&fx->m, &l);
 
     /* the same bins and the same probabilities, to the bit, on new leads */
-    char *text = demo_text(3000, 77);
+    char *text = tu_demo_text(3000, 77);
     struct frame *f = tu_frame_mem(text);
     uint64_t n = f->nrows;
     size_t nf = fx->m.schema.nfeat;
@@ -307,7 +238,7 @@ static void test_save_load_identical(void **state)
     const char *path2 = tu_write_temp("roundtrip2.lsm", "", 0);
     assert_int_equal(model_save(&l, path2, &err), LS_OK);
     size_t len2;
-    uint8_t *b2 = slurp(path2, &len2);
+    uint8_t *b2 = tu_slurp(path2, &len2);
     assert_int_equal(len2, fx->len);
     assert_memory_equal(b2, fx->bytes, len2);
     /* and the atomic write (temp file, rename) leaves no temporary file behind */
@@ -512,7 +443,7 @@ static uint8_t *small_model_bytes(size_t *len, struct frame **scoring)
     assert_int_equal(model_save(&m, path, &err), LS_OK);
     model_cleanup(&m);
     *scoring = f;
-    return slurp(path, len);
+    return tu_slurp(path, len);
 }
 
 /* A forged file (checksum recomputed after the damage) must be refused or
@@ -573,12 +504,12 @@ static void test_score_missing_column(void **state)
     struct frame *f = tu_frame_mem(text);
     assert_true(frame_find(f, "Industry") < 0);
     struct score_result res;
-    score_ok(&fx->m, f, &res);
+    tu_score_ok(&fx->m, f, &res);
     assert_int_equal(res.n, f->nrows);
     assert_int_equal(res.nmissing_cols, 1);
     assert_string_equal(res.missing_cols[0], "Industry");
     assert_int_equal(res.nextra_cols, 0);
-    size_t j = feature_index(&fx->m, "Industry");
+    size_t j = tu_feature_index(&fx->m, "Industry");
     for (uint64_t r = 0; r < res.n; r++) {
         assert_int_equal(res.X[j * res.n + r], BINS_MISSING);
         assert_false(isnan(res.raw[r]));
@@ -597,7 +528,7 @@ static void test_score_unseen_category(void **state)
 {
     struct fixture *fx = *state;
     char header[512];
-    text_line(fx->text, 0, header, sizeof header);
+    tu_text_line(fx->text, 0, header, sizeof header);
     static char csv[4096];
     snprintf(csv, sizeof csv,
              "%s\n"
@@ -608,10 +539,10 @@ static void test_score_unseen_category(void **state)
              header);
     struct frame *f = tu_frame_mem(csv);
     struct score_result res;
-    score_ok(&fx->m, f, &res);
+    tu_score_ok(&fx->m, f, &res);
     assert_int_equal(res.n, 4);
     assert_int_equal(res.nmissing_cols, 0);
-    size_t js = feature_index(&fx->m, "Lead Source");
+    size_t js = tu_feature_index(&fx->m, "Lead Source");
     for (size_t j = 0; j < res.nfeat; j++)
         if (res.unseen[j] != (j == js ? 1u : 0u))
             fail_msg("feature '%s': %llu unseen, expected %d", fx->m.schema.feat[j].name,
@@ -654,7 +585,7 @@ static void test_score_extra_columns(void **state)
     char *text = edit_columns(fx->text, NULL, "Favourite Colour", "teal");
     struct frame *f = tu_frame_mem(text);
     struct score_result res;
-    score_ok(&fx->m, f, &res);
+    tu_score_ok(&fx->m, f, &res);
     assert_int_equal(res.nmissing_cols, 0);
     /* the target and the identifier are not "extra": they are read */
     assert_int_equal(res.nextra_cols, 1);
@@ -673,7 +604,7 @@ static void test_score_extra_columns(void **state)
 static void test_cli_round_trip(void **state)
 {
     (void)state;
-    char *text = demo_text(1500, 31);
+    char *text = tu_demo_text(1500, 31);
     const char *csv_path = tu_write_temp("leads.csv", text, strlen(text)); /* 1 of 8 slots */
     struct frame_opts fo;
     frame_opts_default(&fo);
@@ -695,8 +626,8 @@ static void test_cli_round_trip(void **state)
     assert_int_equal(frame_read_file(csv_path, &fo, &f, &err), LS_OK);
 
     struct score_result res, direct;
-    score_ok(&m, f, &res);
-    score_ok(&trained, f, &direct);
+    tu_score_ok(&m, f, &res);
+    tu_score_ok(&trained, f, &direct);
     uint64_t n = res.n;
     assert_int_equal(n, 1500);
     assert_memory_equal(res.score, direct.score, n * sizeof *res.score);

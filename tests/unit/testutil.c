@@ -3,6 +3,9 @@
  */
 #include "testutil.h"
 
+#include "app/score.h"
+#include "data/demo.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,4 +101,75 @@ size_t tu_col(const struct frame *f, const char *name)
     if (i < 0)
         fail_msg("no column '%s'", name);
     return (size_t)i;
+}
+
+/* `rows` generated leads (demo.h) as CSV text (malloc'ed), or as a frame. */
+char *tu_demo_text(uint64_t rows, uint64_t seed)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mf = open_memstream(&text, &len);
+    assert_non_null(mf);
+    struct demo_opts d;
+    demo_opts_default(&d);
+    d.rows = rows;
+    d.seed = seed;
+    struct ls_error err;
+    ls_error_clear(&err);
+    assert_int_equal(demo_write(mf, &d, &err), LS_OK);
+    assert_int_equal(fclose(mf), 0);
+    return text;
+}
+
+/* The whole file at path, malloc'ed; *len its size. */
+uint8_t *tu_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    assert_true(n >= 0);
+    rewind(f);
+    uint8_t *b = malloc((size_t)n + 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+/* Line k (0 = header) of text, without its newline, into out. */
+void tu_text_line(const char *text, size_t k, char *out, size_t cap)
+{
+    const char *p = text;
+    for (size_t i = 0; i < k; i++) {
+        p = strchr(p, '\n');
+        assert_non_null(p);
+        p++;
+    }
+    size_t n = strcspn(p, "\n");
+    assert_true(n < cap);
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+void tu_score_ok(const struct model *m, const struct frame *f, struct score_result *res)
+{
+    struct score_opts so;
+    score_opts_default(&so);
+    so.threads = 2;
+    struct ls_error err;
+    ls_error_clear(&err);
+    int rc = app_score(m, f, &so, res, &err);
+    if (rc)
+        fail_msg("app_score failed (%d): %s", rc, err.msg);
+}
+
+size_t tu_feature_index(const struct model *m, const char *name)
+{
+    for (size_t j = 0; j < m->schema.nfeat; j++)
+        if (strcmp(m->schema.feat[j].name, name) == 0)
+            return j;
+    fail_msg("the model has no feature '%s'", name);
+    return 0;
 }

@@ -18,6 +18,9 @@
 
 #include "data/frame.h"
 
+struct model;
+struct score_result;
+
 #define TU_SKIP 77
 
 /* Path of a file in tests/fixtures/ (static buffer, valid until the next call). */
@@ -39,5 +42,20 @@ int tu_frame_error(const void *data, size_t len, const struct frame_opts *o, cha
 
 /* Column index by name; fails the test when absent. */
 size_t tu_col(const struct frame *f, const char *name);
+
+/* Generated leads (data/demo.h) as CSV text; the caller frees it. */
+char *tu_demo_text(uint64_t rows, uint64_t seed);
+
+/* The whole file at path (malloc'ed; the caller frees it); *len its size. */
+uint8_t *tu_slurp(const char *path, size_t *len);
+
+/* Line k (0 = header) of text, without its newline, into out. */
+void tu_text_line(const char *text, size_t k, char *out, size_t cap);
+
+/* app_score with default options and 2 threads; fails the test on error. */
+void tu_score_ok(const struct model *m, const struct frame *f, struct score_result *res);
+
+/* The index of the model's feature named name; fails the test when absent. */
+size_t tu_feature_index(const struct model *m, const char *name);
 
 #endif
