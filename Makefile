@@ -1,7 +1,7 @@
 # LeadScore — the two commands a newcomer types, and a few more.
 #
 #   make          install missing Debian packages, build build/leadscore + libleadscore
-#   make run      build, generate a demo lead data set, and inspect it
+#   make run      build, generate a demo lead data set, inspect, train on and score it
 #   make test     build and run every test (normal + ASan/UBSan) through ctest
 #   make fuzz     build and run the CSV fuzzer (FUZZ_SECONDS, default 60)
 #   make bench    release build and benchmarks (bench/RESULTS.md)
@@ -27,10 +27,16 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	@ninja -C $(BUILD)
 
+# Until the server lands: inspect, train on and score a generated lead set.
 run: build
 	@mkdir -p $(BUILD)/demo
 	@test -s $(BUILD)/demo/leads.csv || $(BUILD)/leadscore demo-data --rows $(DEMO_ROWS) -o $(BUILD)/demo/leads.csv
 	$(BUILD)/leadscore inspect $(BUILD)/demo/leads.csv
+	@echo
+	$(BUILD)/leadscore train $(BUILD)/demo/leads.csv -o $(BUILD)/demo/leads.lsm
+	@echo
+	$(BUILD)/leadscore score $(BUILD)/demo/leads.lsm $(BUILD)/demo/leads.csv -o $(BUILD)/demo/scored.csv --report $(BUILD)/demo/report.json
+	@echo "scored leads: $(BUILD)/demo/scored.csv   run summary: $(BUILD)/demo/report.json"
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j2
