@@ -27,23 +27,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Two doubles within eps of each other, printing both on failure. */
-/* Doubles identical to the bit (NaN included). */
-#define ASSERT_SAME_BITS(a, b)                                                                     \
-    do {                                                                                           \
-        double a_ = (a), b_ = (b);                                                                 \
-        if (memcmp(&a_, &b_, sizeof a_) != 0)                                                      \
-            fail_msg("%s = %.17g differs from %s = %.17g", #a, a_, #b, b_);                        \
-    } while (0)
-
-#define ASSERT_NEAR(a, b, eps)                                                                     \
-    do {                                                                                           \
-        double a_ = (a), b_ = (b);                                                                 \
-        if (!(fabs(a_ - b_) <= (eps)))                                                             \
-            fail_msg("%s = %.17g, expected %s = %.17g (within %g)", #a, a_, #b, b_,                \
-                     (double)(eps));                                                               \
-    } while (0)
-
 /* ---- helpers --------------------------------------------------------------- */
 
 static struct frame *demo_frame(uint64_t rows, uint64_t seed)

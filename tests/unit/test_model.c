@@ -27,22 +27,6 @@
 #include <string.h>
 #include <dirent.h>
 
-#define ASSERT_NEAR(a, b, eps)                                                                     \
-    do {                                                                                           \
-        double a_ = (a), b_ = (b);                                                                 \
-        if (!(fabs(a_ - b_) <= (eps)))                                                             \
-            fail_msg("%s = %.17g, expected %s = %.17g (within %g)", #a, a_, #b, b_,                \
-                     (double)(eps));                                                               \
-    } while (0)
-
-/* Doubles identical to the bit (NaN included). */
-#define ASSERT_SAME_BITS(a, b)                                                                     \
-    do {                                                                                           \
-        double a_ = (a), b_ = (b);                                                                 \
-        if (memcmp(&a_, &b_, sizeof a_) != 0)                                                      \
-            fail_msg("%s = %.17g differs from %s = %.17g", #a, a_, #b, b_);                        \
-    } while (0)
-
 #define TRAIN_ROWS  1200
 #define TRAIN_TREES 15
 

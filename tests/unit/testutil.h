@@ -13,7 +13,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "data/frame.h"
@@ -22,6 +24,23 @@ struct model;
 struct score_result;
 
 #define TU_SKIP 77
+
+/* Two doubles within eps of each other, printing both on failure. */
+#define ASSERT_NEAR(a, b, eps)                                                                     \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b);                                                                 \
+        if (!(fabs(a_ - b_) <= (eps)))                                                             \
+            fail_msg("%s = %.17g, expected %s = %.17g (within %g)", #a, a_, #b, b_,                \
+                     (double)(eps));                                                               \
+    } while (0)
+
+/* Doubles identical to the bit (NaN included). */
+#define ASSERT_SAME_BITS(a, b)                                                                     \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b);                                                                 \
+        if (memcmp(&a_, &b_, sizeof a_) != 0)                                                      \
+            fail_msg("%s = %.17g differs from %s = %.17g", #a, a_, #b, b_);                        \
+    } while (0)
 
 /* Path of a file in tests/fixtures/ (static buffer, valid until the next call). */
 const char *tu_fixture(const char *name);
