@@ -1,0 +1,173 @@
+/*
+ * test_treeshap.c — TreeSHAP against brute-force Shapley values, and local
+ * accuracy (base + contributions = raw) on real data.
+ *
+ * The brute force enumerates every subset S of the features and evaluates
+ * the path-dependent conditional expectation E[f | x_S] directly: at a split
+ * on a feature in S follow the row, otherwise average the two children by
+ * their training cover. Shapley weights |S|! (M-|S|-1)! / M! then give each
+ * feature's value; TreeSHAP must match them to 1e-9.
+ */
+#include "testutil.h"
+
+#include "app/train.h"
+#include "core/mem.h"
+#include "core/rng.h"
+#include "ml/bins.h"
+#include "ml/treeshap.h"
+
+#include <math.h>
+#include <string.h>
+
+static double cond_expect(const struct tree *t, uint32_t j, const uint8_t *x, unsigned S)
+{
+    const struct tnode *n = &t->nodes[j];
+    if (n->kind == TNODE_LEAF)
+        return n->value;
+    if (S >> n->feat & 1u)
+        return cond_expect(t, n->left + !tnode_goes_left(t, n, x[n->feat]), x, S);
+    double c = n->cover, cl = t->nodes[n->left].cover, cr = t->nodes[n->left + 1].cover;
+    return cl / c * cond_expect(t, n->left, x, S) + cr / c * cond_expect(t, n->left + 1, x, S);
+}
+
+static double fact(int k)
+{
+    double r = 1;
+    for (int i = 2; i <= k; i++)
+        r *= i;
+    return r;
+}
+
+static void brute_force(const struct forest *f, const uint8_t *x, int M, double *phi)
+{
+    memset(phi, 0, (size_t)M * sizeof *phi);
+    for (uint32_t ti = 0; ti < f->ntrees; ti++)
+        for (int i = 0; i < M; i++)
+            for (unsigned S = 0; S < (1u << M); S++) {
+                if (S >> i & 1u)
+                    continue;
+                int s = __builtin_popcount(S);
+                double wgt = fact(s) * fact(M - s - 1) / fact(M);
+                phi[i] += wgt * (cond_expect(&f->trees[ti], 0, x, S | 1u << i) -
+                                 cond_expect(&f->trees[ti], 0, x, S));
+            }
+    for (int i = 0; i < M; i++)
+        phi[i] /= f->ntrees;
+}
+
+/* Random small forests: up to 8 features (some categorical), depth <= 6. */
+static void test_matches_brute_force(void **state)
+{
+    (void)state;
+    struct rng r;
+    rng_seed(&r, 99);
+    int checked = 0;
+    for (int trial = 0; trial < 12; trial++) {
+        uint32_t M = 2 + (uint32_t)rng_below(&r, 7), n = 300;
+        uint8_t *X = xmalloc(M * n), *y = xmalloc(n), is_cat[8];
+        uint16_t nbins[8];
+        for (uint32_t f = 0; f < M; f++) {
+            is_cat[f] = rng_below(&r, 3) == 0;
+            nbins[f] = (uint16_t)(2 + rng_below(&r, 12));
+            for (uint32_t k = 0; k < n; k++) /* bin 0 (missing) now and then */
+                X[f * n + k] = rng_below(&r, 10) == 0 ? 0 : (uint8_t)(1 + rng_below(&r, nbins[f]));
+        }
+        for (uint32_t k = 0; k < n; k++) {
+            double z = (X[k] > nbins[0] / 2) + (M > 1 && X[n + k] % 3 == 0) + rng_normal(&r) * 0.7;
+            y[k] = z > 0.8;
+        }
+        struct forest_opts o;
+        forest_opts_default(&o);
+        o.trees = 3;
+        o.max_depth = 6;
+        o.min_leaf = 2;
+        o.threads = 1;
+        o.seed = (uint64_t)trial;
+        struct forest f;
+        struct ls_error err;
+        if (forest_train(X, n, M, y, is_cat, nbins, &o, &f, NULL, &err))
+            fail_msg("forest_train: %s", err.msg);
+        struct treeshap_scratch *sc = treeshap_scratch_new(&f);
+        double phi[8], bf[8], base;
+        for (uint32_t k = 0; k < 25; k++) {
+            uint8_t x[8];
+            for (uint32_t j = 0; j < M; j++)
+                x[j] = X[j * n + k];
+            treeshap_row(&f, x, 1, 0, sc, phi, &base);
+            brute_force(&f, x, (int)M, bf);
+            double raw = forest_predict_row(&f, x, 1, 0), sum = base;
+            for (uint32_t j = 0; j < M; j++) {
+                ASSERT_NEAR(phi[j], bf[j], 1e-9);
+                sum += phi[j];
+            }
+            ASSERT_NEAR(sum, raw, 1e-9);
+            checked++;
+        }
+        treeshap_scratch_free(sc);
+        forest_cleanup(&f);
+        free(X);
+        free(y);
+    }
+    assert_int_equal(checked, 12 * 25);
+}
+
+/* Leads of Leads.csv: base + contributions = raw, to 1e-9 relative (relative
+ * to max(raw, 0.001)). Every 25th lead: the classic algorithm costs
+ * O(leaves x depth^2) per tree, about 13 ms a lead on this model. */
+static void test_local_accuracy_leads(void **state)
+{
+    (void)state;
+    const char *path = tu_leads_csv();
+    if (!path)
+        skip();
+    struct frame_opts fo;
+    frame_opts_default(&fo);
+    struct frame *fr;
+    struct ls_error err;
+    assert_int_equal(frame_read_file(path, &fo, &fr, &err), 0);
+    struct train_opts to;
+    train_opts_default(&to);
+    to.forest.threads = 2;
+    struct model m;
+    struct train_summary sum;
+    assert_int_equal(app_train(fr, &to, &m, &sum, &err), 0);
+    size_t nf = m.schema.nfeat;
+    uint8_t *X = xmalloc(nf * fr->nrows);
+    struct bin_report rep;
+    bins_apply(&m.schema, fr, X, &rep);
+    bins_report_cleanup(&rep);
+    double *raw = xmalloc(fr->nrows * sizeof *raw), *phi = xmalloc(nf * sizeof *phi);
+    forest_predict(&m.forest, X, fr->nrows, raw, 2);
+    struct treeshap_scratch *sc = treeshap_scratch_new(&m.forest);
+    double worst = 0;
+    uint64_t checked = 0;
+    for (uint64_t r = 0; r < fr->nrows; r += 25, checked++) {
+        double base, s;
+        treeshap_row(&m.forest, X, fr->nrows, r, sc, phi, &base);
+        s = base;
+        for (size_t j = 0; j < nf; j++)
+            s += phi[j];
+        /* relative, with a floor of 0.001 (0.1 point) under near-zero scores */
+        double rel = fabs(s - raw[r]) / (fabs(raw[r]) > 1e-3 ? fabs(raw[r]) : 1e-3);
+        if (rel > worst)
+            worst = rel;
+    }
+    assert_true(checked > 300);
+    if (worst > 1e-9)
+        fail_msg("worst relative error %.3g over %llu leads", worst, (unsigned long long)checked);
+    treeshap_scratch_free(sc);
+    free(raw);
+    free(phi);
+    free(X);
+    model_cleanup(&m);
+    frame_free(fr);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_matches_brute_force),
+        cmocka_unit_test(test_local_accuracy_leads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
