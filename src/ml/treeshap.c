@@ -1,37 +1,99 @@
 /*
- * treeshap.c — path-dependent TreeSHAP over our flat trees (see treeshap.h).
+ * treeshap.c — path-dependent TreeSHAP in one pass per tree (see treeshap.h).
  *
- * A depth-first walk keeps the "unique path" of features met from the root:
- * for each, the fraction of cover that flows along the path when the feature
- * is unknown (zero fraction) and whether the row itself follows it (one
- * fraction, 1 or 0), plus the permutation weights of every subset size
- * (Lundberg et al. 2018, Algorithm 2: EXTEND, UNWIND, UNWOUND_SUM). A feature
- * met twice on a path is unwound first, so each appears once. At a leaf,
- * each path feature receives its share of the leaf value.
+ * For a leaf with value v whose path meets the unique features D, each with
+ * q_j (the product of its cover ratios along the path) and p_j (1 when the
+ * row follows every split on j, else 0), feature i's Shapley share is
  *
- * Every level of the walk copies its parent's path into the next slice of
- * one preallocated array, so the walk allocates nothing.
+ *   v (p_i - q_i) sum_{S in D\i} |S|! (|D|-|S|-1)! / |D|! prod_S p_j prod_rest q_j
+ *   = v (p_i - q_i) integral_0^1 prod_{j in D\i} (q_j + t (p_j - q_j)) dt
+ *
+ * (the Shapley weight is a Beta integral). The integrand is a polynomial of
+ * degree |D| - 1, so Gauss-Legendre quadrature with K = ceil(Dmax / 2) points
+ * is exact, and every polynomial is handled as its K values. One depth-first
+ * walk per tree carries the product down (C), sums leaf values times C up
+ * (H), and at each edge on feature i divides i's factor out of the subtree's
+ * sum to get that edge's share.
+ *
+ * A feature met again below an edge e has a different factor for the leaves
+ * under the deeper occurrence. Those leaves are taken out of e's sum and put
+ * back with i's factor already removed: each deeper "next" occurrence e'
+ * leaves its H and its A (sum with i's factor removed) in pendH[i] / pendA[i],
+ * and e computes A_e = (H_e - pendH) / F_e + pendA. The share coefficients
+ * ((p - q) at e minus (p - q) at the previous occurrence) telescope, so each
+ * leaf adds its final (p_i - q_i) once.
+ *
+ * Work is split in blocks of rows handed to threads; a thread builds each
+ * tree's tables (q, 1 / F at the quadrature points, "feature met again
+ * below") once per block and then walks the tree for every group of four
+ * rows of the block. All scratch is allocated before the walks.
  */
 #include "ml/treeshap.h"
 
 #include "core/mem.h"
 
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
-struct pelem {
-    int feat;    /* -1 for the root's placeholder */
-    double zero; /* share of cover along the path when the feature is unknown */
-    double one;  /* 1 when the row follows the path, else 0 */
-    double w;    /* permutation weight */
+#define TS_LANES 4 /* rows walked through a tree together */
+typedef double ts_v __attribute__((vector_size(8 * TS_LANES)));
+typedef uint32_t ts_vi __attribute__((vector_size(4 * TS_LANES))); /* bins, unsigned compares */
+
+#define TS_KMAX  ((TREE_MAX_DEPTH + 1) / 2 + 1) /* quadrature points for any tree */
+#define TS_BLOCK 512                            /* rows a thread takes at a time */
+
+struct ts_tree {
+    uint32_t K; /* quadrature points: ceil(unique features on the longest path / 2) */
+    double expected;
 };
 
-/* Paths of depth up to TREE_MAX_DEPTH + 1, each a slice of the next size. */
-#define SLICES (TREE_MAX_DEPTH + 2)
-struct treeshap_scratch {
-    struct pelem path[SLICES * (SLICES + 1) / 2 + SLICES];
-    double *expected; /* per tree */
-    uint32_t ntrees;
+struct treeshap {
+    const struct forest *f;
+    struct ts_tree *tree;
+    uint32_t kmax, nodes_max;
+    double base;
+    /* Gauss-Legendre rules on [0, 1] for K = 1..TS_KMAX: points t, weights w,
+     * and w / (1 - t), 1 / w for the tables */
+    double gl_t[TS_KMAX + 1][TS_KMAX], gl_w[TS_KMAX + 1][TS_KMAX];
+    double gl_wu[TS_KMAX + 1][TS_KMAX], gl_iw[TS_KMAX + 1][TS_KMAX];
 };
+
+/* One thread's working state. Vectors first (32-byte aligned). */
+struct ts_work {
+    const struct tree *t;
+    uint32_t K, fstride;
+    const double *gl_t, *gl_w, *gl_wu, *gl_iw;
+    /* per node (the child end of an edge) of the current tree: q, 1 / q, and
+     * w_k / (q + t_k (1 - q)) */
+    double *qc, *invq, *wR1;
+    uint8_t *rep;
+    /* per feature */
+    int32_t *occ; /* child-end node of the feature's latest occurrence on the path, or -1 */
+    ts_v *occp;  /* its p per lane */
+    ts_v *pendH, *pendA;
+    ts_v *frame; /* (TREE_MAX_DEPTH + 2) frames of 6 K vectors */
+    ts_v *Hroot;
+    ts_v *phi; /* contributions of the current group (points into phiblock) */
+    ts_v use;  /* 1 in the lanes whose row uses the current tree */
+    const uint8_t *bins; /* the current group's bins: nfeat x TS_LANES */
+    /* per-tree scratch for table building */
+    int32_t *socc;
+    uint32_t *count;
+};
+
+#define TS_SUFFIX _avx2
+#define TS_TARGET __attribute__((target("avx2,fma")))
+#include "ml/treeshap_kernel.h"
+#undef TS_SUFFIX
+#undef TS_TARGET
+#define TS_SUFFIX _base
+#define TS_TARGET
+#include "ml/treeshap_kernel.h"
+#undef TS_SUFFIX
+#undef TS_TARGET
 
 static double expected_at(const struct tree *t, uint32_t j)
 {
@@ -48,125 +110,329 @@ double treeshap_expected(const struct tree *t)
     return expected_at(t, 0);
 }
 
-struct treeshap_scratch *treeshap_scratch_new(const struct forest *f)
+/* Roots and weights of the K-point Gauss-Legendre rule, moved to [0, 1]. */
+static void gauss_legendre(uint32_t K, double *t, double *w, double *wu, double *iw)
 {
-    struct treeshap_scratch *s = xcalloc(1, sizeof *s);
-    s->ntrees = f->ntrees;
-    s->expected = xmalloc((f->ntrees ? f->ntrees : 1) * sizeof *s->expected);
-    for (uint32_t i = 0; i < f->ntrees; i++)
-        s->expected[i] = treeshap_expected(&f->trees[i]);
-    return s;
-}
-
-void treeshap_scratch_free(struct treeshap_scratch *s)
-{
-    if (s)
-        free(s->expected);
-    free(s);
-}
-
-static void extend(struct pelem *m, int l, double zero, double one, int feat)
-{
-    m[l].feat = feat;
-    m[l].zero = zero;
-    m[l].one = one;
-    m[l].w = l == 0 ? 1.0 : 0.0;
-    for (int i = l - 1; i >= 0; i--) {
-        m[i + 1].w += one * m[i].w * (i + 1) / (double)(l + 1);
-        m[i].w = zero * m[i].w * (l - i) / (double)(l + 1);
-    }
-}
-
-static void unwind(struct pelem *m, int l, int k)
-{
-    double one = m[k].one, zero = m[k].zero, next = m[l].w;
-    for (int i = l - 1; i >= 0; i--) {
-        if (one != 0) {
-            double t = m[i].w;
-            m[i].w = next * (l + 1) / ((i + 1) * one);
-            next = t - m[i].w * zero * (l - i) / (double)(l + 1);
-        } else {
-            m[i].w = m[i].w * (l + 1) / (zero * (l - i));
+    for (uint32_t i = 0; i < K; i++) {
+        double x = cos(M_PI * (i + 0.75) / (K + 0.5)), dp = 1;
+        for (int it = 0; it < 100; it++) {
+            double p0 = 1, p1 = x; /* P_0, P_1, then the recurrence up to P_K */
+            for (uint32_t k = 2; k <= K; k++) {
+                double p2 = ((2.0 * k - 1) * x * p1 - (k - 1.0) * p0) / k;
+                p0 = p1;
+                p1 = p2;
+            }
+            if (K == 1) {
+                p1 = x;
+                p0 = 1;
+            }
+            dp = K * (x * p1 - p0) / (x * x - 1);
+            double dx = p1 / dp;
+            x -= dx;
+            if (fabs(dx) < 1e-16)
+                break;
         }
-    }
-    for (int i = k; i < l; i++) {
-        m[i].feat = m[i + 1].feat;
-        m[i].zero = m[i + 1].zero;
-        m[i].one = m[i + 1].one;
+        t[i] = (1 - x) / 2;
+        w[i] = 1 / ((1 - x * x) * dp * dp);
+        wu[i] = w[i] / (1 - t[i]);
+        iw[i] = 1 / w[i];
     }
 }
 
-/* The total permutation weight of the path with element k unwound. */
-static double unwound_sum(const struct pelem *m, int l, int k)
+/* Unique features on the longest path below node j, given `seen` so far. */
+static uint32_t max_unique(const struct tree *t, uint32_t j, uint8_t *seen, uint32_t depth)
 {
-    double one = m[k].one, zero = m[k].zero, next = m[l].w, total = 0;
-    if (one != 0) {
-        for (int i = l - 1; i >= 0; i--) {
-            double t = next / ((i + 1) * one);
-            total += t;
-            next = m[i].w - t * zero * (l - i);
-        }
-    } else if (zero != 0) {
-        for (int i = l - 1; i >= 0; i--)
-            total += m[i].w / ((l - i) * zero);
-    }
-    return total * (l + 1);
+    const struct tnode *n = &t->nodes[j];
+    if (n->kind == TNODE_LEAF)
+        return depth;
+    int fresh = !seen[n->feat];
+    seen[n->feat] = 1;
+    uint32_t a = max_unique(t, n->left, seen, depth + fresh),
+             b = max_unique(t, n->left + 1, seen, depth + fresh);
+    if (fresh)
+        seen[n->feat] = 0;
+    return a > b ? a : b;
 }
 
-struct walk {
-    const struct tree *t;
-    const uint8_t *X;
-    uint64_t stride, row;
-    double *phi;
+struct treeshap *treeshap_new(const struct forest *f)
+{
+    struct treeshap *ts = xcalloc(1, sizeof *ts);
+    ts->f = f;
+    ts->tree = xcalloc(f->ntrees ? f->ntrees : 1, sizeof *ts->tree);
+    ts->kmax = 1;
+    uint8_t *seen = xcalloc(f->nfeat ? f->nfeat : 1, 1);
+    double sum = 0;
+    for (uint32_t i = 0; i < f->ntrees; i++) {
+        const struct tree *t = &f->trees[i];
+        uint32_t D = max_unique(t, 0, seen, 0);
+        ts->tree[i].K = D > 1 ? (D + 1) / 2 : 1;
+        ts->tree[i].expected = treeshap_expected(t);
+        sum += ts->tree[i].expected;
+        if (ts->tree[i].K > ts->kmax)
+            ts->kmax = ts->tree[i].K;
+        if (t->nnodes > ts->nodes_max)
+            ts->nodes_max = t->nnodes;
+    }
+    free(seen);
+    ts->base = f->ntrees ? sum / f->ntrees : 0;
+    for (uint32_t K = 1; K <= TS_KMAX; K++)
+        gauss_legendre(K, ts->gl_t[K], ts->gl_w[K], ts->gl_wu[K], ts->gl_iw[K]);
+    return ts;
+}
+
+void treeshap_free(struct treeshap *ts)
+{
+    if (ts)
+        free(ts->tree);
+    free(ts);
+}
+
+double treeshap_base(const struct treeshap *ts)
+{
+    return ts->base;
+}
+
+/* ---- per-thread work ---------------------------------------------------- */
+
+static void *aligned(size_t bytes)
+{
+    void *p = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+    if (!p) {
+        fputs("leadscore: out of memory\n", stderr);
+        abort();
+    }
+    memset(p, 0, bytes);
+    return p;
+}
+
+struct ts_thread {
+    struct ts_work w;
+    uint8_t *blockbins; /* groups x nfeat x TS_LANES */
+    ts_v *phiblock;    /* groups x nfeat */
+    double *basesum, *nused;
+    uint8_t *all_skipped;
 };
 
-static void recurse(const struct walk *w, uint32_t j, struct pelem *parent, int l, double zero,
-                    double one, int feat)
+static void thread_init(struct ts_thread *th, const struct treeshap *ts)
 {
-    struct pelem *m = parent + l + 1; /* this level's slice, after the parent's */
-    memcpy(m, parent, (size_t)(l + 1) * sizeof *m);
-    extend(m, l, zero, one, feat);
-    const struct tnode *n = &w->t->nodes[j];
-    if (n->kind == TNODE_LEAF) {
-        for (int i = 1; i <= l; i++)
-            w->phi[m[i].feat] += unwound_sum(m, l, i) * (m[i].one - m[i].zero) * n->value;
+    const struct forest *f = ts->f;
+    size_t nf = f->nfeat ? f->nfeat : 1, nn = ts->nodes_max ? ts->nodes_max : 1, K = ts->kmax;
+    struct ts_work *w = &th->w;
+    memset(th, 0, sizeof *th);
+    w->qc = xmalloc(nn * sizeof *w->qc);
+    w->invq = xmalloc(nn * sizeof *w->invq);
+    w->wR1 = xmalloc(nn * K * sizeof *w->wR1);
+    w->rep = xmalloc(nn);
+    w->occ = xmalloc(nf * sizeof *w->occ);
+    w->socc = xmalloc(nf * sizeof *w->socc);
+    w->count = xcalloc(nf, sizeof *w->count);
+    for (size_t i = 0; i < nf; i++)
+        w->occ[i] = w->socc[i] = -1;
+    w->occp = aligned(nf * sizeof *w->occp);
+    w->pendH = aligned(nf * K * sizeof *w->pendH);
+    w->pendA = aligned(nf * K * sizeof *w->pendA);
+    w->fstride = (uint32_t)(6 * K);
+    w->frame = aligned((TREE_MAX_DEPTH + 2) * (size_t)w->fstride * sizeof *w->frame);
+    w->Hroot = aligned(K * sizeof *w->Hroot);
+    size_t groups = TS_BLOCK / TS_LANES;
+    th->blockbins = xmalloc(groups * nf * TS_LANES);
+    th->phiblock = aligned(groups * nf * sizeof *th->phiblock);
+    th->basesum = xmalloc(TS_BLOCK * sizeof *th->basesum);
+    th->nused = xmalloc(TS_BLOCK * sizeof *th->nused);
+    th->all_skipped = xmalloc(TS_BLOCK);
+}
+
+static void thread_cleanup(struct ts_thread *th)
+{
+    struct ts_work *w = &th->w;
+    free(w->qc);
+    free(w->invq);
+    free(w->wR1);
+    free(w->rep);
+    free(w->occ);
+    free(w->socc);
+    free(w->count);
+    free(w->occp);
+    free(w->pendH);
+    free(w->pendA);
+    free(w->frame);
+    free(w->Hroot);
+    free(th->blockbins);
+    free(th->phiblock);
+    free(th->basesum);
+    free(th->nused);
+    free(th->all_skipped);
+}
+
+/* q of every edge (by its child), and whether its feature is split on again
+ * below it. */
+static void tables_walk(struct ts_work *w, const struct tree *t, uint32_t j)
+{
+    const struct tnode *n = &t->nodes[j];
+    if (n->kind == TNODE_LEAF)
         return;
+    uint32_t i = n->feat;
+    int32_t prev = w->socc[i];
+    double cover = n->cover, qprev = prev >= 0 ? w->qc[prev] : 1;
+    w->count[i]++;
+    for (uint32_t side = 0; side < 2; side++) {
+        uint32_t c = n->left + side;
+        w->qc[c] = qprev * (t->nodes[c].cover / cover);
+        w->socc[i] = (int32_t)c;
+        uint32_t before = w->count[i];
+        tables_walk(w, t, c);
+        w->rep[c] = w->count[i] != before;
     }
-    unsigned b = w->X[(uint64_t)n->feat * w->stride + w->row];
-    uint32_t hot = n->left + !tnode_goes_left(w->t, n, b), cold = n->left + (hot == n->left);
-    double in_zero = 1, in_one = 1;
-    for (int k = 1; k <= l; k++)
-        if (m[k].feat == n->feat) { /* met before: unwind it, carry its fractions on */
-            in_zero = m[k].zero;
-            in_one = m[k].one;
-            unwind(m, l, k);
-            l--;
-            break;
+    w->socc[i] = prev;
+}
+
+static void tables_build(struct ts_work *w, const struct tree *t, uint32_t K)
+{
+    w->qc[0] = 1;
+    w->rep[0] = 0;
+    tables_walk(w, t, 0);
+    for (uint32_t c = 1; c < t->nnodes; c++) {
+        double q = w->qc[c];
+        w->invq[c] = 1 / q;
+        for (uint32_t k = 0; k < K; k++)
+            w->wR1[(size_t)c * K + k] = w->gl_w[k] / (q + w->gl_t[k] * (1 - q));
+    }
+}
+
+struct ts_job {
+    const struct treeshap *ts;
+    const uint8_t *X;
+    uint64_t stride, row0, n;
+    const uint64_t *skip;
+    size_t skip_words;
+    double *phi, *base;
+    atomic_uint_fast64_t next;
+    int avx2;
+};
+
+static int row_skips(const struct ts_job *j, uint64_t r, uint32_t tree)
+{
+    return j->skip && (j->skip[r * j->skip_words + tree / 64] >> (tree % 64) & 1);
+}
+
+static void do_block(struct ts_job *j, struct ts_thread *th, uint64_t b0, uint64_t bn)
+{
+    const struct treeshap *ts = j->ts;
+    const struct forest *f = ts->f;
+    struct ts_work *w = &th->w;
+    size_t nf = f->nfeat;
+    uint64_t groups = (bn + TS_LANES - 1) / TS_LANES;
+    /* gather each group's bins; pad the last group with its last row */
+    for (uint64_t g = 0; g < groups; g++)
+        for (size_t ft = 0; ft < nf; ft++)
+            for (int l = 0; l < TS_LANES; l++) {
+                uint64_t r = g * TS_LANES + (uint64_t)l < bn ? g * TS_LANES + (uint64_t)l : bn - 1;
+                th->blockbins[(g * nf + ft) * TS_LANES + (uint64_t)l] =
+                    j->X[ft * j->stride + j->row0 + b0 + r];
+            }
+    memset(th->phiblock, 0, groups * nf * sizeof *th->phiblock);
+    for (uint64_t r = 0; r < bn; r++) {
+        th->basesum[r] = th->nused[r] = 0;
+        uint32_t used = 0;
+        for (uint32_t i = 0; i < f->ntrees && !used; i++)
+            used += !row_skips(j, b0 + r, i);
+        th->all_skipped[r] = !used;
+    }
+    for (uint32_t ti = 0; ti < f->ntrees; ti++) {
+        const struct tree *t = &f->trees[ti];
+        uint32_t K = ts->tree[ti].K;
+        w->t = t;
+        w->K = K;
+        w->gl_t = ts->gl_t[K];
+        w->gl_w = ts->gl_w[K];
+        w->gl_wu = ts->gl_wu[K];
+        w->gl_iw = ts->gl_iw[K];
+        int built = 0;
+        for (uint64_t g = 0; g < groups; g++) {
+            ts_v use;
+            int any = 0;
+            for (int l = 0; l < TS_LANES; l++) {
+                uint64_t r = g * TS_LANES + (uint64_t)l;
+                int u = r < bn && (th->all_skipped[r] || !row_skips(j, b0 + r, ti));
+                use[l] = u;
+                any |= u;
+                if (u) {
+                    th->basesum[r] += ts->tree[ti].expected;
+                    th->nused[r] += 1;
+                }
+            }
+            if (!any || t->nodes[0].kind == TNODE_LEAF)
+                continue;
+            if (!built) {
+                tables_build(w, t, K);
+                built = 1;
+            }
+            w->use = use;
+            w->bins = th->blockbins + g * nf * TS_LANES;
+            w->phi = th->phiblock + g * nf;
+            if (j->avx2)
+                group_avx2(w);
+            else
+                group_base(w);
         }
-    double cover = n->cover > 0 ? n->cover : 1;
-    recurse(w, hot, m, l + 1, in_zero * w->t->nodes[hot].cover / cover, in_one, n->feat);
-    recurse(w, cold, m, l + 1, in_zero * w->t->nodes[cold].cover / cover, 0, n->feat);
-}
-
-void treeshap_tree_add(const struct tree *t, const uint8_t *X, uint64_t stride, uint64_t row,
-                       struct treeshap_scratch *s, double *phi)
-{
-    struct walk w = {t, X, stride, row, phi};
-    /* the root extends an empty path: its slice is path[1], after a one-element
-     * parent slice path[0] whose content is overwritten */
-    recurse(&w, 0, s->path, 0, 1, 1, -1);
-}
-
-void treeshap_row(const struct forest *f, const uint8_t *X, uint64_t stride, uint64_t row,
-                  struct treeshap_scratch *s, double *phi, double *base)
-{
-    memset(phi, 0, f->nfeat * sizeof *phi);
-    double b = 0;
-    for (uint32_t i = 0; i < f->ntrees; i++) {
-        treeshap_tree_add(&f->trees[i], X, stride, row, s, phi);
-        b += s->expected[i];
     }
-    for (uint32_t k = 0; k < f->nfeat; k++)
-        phi[k] /= f->ntrees;
-    *base = b / f->ntrees;
+    for (uint64_t r = 0; r < bn; r++) {
+        double inv = th->nused[r] > 0 ? 1 / th->nused[r] : 0;
+        const ts_v *ph = th->phiblock + (r / TS_LANES) * nf;
+        double *out = j->phi + (b0 + r) * nf;
+        for (size_t ft = 0; ft < nf; ft++)
+            out[ft] = ph[ft][r % TS_LANES] * inv;
+        if (j->base)
+            j->base[b0 + r] = th->basesum[r] * inv;
+    }
+}
+
+static void *worker(void *arg)
+{
+    struct ts_job *j = arg;
+    struct ts_thread th;
+    thread_init(&th, j->ts);
+    for (;;) {
+        uint64_t b0 = atomic_fetch_add(&j->next, TS_BLOCK);
+        if (b0 >= j->n)
+            break;
+        do_block(j, &th, b0, j->n - b0 < TS_BLOCK ? j->n - b0 : TS_BLOCK);
+    }
+    thread_cleanup(&th);
+    return NULL;
+}
+
+void treeshap_rows(const struct treeshap *ts, const uint8_t *X, uint64_t stride, uint64_t row0,
+                   uint64_t n, const uint64_t *skip, size_t skip_words, uint32_t threads,
+                   double *phi, double *base)
+{
+    if (n == 0)
+        return;
+    struct ts_job job = {.ts = ts,
+                         .X = X,
+                         .stride = stride,
+                         .row0 = row0,
+                         .n = n,
+                         .skip = skip,
+                         .skip_words = skip_words,
+                         .phi = phi,
+                         .base = base};
+    atomic_init(&job.next, 0);
+    __builtin_cpu_init();
+    job.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (threads == 0)
+        threads = forest_cpu_count();
+    uint64_t blocks = (n + TS_BLOCK - 1) / TS_BLOCK;
+    if (threads > blocks)
+        threads = (uint32_t)blocks;
+    if (threads > FOREST_MAX_THREADS)
+        threads = FOREST_MAX_THREADS;
+    pthread_t tid[FOREST_MAX_THREADS];
+    uint32_t started = 0;
+    for (uint32_t i = 1; i < threads; i++, started++)
+        if (pthread_create(&tid[i], NULL, worker, &job) != 0)
+            break;
+    worker(&job); /* this thread works too; then waits for the others */
+    for (uint32_t i = 1; i <= started; i++)
+        pthread_join(tid[i], NULL);
 }

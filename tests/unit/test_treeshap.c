@@ -87,23 +87,28 @@ static void test_matches_brute_force(void **state)
         struct ls_error err;
         if (forest_train(X, n, M, y, is_cat, nbins, &o, &f, NULL, &err))
             fail_msg("forest_train: %s", err.msg);
-        struct treeshap_scratch *sc = treeshap_scratch_new(&f);
-        double phi[8], bf[8], base;
+        struct treeshap *ts = treeshap_new(&f);
+        struct treeshap_classic *sc = treeshap_classic_new(&f);
+        double phi[25 * 8], cl[8], bf[8], base[25], cbase;
+        treeshap_rows(ts, X, n, 0, 25, NULL, 0, 2, phi, base);
         for (uint32_t k = 0; k < 25; k++) {
             uint8_t x[8];
             for (uint32_t j = 0; j < M; j++)
                 x[j] = X[j * n + k];
-            treeshap_row(&f, x, 1, 0, sc, phi, &base);
             brute_force(&f, x, (int)M, bf);
-            double raw = forest_predict_row(&f, x, 1, 0), sum = base;
+            treeshap_classic_row(&f, x, 1, 0, sc, cl, &cbase);
+            double raw = forest_predict_row(&f, x, 1, 0), sum = base[k];
             for (uint32_t j = 0; j < M; j++) {
-                ASSERT_NEAR(phi[j], bf[j], 1e-9);
-                sum += phi[j];
+                ASSERT_NEAR(phi[k * M + j], bf[j], 1e-9);
+                ASSERT_NEAR(cl[j], bf[j], 1e-9);
+                sum += phi[k * M + j];
             }
             ASSERT_NEAR(sum, raw, 1e-9);
+            ASSERT_NEAR(base[k], cbase, 1e-12);
             checked++;
         }
-        treeshap_scratch_free(sc);
+        treeshap_classic_free(sc);
+        treeshap_free(ts);
         forest_cleanup(&f);
         free(X);
         free(y);
@@ -111,9 +116,9 @@ static void test_matches_brute_force(void **state)
     assert_int_equal(checked, 12 * 25);
 }
 
-/* Leads of Leads.csv: base + contributions = raw, to 1e-9 relative (relative
- * to max(raw, 0.001)). Every 25th lead: the classic algorithm costs
- * O(leaves x depth^2) per tree, about 13 ms a lead on this model. */
+/* Every lead of Leads.csv with the default model: base + contributions =
+ * raw, to 1e-9 relative (relative to max(raw, 0.001)); every 40th lead also
+ * against the classic algorithm, feature by feature. */
 static void test_local_accuracy_leads(void **state)
 {
     (void)state;
@@ -132,32 +137,46 @@ static void test_local_accuracy_leads(void **state)
     struct train_summary sum;
     assert_int_equal(app_train(fr, &to, &m, &sum, &err), 0);
     size_t nf = m.schema.nfeat;
-    uint8_t *X = xmalloc(nf * fr->nrows);
+    uint64_t n = fr->nrows;
+    uint8_t *X = xmalloc(nf * n);
     struct bin_report rep;
     bins_apply(&m.schema, fr, X, &rep);
     bins_report_cleanup(&rep);
-    double *raw = xmalloc(fr->nrows * sizeof *raw), *phi = xmalloc(nf * sizeof *phi);
-    forest_predict(&m.forest, X, fr->nrows, raw, 2);
-    struct treeshap_scratch *sc = treeshap_scratch_new(&m.forest);
-    double worst = 0;
-    uint64_t checked = 0;
-    for (uint64_t r = 0; r < fr->nrows; r += 25, checked++) {
-        double base, s;
-        treeshap_row(&m.forest, X, fr->nrows, r, sc, phi, &base);
-        s = base;
+    double *raw = xmalloc(n * sizeof *raw), *phi = xmalloc(n * nf * sizeof *phi);
+    double *base = xmalloc(n * sizeof *base), *cl = xmalloc(nf * sizeof *cl);
+    forest_predict(&m.forest, X, n, raw, 2);
+    struct treeshap *ts = treeshap_new(&m.forest);
+    treeshap_rows(ts, X, n, 0, n, NULL, 0, 2, phi, base);
+    struct treeshap_classic *sc = treeshap_classic_new(&m.forest);
+    double worst = 0, worst_classic = 0;
+    for (uint64_t r = 0; r < n; r++) {
+        double s = base[r];
         for (size_t j = 0; j < nf; j++)
-            s += phi[j];
+            s += phi[r * nf + j];
         /* relative, with a floor of 0.001 (0.1 point) under near-zero scores */
         double rel = fabs(s - raw[r]) / (fabs(raw[r]) > 1e-3 ? fabs(raw[r]) : 1e-3);
         if (rel > worst)
             worst = rel;
+        if (r % 40 == 0) {
+            double cbase;
+            treeshap_classic_row(&m.forest, X, n, r, sc, cl, &cbase);
+            for (size_t j = 0; j < nf; j++)
+                if (fabs(cl[j] - phi[r * nf + j]) > worst_classic)
+                    worst_classic = fabs(cl[j] - phi[r * nf + j]);
+            ASSERT_NEAR(cbase, base[r], 1e-12);
+        }
     }
-    assert_true(checked > 300);
+    assert_int_equal(n, 9237);
     if (worst > 1e-9)
-        fail_msg("worst relative error %.3g over %llu leads", worst, (unsigned long long)checked);
-    treeshap_scratch_free(sc);
+        fail_msg("worst relative error %.3g over %llu leads", worst, (unsigned long long)n);
+    if (worst_classic > 1e-9)
+        fail_msg("linear and classic TreeSHAP differ by %.3g", worst_classic);
+    treeshap_classic_free(sc);
+    treeshap_free(ts);
     free(raw);
     free(phi);
+    free(base);
+    free(cl);
     free(X);
     model_cleanup(&m);
     frame_free(fr);
