@@ -1,7 +1,7 @@
 /*
  * shap.c — our side of the explanation benchmark (bench/shap.py drives it).
  *
- * usage: bench_shap FILE.csv [--runs R] [--classic-rows N] [--threads T]
+ * usage: bench_shap FILE.csv [--runs R] [--classic-rows N] [--threads T] [--rows N]
  *
  * Trains the default model on FILE.csv exactly as `leadscore train` does,
  * bins every row, then times TreeSHAP over every row (linear-time method,
@@ -37,6 +37,7 @@ int main(int argc, char **argv)
     int runs = 3;
     uint64_t classic_rows = 200;
     uint32_t threads = 2;
+    uint64_t limit = 0; /* explain only the first rows (profiling) */
     for (int i = 2; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--runs") == 0)
             runs = atoi(argv[i + 1]);
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
             classic_rows = strtoull(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--threads") == 0)
             threads = (uint32_t)atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--rows") == 0)
+            limit = strtoull(argv[i + 1], NULL, 10);
     }
     struct frame_opts fo;
     frame_opts_default(&fo);
@@ -64,27 +67,29 @@ int main(int argc, char **argv)
     }
     size_t nf = m.schema.nfeat;
     uint64_t n = fr->nrows, leaves = 0;
+    if (limit && limit < n)
+        n = limit;
     for (uint32_t t = 0; t < m.forest.ntrees; t++)
         for (uint32_t k = 0; k < m.forest.trees[t].nnodes; k++)
             leaves += m.forest.trees[t].nodes[k].kind == TNODE_LEAF;
-    uint8_t *X = malloc(nf * n);
+    uint8_t *X = malloc(nf * fr->nrows);
     struct bin_report rep;
     bins_apply(&m.schema, fr, X, &rep);
     bins_report_cleanup(&rep);
     double *phi = malloc(n * nf * sizeof *phi), *base = malloc(n * sizeof *base);
-    double *raw = malloc(n * sizeof *raw);
-    forest_predict(&m.forest, X, n, raw, threads);
+    double *raw = malloc(fr->nrows * sizeof *raw);
+    forest_predict(&m.forest, X, fr->nrows, raw, threads);
 
     double t0 = now();
     struct treeshap *ts = treeshap_new(&m.forest);
     double setup = now() - t0, best1 = 1e30, bestT = 1e30;
     for (int r = 0; r < runs; r++) {
         t0 = now();
-        treeshap_rows(ts, X, n, 0, n, NULL, 0, 1, phi, base);
+        treeshap_rows(ts, X, fr->nrows, 0, n, NULL, 0, 1, phi, base);
         double d = now() - t0;
         best1 = d < best1 ? d : best1;
         t0 = now();
-        treeshap_rows(ts, X, n, 0, n, NULL, 0, threads, phi, base);
+        treeshap_rows(ts, X, fr->nrows, 0, n, NULL, 0, threads, phi, base);
         d = now() - t0;
         bestT = d < bestT ? d : bestT;
     }
@@ -101,7 +106,7 @@ int main(int argc, char **argv)
     struct treeshap_classic *sc = treeshap_classic_new(&m.forest);
     t0 = now();
     for (uint64_t r = 0; r < classic_rows; r++)
-        treeshap_classic_row(&m.forest, X, n, r, sc, phi, base);
+        treeshap_classic_row(&m.forest, X, fr->nrows, r, sc, phi, base);
     double classic = classic_rows ? (now() - t0) / (double)classic_rows : 0;
     printf("{\"rows\": %llu, \"trees\": %u, \"leaves\": %llu, \"features\": %zu, "
            "\"setup_s\": %.6f, \"linear_s_1t\": %.4f, \"linear_s\": %.4f, \"threads\": %u, "

@@ -42,7 +42,7 @@
 typedef double ts_v __attribute__((vector_size(8 * TS_LANES)));
 typedef uint32_t ts_vi __attribute__((vector_size(4 * TS_LANES))); /* bins, unsigned compares */
 
-#define TS_KMAX  ((TREE_MAX_DEPTH + 1) / 2 + 1) /* quadrature points for any tree */
+#define TS_KMAX  ((TREE_MAX_DEPTH + 1) / 2 + 1) /* quadrature points for any tree (>= 16) */
 #define TS_BLOCK 512                            /* rows a thread takes at a time */
 
 struct ts_tree {
@@ -72,28 +72,82 @@ struct ts_work {
     uint8_t *rep;
     /* per feature */
     int32_t *occ; /* child-end node of the feature's latest occurrence on the path, or -1 */
-    ts_v *occp;  /* its p per lane */
+    ts_v *occp;   /* its p per lane */
     ts_v *pendH, *pendA;
     ts_v *frame; /* (TREE_MAX_DEPTH + 2) frames of 6 K vectors */
     ts_v *Hroot;
-    ts_v *phi; /* contributions of the current group (points into phiblock) */
-    ts_v use;  /* 1 in the lanes whose row uses the current tree */
+    ts_v *phi;           /* contributions of the current group (points into phiblock) */
+    ts_v use;            /* 1 in the lanes whose row uses the current tree */
     const uint8_t *bins; /* the current group's bins: nfeat x TS_LANES */
     /* per-tree scratch for table building */
     int32_t *socc;
     uint32_t *count;
 };
 
-#define TS_SUFFIX _avx2
+/* The kernels: AVX2 + FMA with 4, 6, ..., 16 quadrature points fixed at
+ * compile time (a tree needing K points uses the next even count: more
+ * points than needed are exact too) and any K; the baseline for any K. */
 #define TS_TARGET __attribute__((target("avx2,fma")))
+#define TS_SUFFIX _avx2
 #include "ml/treeshap_kernel.h"
 #undef TS_SUFFIX
+#define TS_K      4
+#define TS_SUFFIX _avx2_k4
+#include "ml/treeshap_kernel.h"
+#undef TS_K
+#undef TS_SUFFIX
+#define TS_K      6
+#define TS_SUFFIX _avx2_k6
+#include "ml/treeshap_kernel.h"
+#undef TS_K
+#undef TS_SUFFIX
+#define TS_K      8
+#define TS_SUFFIX _avx2_k8
+#include "ml/treeshap_kernel.h"
+#undef TS_K
+#undef TS_SUFFIX
+#define TS_K      10
+#define TS_SUFFIX _avx2_k10
+#include "ml/treeshap_kernel.h"
+#undef TS_K
+#undef TS_SUFFIX
+#define TS_K      12
+#define TS_SUFFIX _avx2_k12
+#include "ml/treeshap_kernel.h"
+#undef TS_K
+#undef TS_SUFFIX
+#define TS_K      16
+#define TS_SUFFIX _avx2_k16
+#include "ml/treeshap_kernel.h"
+#undef TS_K
+#undef TS_SUFFIX
 #undef TS_TARGET
-#define TS_SUFFIX _base
 #define TS_TARGET
+#define TS_SUFFIX _base
 #include "ml/treeshap_kernel.h"
 #undef TS_SUFFIX
 #undef TS_TARGET
+
+typedef void (*ts_group_fn)(struct ts_work *w);
+
+/* The kernel for a tree needing K points, and the K it runs with. */
+static ts_group_fn pick_kernel(int avx2, uint32_t K, uint32_t *run_k)
+{
+    static const struct {
+        uint32_t k;
+        ts_group_fn fn;
+    } fixed[] = {{4, group_avx2_k4},   {6, group_avx2_k6},   {8, group_avx2_k8},
+                 {10, group_avx2_k10}, {12, group_avx2_k12}, {16, group_avx2_k16}};
+    *run_k = K;
+    if (!avx2)
+        return group_base;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (K <= fixed[i].k) {
+            *run_k = fixed[i].k;
+            return fixed[i].fn;
+        }
+    return group_avx2;
+}
 
 static double expected_at(const struct tree *t, uint32_t j)
 {
@@ -208,7 +262,7 @@ static void *aligned(size_t bytes)
 struct ts_thread {
     struct ts_work w;
     uint8_t *blockbins; /* groups x nfeat x TS_LANES */
-    ts_v *phiblock;    /* groups x nfeat */
+    ts_v *phiblock;     /* groups x nfeat */
     double *basesum, *nused;
     uint8_t *all_skipped;
 };
@@ -216,7 +270,8 @@ struct ts_thread {
 static void thread_init(struct ts_thread *th, const struct treeshap *ts)
 {
     const struct forest *f = ts->f;
-    size_t nf = f->nfeat ? f->nfeat : 1, nn = ts->nodes_max ? ts->nodes_max : 1, K = ts->kmax;
+    size_t nf = f->nfeat ? f->nfeat : 1, nn = ts->nodes_max ? ts->nodes_max : 1;
+    size_t K = ts->kmax < 16 ? 16 : ts->kmax; /* pick_kernel rounds up to 16 */
     struct ts_work *w = &th->w;
     memset(th, 0, sizeof *th);
     w->qc = xmalloc(nn * sizeof *w->qc);
@@ -340,7 +395,8 @@ static void do_block(struct ts_job *j, struct ts_thread *th, uint64_t b0, uint64
     }
     for (uint32_t ti = 0; ti < f->ntrees; ti++) {
         const struct tree *t = &f->trees[ti];
-        uint32_t K = ts->tree[ti].K;
+        uint32_t K;
+        ts_group_fn kernel = pick_kernel(j->avx2, ts->tree[ti].K, &K);
         w->t = t;
         w->K = K;
         w->gl_t = ts->gl_t[K];
@@ -370,10 +426,7 @@ static void do_block(struct ts_job *j, struct ts_thread *th, uint64_t b0, uint64
             w->use = use;
             w->bins = th->blockbins + g * nf * TS_LANES;
             w->phi = th->phiblock + g * nf;
-            if (j->avx2)
-                group_avx2(w);
-            else
-                group_base(w);
+            kernel(w);
         }
     }
     for (uint64_t r = 0; r < bn; r++) {
