@@ -3,8 +3,12 @@
  */
 #include "app/report.h"
 
+#include "core/mem.h"
+
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static json_t *num(double v)
 {
@@ -71,6 +75,93 @@ json_t *report_train(const struct model *m, const struct train_summary *s, const
     return o;
 }
 
+/* A column of the drift line: worst status first, then the larger PSI. */
+struct drift_item {
+    size_t j;
+    int sev;
+    double psi;
+};
+
+static int cmp_drift_item(const void *a, const void *b)
+{
+    const struct drift_item *x = a, *y = b;
+    if (x->sev != y->sev)
+        return y->sev - x->sev;
+    double px = isnan(x->psi) ? -1 : x->psi, py = isnan(y->psi) ? -1 : y->psi;
+    if (px != py)
+        return px > py ? -1 : 1;
+    return (x->j > y->j) - (x->j < y->j);
+}
+
+void report_drift_line(const struct model *m, const struct score_result *r, char *out, size_t cap)
+{
+    const struct drift_report *d = &r->drift;
+    char conf[64] = "";
+    if (d->low_confidence)
+        snprintf(conf, sizeof conf, "; low confidence: only %llu rows",
+                 (unsigned long long)d->rows);
+    if (d->status == DRIFT_OK) {
+        snprintf(out, cap, "drift: ok (%zu columns, max PSI %.2f%s)", d->nfeat, d->max_psi, conf);
+        return;
+    }
+    struct drift_item *it = xmalloc((d->nfeat ? d->nfeat : 1) * sizeof *it);
+    size_t k = 0;
+    for (size_t j = 0; j < d->nfeat; j++)
+        if (d->col[j].status != DRIFT_OK)
+            it[k++] = (struct drift_item){j,
+                                          (int)d->col[j].status == DRIFT_MISSING
+                                              ? 0 /* after watch: named last */
+                                              : (int)d->col[j].status + 1,
+                                          d->col[j].psi};
+    qsort(it, k, sizeof *it, cmp_drift_item);
+    /* keep room for the tail: "; and N more" and the confidence note */
+    size_t room = cap > 96 ? cap - 96 : cap;
+    int o = snprintf(out, cap, "drift: status %s —", drift_status_name(d->status));
+    size_t i = 0;
+    for (; i < k && o > 0 && (size_t)o < room; i++) {
+        const struct drift_column *c = &d->col[it[i].j];
+        char item[512];
+        const char *name = m->schema.feat[it[i].j].name;
+        if (c->status == DRIFT_MISSING)
+            snprintf(item, sizeof item, "%s absent from the file (missing)", name);
+        else if (c->unseen_share >= DRIFT_UNSEEN_WATCH)
+            snprintf(item, sizeof item, "%s PSI %.2f, %.1f %% unseen (%s)", name, c->psi,
+                     100 * c->unseen_share, drift_status_name(c->status));
+        else
+            snprintf(item, sizeof item, "%s PSI %.2f (%s)", name, c->psi,
+                     drift_status_name(c->status));
+        if ((size_t)o + strlen(item) + 2 >= room && i > 0)
+            break;
+        o += snprintf(out + o, cap - (size_t)o, "%s %s", i ? "," : "", item);
+    }
+    if (i < k && o > 0 && (size_t)o < cap)
+        o += snprintf(out + o, cap - (size_t)o, "; and %zu more", k - i);
+    if (o > 0 && (size_t)o < cap)
+        snprintf(out + o, cap - (size_t)o, "%s", conf);
+    free(it);
+}
+
+json_t *report_drift(const struct model *m, const struct score_result *r)
+{
+    const struct drift_report *d = &r->drift;
+    json_t *o = json_object();
+    json_object_set_new(o, "status", json_string(drift_status_name(d->status)));
+    json_object_set_new(o, "rows", json_integer((json_int_t)d->rows));
+    json_object_set_new(o, "low_confidence", json_boolean(d->low_confidence));
+    json_object_set_new(o, "max_psi", num(d->max_psi));
+    json_t *cols = json_object();
+    for (size_t j = 0; j < d->nfeat; j++) {
+        const struct drift_column *c = &d->col[j];
+        json_t *cj = json_object();
+        json_object_set_new(cj, "psi", num(c->psi));
+        json_object_set_new(cj, "unseen_share", num(c->unseen_share));
+        json_object_set_new(cj, "status", json_string(drift_status_name(c->status)));
+        json_object_set_new(cols, m->schema.feat[j].name, cj);
+    }
+    json_object_set_new(o, "columns", cols);
+    return o;
+}
+
 void report_score_warnings(const struct model *m, const struct score_result *r, json_t *arr)
 {
     char msg[512];
@@ -106,6 +197,11 @@ void report_score_warnings(const struct model *m, const struct score_result *r, 
                           r->extra_cols[i]);
         json_array_append_new(arr, json_string(msg));
     }
+    if (r->drift.col && r->drift.status != DRIFT_OK) {
+        char line[1024];
+        report_drift_line(m, r, line, sizeof line);
+        json_array_append_new(arr, json_string(line));
+    }
 }
 
 json_t *report_score(const struct model *m, const struct score_result *r)
@@ -129,6 +225,7 @@ json_t *report_score(const struct model *m, const struct score_result *r)
     json_object_set_new(o, "missing_columns", mc);
     json_object_set_new(o, "new_columns", ec);
     json_object_set_new(o, "unseen_categories", un);
+    json_object_set_new(o, "drift", report_drift(m, r));
     json_t *w = json_array();
     report_score_warnings(m, r, w);
     json_object_set_new(o, "warnings", w);

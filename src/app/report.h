@@ -22,7 +22,19 @@ json_t *report_train(const struct model *m, const struct train_summary *s, const
  * metrics when the file has outcomes. */
 json_t *report_score(const struct model *m, const struct score_result *r);
 
-/* Warnings of a scoring run as sentences (appended to arr). */
+/* Warnings of a scoring run as sentences (appended to arr); when the drift
+ * status is not ok, one of them is the drift line of report_drift_line. */
 void report_score_warnings(const struct model *m, const struct score_result *r, json_t *arr);
+
+/* The drift object of a scoring run: status (ok, watch, drift), rows,
+ * low_confidence, max_psi, and columns — an object keyed by model column
+ * name, each {psi, unseen_share, status}; psi and unseen_share are null for a
+ * column absent from the file (status "missing"). */
+json_t *report_drift(const struct model *m, const struct score_result *r);
+
+/* One line on the drift of a run into out (cap bytes): "drift: ok (29
+ * columns, max PSI 0.00)", or "drift: status drift — NAME PSI 0.87 (drift),
+ * ..." naming every column that is not ok, worst first. */
+void report_drift_line(const struct model *m, const struct score_result *r, char *out, size_t cap);
 
 #endif

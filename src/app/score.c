@@ -93,6 +93,7 @@ int app_score(const struct model *m, const struct frame *f, const struct score_o
     for (size_t j = 0; j < nf; j++)
         if (rep.col[j] < 0)
             res->missing_cols[res->nmissing_cols++] = xstrdup(m->schema.feat[j].name);
+    drift_compute(&m->schema, res->X, n, &rep, &res->drift);
     res->unseen = rep.unseen;
     res->unreadable = rep.unreadable;
     rep.unseen = rep.unreadable = NULL;
@@ -203,5 +204,6 @@ void score_result_cleanup(struct score_result *res)
     free(res->extra_cols);
     free(res->unseen);
     free(res->unreadable);
+    drift_report_cleanup(&res->drift);
     memset(res, 0, sizeof *res);
 }

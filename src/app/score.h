@@ -7,11 +7,14 @@
  * A file with none of the model's columns is an error, not a page of equal
  * scores. Rows whose outcome is known and that were training rows of this
  * model get their out-of-bag score; every other row is scored by all trees.
+ * Every run also measures drift: each model column of the file against the
+ * model's training profile (ml/drift.h).
  */
 #ifndef LS_APP_SCORE_H
 #define LS_APP_SCORE_H
 
 #include "data/frame.h"
+#include "ml/drift.h"
 #include "ml/model.h"
 
 enum tier { TIER_LOW = 0, TIER_MEDIUM = 1, TIER_HIGH = 2 };
@@ -47,6 +50,7 @@ struct score_result {
     uint64_t *unreadable; /* per model feature: cells unreadable as its kind */
     uint8_t *X;           /* binned rows, nfeat x n (kept for explanations) */
     size_t nfeat;
+    struct drift_report drift; /* per model feature, against the training profile */
     int has_metrics;
     struct metrics metrics; /* on rows with a known outcome */
 };

@@ -4,7 +4,8 @@
  * Scores every lead of FILE.csv: the CSV out is the input columns plus
  * score (calibrated likelihood, 0-100), tier and rank; --json writes JSON
  * Lines instead, one lead a line. Warnings (missing columns, unseen
- * categories, ignored columns) go to stderr and into the --report summary.
+ * categories, ignored columns, drift) go to stderr and into the --report
+ * summary; a run without drift says so in one "drift: ok" line on stderr.
  */
 #include "app/profile.h"
 #include "app/report.h"
@@ -183,6 +184,11 @@ int cmd_score(int argc, char **argv)
     json_t *v;
     json_array_foreach(w, k, v) fprintf(stderr, "leadscore: warning: %s\n", json_string_value(v));
     json_decref(w);
+    if (res.drift.status == DRIFT_OK) { /* otherwise the drift line is one of the warnings */
+        char line[256];
+        report_drift_line(&m, &res, line, sizeof line);
+        fprintf(stderr, "leadscore: %s\n", line);
+    }
 
     o = out ? fopen(out, "wb") : stdout;
     if (!o) {

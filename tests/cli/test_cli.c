@@ -14,6 +14,7 @@
 #include "testutil.h"
 
 #include "core/buf.h"
+#include "core/rng.h"
 
 #include <jansson.h>
 #include <leadscore.h>
@@ -936,6 +937,182 @@ static void test_demo_unknown_share(void **state)
     run_free(&r);
 }
 
+/* ---- score: drift ----------------------------------------------------------- */
+
+#define TIME_COL   "Total Time Spent on Website"
+#define SOURCE_COL "Lead Source"
+
+static void put_csv_field(FILE *o, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, o);
+        return;
+    }
+    fputc('"', o);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', o);
+        fputc(*s, o);
+    }
+    fputc('"', o);
+}
+
+/* Leads.csv rewritten into the temp directory with TIME_COL doubled on every
+ * row and SOURCE_COL "TikTok Ads" on 30 % of the rows (a fixed RNG). */
+static const char *write_drifted_leads(char *path, size_t cap)
+{
+    struct frame_opts fo;
+    frame_opts_default(&fo);
+    struct frame *f = NULL;
+    struct ls_error err;
+    ls_error_clear(&err);
+    assert_int_equal(frame_read_file(tu_leads_csv(), &fo, &f, &err), LS_OK);
+    uint64_t n = f->nrows;
+    uint8_t *is_new = calloc(n, 1);
+    uint64_t *idx = malloc(n * sizeof *idx);
+    assert_true(is_new && idx);
+    struct rng r;
+    rng_seed(&r, 2024);
+    for (uint64_t i = 0; i < n; i++)
+        idx[i] = i;
+    uint64_t nnew = (uint64_t)llround(0.3 * (double)n);
+    for (uint64_t i = 0; i < nnew; i++) {
+        uint64_t k = i + rng_below(&r, n - i), t = idx[i];
+        idx[i] = idx[k];
+        idx[k] = t;
+        is_new[idx[i]] = 1;
+    }
+    temp_file("drifted.csv", "", 0, path, cap);
+    FILE *o = fopen(path, "wb");
+    assert_non_null(o);
+    size_t tc = tu_col(f, TIME_COL), sc = tu_col(f, SOURCE_COL);
+    for (size_t c = 0; c < f->ncols; c++) {
+        fputs(c ? "," : "", o);
+        put_csv_field(o, f->cols[c].name);
+    }
+    fputc('\n', o);
+    for (uint64_t i = 0; i < n; i++) {
+        for (size_t c = 0; c < f->ncols; c++) {
+            const char *cell = frame_cell(f, c, i);
+            char *end = NULL;
+            double v = c == tc && *cell ? strtod(cell, &end) : 0;
+            fputs(c ? "," : "", o);
+            if (c == tc && *cell && *end == '\0')
+                fprintf(o, "%.17g", 2 * v);
+            else if (c == sc && is_new[i])
+                fputs("TikTok Ads", o);
+            else
+                put_csv_field(o, cell);
+        }
+        fputc('\n', o);
+    }
+    assert_int_equal(fclose(o), 0);
+    free(is_new);
+    free(idx);
+    frame_free(f);
+    return path;
+}
+
+static json_t *load_report(const char *path)
+{
+    json_error_t jerr;
+    json_t *j = json_load_file(path, 0, &jerr);
+    if (!j)
+        fail_msg("%s is not JSON (%s, line %d)", path, jerr.text, jerr.line);
+    return j;
+}
+
+/* score --report on a drifted Leads.csv: drift.status "drift" on exactly the
+ * two changed columns, and the drift named on stderr; on Leads.csv itself,
+ * "drift: ok". */
+static void test_score_drift(void **state)
+{
+    (void)state;
+    if (!tu_leads_csv())
+        skip();
+    char model[1024], drifted[1024], report[1024], scored[1024];
+    temp_file("leads.lsm", "", 0, model, sizeof model);
+    temp_file("drift-report.json", "", 0, report, sizeof report);
+    temp_file("scored.csv", "", 0, scored, sizeof scored);
+    struct run r;
+    RUN(&r, "train", tu_leads_csv(), "-o", model);
+    expect_exit(&r, 0);
+    run_free(&r);
+    write_drifted_leads(drifted, sizeof drifted);
+
+    RUN(&r, "score", model, drifted, "-o", scored, "--report", report);
+    expect_exit(&r, 0);
+    const char *line = strstr(buf_str(&r.err), "leadscore: warning: drift: status drift — ");
+    if (!line)
+        fail_msg("stderr lacks the drift line: '%.2000s'", buf_str(&r.err));
+    size_t llen = strcspn(line, "\n");
+    char *l = strndup(line, llen);
+    int named = strstr(l, TIME_COL " PSI ") && strstr(l, SOURCE_COL " PSI ") &&
+                strstr(l, "30.0 % unseen (drift)");
+    free(l);
+    if (!named)
+        fail_msg("the drift line does not name both columns: '%.*s'", (int)llen, line);
+    expect_contains(&r.err, "'Lead Source': 2771 values are categories the model never saw");
+    run_free(&r);
+
+    json_t *rep = load_report(report);
+    json_t *d = json_object_get(rep, "drift");
+    assert_string_equal(json_str_at(d, "status"), "drift");
+    assert_int_equal(json_int_at(d, "rows"), 9237);
+    assert_true(json_is_false(json_object_get(d, "low_confidence")));
+    json_t *cols = json_object_get(d, "columns");
+    assert_true(json_is_object(cols));
+    assert_true(json_object_size(cols) >= 20);
+    const char *name;
+    json_t *c;
+    int drifting = 0;
+    json_object_foreach(cols, name, c)
+    {
+        assert_true(json_is_number(json_object_get(c, "psi")));
+        assert_true(json_is_number(json_object_get(c, "unseen_share")));
+        const char *st = json_str_at(c, "status");
+        int changed = !strcmp(name, TIME_COL) || !strcmp(name, SOURCE_COL);
+        if (strcmp(st, changed ? "drift" : "ok") != 0)
+            fail_msg("column '%s' is %s (psi %g)", name, st,
+                     json_number_value(json_object_get(c, "psi")));
+        drifting += changed;
+    }
+    assert_int_equal(drifting, 2);
+    json_t *src = json_object_get(cols, SOURCE_COL);
+    double share = json_number_value(json_object_get(src, "unseen_share"));
+    if (fabs(share - 2771.0 / 9237) > 1e-9)
+        fail_msg("Lead Source unseen_share %g, expected %g", share, 2771.0 / 9237);
+    assert_true(json_number_value(json_object_get(src, "psi")) >= 0.25);
+    assert_true(json_number_value(json_object_get(json_object_get(cols, TIME_COL), "psi")) >= 0.25);
+    /* the line is one of the report's warnings too; missing/new columns stay */
+    json_t *w = json_object_get(rep, "warnings");
+    size_t i;
+    json_t *v;
+    int in_warnings = 0;
+    json_array_foreach(w, i, v) in_warnings +=
+        strncmp(json_string_value(v), "drift: status drift — ", 24) == 0;
+    assert_int_equal(in_warnings, 1);
+    assert_true(json_is_array(json_object_get(rep, "missing_columns")));
+    assert_true(json_is_array(json_object_get(rep, "new_columns")));
+    json_decref(rep);
+
+    /* the training file itself: one "drift: ok" line, status ok */
+    RUN(&r, "score", model, tu_leads_csv(), "-o", scored, "--report", report);
+    expect_exit(&r, 0);
+    expect_contains(&r.err, "leadscore: drift: ok (29 columns, max PSI 0.00)\n");
+    if (strstr(buf_str(&r.err), "warning: drift"))
+        fail_msg("a drift warning on the training file: '%.2000s'", buf_str(&r.err));
+    run_free(&r);
+    rep = load_report(report);
+    d = json_object_get(rep, "drift");
+    assert_string_equal(json_str_at(d, "status"), "ok");
+    json_object_foreach(json_object_get(d, "columns"), name, c)
+    {
+        assert_string_equal(json_str_at(c, "status"), "ok");
+    }
+    json_decref(rep);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -976,6 +1153,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_demo_large_seeds_differ, free_live_runs),
         cmocka_unit_test_teardown(test_demo_fractional_seed_refused, free_live_runs),
         cmocka_unit_test_teardown(test_demo_unknown_share, free_live_runs),
+        cmocka_unit_test_teardown(test_score_drift, free_live_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
