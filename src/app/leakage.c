@@ -92,6 +92,28 @@ const char *leakage_name_hint(const char *name)
 
 /* ---- values ------------------------------------------------------------------ */
 
+/* Cut a string that snprintf may have cut inside a UTF-8 sequence back to
+ * the last whole character, so that it stays valid text (and JSON). */
+static void utf8_trim_end(char *s)
+{
+    size_t len = strlen(s), i = len;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--; /* back over continuation bytes to the lead byte */
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (len - (i - 1) < need)
+        s[i - 1] = '\0';
+}
+
+/* s shortened to at most cap - 1 bytes, on a character boundary. */
+static void short_copy(const char *s, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", s);
+    utf8_trim_end(out);
+}
+
 static void day_string(double days, char *out, size_t cap)
 {
     time_t t = (time_t)floor(days) * 86400;
@@ -183,6 +205,7 @@ static void tally_values(struct leakage_column *lc, const struct feature *ft, co
             continue;
         char label[256];
         value_label(ft, b, t[b].lo, t[b].hi, label, sizeof label);
+        utf8_trim_end(label);
         all[nall].label = xstrdup(label);
         all[nall].rows = t[b].rows;
         all[nall].rate = (double)t[b].pos / (double)t[b].rows;
@@ -233,7 +256,7 @@ static void add_figure(struct leakage_column *lc, int which)
 {
     char *r = lc->reason;
     size_t cap = sizeof lc->reason;
-    char a[16], b[16];
+    char a[16], b[16], label[64];
     switch (which) {
     case WHY_AUC:
         if (isfinite(lc->auc))
@@ -243,13 +266,13 @@ static void add_figure(struct leakage_column *lc, int which)
         if (lc->pure_count == 0)
             break;
         pct(lc->pure_share, a, sizeof a);
+        short_copy(lc->top[0].label, label, sizeof label);
         pct(lc->top[0].rate, b, sizeof b);
         clause(r, cap,
                "%u value%s of ≥ %.0f %% one class carr%s %s of the labelled rows (largest "
-               "'%.60s': %llu rows, %s converted)",
+               "'%s': %llu rows, %s converted)",
                lc->pure_count, lc->pure_count == 1 ? "" : "s", 100 * LEAKAGE_PURE_RATE,
-               lc->pure_count == 1 ? "ies" : "y", a, lc->top[0].label,
-               (unsigned long long)lc->top[0].rows, b);
+               lc->pure_count == 1 ? "ies" : "y", a, label, (unsigned long long)lc->top[0].rows, b);
         break;
     case WHY_HINT:
         if (lc->hint)
@@ -292,6 +315,7 @@ static void judge(struct leakage_column *lc)
         add_figure(lc, order[k]);
     if (tail)
         clause(lc->reason, sizeof lc->reason, "%s", tail);
+    utf8_trim_end(lc->reason);
     if (lc->reason[0] >= 'a' && lc->reason[0] <= 'z')
         lc->reason[0] = (char)(lc->reason[0] - 'a' + 'A');
     size_t len = strlen(lc->reason);

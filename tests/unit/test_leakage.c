@@ -529,6 +529,48 @@ static void test_json(void **state)
     frame_free(f);
 }
 
+/* A long value with accents, cut to fit the label and the reason, stays valid UTF-8. */
+static void test_long_utf8_value(void **state)
+{
+    (void)state;
+    char value[601];
+    for (size_t i = 0; i < 300; i++)
+        memcpy(value + 2 * i, "\xC3\xA9", 2); /* é, 300 times: 600 bytes */
+    value[600] = '\0';
+    struct buf b;
+    buf_init(&b, 1u << 22);
+    assert_int_equal(buf_puts(&b, "Remark,Converted\n"), LS_OK);
+    uint64_t s = 23;
+    for (unsigned i = 0; i < 600; i++) {
+        int gone = i % 2 == 0; /* half the leads: the long remark, never converted */
+        assert_int_equal(buf_printf(&b, "%s,%d\n", gone ? value : (i % 4 == 1 ? "ok" : "maybe"),
+                                    !gone && uniform(&s) < 0.6),
+                         LS_OK);
+    }
+    struct frame *f = tu_frame_mem(buf_str(&b));
+    buf_cleanup(&b);
+    struct target t;
+    find_target(f, &t);
+    struct leakage_report r;
+    scan_ok(f, &t, NULL, 2, &r);
+    const struct leakage_column *c = must_scan(&r, "Remark");
+    expect_level(c, LEAKAGE_EXCLUDE);
+    assert_true(strlen(c->top[0].label) > 100);
+    assert_int_equal(strlen(c->top[0].label) % 2, 0); /* whole characters only */
+    json_t *j = leakage_json(&r, LEAKAGE_CHECK);
+    json_t *o = json_array_get(j, 0);
+    const char *label = json_string_value(
+        json_object_get(json_array_get(json_object_get(o, "pure_values"), 0), "value"));
+    assert_non_null(label);
+    assert_string_equal(label, c->top[0].label); /* not replaced: it was valid UTF-8 */
+    assert_string_equal(json_string_value(json_object_get(o, "reason")), c->reason);
+    assert_non_null(strstr(c->reason, "\xC3\xA9\xC3\xA9\xC3\xA9"));
+    json_decref(j);
+    leakage_report_cleanup(&r);
+    target_cleanup(&t);
+    frame_free(f);
+}
+
 /* --auto-exclude: the exclude-level columns join --exclude, and the model lacks them. */
 static void test_auto_exclude_synthetic(void **state)
 {
@@ -706,6 +748,7 @@ int main(void)
         cmocka_unit_test(test_tiny_and_one_class),
         cmocka_unit_test(test_numeric_value_labels),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_long_utf8_value),
         cmocka_unit_test(test_auto_exclude_synthetic),
         cmocka_unit_test(test_leads_required_outcome),
         cmocka_unit_test(test_leads_auto_exclude),
