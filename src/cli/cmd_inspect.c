@@ -70,6 +70,19 @@ static void print_padded(const char *s, size_t width)
     printf("%s%*s", s, (int)(width - w), "");
 }
 
+/* The length of s's longest prefix of at most max bytes that ends on a
+ * character boundary, so that "%.*s" never splits a UTF-8 sequence. */
+static int utf8_prefix(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max + 1);
+    if (n <= max)
+        return (int)n;
+    n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--; /* s[n] continues a character: cut before its lead byte */
+    return (int)n;
+}
+
 static void summary(const struct frame *f, const struct column *c, char *out, size_t cap)
 {
     out[0] = '\0';
@@ -86,7 +99,8 @@ static void summary(const struct frame *f, const struct column *c, char *out, si
         size_t o = 0;
         uint64_t nonmiss = f->nrows - c->prof.missing;
         for (uint32_t k = 0; k < c->ncat && k < 3 && o + 1 < cap; k++) {
-            int w = snprintf(out + o, cap - o, "%s%.24s %.0f%%", k ? " · " : "", c->cats[k],
+            int w = snprintf(out + o, cap - o, "%s%.*s %.0f%%", k ? " · " : "",
+                             utf8_prefix(c->cats[k], 24), c->cats[k],
                              nonmiss ? 100.0 * (double)c->cat_count[k] / (double)nonmiss : 0);
             if (w < 0 || (size_t)w >= cap - o)
                 break;
@@ -102,9 +116,11 @@ static void summary(const struct frame *f, const struct column *c, char *out, si
         break;
     }
     case COL_IDENTIFIER:
-    case COL_TEXT:
-        snprintf(out, cap, "e.g. %.40s", frame_cell(f, (size_t)(c - f->cols), 0));
+    case COL_TEXT: {
+        const char *cell = frame_cell(f, (size_t)(c - f->cols), 0);
+        snprintf(out, cap, "e.g. %.*s", utf8_prefix(cell, 40), cell);
         break;
+    }
     case COL_CONSTANT:
         snprintf(out, cap, "%s", c->prof.distinct ? "one value only" : "all missing");
         break;

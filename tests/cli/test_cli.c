@@ -810,6 +810,61 @@ static void test_inspect_target_option(void **state)
     run_free(&r);
 }
 
+/* Is b[0..n) well-formed UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF)? */
+static int valid_utf8(const unsigned char *b, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned c = b[i];
+        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (len == 0 || i + len > n || (len == 2 && c < 0xC2))
+            return 0;
+        unsigned cp = len == 1 ? c : c & (0x7Fu >> len);
+        for (size_t k = 1; k < len; k++) {
+            if ((b[i + k] & 0xC0) != 0x80)
+                return 0;
+            cp = cp << 6 | (b[i + k] & 0x3Fu);
+        }
+        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* The table's short summaries cut long values on a character boundary:
+ * a category or an identifier of accented letters never comes out as
+ * half a character (which a terminal shows as garbage). */
+static void test_inspect_table_utf8(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 1 << 16);
+    assert_int_equal(buf_puts(&b, "Id,Kind,Converted\n"), LS_OK);
+    for (int i = 0; i < 40; i++) /* odd byte offsets put byte 24 and byte 40 mid-character */
+        assert_int_equal(buf_printf(&b,
+                                    "a\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+                                    "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+                                    "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9%d,%s,%d\n",
+                                    i,
+                                    i % 2 ? "other"
+                                          : "a\xC3\x89l\xC3\xA9phant \xC3\xA9l\xC3\xA9phant "
+                                            "\xC3\xA9l\xC3\xA9phant",
+                                    i % 3 == 0),
+                         LS_OK);
+    char p[1024];
+    temp_file("utf8_table.csv", b.data, b.len, p, sizeof p);
+    buf_cleanup(&b);
+    struct run r;
+    RUN(&r, "inspect", p);
+    expect_exit(&r, 0);
+    expect_contains(&r.out, "e.g. a\xC3\xA9");
+    expect_contains(&r.out, "a\xC3\x89l\xC3\xA9phant");
+    if (!valid_utf8((const unsigned char *)r.out.data, r.out.len))
+        fail_msg("inspect printed invalid UTF-8: '%.3000s'", buf_str(&r.out));
+    run_free(&r);
+}
+
 /* ---- the leakage scan: inspect and train --auto-exclude ---------------------------- */
 
 /* The "leakage" entry of a column in an inspect --json object, or NULL. */
@@ -1200,6 +1255,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_inspect_missing_tokens, free_live_runs),
         cmocka_unit_test_teardown(test_inspect_no_target, free_live_runs),
         cmocka_unit_test_teardown(test_inspect_target_option, free_live_runs),
+        cmocka_unit_test_teardown(test_inspect_table_utf8, free_live_runs),
         cmocka_unit_test_teardown(test_inspect_leakage, free_live_runs),
         cmocka_unit_test_teardown(test_inspect_leakage_not_run, free_live_runs),
         cmocka_unit_test_teardown(test_train_auto_exclude, free_live_runs),
