@@ -67,6 +67,50 @@ static void keep_oob(struct model *m, const uint8_t *X, uint64_t n, const uint8_
     free(kr);
 }
 
+int train_features_select(const struct frame *f, long target_col, const struct train_opts *o,
+                          struct train_features *out, struct ls_error *err)
+{
+    for (size_t e = 0; e < o->nexclude; e++)
+        if (frame_find(f, o->exclude[e]) < 0)
+            return ls_error_set(err, LS_ENOT_FOUND, "--exclude: no column named '%s'",
+                                o->exclude[e]);
+    /* frame_find once per name, not once per (column, name) pair */
+    uint8_t *excluded = xcalloc(f->ncols ? f->ncols : 1, 1);
+    for (size_t e = 0; e < o->nexclude; e++)
+        excluded[frame_find(f, o->exclude[e])] = 1;
+    struct train_features tf = {.cols = xmalloc((f->ncols ? f->ncols : 1) * sizeof *tf.cols),
+                                .id_col = -1};
+    for (size_t i = 0; i < f->ncols; i++) {
+        const struct column *c = &f->cols[i];
+        if ((long)i == target_col)
+            continue;
+        if (c->type == COL_IDENTIFIER && tf.id_col < 0)
+            tf.id_col = (long)i;
+        if (excluded[i] || c->type == COL_IDENTIFIER || c->type == COL_TEXT ||
+            c->type == COL_CONSTANT) {
+            tf.skipped++;
+            continue;
+        }
+        tf.cols[tf.ncols++] = i;
+    }
+    free(excluded);
+    if (tf.ncols == 0) {
+        train_features_cleanup(&tf);
+        return ls_error_set(err, LS_EINPUT,
+                            "no column is left to learn from (identifiers, free "
+                            "text, constant and excluded columns are never used)");
+    }
+    *out = tf;
+    return LS_OK;
+}
+
+void train_features_cleanup(struct train_features *tf)
+{
+    free(tf->cols);
+    tf->cols = NULL;
+    tf->ncols = 0;
+}
+
 int app_train(const struct frame *f, const struct train_opts *o, struct model *m,
               struct train_summary *sum, struct ls_error *err)
 {
@@ -78,38 +122,15 @@ int app_train(const struct frame *f, const struct train_opts *o, struct model *m
     int rc = target_find(f, o->target, &t, err);
     if (rc)
         return rc;
-    for (size_t e = 0; e < o->nexclude; e++)
-        if (frame_find(f, o->exclude[e]) < 0) {
-            target_cleanup(&t);
-            return ls_error_set(err, LS_ENOT_FOUND, "--exclude: no column named '%s'",
-                                o->exclude[e]);
-        }
-
-    size_t *cols = xmalloc((f->ncols ? f->ncols : 1) * sizeof *cols), nc = 0;
-    long id_col = -1;
-    for (size_t i = 0; i < f->ncols; i++) {
-        const struct column *c = &f->cols[i];
-        if ((long)i == t.col)
-            continue;
-        int excluded = 0;
-        for (size_t e = 0; e < o->nexclude; e++)
-            excluded |= frame_find(f, o->exclude[e]) == (long)i;
-        if (c->type == COL_IDENTIFIER && id_col < 0)
-            id_col = (long)i;
-        if (excluded || c->type == COL_IDENTIFIER || c->type == COL_TEXT ||
-            c->type == COL_CONSTANT) {
-            sum->excluded++;
-            continue;
-        }
-        cols[nc++] = i;
-    }
-    if (nc == 0) {
-        free(cols);
+    struct train_features tf;
+    rc = train_features_select(f, t.col, o, &tf, err);
+    if (rc) {
         target_cleanup(&t);
-        return ls_error_set(err, LS_EINPUT,
-                            "no column is left to learn from (identifiers, free "
-                            "text, constant and excluded columns are never used)");
+        return rc;
     }
+    size_t *cols = tf.cols, nc = tf.ncols;
+    long id_col = tf.id_col;
+    sum->excluded = tf.skipped;
 
     /* labelled rows; a seeded holdout share of them is kept aside */
     uint8_t *use = xcalloc(f->nrows ? f->nrows : 1, 1);
@@ -201,7 +222,7 @@ int app_train(const struct frame *f, const struct train_opts *o, struct model *m
     free(y);
     free(Xh);
     free(yh);
-    free(cols);
+    train_features_cleanup(&tf);
     target_cleanup(&t);
     if (rc) {
         model_cleanup(m);

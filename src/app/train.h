@@ -27,6 +27,27 @@ struct train_opts {
 
 void train_opts_default(struct train_opts *o);
 
+/* The columns a model learns from (see train_features_select). */
+struct train_features {
+    size_t *cols;   /* frame column indices, in frame order (owned) */
+    size_t ncols;   /* how many */
+    long id_col;    /* the first identifier column, -1 when there is none */
+    size_t skipped; /* columns left out: identifiers, text, constants, excluded */
+};
+
+/*
+ * The features training would use on f: every column except target_col (the
+ * target; -1 for none), identifiers, free text, constants and the columns
+ * named in o->exclude. The one selection app_train and the leakage scan
+ * (leakage.h) share, so the scan looks at exactly what a model would see.
+ * On success fills *out (free with train_features_cleanup). Errors:
+ * LS_ENOT_FOUND (an excluded name that is no column), LS_EINPUT (no column
+ * is left). *out is untouched on failure.
+ */
+int train_features_select(const struct frame *f, long target_col, const struct train_opts *o,
+                          struct train_features *out, struct ls_error *err);
+void train_features_cleanup(struct train_features *tf);
+
 struct train_summary {
     uint64_t rows;       /* rows in the file */
     uint64_t labelled;   /* rows with a known outcome */

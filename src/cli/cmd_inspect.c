@@ -6,7 +6,12 @@
  * A file that cannot be read exits 1 with the message on stderr; a file read
  * fine but with no usable target prints its profile and exits 1 too, because
  * nothing can be trained on it until a target is named.
+ *
+ * With a target, the leakage scan (app/leakage.h) runs too: columns that look
+ * filled in after the outcome are listed after the column table, and under
+ * "leakage" in the JSON.
  */
+#include "app/leakage.h"
 #include "app/profile.h"
 #include "cli/cli.h"
 #include "data/target.h"
@@ -21,6 +26,9 @@ static const char usage[] =
     "\n"
     "Reads FILE.csv, infers each column's type (numeric, boolean, categorical,\n"
     "datetime, identifier, text, constant), profiles it, and finds the target.\n"
+    "Then it scans for leakage: columns that give the outcome away because they\n"
+    "were filled in after it (each column alone against the target; see\n"
+    "docs/leakage.md). Flagged columns are listed with their figures.\n"
     "\n"
     "  --target NAME       the outcome column (default: detected)\n"
     "  --json              print one JSON object instead of a table\n";
@@ -62,6 +70,19 @@ static void print_padded(const char *s, size_t width)
     printf("%s%*s", s, (int)(width - w), "");
 }
 
+/* The length of s's longest prefix of at most max bytes that ends on a
+ * character boundary, so that "%.*s" never splits a UTF-8 sequence. */
+static int utf8_prefix(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max + 1);
+    if (n <= max)
+        return (int)n;
+    n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--; /* s[n] continues a character: cut before its lead byte */
+    return (int)n;
+}
+
 static void summary(const struct frame *f, const struct column *c, char *out, size_t cap)
 {
     out[0] = '\0';
@@ -78,7 +99,8 @@ static void summary(const struct frame *f, const struct column *c, char *out, si
         size_t o = 0;
         uint64_t nonmiss = f->nrows - c->prof.missing;
         for (uint32_t k = 0; k < c->ncat && k < 3 && o + 1 < cap; k++) {
-            int w = snprintf(out + o, cap - o, "%s%.24s %.0f%%", k ? " · " : "", c->cats[k],
+            int w = snprintf(out + o, cap - o, "%s%.*s %.0f%%", k ? " · " : "",
+                             utf8_prefix(c->cats[k], 24), c->cats[k],
                              nonmiss ? 100.0 * (double)c->cat_count[k] / (double)nonmiss : 0);
             if (w < 0 || (size_t)w >= cap - o)
                 break;
@@ -94,17 +116,49 @@ static void summary(const struct frame *f, const struct column *c, char *out, si
         break;
     }
     case COL_IDENTIFIER:
-    case COL_TEXT:
-        snprintf(out, cap, "e.g. %.40s", frame_cell(f, (size_t)(c - f->cols), 0));
+    case COL_TEXT: {
+        const char *cell = frame_cell(f, (size_t)(c - f->cols), 0);
+        snprintf(out, cap, "e.g. %.*s", utf8_prefix(cell, 40), cell);
         break;
+    }
     case COL_CONSTANT:
         snprintf(out, cap, "%s", c->prof.distinct ? "one value only" : "all missing");
         break;
     }
 }
 
+/* The leakage flags after the column table (or why there are none). */
+static void print_leakage(const struct leakage_report *lr, const char *lerr, const char *target)
+{
+    if (!lr) {
+        printf("\nleakage: not scanned — %s\n", lerr);
+        return;
+    }
+    size_t flagged = leakage_count(lr, LEAKAGE_CHECK);
+    printf("\nleakage: %zu of %zu columns flagged (each column alone against %s", flagged,
+           lr->ncols, target);
+    if (lr->rows_used < lr->labelled)
+        printf(", on a sample of %llu rows", (unsigned long long)lr->rows_used);
+    printf("; docs/leakage.md)\n");
+    if (!flagged)
+        return;
+    printf("  %-34s %-8s %5s  %9s\n", "column", "level", "AUC", "near-pure");
+    for (size_t i = 0; i < lr->ncols; i++) {
+        const struct leakage_column *c = &lr->cols[i];
+        if (c->level == LEAKAGE_NONE)
+            continue;
+        char auc[16] = "-";
+        if (isfinite(c->auc))
+            snprintf(auc, sizeof auc, "%.2f", c->auc);
+        printf("  ");
+        print_padded(c->name, 34);
+        printf(" %-8s %5s  %8.1f%%\n      %s\n", leakage_level_name(c->level), auc,
+               100 * c->pure_share, c->reason);
+    }
+}
+
 static void print_table(const struct frame *f, const char *path, const struct target *t,
-                        const char *terr)
+                        const char *terr, const struct leakage_report *lr, const char *lerr)
 {
     char a[32], b[32];
     printf("%s: %s rows × %zu columns (%s, delimiter '%s', %s line ends)\n", path,
@@ -130,6 +184,7 @@ static void print_table(const struct frame *f, const char *path, const struct ta
                f->nrows ? 100.0 * (double)c->prof.missing / (double)f->nrows : 0,
                group_digits(c->prof.distinct, a, sizeof a), s);
     }
+    print_leakage(lr, lerr, t ? t->name : "the target");
     json_t *w = json_array();
     if (profile_warnings(f, w)) {
         printf("\nwarnings:\n");
@@ -187,19 +242,34 @@ int cmd_inspect(int argc, char **argv)
         goto out;
     }
     struct target t;
-    struct ls_error terr;
+    struct ls_error terr, lerr;
     ls_error_clear(&terr);
+    ls_error_clear(&lerr);
     int trc = target_find(f, target_name, &t, &terr);
+    struct leakage_report lrep, *lr = NULL;
+    if (trc) {
+        ls_error_set(&lerr, LS_ENO_TARGET, "the scan needs a target");
+    } else if (leakage_scan(f, &t, NULL, NULL, &lrep, &lerr) == LS_OK) {
+        lr = &lrep;
+    }
     if (json) {
         json_t *j = profile_json(f, path, trc ? NULL : &t, trc ? terr.msg : NULL);
+        if (lr) {
+            json_object_set_new(j, "leakage", leakage_json(lr, LEAKAGE_CHECK));
+            json_object_set_new(j, "leakage_scanned", json_integer((json_int_t)lr->ncols));
+        } else {
+            json_object_set_new(j, "leakage", json_null());
+            json_object_set_new(j, "leakage_error", json_string(lerr.msg));
+        }
         char *s = profile_dumps(j, 1);
         if (s)
             puts(s);
         free(s);
         json_decref(j);
     } else {
-        print_table(f, path, trc ? NULL : &t, trc ? terr.msg : NULL);
+        print_table(f, path, trc ? NULL : &t, trc ? terr.msg : NULL, lr, lerr.msg);
     }
+    leakage_report_cleanup(lr);
     if (trc) {
         rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, terr.msg);
     } else {

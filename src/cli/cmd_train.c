@@ -3,7 +3,10 @@
  *
  * Reads the CSV, trains the forest on the rows with a known outcome, prints
  * out-of-bag metrics (never in-sample ones) and writes the model file.
+ * With --auto-exclude the leakage scan (app/leakage.h) runs first and the
+ * columns it marks "exclude" are left out, each named with its reason.
  */
+#include "app/leakage.h"
 #include "app/profile.h"
 #include "app/report.h"
 #include "app/train.h"
@@ -26,6 +29,9 @@ static const char usage[] =
     "  --target NAME       the outcome column (default: detected)\n"
     "  --exclude A,B       columns to leave out (identifiers, free text and\n"
     "                      constant columns are always left out)\n"
+    "  --auto-exclude      also leave out the columns the leakage scan marks\n"
+    "                      \"exclude\" (filled in after the outcome; see\n"
+    "                      leadscore inspect and docs/leakage.md)\n"
     "  --trees N           trees in the forest (default 100)\n"
     "  --mtry N            features tried per split (default: sqrt of features)\n"
     "  --min-leaf N        smallest leaf, in bootstrap-weighted rows (default:\n"
@@ -71,6 +77,25 @@ static int parse_share(const char *opt, const char *v, double lo, double hi, dou
     return 0;
 }
 
+/* What --auto-exclude left out, and the flagged columns it kept. */
+static void print_auto_exclude(const struct leakage_report *lr)
+{
+    size_t n = leakage_count(lr, LEAKAGE_EXCLUDE);
+    if (n == 0)
+        printf("auto-exclude: the leakage scan marks no column \"exclude\" (%zu scanned)\n",
+               lr->ncols);
+    else
+        printf("auto-exclude: left out %zu column%s the leakage scan marks \"exclude\":\n", n,
+               n == 1 ? "" : "s");
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < lr->ncols; i++) {
+            const struct leakage_column *c = &lr->cols[i];
+            if (c->level == (pass ? LEAKAGE_CHECK : LEAKAGE_EXCLUDE))
+                printf("  %s %s — %s\n", pass ? "kept (check):" : "-", c->name, c->reason);
+        }
+    printf("\n");
+}
+
 static void print_text(const struct model *m, const struct train_summary *s, const char *out)
 {
     printf("trained %u trees on %llu leads with a known outcome (%llu converted), %zu features, "
@@ -102,10 +127,11 @@ int cmd_train(int argc, char **argv)
     train_opts_default(&o);
     char *exclude_store = NULL;
     const char *path = NULL, *out = NULL;
-    int json = 0, rc = CLI_OK;
+    int json = 0, auto_exclude = 0, rc = CLI_OK;
     struct frame *f = NULL;
     struct model m;
     model_init(&m);
+    struct leakage_report lrep = {0};
 
     for (int i = 1; i < argc; i++) {
         int r = cli_common_option(argc, argv, &i, &rd, usage, &json);
@@ -118,6 +144,10 @@ int cmd_train(int argc, char **argv)
         const char *a = argv[i];
         if (strcmp(a, "--balanced") == 0) {
             o.forest.balanced = 1;
+            continue;
+        }
+        if (strcmp(a, "--auto-exclude") == 0) {
+            auto_exclude = 1;
             continue;
         }
         if (a[0] != '-' || a[1] == '\0') {
@@ -193,6 +223,10 @@ int cmd_train(int argc, char **argv)
         rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
         goto out;
     }
+    if (auto_exclude && leakage_auto_exclude(f, &o, &lrep, &err)) {
+        rc = cli_fail(CLI_BAD_INPUT, "%s: --auto-exclude: %s", path, err.msg);
+        goto out;
+    }
     struct train_summary sum;
     if (app_train(f, &o, &m, &sum, &err)) {
         rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
@@ -204,15 +238,31 @@ int cmd_train(int argc, char **argv)
     }
     if (json) {
         json_t *j = report_train(&m, &sum, out);
+        if (auto_exclude) {
+            json_object_set_new(j, "auto_excluded", leakage_json(&lrep, LEAKAGE_EXCLUDE));
+            json_t *kept = json_array(), *all = leakage_json(&lrep, LEAKAGE_CHECK);
+            size_t k;
+            json_t *v;
+            json_array_foreach(all, k, v)
+            {
+                if (strcmp(json_string_value(json_object_get(v, "level")), "check") == 0)
+                    json_array_append(kept, v);
+            }
+            json_decref(all);
+            json_object_set_new(j, "leakage_checks", kept);
+        }
         char *s = profile_dumps(j, 1);
         if (s)
             puts(s);
         free(s);
         json_decref(j);
     } else {
+        if (auto_exclude)
+            print_auto_exclude(&lrep);
         print_text(&m, &sum, out);
     }
 out:
+    leakage_report_cleanup(&lrep);
     model_cleanup(&m);
     frame_free(f);
     cli_read_cleanup(&rd);

@@ -811,6 +811,290 @@ static void test_inspect_target_option(void **state)
     run_free(&r);
 }
 
+/* Is b[0..n) well-formed UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF)? */
+static int valid_utf8(const unsigned char *b, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned c = b[i];
+        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (len == 0 || i + len > n || (len == 2 && c < 0xC2))
+            return 0;
+        unsigned cp = len == 1 ? c : c & (0x7Fu >> len);
+        for (size_t k = 1; k < len; k++) {
+            if ((b[i + k] & 0xC0) != 0x80)
+                return 0;
+            cp = cp << 6 | (b[i + k] & 0x3Fu);
+        }
+        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* The table's short summaries cut long values on a character boundary:
+ * a category or an identifier of accented letters never comes out as
+ * half a character (which a terminal shows as garbage). */
+static void test_inspect_table_utf8(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 1 << 16);
+    assert_int_equal(buf_puts(&b, "Id,Kind,Converted\n"), LS_OK);
+    for (int i = 0; i < 40; i++) /* odd byte offsets put byte 24 and byte 40 mid-character */
+        assert_int_equal(buf_printf(&b,
+                                    "a\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+                                    "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+                                    "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9%d,%s,%d\n",
+                                    i,
+                                    i % 2 ? "other"
+                                          : "a\xC3\x89l\xC3\xA9phant \xC3\xA9l\xC3\xA9phant "
+                                            "\xC3\xA9l\xC3\xA9phant",
+                                    i % 3 == 0),
+                         LS_OK);
+    char p[1024];
+    temp_file("utf8_table.csv", b.data, b.len, p, sizeof p);
+    buf_cleanup(&b);
+    struct run r;
+    RUN(&r, "inspect", p);
+    expect_exit(&r, 0);
+    expect_contains(&r.out, "e.g. a\xC3\xA9");
+    expect_contains(&r.out, "a\xC3\x89l\xC3\xA9phant");
+    if (!valid_utf8((const unsigned char *)r.out.data, r.out.len))
+        fail_msg("inspect printed invalid UTF-8: '%.3000s'", buf_str(&r.out));
+    run_free(&r);
+}
+
+/* ---- the leakage scan: inspect and train --auto-exclude ---------------------------- */
+
+/* The "leakage" entry of a column in an inspect --json object, or NULL. */
+static json_t *leakage_entry(json_t *root, const char *column)
+{
+    json_t *arr = json_object_get(root, "leakage");
+    if (!json_is_array(arr))
+        fail_msg("'leakage' is not an array");
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e)
+    {
+        if (strcmp(json_str_at(e, "column"), column) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* Does the JSON array arr hold the string s? */
+static int has_string(const json_t *arr, const char *s)
+{
+    assert_true(json_is_array(arr));
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* 300 leads: Note copies the outcome, Region is noise. */
+static const char *write_copy_file(char *p, size_t cap)
+{
+    struct buf b;
+    buf_init(&b, 1 << 16);
+    assert_int_equal(buf_puts(&b, "Lead,Region,Note,Converted\n"), LS_OK);
+    uint64_t s = 5;
+    for (int i = 0; i < 300; i++) {
+        int y = (next_rand(&s) >> 40) % 5 < 2;
+        assert_int_equal(buf_printf(&b, "L%d,R%d,%s,%d\n", i, (int)(next_rand(&s) >> 40) % 4,
+                                    y ? "signed up" : "no answer", y),
+                         LS_OK);
+    }
+    temp_file("copy.csv", b.data, b.len, p, cap);
+    buf_cleanup(&b);
+    return p;
+}
+
+static void test_inspect_leakage(void **state)
+{
+    (void)state;
+    char p[1024];
+    write_copy_file(p, sizeof p);
+    struct run r;
+    RUN(&r, "inspect", p, "--json");
+    expect_exit(&r, 0);
+    json_t *j = parse_json(&r);
+    assert_int_equal(json_int_at(j, "leakage_scanned"), 2);
+    assert_int_equal(json_array_size(json_object_get(j, "leakage")), 1);
+    json_t *e = leakage_entry(j, "Note");
+    assert_non_null(e);
+    assert_string_equal(json_str_at(e, "level"), "exclude");
+    assert_true(json_real_value(json_object_get(e, "auc")) > 0.99);
+    assert_true(json_is_false(json_object_get(e, "name_hint")));
+    assert_int_equal(json_array_size(json_object_get(e, "pure_values")), 2);
+    assert_null(leakage_entry(j, "Region"));
+    assert_null(json_object_get(j, "leakage_error"));
+    json_decref(j);
+    run_free(&r);
+
+    RUN(&r, "inspect", p);
+    expect_exit(&r, 0);
+    expect_contains(&r.out, "leakage: 1 of 2 columns flagged");
+    expect_contains(&r.out, "Note");
+    expect_contains(&r.out, "exclude");
+    run_free(&r);
+
+    /* the generated demo leads have nothing filled after the outcome */
+    char d[1024];
+    make_demo(2000, 7, d, sizeof d);
+    RUN(&r, "inspect", d, "--json");
+    expect_exit(&r, 0);
+    j = parse_json(&r);
+    assert_int_equal(json_array_size(json_object_get(j, "leakage")), 0);
+    assert_int_equal(json_int_at(j, "leakage_scanned"), 11);
+    json_decref(j);
+    run_free(&r);
+}
+
+/* No target, or too few outcomes: the scan cannot run, and says so. */
+static void test_inspect_leakage_not_run(void **state)
+{
+    (void)state;
+    char p[1024];
+    write_no_outcome_file(p, sizeof p, 0);
+    struct run r;
+    RUN(&r, "inspect", p, "--json");
+    expect_exit(&r, 1);
+    json_t *j = parse_json(&r);
+    assert_true(json_is_null(json_object_get(j, "leakage")));
+    assert_non_null(strstr(json_str_at(j, "leakage_error"), "target"));
+    json_decref(j);
+    run_free(&r);
+
+    RUN(&r, "inspect", p);
+    expect_exit(&r, 1);
+    expect_contains(&r.out, "leakage: not scanned");
+    run_free(&r);
+
+    temp_file("tiny.csv", "a,Converted\nx,1\ny,0\nz,1\n", 24, p, sizeof p);
+    RUN(&r, "inspect", p, "--json");
+    expect_exit(&r, 0); /* the profile is fine; only the scan is skipped */
+    j = parse_json(&r);
+    assert_true(json_is_null(json_object_get(j, "leakage")));
+    assert_non_null(strstr(json_str_at(j, "leakage_error"), "at least 20"));
+    json_decref(j);
+    run_free(&r);
+
+    char m[1100];
+    snprintf(m, sizeof m, "%s.lsm", p);
+    RUN(&r, "train", p, "-o", m, "--auto-exclude");
+    expect_exit(&r, 1);
+    expect_message(&r, "--auto-exclude");
+    expect_contains(&r.err, "at least 20");
+    assert_int_equal(access(m, F_OK), -1); /* no model written */
+    run_free(&r);
+}
+
+static void test_train_auto_exclude(void **state)
+{
+    (void)state;
+    char p[1024], m[1100];
+    write_copy_file(p, sizeof p);
+    snprintf(m, sizeof m, "%s.lsm", p);
+    struct run r;
+    RUN(&r, "train", "--help");
+    expect_exit(&r, 0);
+    expect_contains(&r.out, "--auto-exclude");
+    run_free(&r);
+
+    RUN(&r, "train", p, "-o", m, "--auto-exclude", "--json", "--trees", "20");
+    expect_exit(&r, 0);
+    json_t *j = parse_json(&r);
+    assert_int_equal(json_int_at(j, "features"), 1);
+    assert_false(has_string(json_object_get(j, "feature_names"), "Note"));
+    assert_true(has_string(json_object_get(j, "feature_names"), "Region"));
+    json_t *ax = json_object_get(j, "auto_excluded");
+    assert_int_equal(json_array_size(ax), 1);
+    assert_string_equal(json_str_at(json_array_get(ax, 0), "column"), "Note");
+    assert_non_null(strstr(json_str_at(json_array_get(ax, 0), "reason"), "AUC"));
+    json_decref(j);
+    run_free(&r);
+
+    /* without the flag the copy is learned from, and nothing is said about it */
+    RUN(&r, "train", p, "-o", m, "--json", "--trees", "20");
+    expect_exit(&r, 0);
+    j = parse_json(&r);
+    assert_true(has_string(json_object_get(j, "feature_names"), "Note"));
+    assert_null(json_object_get(j, "auto_excluded"));
+    json_decref(j);
+    run_free(&r);
+
+    /* --exclude and --auto-exclude together: both lists apply */
+    RUN(&r, "train", p, "-o", m, "--exclude", "Region", "--auto-exclude", "--trees", "20");
+    expect_exit(&r, 1); /* Region and Note both out: nothing is left */
+    expect_message(&r, "no column is left");
+    run_free(&r);
+}
+
+static void test_leads_leakage(void **state)
+{
+    (void)state;
+    const char *leads = tu_leads_csv();
+    if (!leads)
+        skip();
+    struct run r;
+    RUN(&r, "inspect", leads, "--json");
+    expect_exit(&r, 0);
+    json_t *j = parse_json(&r);
+    json_t *tags = leakage_entry(j, "Tags");
+    if (!tags)
+        fail_msg("inspect --json does not flag Tags: %.3000s", buf_str(&r.out));
+    assert_string_equal(json_str_at(tags, "level"), "exclude");
+    double auc = json_real_value(json_object_get(tags, "auc"));
+    assert_true(auc > 0.88 && auc < 0.95);
+    double share = json_real_value(json_object_get(tags, "pure_share"));
+    assert_true(share > 0.33 && share < 0.41);
+    assert_true(json_is_true(json_object_get(tags, "name_hint")));
+    json_t *v0 = json_array_get(json_object_get(tags, "pure_values"), 0);
+    assert_string_equal(json_str_at(v0, "value"), "Ringing");
+    assert_int_equal(json_int_at(v0, "rows"), 1202);
+    assert_true(json_real_value(json_object_get(v0, "rate")) < 0.03);
+    assert_non_null(leakage_entry(j, "Lead Quality"));
+    static const char *const clean[] = {"Lead Source", "TotalVisits", "Lead Origin",
+                                        "Total Time Spent on Website"};
+    for (size_t k = 0; k < 4; k++)
+        if (leakage_entry(j, clean[k]))
+            fail_msg("inspect --json flags '%s'", clean[k]);
+    json_decref(j);
+    run_free(&r);
+
+    char m[1024];
+    temp_file("leads.lsm", "", 0, m, sizeof m);
+    RUN(&r, "train", leads, "-o", m, "--auto-exclude", "--json", "--trees", "30", "--threads", "2");
+    expect_exit(&r, 0);
+    j = parse_json(&r);
+    json_t *names = json_object_get(j, "feature_names");
+    assert_false(has_string(names, "Tags"));
+    assert_false(has_string(names, "Lead Quality"));
+    assert_true(has_string(names, "Lead Source"));
+    assert_int_equal(json_int_at(j, "features"), 27);
+    json_t *ax = json_object_get(j, "auto_excluded");
+    assert_int_equal(json_array_size(ax), 2);
+    assert_string_equal(json_str_at(json_array_get(ax, 0), "column"), "Tags");
+    assert_string_equal(json_str_at(json_array_get(ax, 1), "column"), "Lead Quality");
+    json_decref(j);
+    run_free(&r);
+
+    RUN(&r, "train", leads, "-o", m, "--auto-exclude", "--trees", "30", "--threads", "2");
+    expect_exit(&r, 0);
+    expect_contains(&r.out, "auto-exclude: left out 2 columns");
+    expect_contains(&r.out, "- Tags — ");
+    expect_contains(&r.out, "- Lead Quality — ");
+    expect_contains(&r.out, "27 features");
+    run_free(&r);
+}
+
 /* ---- demo-data ------------------------------------------------------------------ */
 
 static void test_demo_deterministic(void **state)
@@ -1148,6 +1432,11 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_inspect_missing_tokens, free_live_runs),
         cmocka_unit_test_teardown(test_inspect_no_target, free_live_runs),
         cmocka_unit_test_teardown(test_inspect_target_option, free_live_runs),
+        cmocka_unit_test_teardown(test_inspect_table_utf8, free_live_runs),
+        cmocka_unit_test_teardown(test_inspect_leakage, free_live_runs),
+        cmocka_unit_test_teardown(test_inspect_leakage_not_run, free_live_runs),
+        cmocka_unit_test_teardown(test_train_auto_exclude, free_live_runs),
+        cmocka_unit_test_teardown(test_leads_leakage, free_live_runs),
         cmocka_unit_test_teardown(test_demo_deterministic, free_live_runs),
         cmocka_unit_test_teardown(test_demo_bad_values, free_live_runs),
         cmocka_unit_test_teardown(test_demo_large_seeds_differ, free_live_runs),
