@@ -38,9 +38,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TS_LANES 4 /* rows walked through a tree together */
-typedef double ts_v __attribute__((vector_size(8 * TS_LANES)));
-typedef uint32_t ts_vi __attribute__((vector_size(4 * TS_LANES))); /* bins, unsigned compares */
+#define TS_H     2          /* vectors of four rows walked through a tree together */
+#define TS_LANES (4 * TS_H) /* rows in a group */
+typedef double ts_v __attribute__((vector_size(32)));
+typedef uint32_t ts_vi __attribute__((vector_size(16))); /* bins, unsigned compares */
 
 #define TS_KMAX  ((TREE_MAX_DEPTH + 1) / 2 + 1) /* quadrature points for any tree (>= 16) */
 #define TS_BLOCK 512                            /* rows a thread takes at a time */
@@ -65,34 +66,47 @@ struct treeshap {
 struct ts_work {
     const struct tree *t;
     uint32_t K, fstride;
-    const double *gl_t, *gl_w, *gl_wu, *gl_iw;
+    /* the current rule, each value repeated in every lane (so multiply-adds
+     * take it straight from memory): t, w, w / (1 - t), 1 / w */
+    ts_v *gl_t, *gl_w, *gl_wu, *gl_iw;
     /* per node (the child end of an edge) of the current tree: q, 1 / q, and
-     * w_k / (q + t_k (1 - q)) */
-    double *qc, *invq, *wR1;
+     * w_k / (q + t_k (1 - q)) repeated in every lane */
+    double *qc, *invq;
+    ts_v *wR1;
     uint8_t *rep;
     /* per feature */
     int32_t *occ; /* child-end node of the feature's latest occurrence on the path, or -1 */
-    ts_v *occp;   /* its p per lane */
+    ts_v *occp;   /* its p per row (TS_H vectors per feature) */
     ts_v *pendH, *pendA;
-    ts_v *frame; /* (TREE_MAX_DEPTH + 2) frames of 6 K vectors */
+    ts_v *frame; /* (TREE_MAX_DEPTH + 2) frames of 6 polynomials of K x TS_H vectors */
     ts_v *Hroot;
-    ts_v *phi;           /* contributions of the current group (points into phiblock) */
-    ts_v use;            /* 1 in the lanes whose row uses the current tree */
-    const uint8_t *bins; /* the current group's bins: nfeat x TS_LANES */
+    ts_v *phi;         /* contributions of the current group (points into phiblock) */
+    ts_v use[TS_H];    /* 1 in the lanes whose row uses the current tree */
+    const ts_vi *bins; /* the current group's bins: nfeat x TS_H */
     /* per-tree scratch for table building */
     int32_t *socc;
     uint32_t *count;
 };
 
-/* The kernels: AVX2 + FMA with 4, 6, ..., 16 quadrature points fixed at
- * compile time (a tree needing K points uses the next even count: more
- * points than needed are exact too) and any K; the baseline for any K. */
+/* The kernels: AVX2 + FMA with 3..10, 12, 14 and 16 quadrature points fixed
+ * at compile time (a tree needing K points uses the next count available:
+ * more points than needed are exact too) and any K; the baseline for any K. */
 #define TS_TARGET __attribute__((target("avx2,fma")))
 #define TS_SUFFIX _avx2
 #include "ml/treeshap_kernel.h"
 #undef TS_SUFFIX
+#define TS_K      3
+#define TS_SUFFIX _avx2_k3
+#include "ml/treeshap_kernel.h"
+#undef TS_K
+#undef TS_SUFFIX
 #define TS_K      4
 #define TS_SUFFIX _avx2_k4
+#include "ml/treeshap_kernel.h"
+#undef TS_K
+#undef TS_SUFFIX
+#define TS_K      5
+#define TS_SUFFIX _avx2_k5
 #include "ml/treeshap_kernel.h"
 #undef TS_K
 #undef TS_SUFFIX
@@ -101,8 +115,18 @@ struct ts_work {
 #include "ml/treeshap_kernel.h"
 #undef TS_K
 #undef TS_SUFFIX
+#define TS_K      7
+#define TS_SUFFIX _avx2_k7
+#include "ml/treeshap_kernel.h"
+#undef TS_K
+#undef TS_SUFFIX
 #define TS_K      8
 #define TS_SUFFIX _avx2_k8
+#include "ml/treeshap_kernel.h"
+#undef TS_K
+#undef TS_SUFFIX
+#define TS_K      9
+#define TS_SUFFIX _avx2_k9
 #include "ml/treeshap_kernel.h"
 #undef TS_K
 #undef TS_SUFFIX
@@ -113,6 +137,11 @@ struct ts_work {
 #undef TS_SUFFIX
 #define TS_K      12
 #define TS_SUFFIX _avx2_k12
+#include "ml/treeshap_kernel.h"
+#undef TS_K
+#undef TS_SUFFIX
+#define TS_K      14
+#define TS_SUFFIX _avx2_k14
 #include "ml/treeshap_kernel.h"
 #undef TS_K
 #undef TS_SUFFIX
@@ -136,8 +165,10 @@ static ts_group_fn pick_kernel(int avx2, uint32_t K, uint32_t *run_k)
     static const struct {
         uint32_t k;
         ts_group_fn fn;
-    } fixed[] = {{4, group_avx2_k4},   {6, group_avx2_k6},   {8, group_avx2_k8},
-                 {10, group_avx2_k10}, {12, group_avx2_k12}, {16, group_avx2_k16}};
+    } fixed[] = {{3, group_avx2_k3},   {4, group_avx2_k4},   {5, group_avx2_k5},
+                 {6, group_avx2_k6},   {7, group_avx2_k7},   {8, group_avx2_k8},
+                 {9, group_avx2_k9},   {10, group_avx2_k10}, {12, group_avx2_k12},
+                 {14, group_avx2_k14}, {16, group_avx2_k16}};
     *run_k = K;
     if (!avx2)
         return group_base;
@@ -261,8 +292,8 @@ static void *aligned(size_t bytes)
 
 struct ts_thread {
     struct ts_work w;
-    uint8_t *blockbins; /* groups x nfeat x TS_LANES */
-    ts_v *phiblock;     /* groups x nfeat */
+    ts_vi *blockbins; /* groups x nfeat x TS_H */
+    ts_v *phiblock;   /* groups x nfeat x TS_H */
     double *basesum, *nused;
     uint8_t *all_skipped;
 };
@@ -276,22 +307,26 @@ static void thread_init(struct ts_thread *th, const struct treeshap *ts)
     memset(th, 0, sizeof *th);
     w->qc = xmalloc(nn * sizeof *w->qc);
     w->invq = xmalloc(nn * sizeof *w->invq);
-    w->wR1 = xmalloc(nn * K * sizeof *w->wR1);
+    w->wR1 = aligned(nn * K * sizeof *w->wR1);
+    w->gl_t = aligned(4 * K * sizeof *w->gl_t);
+    w->gl_w = w->gl_t + K;
+    w->gl_wu = w->gl_w + K;
+    w->gl_iw = w->gl_wu + K;
     w->rep = xmalloc(nn);
     w->occ = xmalloc(nf * sizeof *w->occ);
     w->socc = xmalloc(nf * sizeof *w->socc);
     w->count = xcalloc(nf, sizeof *w->count);
     for (size_t i = 0; i < nf; i++)
         w->occ[i] = w->socc[i] = -1;
-    w->occp = aligned(nf * sizeof *w->occp);
-    w->pendH = aligned(nf * K * sizeof *w->pendH);
-    w->pendA = aligned(nf * K * sizeof *w->pendA);
-    w->fstride = (uint32_t)(6 * K);
+    w->occp = aligned(nf * TS_H * sizeof *w->occp);
+    w->pendH = aligned(nf * K * TS_H * sizeof *w->pendH);
+    w->pendA = aligned(nf * K * TS_H * sizeof *w->pendA);
+    w->fstride = (uint32_t)(6 * K * TS_H);
     w->frame = aligned((TREE_MAX_DEPTH + 2) * (size_t)w->fstride * sizeof *w->frame);
-    w->Hroot = aligned(K * sizeof *w->Hroot);
+    w->Hroot = aligned(K * TS_H * sizeof *w->Hroot);
     size_t groups = TS_BLOCK / TS_LANES;
-    th->blockbins = xmalloc(groups * nf * TS_LANES);
-    th->phiblock = aligned(groups * nf * sizeof *th->phiblock);
+    th->blockbins = aligned(groups * nf * TS_H * sizeof *th->blockbins);
+    th->phiblock = aligned(groups * nf * TS_H * sizeof *th->phiblock);
     th->basesum = xmalloc(TS_BLOCK * sizeof *th->basesum);
     th->nused = xmalloc(TS_BLOCK * sizeof *th->nused);
     th->all_skipped = xmalloc(TS_BLOCK);
@@ -303,6 +338,7 @@ static void thread_cleanup(struct ts_thread *th)
     free(w->qc);
     free(w->invq);
     free(w->wR1);
+    free(w->gl_t);
     free(w->rep);
     free(w->occ);
     free(w->socc);
@@ -341,7 +377,7 @@ static void tables_walk(struct ts_work *w, const struct tree *t, uint32_t j)
     w->socc[i] = prev;
 }
 
-static void tables_build(struct ts_work *w, const struct tree *t, uint32_t K)
+static void tables_build(struct ts_work *w, const struct tree *t, uint32_t K, const double *gt)
 {
     w->qc[0] = 1;
     w->rep[0] = 0;
@@ -350,7 +386,7 @@ static void tables_build(struct ts_work *w, const struct tree *t, uint32_t K)
         double q = w->qc[c];
         w->invq[c] = 1 / q;
         for (uint32_t k = 0; k < K; k++)
-            w->wR1[(size_t)c * K + k] = w->gl_w[k] / (q + w->gl_t[k] * (1 - q));
+            w->wR1[(size_t)c * K + k] = (ts_v){0} + w->gl_w[k][0] / (q + gt[k] * (1 - q));
     }
 }
 
@@ -382,10 +418,10 @@ static void do_block(struct ts_job *j, struct ts_thread *th, uint64_t b0, uint64
         for (size_t ft = 0; ft < nf; ft++)
             for (int l = 0; l < TS_LANES; l++) {
                 uint64_t r = g * TS_LANES + (uint64_t)l < bn ? g * TS_LANES + (uint64_t)l : bn - 1;
-                th->blockbins[(g * nf + ft) * TS_LANES + (uint64_t)l] =
+                th->blockbins[(g * nf + ft) * TS_H + (uint64_t)l / 4][l % 4] =
                     j->X[ft * j->stride + j->row0 + b0 + r];
             }
-    memset(th->phiblock, 0, groups * nf * sizeof *th->phiblock);
+    memset(th->phiblock, 0, groups * nf * TS_H * sizeof *th->phiblock);
     for (uint64_t r = 0; r < bn; r++) {
         th->basesum[r] = th->nused[r] = 0;
         uint32_t used = 0;
@@ -399,18 +435,20 @@ static void do_block(struct ts_job *j, struct ts_thread *th, uint64_t b0, uint64
         ts_group_fn kernel = pick_kernel(j->avx2, ts->tree[ti].K, &K);
         w->t = t;
         w->K = K;
-        w->gl_t = ts->gl_t[K];
-        w->gl_w = ts->gl_w[K];
-        w->gl_wu = ts->gl_wu[K];
-        w->gl_iw = ts->gl_iw[K];
+        for (uint32_t k = 0; k < K; k++) {
+            w->gl_t[k] = (ts_v){0} + ts->gl_t[K][k];
+            w->gl_w[k] = (ts_v){0} + ts->gl_w[K][k];
+            w->gl_wu[k] = (ts_v){0} + ts->gl_wu[K][k];
+            w->gl_iw[k] = (ts_v){0} + ts->gl_iw[K][k];
+        }
         int built = 0;
         for (uint64_t g = 0; g < groups; g++) {
-            ts_v use;
+            ts_v use[TS_H];
             int any = 0;
             for (int l = 0; l < TS_LANES; l++) {
                 uint64_t r = g * TS_LANES + (uint64_t)l;
                 int u = r < bn && (th->all_skipped[r] || !row_skips(j, b0 + r, ti));
-                use[l] = u;
+                use[l / 4][l % 4] = u;
                 any |= u;
                 if (u) {
                     th->basesum[r] += ts->tree[ti].expected;
@@ -420,21 +458,22 @@ static void do_block(struct ts_job *j, struct ts_thread *th, uint64_t b0, uint64
             if (!any || t->nodes[0].kind == TNODE_LEAF)
                 continue;
             if (!built) {
-                tables_build(w, t, K);
+                tables_build(w, t, K, ts->gl_t[K]);
                 built = 1;
             }
-            w->use = use;
-            w->bins = th->blockbins + g * nf * TS_LANES;
-            w->phi = th->phiblock + g * nf;
+            memcpy(w->use, use, sizeof use);
+            w->bins = th->blockbins + g * nf * TS_H;
+            w->phi = th->phiblock + g * nf * TS_H;
             kernel(w);
         }
     }
     for (uint64_t r = 0; r < bn; r++) {
         double inv = th->nused[r] > 0 ? 1 / th->nused[r] : 0;
-        const ts_v *ph = th->phiblock + (r / TS_LANES) * nf;
+        const ts_v *ph = th->phiblock + (r / TS_LANES) * nf * TS_H;
         double *out = j->phi + (b0 + r) * nf;
+        unsigned lane = (unsigned)(r % TS_LANES);
         for (size_t ft = 0; ft < nf; ft++)
-            out[ft] = ph[ft][r % TS_LANES] * inv;
+            out[ft] = ph[ft * TS_H + lane / 4][lane % 4] * inv;
         if (j->base)
             j->base[b0 + r] = th->basesum[r] * inv;
     }

@@ -1,26 +1,30 @@
 /*
- * treeshap_kernel.h — the inner walk of treeshap.c, included twice: once
- * compiled for AVX2 + FMA and once for the baseline instruction set, with
+ * treeshap_kernel.h — the inner walk of treeshap.c, included several times:
+ * compiled for AVX2 + FMA and for the baseline instruction set, with
  * TS_SUFFIX / TS_TARGET naming and targeting each copy, and TS_K, when
  * defined, fixing the number of quadrature points at compile time so the
- * loops over them unroll and stay in registers. treeshap.c picks a copy at
- * run time. Not a public header.
+ * loops over them unroll. treeshap.c picks a copy at run time. Not a public
+ * header.
  *
- * One call of visit() handles node j for the four rows of a group, one per
- * lane of a ts_v. Frame d (w->frame + d * w->fstride) holds, K vectors
- * each: C (the product of the path's factors at the quadrature points, set
- * by the parent), then this level's scratch Hc, Ro, sH, sA, As.
+ * One call of visit() handles node j for the TS_LANES rows of a group: a
+ * per-row quantity is TS_H vectors of 4 lanes (x[h], lane l = row h*4 + l),
+ * and a polynomial is K such quantities (P[k * TS_H + h]). Frame d
+ * (w->frame + d * 6 polynomials) holds six polynomials: C (the product of the
+ * path's factors at the quadrature points, set by the parent), then this
+ * level's scratch Hc, Ca, sH, sA, As.
  *
- * Per edge into child c, splitting on feature i, with p_c (0/1 per lane: the
+ * Per edge into child c, splitting on feature i, with p_c (0/1 per row: the
  * row follows every split on i down to c) and q_c (the product of i's cover
  * ratios down to c):
- *   down: C_c = C * (q_c + t (p_c - q_c)) / (factor of i's previous occurrence)
+ *   down: C_c = Ca (q_c + t (p_c - q_c)), Ca = C / (factor of i's previous
+ *         occurrence on the path, if any)
  *   up:   H_c = sum over the subtree's leaves of v * C_leaf, and
  *         A_c = the same with i's factor removed, where deeper occurrences of
  *               i contribute their own A (pending sums, see treeshap.c);
  *         phi_i += ((p_c - q_c) - (p_prev - q_prev)) * sum_k w_k A_c(t_k)
  * The second term telescopes over the occurrences of i on a path, so each
- * leaf adds (p - q) of its final factor exactly once.
+ * leaf adds (p - q) of its final factor exactly once. A leaf child needs no
+ * call: H_c = v Ca F_c and A_c = v Ca.
  */
 #define TS_CAT2(a, b) a##b
 #define TS_CAT(a, b)  TS_CAT2(a, b)
@@ -30,135 +34,162 @@
 #else
 #define TS_KK w->K
 #endif
+/* for every quadrature point k and half h; x(k, h) indexes a polynomial */
+#define TS_EACH(k, h)                                                                              \
+    for (uint32_t k = 0; k < K; k++)                                                               \
+        for (uint32_t h = 0; h < TS_H; h++)
+#define TS_HALF(h)  for (uint32_t h = 0; h < TS_H; h++)
+#define TS_IX(k, h) ((k)*TS_H + (h))
 
 TS_TARGET static void TS_FN(visit)(struct ts_work *w, uint32_t j, uint32_t d, ts_v *restrict H)
 {
     const struct tree *t = w->t;
     const struct tnode *n = &t->nodes[j];
     const uint32_t K = TS_KK;
-    ts_v *C = w->frame + (size_t)d * w->fstride;
-    if (n->kind == TNODE_LEAF) {
-        double v = n->value;
-        for (uint32_t k = 0; k < K; k++)
-            H[k] = C[k] * v;
-        return;
-    }
-    ts_v *Cc = w->frame + (size_t)(d + 1) * w->fstride;
-    ts_v *Hc = C + K, *Ro = Hc + K, *sH = Ro + K, *sA = sH + K, *As = sA + K;
-    const double *tk = w->gl_t, *wk = w->gl_w, *wuk = w->gl_wu, *iwk = w->gl_iw;
+    const size_t P = (size_t)K * TS_H;      /* vectors in a polynomial */
+    ts_v *C = w->frame + (size_t)d * 6 * P; /* frames are 6 polynomials apart */
+    ts_v *Cc = C + 6 * P;
+    ts_v *Hc = C + P, *Ca = Hc + P, *sH = Ca + P, *sA = sH + P, *As = sA + P;
+    const ts_v *tk = w->gl_t, *wk = w->gl_w, *wuk = w->gl_wu, *iwk = w->gl_iw;
     const uint32_t i = n->feat;
-    const uint8_t *b = w->bins + (size_t)i * TS_LANES;
     const ts_v zero = {0}, one = zero + 1;
-    ts_v pl;
+
+    /* which rows go left: 1 or 0 per lane */
+    ts_v pl[TS_H];
+    TS_HALF(h) pl[h] = zero;
+    const ts_vi *b = w->bins + (size_t)i * TS_H;
     if (n->kind == TNODE_ORDERED) { /* bins 1..arg go left, bin 0 as learned */
-        ts_vi bi;
-        for (int l = 0; l < TS_LANES; l++)
-            bi[l] = b[l];
-        ts_vi left = ((bi - 1) < (ts_vi){0} + n->arg) |
-                     ((bi == 0) & ((ts_vi){0} + (n->flags & TNODE_MISSING_LEFT ? -1 : 0)));
-        pl = __builtin_convertvector(left & 1, ts_v);
-    } else {
-        for (int l = 0; l < TS_LANES; l++)
-            pl[l] = tnode_goes_left(t, n, b[l]);
-    }
-    const int32_t prev = w->occ[i];
-    const ts_v pp = w->occp[i];
-    ts_v dprev = zero;
-    ts_v *pH = w->pendH + (size_t)i * K, *pA = w->pendA + (size_t)i * K;
-    /* Ca: C with the factor of i's previous occurrence divided out */
-    const ts_v *Ca = C;
-    if (prev >= 0) {
-        const double *wR = w->wR1 + (size_t)prev * K;
-        const double iq = w->invq[prev];
-        for (uint32_t k = 0; k < K; k++) {
-            Ro[k] = C[k] * (pp * wR[k] + (one - pp) * (iq * wuk[k])) * iwk[k];
-            sH[k] = pH[k];
-            sA[k] = pA[k];
-            As[k] = zero;
+        const ts_vi arg = (ts_vi){0} + n->arg;
+        const ts_vi ml = (ts_vi){0} + (n->flags & TNODE_MISSING_LEFT ? ~0u : 0);
+        TS_HALF(h)
+        {
+            ts_vi left = (ts_vi)((b[h] - 1) < arg) | ((ts_vi)(b[h] == 0) & ml);
+            pl[h] = __builtin_convertvector(left & 1, ts_v);
         }
-        Ca = Ro;
-        dprev = pp - w->qc[prev];
+    } else { /* bins in the node's set go left, bin 0 as learned */
+        const uint64_t *set = t->catsets[n->arg];
+        const uint32_t ml = n->flags & TNODE_MISSING_LEFT;
+        TS_HALF(h)
+        {
+            ts_vi left;
+            for (int l = 0; l < 4; l++) {
+                uint32_t x = b[h][l];
+                left[l] = x ? (uint32_t)(set[x >> 6] >> (x & 63)) & 1 : ml;
+            }
+            pl[h] = __builtin_convertvector(left, ts_v);
+        }
     }
+
+    const int32_t prev = w->occ[i];
+    const ts_v *pp = w->occp + (size_t)i * TS_H;
+    ts_v dprev[TS_H];
+    ts_v *pH = w->pendH + (size_t)i * P, *pA = w->pendA + (size_t)i * P;
+    const ts_v *Cd = C; /* C with the factor of i's previous occurrence divided out */
+    if (prev >= 0) {
+        const ts_v *wR = w->wR1 + (size_t)prev * K;
+        const double iq = w->invq[prev], qp = w->qc[prev];
+        TS_EACH(k, h)
+        {
+            size_t x = TS_IX(k, h);
+            Ca[x] = C[x] * (pp[h] * wR[k] + (one - pp[h]) * (iq * wuk[k])) * iwk[k];
+            sH[x] = pH[x];
+            sA[x] = pA[x];
+            As[x] = zero;
+        }
+        Cd = Ca;
+        TS_HALF(h) dprev[h] = pp[h] - qp;
+    } else {
+        TS_HALF(h) dprev[h] = zero;
+    }
+
     const struct tnode *kid = &t->nodes[n->left];
     const int leaves = (kid[0].kind == TNODE_LEAF) + (kid[1].kind == TNODE_LEAF);
-    /* A leaf child c has H_c = v Ca F_c and A_c = v Ca: its share needs only
-     * S = sum_k w_k Ca(t_k), and its H is folded into alpha + t beta. */
-    ts_v S = zero, alpha = zero, beta = zero, vleaf = zero;
+    /* leaf children: their shares need only S = sum_k w_k Cd(t_k); their H
+     * is folded into Cd (alpha + t beta) */
+    ts_v S[TS_H], alpha[TS_H], beta[TS_H], vleaf = zero;
+    TS_HALF(h) S[h] = alpha[h] = beta[h] = zero;
     if (leaves)
-        for (uint32_t k = 0; k < K; k++)
-            S += wk[k] * Ca[k];
+        TS_EACH(k, h) S[h] += wk[k] * Cd[TS_IX(k, h)];
     int hset = 0; /* H written yet? (assigning first is cheaper than zeroing) */
+    ts_v saved_pp[TS_H];
+    TS_HALF(h) saved_pp[h] = pp[h];
     for (uint32_t side = 0; side < 2; side++) {
         const uint32_t c = n->left + side;
-        ts_v pc = side ? one - pl : pl;
-        if (prev >= 0)
-            pc *= pp;
         const double q = w->qc[c];
-        const ts_v slope = pc - q;
-        ts_v s;
+        ts_v pc[TS_H], slope[TS_H], s[TS_H];
+        TS_HALF(h)
+        {
+            pc[h] = side ? one - pl[h] : pl[h];
+            if (prev >= 0)
+                pc[h] *= saved_pp[h];
+            slope[h] = pc[h] - q;
+        }
         if (kid[side].kind == TNODE_LEAF) {
             const double v = kid[side].value;
-            s = v * S;
-            alpha += v * q;
-            beta += v * slope;
+            TS_HALF(h)
+            {
+                s[h] = v * S[h];
+                alpha[h] += v * q;
+                beta[h] += v * slope[h];
+            }
             vleaf += v;
         } else {
-            for (uint32_t k = 0; k < K; k++)
-                Cc[k] = Ca[k] * (q + tk[k] * slope);
+            TS_EACH(k, h) Cc[TS_IX(k, h)] = Cd[TS_IX(k, h)] * (q + tk[k] * slope[h]);
             w->occ[i] = (int32_t)c;
-            w->occp[i] = pc;
+            TS_HALF(h) w->occp[(size_t)i * TS_H + h] = pc[h];
             const int rep = w->rep[c];
             if (rep)
-                for (uint32_t k = 0; k < K; k++)
-                    pH[k] = pA[k] = zero;
+                for (size_t x = 0; x < P; x++)
+                    pH[x] = pA[x] = zero;
             TS_FN(visit)(w, c, d + 1, Hc);
-            const double *wR = w->wR1 + (size_t)c * K;
-            const double iq = w->invq[c];
-            const ts_v npc = one - pc;
             if (hset)
-                for (uint32_t k = 0; k < K; k++)
-                    H[k] += Hc[k];
+                for (size_t x = 0; x < P; x++)
+                    H[x] += Hc[x];
             else
-                for (uint32_t k = 0; k < K; k++)
-                    H[k] = Hc[k];
+                for (size_t x = 0; x < P; x++)
+                    H[x] = Hc[x];
             hset = 1;
-            if (prev < 0 && !rep) { /* the common edge: 1/F splits by lane into two sums */
-                ts_v s1 = zero, s0 = zero;
-                for (uint32_t k = 0; k < K; k++) {
-                    s1 += Hc[k] * wR[k];
-                    s0 += Hc[k] * wuk[k];
+            const ts_v *wR = w->wR1 + (size_t)c * K;
+            const double iq = w->invq[c];
+            if (prev < 0 && !rep) { /* the common edge: 1/F splits by row into two sums */
+                ts_v s1[TS_H], s0[TS_H];
+                TS_HALF(h) s1[h] = s0[h] = zero;
+                TS_EACH(k, h)
+                {
+                    s1[h] += Hc[TS_IX(k, h)] * wR[k];
+                    s0[h] += Hc[TS_IX(k, h)] * wuk[k];
                 }
-                s = pc * s1 + npc * (iq * s0);
+                TS_HALF(h) s[h] = pc[h] * s1[h] + (one - pc[h]) * (iq * s0[h]);
             } else {
-                s = zero;
-                for (uint32_t k = 0; k < K; k++) {
-                    ts_v Re = (pc * wR[k] + npc * (iq * wuk[k])) * iwk[k];
-                    ts_v A = rep ? (Hc[k] - pH[k]) * Re + pA[k] : Hc[k] * Re;
-                    s += wk[k] * A;
+                TS_HALF(h) s[h] = zero;
+                TS_EACH(k, h)
+                {
+                    size_t x = TS_IX(k, h);
+                    ts_v Re = (pc[h] * wR[k] + (one - pc[h]) * (iq * wuk[k])) * iwk[k];
+                    ts_v A = rep ? (Hc[x] - pH[x]) * Re + pA[x] : Hc[x] * Re;
+                    s[h] += wk[k] * A;
                     if (prev >= 0)
-                        As[k] += A;
+                        As[x] += A;
                 }
             }
         }
-        w->phi[i] += (slope - dprev) * s * w->use;
+        ts_v *phi = w->phi + (size_t)i * TS_H;
+        TS_HALF(h) phi[h] += (slope[h] - dprev[h]) * s[h] * w->use[h];
     }
     if (leaves) {
         if (hset)
-            for (uint32_t k = 0; k < K; k++)
-                H[k] += Ca[k] * (alpha + tk[k] * beta);
-        else
-            for (uint32_t k = 0; k < K; k++)
-                H[k] = Ca[k] * (alpha + tk[k] * beta);
+            TS_EACH(k, h)
+        H[TS_IX(k, h)] += Cd[TS_IX(k, h)] * (alpha[h] + tk[k] * beta[h]);
+        else TS_EACH(k, h) H[TS_IX(k, h)] = Cd[TS_IX(k, h)] * (alpha[h] + tk[k] * beta[h]);
         if (prev >= 0)
-            for (uint32_t k = 0; k < K; k++)
-                As[k] += vleaf * Ca[k];
+            TS_EACH(k, h) As[TS_IX(k, h)] += vleaf * Cd[TS_IX(k, h)];
     }
     w->occ[i] = prev;
-    w->occp[i] = pp;
+    TS_HALF(h) w->occp[(size_t)i * TS_H + h] = saved_pp[h];
     if (prev >= 0)
-        for (uint32_t k = 0; k < K; k++) {
-            pH[k] = sH[k] + H[k];
-            pA[k] = sA[k] + As[k];
+        for (size_t x = 0; x < P; x++) {
+            pH[x] = sH[x] + H[x];
+            pA[x] = sA[x] + As[x];
         }
 }
 
@@ -166,12 +197,15 @@ TS_TARGET static void TS_FN(visit)(struct ts_work *w, uint32_t j, uint32_t d, ts
 TS_TARGET static void TS_FN(group)(struct ts_work *w)
 {
     const ts_v zero = {0};
-    for (uint32_t k = 0; k < TS_KK; k++)
-        w->frame[k] = zero + 1;
+    for (size_t x = 0; x < (size_t)TS_KK * TS_H; x++)
+        w->frame[x] = zero + 1;
     TS_FN(visit)(w, 0, 0, w->Hroot);
 }
 
 #undef TS_FN
 #undef TS_KK
+#undef TS_EACH
+#undef TS_HALF
+#undef TS_IX
 #undef TS_CAT
 #undef TS_CAT2
