@@ -44,7 +44,7 @@ typedef double ts_v __attribute__((vector_size(32)));
 typedef uint32_t ts_vi __attribute__((vector_size(16))); /* bins, unsigned compares */
 
 #define TS_KMAX  ((TREE_MAX_DEPTH + 1) / 2 + 1) /* quadrature points for any tree (>= 16) */
-#define TS_BLOCK 512                            /* rows a thread takes at a time */
+#define TS_BLOCK 256                            /* rows a thread takes at a time */
 
 struct ts_tree {
     uint32_t K; /* quadrature points: ceil(unique features on the longest path / 2) */
@@ -324,7 +324,7 @@ static void thread_init(struct ts_thread *th, const struct treeshap *ts)
     w->fstride = (uint32_t)(6 * K * TS_H);
     w->frame = aligned((TREE_MAX_DEPTH + 2) * (size_t)w->fstride * sizeof *w->frame);
     w->Hroot = aligned(K * TS_H * sizeof *w->Hroot);
-    size_t groups = TS_BLOCK / TS_LANES;
+    size_t groups = (TS_BLOCK + TS_LANES - 1) / TS_LANES;
     th->blockbins = aligned(groups * nf * TS_H * sizeof *th->blockbins);
     th->phiblock = aligned(groups * nf * TS_H * sizeof *th->phiblock);
     th->basesum = xmalloc(TS_BLOCK * sizeof *th->basesum);

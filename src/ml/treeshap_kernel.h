@@ -141,13 +141,12 @@ TS_TARGET static void TS_FN(visit)(struct ts_work *w, uint32_t j, uint32_t d, ts
             if (rep)
                 for (size_t x = 0; x < P; x++)
                     pH[x] = pA[x] = zero;
-            TS_FN(visit)(w, c, d + 1, Hc);
+            /* the first child to return H writes it in place */
+            const ts_v *hc = hset ? Hc : H;
+            TS_FN(visit)(w, c, d + 1, hset ? Hc : H);
             if (hset)
                 for (size_t x = 0; x < P; x++)
                     H[x] += Hc[x];
-            else
-                for (size_t x = 0; x < P; x++)
-                    H[x] = Hc[x];
             hset = 1;
             const ts_v *wR = w->wR1 + (size_t)c * K;
             const double iq = w->invq[c];
@@ -156,8 +155,8 @@ TS_TARGET static void TS_FN(visit)(struct ts_work *w, uint32_t j, uint32_t d, ts
                 TS_HALF(h) s1[h] = s0[h] = zero;
                 TS_EACH(k, h)
                 {
-                    s1[h] += Hc[TS_IX(k, h)] * wR[k];
-                    s0[h] += Hc[TS_IX(k, h)] * wuk[k];
+                    s1[h] += hc[TS_IX(k, h)] * wR[k];
+                    s0[h] += hc[TS_IX(k, h)] * wuk[k];
                 }
                 TS_HALF(h) s[h] = pc[h] * s1[h] + (one - pc[h]) * (iq * s0[h]);
             } else {
@@ -166,7 +165,7 @@ TS_TARGET static void TS_FN(visit)(struct ts_work *w, uint32_t j, uint32_t d, ts
                 {
                     size_t x = TS_IX(k, h);
                     ts_v Re = (pc[h] * wR[k] + (one - pc[h]) * (iq * wuk[k])) * iwk[k];
-                    ts_v A = rep ? (Hc[x] - pH[x]) * Re + pA[x] : Hc[x] * Re;
+                    ts_v A = rep ? (hc[x] - pH[x]) * Re + pA[x] : hc[x] * Re;
                     s[h] += wk[k] * A;
                     if (prev >= 0)
                         As[x] += A;
