@@ -94,6 +94,8 @@ int app_score(const struct model *m, const struct frame *f, const struct score_o
         if (rep.col[j] < 0)
             res->missing_cols[res->nmissing_cols++] = xstrdup(m->schema.feat[j].name);
     drift_compute(&m->schema, res->X, n, &rep, &res->drift);
+    res->feat_col = xmalloc((nf ? nf : 1) * sizeof *res->feat_col);
+    memcpy(res->feat_col, rep.col, nf * sizeof *res->feat_col);
     res->unseen = rep.unseen;
     res->unreadable = rep.unreadable;
     rep.unseen = rep.unreadable = NULL;
@@ -196,6 +198,7 @@ void score_result_cleanup(struct score_result *res)
     free(res->label);
     free(res->oob);
     free(res->X);
+    free(res->feat_col);
     for (size_t i = 0; i < res->nmissing_cols; i++)
         free(res->missing_cols[i]);
     free(res->missing_cols);

@@ -49,6 +49,7 @@ struct score_result {
     uint64_t *unseen;     /* per model feature: cells with an unseen category */
     uint64_t *unreadable; /* per model feature: cells unreadable as its kind */
     uint8_t *X;           /* binned rows, nfeat x n (kept for explanations) */
+    long *feat_col;       /* per model feature: its frame column, -1 when absent */
     size_t nfeat;
     struct drift_report drift; /* per model feature, against the training profile */
     int has_metrics;

@@ -3,10 +3,13 @@
  *
  * Scores every lead of FILE.csv: the CSV out is the input columns plus
  * score (calibrated likelihood, 0-100), tier and rank; --json writes JSON
- * Lines instead, one lead a line. Warnings (missing columns, unseen
+ * Lines instead, one lead a line. --explain adds each lead's reasons (CSV:
+ * reason_1..3, against_1..3; JSON: base, contributions, reasons) and puts
+ * the file's importance and per-category summary in the --report. Warnings (missing columns, unseen
  * categories, ignored columns, drift) go to stderr and into the --report
  * summary; a run without drift says so in one "drift: ok" line on stderr.
  */
+#include "app/explain.h"
 #include "app/profile.h"
 #include "app/report.h"
 #include "app/score.h"
@@ -25,7 +28,9 @@ static const char usage[] =
     "\n"
     "  -o, --output OUT    write here instead of standard output\n"
     "  --json              JSON Lines: row, id, score, raw, tier, rank per lead\n"
-    "  --report R.json     write the run's summary (tiers, warnings, metrics)\n"
+    "  --report R.json     write the run's summary (tiers, warnings, drift, metrics)\n"
+    "  --explain           add each lead's reasons: reason_1..3 and against_1..3\n"
+    "                      columns (with --json: base, contributions, reasons)\n"
     "  --tiers quantile    tiers by rank: top 20%% High, next 30%% Medium\n"
     "  --high X --medium Y tier thresholds on the score (default: the model's)\n"
     "  --threads T         threads (default: all cores)\n";
@@ -46,24 +51,50 @@ static void put_field(FILE *o, const char *s)
     fputc('"', o);
 }
 
-static void write_csv(FILE *o, const struct frame *f, const struct score_result *r)
+/* reason_1..3 or against_1..3 of one lead, each a CSV field ("" when fewer) */
+static void put_reasons(FILE *o, const struct model *m, const struct frame *f,
+                        const struct score_result *r, const struct explain_result *e, uint64_t i,
+                        int sign)
+{
+    size_t feat[EXPLAIN_REASONS];
+    size_t k = explain_top(e, i, sign, feat, EXPLAIN_REASONS);
+    for (size_t t = 0; t < EXPLAIN_REASONS; t++) {
+        char text[512] = "";
+        if (t < k)
+            explain_reason(m, f, r, e, feat[t], i, text, sizeof text);
+        fputc(',', o);
+        put_field(o, text);
+    }
+}
+
+static void write_csv(FILE *o, const struct model *m, const struct frame *f,
+                      const struct score_result *r, const struct explain_result *e)
 {
     for (size_t c = 0; c < f->ncols; c++) {
         put_field(o, f->cols[c].name);
         fputc(',', o);
     }
-    fputs("score,tier,rank\n", o);
+    fputs("score,tier,rank", o);
+    if (e)
+        fputs(",reason_1,reason_2,reason_3,against_1,against_2,against_3", o);
+    fputc('\n', o);
     for (uint64_t i = 0; i < f->nrows; i++) {
         for (size_t c = 0; c < f->ncols; c++) {
             put_field(o, frame_cell(f, c, i));
             fputc(',', o);
         }
-        fprintf(o, "%.1f,%s,%llu\n", r->score[i], tier_name((enum tier)r->tier[i]),
+        fprintf(o, "%.1f,%s,%llu", r->score[i], tier_name((enum tier)r->tier[i]),
                 (unsigned long long)r->rank[i]);
+        if (e) {
+            put_reasons(o, m, f, r, e, i, 1);
+            put_reasons(o, m, f, r, e, i, -1);
+        }
+        fputc('\n', o);
     }
 }
 
-static void write_jsonl(FILE *o, const struct frame *f, const struct score_result *r)
+static void write_jsonl(FILE *o, const struct model *m, const struct frame *f,
+                        const struct score_result *r, const struct explain_result *e)
 {
     for (uint64_t i = 0; i < f->nrows; i++) {
         json_t *j = json_object();
@@ -80,6 +111,8 @@ static void write_jsonl(FILE *o, const struct frame *f, const struct score_resul
             json_object_set_new(j, "outcome", json_integer(r->label[i]));
         if (r->oob[i])
             json_object_set_new(j, "out_of_bag", json_true());
+        if (e)
+            explain_lead_json(m, f, r, e, i, j);
         char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
         if (s) {
             fputs(s, o);
@@ -97,7 +130,8 @@ int cmd_score(int argc, char **argv)
     struct score_opts so;
     score_opts_default(&so);
     const char *model_path = NULL, *path = NULL, *out = NULL, *report = NULL;
-    int json = 0, rc = CLI_OK, have_model = 0, have_result = 0;
+    int json = 0, rc = CLI_OK, have_model = 0, have_result = 0, explain = 0;
+    struct explain_result ex = {0};
     struct frame *f = NULL;
     struct model m;
     struct score_result res;
@@ -112,6 +146,10 @@ int cmd_score(int argc, char **argv)
         if (r == CLI_ARG_TAKEN)
             continue;
         const char *a = argv[i];
+        if (strcmp(a, "--explain") == 0) {
+            explain = 1;
+            continue;
+        }
         if (a[0] != '-' || a[1] == '\0') {
             if (!model_path)
                 model_path = a;
@@ -190,21 +228,26 @@ int cmd_score(int argc, char **argv)
         fprintf(stderr, "leadscore: %s\n", line);
     }
 
+    if (explain)
+        app_explain(&m, &res, 0, res.n, so.threads, &ex);
+
     o = out ? fopen(out, "wb") : stdout;
     if (!o) {
         rc = cli_fail(CLI_BAD_INPUT, "cannot write '%s': %s", out, strerror(errno));
         goto out;
     }
     if (json)
-        write_jsonl(o, f, &res);
+        write_jsonl(o, &m, f, &res, explain ? &ex : NULL);
     else
-        write_csv(o, f, &res);
+        write_csv(o, &m, f, &res, explain ? &ex : NULL);
     if (fflush(o) != 0 || ferror(o)) {
         rc = cli_fail(CLI_BAD_INPUT, "writing '%s' failed", out ? out : "standard output");
         goto out;
     }
     if (report) {
         json_t *j = report_score(&m, &res);
+        if (explain)
+            json_object_set_new(j, "explanations", explain_summary_json(&m, &res, &ex));
         if (json_dump_file(j, report,
                            JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) != 0)
             rc = cli_fail(CLI_BAD_INPUT, "cannot write report '%s'", report);
@@ -213,6 +256,7 @@ int cmd_score(int argc, char **argv)
 out:
     if (o && o != stdout && fclose(o) != 0 && rc == CLI_OK)
         rc = cli_fail(CLI_BAD_INPUT, "closing '%s' failed", out);
+    explain_result_cleanup(&ex);
     if (have_result)
         score_result_cleanup(&res);
     if (have_model)

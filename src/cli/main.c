@@ -45,6 +45,8 @@ int main(int argc, char **argv)
         return cmd_train(argc - 1, argv + 1);
     if (strcmp(cmd, "score") == 0)
         return cmd_score(argc - 1, argv + 1);
+    if (strcmp(cmd, "explain") == 0)
+        return cmd_explain(argc - 1, argv + 1);
     if (strcmp(cmd, "demo-data") == 0)
         return cmd_demo_data(argc - 1, argv + 1);
     return cli_fail(CLI_USAGE, "unknown command '%s' (see leadscore --help)", cmd);

@@ -441,15 +441,38 @@ static void deserialize(struct r *r, struct model *m)
             return;
         }
         t->catsets = get_array(r, t->ncatsets, sizeof *t->catsets);
-        /* every split must point forward inside the tree: no cycles, no escape */
+        /* every split must point forward inside the tree: no cycles, no escape;
+         * every node but the root has exactly one parent (a tree, not a graph
+         * whose walks could multiply), depth stays within TREE_MAX_DEPTH (the
+         * explanation's frames are sized by it), and covers and values are
+         * finite, covers positive (TreeSHAP divides by them) */
+        uint8_t *depth = xcalloc(nn, 1), *parents = xcalloc(nn, 1);
         for (uint32_t k = 0; k < nn && !r->bad; k++) {
             const struct tnode *n = &t->nodes[k];
+            if (!(n->cover > 0) || !isfinite(n->cover) || !(n->value >= 0 && n->value <= 1)) {
+                bad(r, "a tree node has an invalid cover or value");
+                break;
+            }
             if (n->kind == TNODE_LEAF)
                 continue;
             if (n->kind > TNODE_CATEGORICAL || n->feat >= nfeat || n->left <= k ||
-                n->left >= nn - 1 || (n->kind == TNODE_CATEGORICAL && n->arg >= t->ncatsets))
+                n->left >= nn - 1 || (n->kind == TNODE_CATEGORICAL && n->arg >= t->ncatsets)) {
                 bad(r, "a tree node points outside its tree");
+                break;
+            }
+            if (k > 0 && parents[k] != 1) /* parents come before children */
+                break;
+            if (depth[k] >= TREE_MAX_DEPTH || parents[n->left]++ || parents[n->left + 1]++) {
+                bad(r, "a tree is not a tree (shared nodes or deeper than the limit)");
+                break;
+            }
+            depth[n->left] = depth[n->left + 1] = (uint8_t)(depth[k] + 1);
         }
+        for (uint32_t k = 1; k < nn && !r->bad; k++)
+            if (parents[k] != 1)
+                bad(r, "a tree has nodes no split reaches");
+        free(depth);
+        free(parents);
     }
     if (r->bad)
         return;

@@ -1,0 +1,71 @@
+/*
+ * explain.h — why each lead got its score, in the lead's own values.
+ *
+ * Contributions are exact path-dependent TreeSHAP values of the forest's raw
+ * probability (ml/treeshap.h), one per model column, in points (x 100):
+ * base + sum(contributions) = raw, the forest's probability for the lead
+ * from all its trees. The calibrated score is a monotone map of raw, shown
+ * as its own last step, never folded into the contributions.
+ *
+ * A lead the model trained on is scored out-of-bag (app/score.h) — by the
+ * trees that did not see it — while its explanation covers all trees; the
+ * two raws then differ, and both are reported (the score's raw and
+ * raw_explained) rather than one bent to fit the other.
+ *
+ * Reasons are the largest positive and negative contributions phrased with
+ * the lead's value: "Total Time Spent on Website = 1532 → +18.0 pts".
+ * Summaries for the whole file: global importance (mean |contribution|) and,
+ * per categorical value, its mean contribution and the file's conversion
+ * rate (the chat will use these).
+ */
+#ifndef LS_APP_EXPLAIN_H
+#define LS_APP_EXPLAIN_H
+
+#include "app/score.h"
+
+#include <jansson.h>
+
+#define EXPLAIN_REASONS   3   /* reasons for and against per lead */
+#define EXPLAIN_VALUE_MAX 120 /* bytes of a lead's value shown in a reason */
+
+struct explain_result {
+    uint64_t row0, n; /* the leads explained: rows row0 .. row0 + n - 1 of the run */
+    size_t nfeat;
+    double *phi;  /* n x nfeat, points; lead `row` at (row - row0) * nfeat */
+    double *base; /* per lead, points */
+    double *raw;  /* per lead, points: base + sum of its contributions */
+};
+
+/* Explain leads row0 .. row0 + n - 1 of a scoring run r (of model m) on
+ * `threads` threads; app_explain(m, r, 0, r->n, ...) explains them all. */
+void app_explain(const struct model *m, const struct score_result *r, uint64_t row0, uint64_t n,
+                 uint32_t threads, struct explain_result *out);
+void explain_result_cleanup(struct explain_result *e);
+
+/* The features of lead `row` (within row0 .. row0 + n - 1) with the largest positive (sign > 0) or
+ * negative (sign < 0) contributions, largest first, at most max; returns the
+ * count. Contributions under 0.05 points are not reasons. */
+size_t explain_top(const struct explain_result *e, uint64_t row, int sign, size_t *feat, size_t max);
+
+/* The lead's own value of feature j as text: the file's cell, "missing", or
+ * the cell with "(new value)" when the model never saw it. */
+void explain_value(const struct model *m, const struct frame *f, const struct score_result *r,
+                   size_t j, uint64_t row, char *out, size_t cap);
+
+/* "Column = value → +12.3 pts" */
+void explain_reason(const struct model *m, const struct frame *f, const struct score_result *r,
+                    const struct explain_result *e, size_t j, uint64_t row, char *out, size_t cap);
+
+/* Per lead, for --json: base, contributions (column -> points), reasons
+ * {for, against} with column, value, points, text; and raw_explained. */
+void explain_lead_json(const struct model *m, const struct frame *f, const struct score_result *r,
+                       const struct explain_result *e, uint64_t row, json_t *obj);
+
+/* The file's summary (e must cover every lead of r): {"importance": [{column, mean_abs_points}...] largest
+ * first, "categories": {column: [{value, leads, mean_points,
+ * conversion_rate}...]}} (conversion_rate over the leads with a known
+ * outcome, null without any). */
+json_t *explain_summary_json(const struct model *m, const struct score_result *r,
+                             const struct explain_result *e);
+
+#endif
