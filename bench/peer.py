@@ -112,4 +112,5 @@ def main():
                       "single_lead_us": sorted(lat)[len(lat) // 2] * 1e6, "features": p}))
 
 
-main()
+if __name__ == "__main__":
+    main()

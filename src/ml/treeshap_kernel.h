@@ -20,7 +20,8 @@
  *         occurrence on the path, if any)
  *   up:   H_c = sum over the subtree's leaves of v * C_leaf, and
  *         A_c = the same with i's factor removed, where deeper occurrences of
- *               i contribute their own A (pending sums, see treeshap.c);
+ *               i contribute their own A (pending sums, see treeshap.c; kept
+ *               multiplied by the quadrature weights, pendA = w_k A(t_k));
  *         phi_i += ((p_c - q_c) - (p_prev - q_prev)) * sum_k w_k A_c(t_k)
  * The second term telescopes over the occurrences of i on a path, so each
  * leaf adds (p - q) of its final factor exactly once. A leaf child needs no
@@ -159,16 +160,27 @@ TS_TARGET static void TS_FN(visit)(struct ts_work *w, uint32_t j, uint32_t d, ts
                     s0[h] += hc[TS_IX(k, h)] * wuk[k];
                 }
                 TS_HALF(h) s[h] = pc[h] * s1[h] + (one - pc[h]) * (iq * s0[h]);
+            } else if (prev < 0) { /* met again below, not above: A is not kept */
+                ts_v s1[TS_H], s0[TS_H], sa[TS_H];
+                TS_HALF(h) s1[h] = s0[h] = sa[h] = zero;
+                TS_EACH(k, h)
+                {
+                    size_t x = TS_IX(k, h);
+                    ts_v dh = hc[x] - pH[x];
+                    s1[h] += dh * wR[k];
+                    s0[h] += dh * wuk[k];
+                    sa[h] += pA[x];
+                }
+                TS_HALF(h) s[h] = pc[h] * s1[h] + (one - pc[h]) * (iq * s0[h]) + sa[h];
             } else {
                 TS_HALF(h) s[h] = zero;
                 TS_EACH(k, h)
                 {
                     size_t x = TS_IX(k, h);
-                    ts_v Re = (pc[h] * wR[k] + (one - pc[h]) * (iq * wuk[k])) * iwk[k];
-                    ts_v A = rep ? (hc[x] - pH[x]) * Re + pA[x] : hc[x] * Re;
-                    s[h] += wk[k] * A;
-                    if (prev >= 0)
-                        As[x] += A;
+                    ts_v wRe = pc[h] * wR[k] + (one - pc[h]) * (iq * wuk[k]); /* w / F */
+                    ts_v wA = rep ? (hc[x] - pH[x]) * wRe + pA[x] : hc[x] * wRe;
+                    s[h] += wA;
+                    As[x] += wA;
                 }
             }
         }
@@ -181,7 +193,7 @@ TS_TARGET static void TS_FN(visit)(struct ts_work *w, uint32_t j, uint32_t d, ts
         H[TS_IX(k, h)] += Cd[TS_IX(k, h)] * (alpha[h] + tk[k] * beta[h]);
         else TS_EACH(k, h) H[TS_IX(k, h)] = Cd[TS_IX(k, h)] * (alpha[h] + tk[k] * beta[h]);
         if (prev >= 0)
-            TS_EACH(k, h) As[TS_IX(k, h)] += vleaf * Cd[TS_IX(k, h)];
+            TS_EACH(k, h) As[TS_IX(k, h)] += (vleaf * wk[k]) * Cd[TS_IX(k, h)];
     }
     w->occ[i] = prev;
     TS_HALF(h) w->occp[(size_t)i * TS_H + h] = saved_pp[h];
