@@ -46,15 +46,29 @@ typedef uint32_t ts_vi __attribute__((vector_size(16))); /* bins, unsigned compa
 #define TS_KMAX  ((TREE_MAX_DEPTH + 1) / 2 + 1) /* quadrature points for any tree (>= 16) */
 #define TS_BLOCK 256                            /* rows a thread takes at a time */
 
-struct ts_tree {
-    uint32_t K; /* quadrature points: ceil(unique features on the longest path / 2) */
-    double expected;
+/* Per-node tables of one tree: q of each edge (by its child), 1 / q,
+ * w_k / (q + t_k (1 - q)) repeated in every lane, and whether the edge's
+ * feature is split on again below it. */
+struct ts_tables {
+    double *qc, *invq;
+    ts_v *wR1;
+    uint8_t *rep;
 };
+
+struct ts_tree {
+    uint32_t K; /* quadrature points the kernel runs with (>= ceil(Dmax / 2)) */
+    double expected;
+    struct ts_tables tab; /* built once when all trees' tables fit TS_SHARED_MAX */
+};
+
+#define TS_SHARED_MAX (64u << 20) /* bytes of tables built once and shared by threads */
 
 struct treeshap {
     const struct forest *f;
     struct ts_tree *tree;
     uint32_t kmax, nodes_max;
+    int avx2, shared; /* the CPU has AVX2 + FMA; tables are built once (ts_tree.tab) */
+    void *shared_mem;
     double base;
     /* Gauss-Legendre rules on [0, 1] for K = 1..TS_KMAX: points t, weights w,
      * and w / (1 - t), 1 / w for the tables */
@@ -239,46 +253,6 @@ static uint32_t max_unique(const struct tree *t, uint32_t j, uint8_t *seen, uint
     return a > b ? a : b;
 }
 
-struct treeshap *treeshap_new(const struct forest *f)
-{
-    struct treeshap *ts = xcalloc(1, sizeof *ts);
-    ts->f = f;
-    ts->tree = xcalloc(f->ntrees ? f->ntrees : 1, sizeof *ts->tree);
-    ts->kmax = 1;
-    uint8_t *seen = xcalloc(f->nfeat ? f->nfeat : 1, 1);
-    double sum = 0;
-    for (uint32_t i = 0; i < f->ntrees; i++) {
-        const struct tree *t = &f->trees[i];
-        uint32_t D = max_unique(t, 0, seen, 0);
-        ts->tree[i].K = D > 1 ? (D + 1) / 2 : 1;
-        ts->tree[i].expected = treeshap_expected(t);
-        sum += ts->tree[i].expected;
-        if (ts->tree[i].K > ts->kmax)
-            ts->kmax = ts->tree[i].K;
-        if (t->nnodes > ts->nodes_max)
-            ts->nodes_max = t->nnodes;
-    }
-    free(seen);
-    ts->base = f->ntrees ? sum / f->ntrees : 0;
-    for (uint32_t K = 1; K <= TS_KMAX; K++)
-        gauss_legendre(K, ts->gl_t[K], ts->gl_w[K], ts->gl_wu[K], ts->gl_iw[K]);
-    return ts;
-}
-
-void treeshap_free(struct treeshap *ts)
-{
-    if (ts)
-        free(ts->tree);
-    free(ts);
-}
-
-double treeshap_base(const struct treeshap *ts)
-{
-    return ts->base;
-}
-
-/* ---- per-thread work ---------------------------------------------------- */
-
 static void *aligned(size_t bytes)
 {
     void *p = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
@@ -290,10 +264,125 @@ static void *aligned(size_t bytes)
     return p;
 }
 
+/* q of every edge (by its child), and whether its feature is split on again
+ * below it; socc (per feature, -1) and count (per feature, 0) are scratch. */
+static void tables_walk(const struct tree *t, uint32_t j, struct ts_tables *tb, int32_t *socc,
+                        uint32_t *count)
+{
+    const struct tnode *n = &t->nodes[j];
+    if (n->kind == TNODE_LEAF)
+        return;
+    uint32_t i = n->feat;
+    int32_t prev = socc[i];
+    double cover = n->cover, qprev = prev >= 0 ? tb->qc[prev] : 1;
+    count[i]++;
+    for (uint32_t side = 0; side < 2; side++) {
+        uint32_t c = n->left + side;
+        tb->qc[c] = qprev * (t->nodes[c].cover / cover);
+        socc[i] = (int32_t)c;
+        uint32_t before = count[i];
+        tables_walk(t, c, tb, socc, count);
+        tb->rep[c] = count[i] != before;
+    }
+    socc[i] = prev;
+}
+
+static void tables_build(const struct treeshap *ts, const struct tree *t, uint32_t K,
+                         struct ts_tables *tb, int32_t *socc, uint32_t *count)
+{
+    const double *gt = ts->gl_t[K], *gw = ts->gl_w[K];
+    tb->qc[0] = 1;
+    tb->rep[0] = 0;
+    tables_walk(t, 0, tb, socc, count);
+    for (uint32_t c = 1; c < t->nnodes; c++) {
+        double q = tb->qc[c];
+        tb->invq[c] = 1 / q;
+        for (uint32_t k = 0; k < K; k++)
+            tb->wR1[(size_t)c * K + k] = (ts_v){0} + gw[k] / (q + gt[k] * (1 - q));
+    }
+}
+
+struct treeshap *treeshap_new(const struct forest *f)
+{
+    struct treeshap *ts = xcalloc(1, sizeof *ts);
+    ts->f = f;
+    __builtin_cpu_init();
+    ts->avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    for (uint32_t K = 1; K <= TS_KMAX; K++)
+        gauss_legendre(K, ts->gl_t[K], ts->gl_w[K], ts->gl_wu[K], ts->gl_iw[K]);
+    ts->tree = xcalloc(f->ntrees ? f->ntrees : 1, sizeof *ts->tree);
+    ts->kmax = 1;
+    uint8_t *seen = xcalloc(f->nfeat ? f->nfeat : 1, 1);
+    double sum = 0;
+    for (uint32_t i = 0; i < f->ntrees; i++) {
+        const struct tree *t = &f->trees[i];
+        uint32_t D = max_unique(t, 0, seen, 0), K;
+        pick_kernel(ts->avx2, D > 1 ? (D + 1) / 2 : 1, &K);
+        ts->tree[i].K = K;
+        ts->tree[i].expected = treeshap_expected(t);
+        sum += ts->tree[i].expected;
+        if (ts->tree[i].K > ts->kmax)
+            ts->kmax = ts->tree[i].K;
+        if (t->nnodes > ts->nodes_max)
+            ts->nodes_max = t->nnodes;
+    }
+    free(seen);
+    ts->base = f->ntrees ? sum / f->ntrees : 0;
+
+    /* the tables of every tree, once, when they fit: per node 17 bytes plus
+     * K vectors (blocks of leads then share them instead of rebuilding) */
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < f->ntrees; i++)
+        bytes += (uint64_t)f->trees[i].nnodes * (17 + 32 * (uint64_t)ts->tree[i].K) + 128;
+    if (bytes <= TS_SHARED_MAX) {
+        char *mem = ts->shared_mem = aligned(bytes ? bytes : 1);
+        int32_t *socc = xmalloc((f->nfeat ? f->nfeat : 1) * sizeof *socc);
+        uint32_t *count = xcalloc(f->nfeat ? f->nfeat : 1, sizeof *count);
+        for (uint32_t k = 0; k < f->nfeat; k++)
+            socc[k] = -1;
+        for (uint32_t i = 0; i < f->ntrees; i++) {
+            const struct tree *t = &f->trees[i];
+            struct ts_tables *tb = &ts->tree[i].tab;
+            size_t nn = t->nnodes, K = ts->tree[i].K;
+            tb->wR1 = (ts_v *)mem; /* each tree's tables start 64-byte aligned */
+            mem += nn * K * sizeof(ts_v);
+            tb->qc = (double *)mem;
+            mem += nn * sizeof(double);
+            tb->invq = (double *)mem;
+            mem += (2 * nn * sizeof(double) + 63) / 64 * 64 - nn * sizeof(double);
+            tb->rep = (uint8_t *)mem;
+            mem += (nn + 63) / 64 * 64;
+            if (t->nodes[0].kind != TNODE_LEAF)
+                tables_build(ts, t, (uint32_t)K, tb, socc, count);
+        }
+        free(socc);
+        free(count);
+        ts->shared = 1;
+    }
+    return ts;
+}
+
+void treeshap_free(struct treeshap *ts)
+{
+    if (ts) {
+        free(ts->tree);
+        free(ts->shared_mem);
+    }
+    free(ts);
+}
+
+double treeshap_base(const struct treeshap *ts)
+{
+    return ts->base;
+}
+
+/* ---- per-thread work ---------------------------------------------------- */
+
 struct ts_thread {
     struct ts_work w;
-    ts_vi *blockbins; /* groups x nfeat x TS_H */
-    ts_v *phiblock;   /* groups x nfeat x TS_H */
+    struct ts_tables tab; /* this thread's tables, unless they are shared */
+    ts_vi *blockbins;     /* groups x nfeat x TS_H */
+    ts_v *phiblock;       /* groups x nfeat x TS_H */
     double *basesum, *nused;
     uint8_t *all_skipped;
 };
@@ -305,14 +394,16 @@ static void thread_init(struct ts_thread *th, const struct treeshap *ts)
     size_t K = ts->kmax < 16 ? 16 : ts->kmax; /* pick_kernel rounds up to 16 */
     struct ts_work *w = &th->w;
     memset(th, 0, sizeof *th);
-    w->qc = xmalloc(nn * sizeof *w->qc);
-    w->invq = xmalloc(nn * sizeof *w->invq);
-    w->wR1 = aligned(nn * K * sizeof *w->wR1);
+    if (!ts->shared) { /* each block builds each tree's tables here */
+        th->tab.qc = xmalloc(nn * sizeof *th->tab.qc);
+        th->tab.invq = xmalloc(nn * sizeof *th->tab.invq);
+        th->tab.wR1 = aligned(nn * K * sizeof *th->tab.wR1);
+        th->tab.rep = xmalloc(nn);
+    }
     w->gl_t = aligned(4 * K * sizeof *w->gl_t);
     w->gl_w = w->gl_t + K;
     w->gl_wu = w->gl_w + K;
     w->gl_iw = w->gl_wu + K;
-    w->rep = xmalloc(nn);
     w->occ = xmalloc(nf * sizeof *w->occ);
     w->socc = xmalloc(nf * sizeof *w->socc);
     w->count = xcalloc(nf, sizeof *w->count);
@@ -335,11 +426,11 @@ static void thread_init(struct ts_thread *th, const struct treeshap *ts)
 static void thread_cleanup(struct ts_thread *th)
 {
     struct ts_work *w = &th->w;
-    free(w->qc);
-    free(w->invq);
-    free(w->wR1);
+    free(th->tab.qc);
+    free(th->tab.invq);
+    free(th->tab.wR1);
+    free(th->tab.rep);
     free(w->gl_t);
-    free(w->rep);
     free(w->occ);
     free(w->socc);
     free(w->count);
@@ -355,41 +446,6 @@ static void thread_cleanup(struct ts_thread *th)
     free(th->all_skipped);
 }
 
-/* q of every edge (by its child), and whether its feature is split on again
- * below it. */
-static void tables_walk(struct ts_work *w, const struct tree *t, uint32_t j)
-{
-    const struct tnode *n = &t->nodes[j];
-    if (n->kind == TNODE_LEAF)
-        return;
-    uint32_t i = n->feat;
-    int32_t prev = w->socc[i];
-    double cover = n->cover, qprev = prev >= 0 ? w->qc[prev] : 1;
-    w->count[i]++;
-    for (uint32_t side = 0; side < 2; side++) {
-        uint32_t c = n->left + side;
-        w->qc[c] = qprev * (t->nodes[c].cover / cover);
-        w->socc[i] = (int32_t)c;
-        uint32_t before = w->count[i];
-        tables_walk(w, t, c);
-        w->rep[c] = w->count[i] != before;
-    }
-    w->socc[i] = prev;
-}
-
-static void tables_build(struct ts_work *w, const struct tree *t, uint32_t K, const double *gt)
-{
-    w->qc[0] = 1;
-    w->rep[0] = 0;
-    tables_walk(w, t, 0);
-    for (uint32_t c = 1; c < t->nnodes; c++) {
-        double q = w->qc[c];
-        w->invq[c] = 1 / q;
-        for (uint32_t k = 0; k < K; k++)
-            w->wR1[(size_t)c * K + k] = (ts_v){0} + w->gl_w[k][0] / (q + gt[k] * (1 - q));
-    }
-}
-
 struct ts_job {
     const struct treeshap *ts;
     const uint8_t *X;
@@ -398,7 +454,6 @@ struct ts_job {
     size_t skip_words;
     double *phi, *base;
     atomic_uint_fast64_t next;
-    int avx2;
 };
 
 static int row_skips(const struct ts_job *j, uint64_t r, uint32_t tree)
@@ -432,7 +487,7 @@ static void do_block(struct ts_job *j, struct ts_thread *th, uint64_t b0, uint64
     for (uint32_t ti = 0; ti < f->ntrees; ti++) {
         const struct tree *t = &f->trees[ti];
         uint32_t K;
-        ts_group_fn kernel = pick_kernel(j->avx2, ts->tree[ti].K, &K);
+        ts_group_fn kernel = pick_kernel(ts->avx2, ts->tree[ti].K, &K);
         w->t = t;
         w->K = K;
         for (uint32_t k = 0; k < K; k++) {
@@ -441,7 +496,12 @@ static void do_block(struct ts_job *j, struct ts_thread *th, uint64_t b0, uint64
             w->gl_wu[k] = (ts_v){0} + ts->gl_wu[K][k];
             w->gl_iw[k] = (ts_v){0} + ts->gl_iw[K][k];
         }
-        int built = 0;
+        int built = ts->shared;
+        const struct ts_tables *tb = ts->shared ? &ts->tree[ti].tab : &th->tab;
+        w->qc = tb->qc;
+        w->invq = tb->invq;
+        w->wR1 = tb->wR1;
+        w->rep = tb->rep;
         for (uint64_t g = 0; g < groups; g++) {
             ts_v use[TS_H];
             int any = 0;
@@ -458,7 +518,7 @@ static void do_block(struct ts_job *j, struct ts_thread *th, uint64_t b0, uint64
             if (!any || t->nodes[0].kind == TNODE_LEAF)
                 continue;
             if (!built) {
-                tables_build(w, t, K, ts->gl_t[K]);
+                tables_build(ts, t, K, &th->tab, w->socc, w->count);
                 built = 1;
             }
             memcpy(w->use, use, sizeof use);
@@ -510,8 +570,6 @@ void treeshap_rows(const struct treeshap *ts, const uint8_t *X, uint64_t stride,
                          .phi = phi,
                          .base = base};
     atomic_init(&job.next, 0);
-    __builtin_cpu_init();
-    job.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     if (threads == 0)
         threads = forest_cpu_count();
     uint64_t blocks = (n + TS_BLOCK - 1) / TS_BLOCK;
