@@ -33,7 +33,7 @@ void app_explain(const struct model *m, const struct score_result *r, uint64_t r
         for (size_t j = 0; j < nf; j++)
             p[j] *= 100.0;
         out->base[i] *= 100.0;
-        out->raw[i] = 100.0 * s;
+        out->raw[i] = 100.0 * (s < 0 && s > -1e-12 ? 0 : s); /* no "-0.0" from rounding */
     }
 }
 
@@ -93,13 +93,16 @@ void explain_value(const struct model *m, const struct frame *f, const struct sc
         snprintf(out, cap, "missing (no such column)");
         return;
     }
-    if (frame_is_missing(f, (size_t)col, row)) {
+    /* the model's reading decides: a cell the file's own typing calls a
+     * stray can still be a category the model knows */
+    int read = r->X[j * r->n + row] != BINS_MISSING;
+    if (!read && frame_is_missing(f, (size_t)col, row)) {
         snprintf(out, cap, "missing");
         return;
     }
     char cell[EXPLAIN_VALUE_MAX + 1];
     copy_cut(cell, sizeof cell, frame_cell(f, (size_t)col, row));
-    if (r->X[j * r->n + row] == BINS_MISSING) /* not missing in the file: unseen or unreadable */
+    if (!read) /* not missing in the file: unseen or unreadable */
         snprintf(out, cap, "%s (new value, read as missing)", cell);
     else
         snprintf(out, cap, "%s", cell);
@@ -117,10 +120,11 @@ static void points_text(double v, char *out, size_t cap)
 void explain_reason(const struct model *m, const struct frame *f, const struct score_result *r,
                     const struct explain_result *e, size_t j, uint64_t row, char *out, size_t cap)
 {
-    char val[EXPLAIN_VALUE_MAX + 64], pts[32];
+    char name[EXPLAIN_VALUE_MAX + 1], val[EXPLAIN_VALUE_MAX + 64], pts[32];
+    copy_cut(name, sizeof name, m->schema.feat[j].name);
     explain_value(m, f, r, j, row, val, sizeof val);
     points_text(e->phi[(row - e->row0) * e->nfeat + j], pts, sizeof pts);
-    snprintf(out, cap, "%s = %s \u2192 %s pts", m->schema.feat[j].name, val, pts);
+    snprintf(out, cap, "%s = %s \u2192 %s pts", name, val, pts);
 }
 
 static json_t *reasons_json(const struct model *m, const struct frame *f,

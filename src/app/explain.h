@@ -45,7 +45,8 @@ void explain_result_cleanup(struct explain_result *e);
 /* The features of lead `row` (within row0 .. row0 + n - 1) with the largest positive (sign > 0) or
  * negative (sign < 0) contributions, largest first, at most max; returns the
  * count. Contributions under 0.05 points are not reasons. */
-size_t explain_top(const struct explain_result *e, uint64_t row, int sign, size_t *feat, size_t max);
+size_t explain_top(const struct explain_result *e, uint64_t row, int sign, size_t *feat,
+                   size_t max);
 
 /* The lead's own value of feature j as text: the file's cell, "missing", or
  * the cell with "(new value)" when the model never saw it. */
@@ -61,10 +62,9 @@ void explain_reason(const struct model *m, const struct frame *f, const struct s
 void explain_lead_json(const struct model *m, const struct frame *f, const struct score_result *r,
                        const struct explain_result *e, uint64_t row, json_t *obj);
 
-/* The file's summary (e must cover every lead of r): {"importance": [{column, mean_abs_points}...] largest
- * first, "categories": {column: [{value, leads, mean_points,
- * conversion_rate}...]}} (conversion_rate over the leads with a known
- * outcome, null without any). */
+/* The file's summary (e must cover every lead of r): {"importance": [{column, mean_abs_points}...]
+ * largest first, "categories": {column: [{value, leads, mean_points, conversion_rate}...]}}
+ * (conversion_rate over the leads with a known outcome, null without any). */
 json_t *explain_summary_json(const struct model *m, const struct score_result *r,
                              const struct explain_result *e);
 

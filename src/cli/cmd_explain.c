@@ -78,8 +78,7 @@ static int cmp_abs(const void *a, const void *b)
 }
 
 static void print_chart(const struct model *m, const struct frame *f, const struct score_result *r,
-                        const struct explain_result *e, uint64_t row, const char *path,
-                        size_t top)
+                        const struct explain_result *e, uint64_t row, const char *path, size_t top)
 {
     size_t nf = e->nfeat;
     struct contrib *c = malloc((nf ? nf : 1) * sizeof *c);
@@ -235,8 +234,8 @@ int cmd_explain(int argc, char **argv)
             goto out;
         }
     } else if (row >= f->nrows) {
-        rc = cli_fail(CLI_USAGE, "--row %llu: %s has %llu leads", (unsigned long long)row_arg,
-                      path, (unsigned long long)f->nrows);
+        rc = cli_fail(CLI_USAGE, "--row %llu: %s has %llu leads", (unsigned long long)row_arg, path,
+                      (unsigned long long)f->nrows);
         goto out;
     }
     app_explain(&m, &res, row, 1, so.threads, &ex);

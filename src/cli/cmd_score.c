@@ -113,7 +113,8 @@ static void write_jsonl(FILE *o, const struct model *m, const struct frame *f,
             json_object_set_new(j, "out_of_bag", json_true());
         if (e)
             explain_lead_json(m, f, r, e, i, j);
-        char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+        /* 10 digits: contributions add up to raw_explained in the printed numbers too */
+        char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
         if (s) {
             fputs(s, o);
             fputc('\n', o);

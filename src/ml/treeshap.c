@@ -449,7 +449,7 @@ static void thread_cleanup(struct ts_thread *th)
 struct ts_job {
     const struct treeshap *ts;
     const uint8_t *X;
-    uint64_t stride, row0, n;
+    uint64_t stride, row0, n, pad; /* pad: see do_block */
     const uint64_t *skip;
     size_t skip_words;
     double *phi, *base;
@@ -461,27 +461,36 @@ static int row_skips(const struct ts_job *j, uint64_t r, uint32_t tree)
     return j->skip && (j->skip[r * j->skip_words + tree / 64] >> (tree % 64) & 1);
 }
 
+/* Leads are walked in "virtual" positions v = 0 .. pad + n - 1, v = pad + (row
+ * - row0), with pad = row0 % TS_LANES: a lead always sits in lane row %
+ * TS_LANES of its group, so its values do not depend on which range of rows
+ * a call covers (the compiler may fuse the two halves' arithmetic
+ * differently). Positions before pad are empty lanes. */
 static void do_block(struct ts_job *j, struct ts_thread *th, uint64_t b0, uint64_t bn)
 {
     const struct treeshap *ts = j->ts;
     const struct forest *f = ts->f;
     struct ts_work *w = &th->w;
     size_t nf = f->nfeat;
-    uint64_t groups = (bn + TS_LANES - 1) / TS_LANES;
-    /* gather each group's bins; pad the last group with its last row */
+    uint64_t groups = (bn + TS_LANES - 1) / TS_LANES, pad = j->pad;
+    /* gather each group's bins; empty lanes copy a lead of the block */
     for (uint64_t g = 0; g < groups; g++)
-        for (size_t ft = 0; ft < nf; ft++)
-            for (int l = 0; l < TS_LANES; l++) {
-                uint64_t r = g * TS_LANES + (uint64_t)l < bn ? g * TS_LANES + (uint64_t)l : bn - 1;
+        for (int l = 0; l < TS_LANES; l++) {
+            uint64_t r = g * TS_LANES + (uint64_t)l, v = b0 + (r < bn ? r : bn - 1);
+            uint64_t rel = v < pad ? (b0 + bn - 1) - pad : v - pad;
+            for (size_t ft = 0; ft < nf; ft++)
                 th->blockbins[(g * nf + ft) * TS_H + (uint64_t)l / 4][l % 4] =
-                    j->X[ft * j->stride + j->row0 + b0 + r];
-            }
+                    j->X[ft * j->stride + j->row0 + rel];
+        }
     memset(th->phiblock, 0, groups * nf * TS_H * sizeof *th->phiblock);
     for (uint64_t r = 0; r < bn; r++) {
         th->basesum[r] = th->nused[r] = 0;
+        th->all_skipped[r] = 0;
+        if (b0 + r < pad)
+            continue;
         uint32_t used = 0;
         for (uint32_t i = 0; i < f->ntrees && !used; i++)
-            used += !row_skips(j, b0 + r, i);
+            used += !row_skips(j, b0 + r - pad, i);
         th->all_skipped[r] = !used;
     }
     for (uint32_t ti = 0; ti < f->ntrees; ti++) {
@@ -507,7 +516,8 @@ static void do_block(struct ts_job *j, struct ts_thread *th, uint64_t b0, uint64
             int any = 0;
             for (int l = 0; l < TS_LANES; l++) {
                 uint64_t r = g * TS_LANES + (uint64_t)l;
-                int u = r < bn && (th->all_skipped[r] || !row_skips(j, b0 + r, ti));
+                int u = r < bn && b0 + r >= pad &&
+                        (th->all_skipped[r] || !row_skips(j, b0 + r - pad, ti));
                 use[l / 4][l % 4] = u;
                 any |= u;
                 if (u) {
@@ -528,14 +538,17 @@ static void do_block(struct ts_job *j, struct ts_thread *th, uint64_t b0, uint64
         }
     }
     for (uint64_t r = 0; r < bn; r++) {
+        if (b0 + r < pad)
+            continue;
+        uint64_t rel = b0 + r - pad;
         double inv = th->nused[r] > 0 ? 1 / th->nused[r] : 0;
         const ts_v *ph = th->phiblock + (r / TS_LANES) * nf * TS_H;
-        double *out = j->phi + (b0 + r) * nf;
+        double *out = j->phi + rel * nf;
         unsigned lane = (unsigned)(r % TS_LANES);
         for (size_t ft = 0; ft < nf; ft++)
             out[ft] = ph[ft * TS_H + lane / 4][lane % 4] * inv;
         if (j->base)
-            j->base[b0 + r] = th->basesum[r] * inv;
+            j->base[rel] = th->basesum[r] * inv;
     }
 }
 
@@ -545,10 +558,10 @@ static void *worker(void *arg)
     struct ts_thread th;
     thread_init(&th, j->ts);
     for (;;) {
-        uint64_t b0 = atomic_fetch_add(&j->next, TS_BLOCK);
-        if (b0 >= j->n)
+        uint64_t b0 = atomic_fetch_add(&j->next, TS_BLOCK), end = j->pad + j->n;
+        if (b0 >= end)
             break;
-        do_block(j, &th, b0, j->n - b0 < TS_BLOCK ? j->n - b0 : TS_BLOCK);
+        do_block(j, &th, b0, end - b0 < TS_BLOCK ? end - b0 : TS_BLOCK);
     }
     thread_cleanup(&th);
     return NULL;
@@ -568,11 +581,12 @@ void treeshap_rows(const struct treeshap *ts, const uint8_t *X, uint64_t stride,
                          .skip = skip,
                          .skip_words = skip_words,
                          .phi = phi,
-                         .base = base};
+                         .base = base,
+                         .pad = row0 % TS_LANES};
     atomic_init(&job.next, 0);
     if (threads == 0)
         threads = forest_cpu_count();
-    uint64_t blocks = (n + TS_BLOCK - 1) / TS_BLOCK;
+    uint64_t blocks = (job.pad + n + TS_BLOCK - 1) / TS_BLOCK;
     if (threads > blocks)
         threads = (uint32_t)blocks;
     if (threads > FOREST_MAX_THREADS)

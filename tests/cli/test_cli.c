@@ -1397,6 +1397,444 @@ static void test_score_drift(void **state)
     json_decref(rep);
 }
 
+/* ---- explanations: score --explain, explain ------------------------------------- */
+
+#define MINUS_SIGN "\xE2\x88\x92" /* U+2212, how a reason writes negative points */
+#define ARROW_SEP  " \xE2\x86\x92 "
+
+/* A model trained with the defaults on Leads.csv, once per run of the tests;
+ * *nfeat its feature count (from train --json). */
+static const char *explain_model(size_t *nfeat)
+{
+    static char model[1024];
+    static size_t features;
+    if (!model[0]) {
+        char p[1024];
+        temp_file("explain_leads.lsm", "", 0, p, sizeof p);
+        struct run r;
+        RUN(&r, "train", tu_leads_csv(), "-o", p, "--json", "--threads", "2");
+        expect_exit(&r, 0);
+        json_t *j = parse_json(&r);
+        features = (size_t)json_int_at(j, "features");
+        assert_int_equal(json_array_size(json_object_get(j, "feature_names")), features);
+        json_decref(j);
+        run_free(&r);
+        snprintf(model, sizeof model, "%s", p);
+    }
+    *nfeat = features;
+    return model;
+}
+
+/* `score MODEL Leads.csv --explain -o OUT`, once per run of the tests. */
+static const char *explained_csv(void)
+{
+    static char out[1024];
+    if (!out[0]) {
+        size_t nf;
+        const char *model = explain_model(&nf);
+        char p[1024];
+        temp_file("explained.csv", "", 0, p, sizeof p);
+        struct run r;
+        RUN(&r, "score", model, tu_leads_csv(), "--explain", "-o", p, "--threads", "2");
+        expect_exit(&r, 0);
+        assert_int_equal(r.out.len, 0);
+        run_free(&r);
+        snprintf(out, sizeof out, "%s", p);
+    }
+    return out;
+}
+
+static struct frame *read_frame_file(const char *path)
+{
+    struct buf b;
+    read_whole(path, &b);
+    struct frame_opts fo;
+    frame_opts_default(&fo);
+    struct frame *f = NULL;
+    struct ls_error err;
+    ls_error_clear(&err);
+    if (frame_read_mem(b.data ? b.data : "", b.len, &fo, &f, &err))
+        fail_msg("%s does not read back as CSV: %s", path, err.msg);
+    buf_cleanup(&b);
+    return f;
+}
+
+/*
+ * One reason cell of lead row: "Column = value → +12.3 pts" (against: with
+ * U+2212), the column one of the file's, the value the lead's own cell (or
+ * "missing" for a missing cell). Returns the points' size.
+ */
+static double check_reason(const struct frame *f, uint64_t row, const char *text, int against)
+{
+    const char *eq = strstr(text, " = ");
+    const char *arrow = NULL;
+    for (const char *p = text; (p = strstr(p, ARROW_SEP)) != NULL; p++)
+        arrow = p; /* the last one: a value may hold an arrow */
+    if (!eq || !arrow || arrow < eq)
+        fail_msg("lead %llu: reason '%s' is not 'Column = value → points'",
+                 (unsigned long long)row + 1, text);
+    char name[512], value[512];
+    snprintf(name, sizeof name, "%.*s", (int)(eq - text), text);
+    snprintf(value, sizeof value, "%.*s", (int)(arrow - eq - 3), eq + 3);
+    const char *pts = arrow + strlen(ARROW_SEP), *sign = against ? MINUS_SIGN : "+";
+    if (strncmp(pts, sign, strlen(sign)) != 0)
+        fail_msg("lead %llu: reason '%s' should have %s points", (unsigned long long)row + 1, text,
+                 against ? "negative" : "positive");
+    char *end;
+    double v = strtod(pts + strlen(sign), &end);
+    if (end == pts + strlen(sign) || strcmp(end, " pts") != 0)
+        fail_msg("lead %llu: reason '%s' does not end in points", (unsigned long long)row + 1,
+                 text);
+    size_t col = tu_col(f, name);
+    const char *cell = frame_cell(f, col, row);
+    if (strcmp(value, "missing") == 0) {
+        if (!frame_is_missing(f, col, row))
+            fail_msg("lead %llu: '%s' says missing, the cell is '%s'", (unsigned long long)row + 1,
+                     text, cell);
+    } else if (strcmp(value, cell) != 0) {
+        size_t n = strlen(value);
+        if (n < 3 || strcmp(value + n - 3, "...") != 0 || strncmp(cell, value, n - 3) != 0)
+            fail_msg("lead %llu: '%s' does not show the lead's value '%s'",
+                     (unsigned long long)row + 1, text, cell);
+    }
+    return v;
+}
+
+/* score --explain: the CSV gains reason_1..3 and against_1..3, one line per
+ * lead; every reason names a column and the lead's own value in it, for
+ * with +, against with −, largest first; the scores do not change. */
+static void test_score_explain_csv(void **state)
+{
+    (void)state;
+    if (!tu_leads_csv())
+        skip();
+    size_t nf;
+    const char *model = explain_model(&nf);
+    assert_int_equal(nf, 29); /* the default model's features on Leads.csv */
+    const char *path = explained_csv();
+    struct frame *f = read_frame_file(path);
+    assert_int_equal(f->nrows, 9237);
+    static const char *const added[] = {"score",     "tier",      "rank",
+                                        "reason_1",  "reason_2",  "reason_3",
+                                        "against_1", "against_2", "against_3"};
+    assert_int_equal(f->ncols, 37 + 9);
+    for (size_t k = 0; k < 9; k++)
+        assert_string_equal(f->cols[37 + k].name, added[k]);
+    uint64_t own_values = 0, with_reasons = 0;
+    for (uint64_t row = 0; row < f->nrows; row++) {
+        int any = 0;
+        for (int against = 0; against < 2; against++) {
+            double prev = INFINITY;
+            int ended = 0;
+            for (size_t k = 0; k < 3; k++) {
+                const char *text = frame_cell(f, 40 + 3 * (size_t)against + k, row);
+                if (!*text) {
+                    ended = 1;
+                    continue;
+                }
+                if (ended)
+                    fail_msg("lead %llu: a reason after an empty one", (unsigned long long)row + 1);
+                double v = check_reason(f, row, text, against);
+                if (v > prev)
+                    fail_msg("lead %llu: '%s' is larger than the reason before it",
+                             (unsigned long long)row + 1, text);
+                prev = v;
+                any = 1;
+                own_values += strstr(text, " = missing" ARROW_SEP) == NULL;
+            }
+        }
+        with_reasons += any;
+    }
+    assert_int_equal(with_reasons, 9237);
+    assert_true(own_values > 9237 * 3);
+    frame_free(f);
+
+    /* the same scores, tiers and ranks as without --explain */
+    char plain[1024];
+    temp_file("plain.csv", "", 0, plain, sizeof plain);
+    struct run r;
+    RUN(&r, "score", model, tu_leads_csv(), "-o", plain, "--threads", "2");
+    expect_exit(&r, 0);
+    run_free(&r);
+    struct buf a, b;
+    read_whole(plain, &a);
+    read_whole(path, &b);
+    const char *pa = buf_str(&a), *pb = buf_str(&b);
+    size_t lines = 0;
+    for (;; lines++) {
+        size_t la = strcspn(pa, "\n"), lb = strcspn(pb, "\n");
+        if (lb <= la || memcmp(pa, pb, la) != 0 || pb[la] != ',')
+            fail_msg("line %zu of the --explain output does not extend '%.*s'", lines + 1, (int)la,
+                     pa);
+        if (!pa[la] || !pb[lb])
+            break;
+        pa += la + 1;
+        pb += lb + 1;
+        if (!*pa && !*pb)
+            break;
+    }
+    assert_int_equal(lines, 9237);
+    buf_cleanup(&a);
+    buf_cleanup(&b);
+}
+
+/* The first 1,500 leads of Leads.csv; returns the path. */
+static const char *leads_head(char *path, size_t cap)
+{
+    struct buf all;
+    read_whole(tu_leads_csv(), &all);
+    const char *p = buf_str(&all);
+    size_t len = 0;
+    for (int k = 0; k <= 1500; k++) {
+        const char *nl = strchr(p + len, '\n');
+        assert_non_null(nl);
+        len = (size_t)(nl - p) + 1;
+    }
+    temp_file("leads_head.csv", p, len, path, cap);
+    buf_cleanup(&all);
+    return path;
+}
+
+static double sum_contributions(const json_t *c)
+{
+    double s = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)c, k, v)
+    {
+        if (!json_is_number(v))
+            fail_msg("contribution of '%s' is not a number", k);
+        s += json_number_value(v);
+    }
+    return s;
+}
+
+/* Every reason object: column, value, points of the right sign, text. */
+static void check_reason_objects(const json_t *reasons, const json_t *contrib)
+{
+    for (int against = 0; against < 2; against++) {
+        json_t *a = json_object_get(reasons, against ? "against" : "for");
+        if (!json_is_array(a) || json_array_size(a) > 3)
+            fail_msg("reasons.%s is not an array of at most 3", against ? "against" : "for");
+        size_t i;
+        json_t *x;
+        json_array_foreach(a, i, x)
+        {
+            const char *col = json_str_at(x, "column");
+            json_str_at(x, "value");
+            const char *text = json_str_at(x, "text");
+            double pts = json_number_value(json_object_get(x, "points"));
+            if (against ? !(pts < 0) : !(pts > 0))
+                fail_msg("reason '%s' has points %g", text, pts);
+            assert_true(json_number_value(json_object_get(contrib, col)) == pts);
+            assert_int_equal(strncmp(text, col, strlen(col)), 0);
+        }
+    }
+}
+
+/* score --explain --json: base, contributions (one per model feature),
+ * reasons and raw_explained per lead, adding up; --report gains the file's
+ * importance and per-category summary. */
+static void test_score_explain_json(void **state)
+{
+    (void)state;
+    if (!tu_leads_csv())
+        skip();
+    size_t nf;
+    const char *model = explain_model(&nf);
+    char head[1024], out[1024], report[1024];
+    leads_head(head, sizeof head);
+    temp_file("explained.jsonl", "", 0, out, sizeof out);
+    temp_file("explained-report.json", "", 0, report, sizeof report);
+    struct run r;
+    RUN(&r, "score", model, head, "--explain", "--json", "-o", out, "--report", report, "--threads",
+        "2");
+    expect_exit(&r, 0);
+    run_free(&r);
+
+    /* the CSV run's reasons, to compare lead by lead */
+    struct frame *csv = read_frame_file(explained_csv());
+    struct buf b;
+    read_whole(out, &b);
+    const char *p = buf_str(&b);
+    size_t lines = 0;
+    double worst = 0;
+    while (*p) {
+        size_t n = strcspn(p, "\n");
+        json_error_t jerr;
+        json_t *j = json_loadb(p, n, 0, &jerr);
+        if (!j)
+            fail_msg("line %zu is not JSON: %s", lines + 1, jerr.text);
+        assert_int_equal(json_int_at(j, "row"), (json_int_t)lines + 1);
+        json_t *c = json_object_get(j, "contributions");
+        if (!json_is_object(c) || json_object_size(c) != nf)
+            fail_msg("line %zu: contributions is not an object of %zu columns", lines + 1, nf);
+        double base = json_number_value(json_object_get(j, "base"));
+        double raw = json_number_value(json_object_get(j, "raw_explained"));
+        assert_true(json_is_number(json_object_get(j, "base")));
+        assert_true(json_is_number(json_object_get(j, "raw_explained")));
+        /* a sum of contributions: 0 can come out as -5e-14 */
+        assert_true(base > 0 && base < 100 && raw > -1e-9 && raw < 100 + 1e-9);
+        double d = fabs(base + sum_contributions(c) - raw);
+        worst = d > worst ? d : worst;
+        json_t *reasons = json_object_get(j, "reasons");
+        assert_true(json_is_object(reasons));
+        check_reason_objects(reasons, c);
+        /* the reasons of the whole-file CSV run, word for word */
+        for (int against = 0; against < 2; against++) {
+            json_t *a = json_object_get(reasons, against ? "against" : "for");
+            for (size_t k = 0; k < 3; k++) {
+                const char *want = frame_cell(csv, 40 + 3 * (size_t)against + k, lines);
+                json_t *x = json_array_get(a, k);
+                const char *got = x ? json_str_at(x, "text") : "";
+                if (strcmp(got, want) != 0)
+                    fail_msg("lead %zu: '%s' in JSON, '%s' in the CSV", lines + 1, got, want);
+            }
+        }
+        json_decref(j);
+        lines++;
+        p += n + (p[n] == '\n');
+    }
+    assert_int_equal(lines, 1500);
+    frame_free(csv);
+    buf_cleanup(&b);
+
+    json_t *rep = load_report(report);
+    json_t *ex = json_object_get(rep, "explanations");
+    assert_true(json_is_object(ex));
+    json_t *imp = json_object_get(ex, "importance");
+    assert_int_equal(json_array_size(imp), nf);
+    double prev = INFINITY;
+    size_t i;
+    json_t *x;
+    json_array_foreach(imp, i, x)
+    {
+        json_str_at(x, "column");
+        double v = json_number_value(json_object_get(x, "mean_abs_points"));
+        assert_true(v >= 0 && v <= prev);
+        prev = v;
+    }
+    json_t *cats = json_object_get(ex, "categories");
+    assert_true(json_is_object(cats));
+    json_t *src = json_object_get(cats, "Lead Source");
+    assert_true(json_is_array(src) && json_array_size(src) > 3);
+    const char *name;
+    json_t *a;
+    json_object_foreach(cats, name, a)
+    {
+        json_int_t total = 0;
+        json_array_foreach(a, i, x)
+        {
+            json_str_at(x, "value");
+            total += json_int_at(x, "leads");
+            assert_true(json_is_number(json_object_get(x, "mean_points")));
+            double cr = json_number_value(json_object_get(x, "conversion_rate"));
+            assert_true(cr >= 0 && cr <= 1); /* every lead's outcome is known */
+        }
+        if (total != 1500)
+            fail_msg("categories of '%s' count %lld leads", name, (long long)total);
+    }
+    json_decref(rep);
+    /* last, so that the checks above run whatever this finds */
+    if (worst > 1e-6)
+        fail_msg("base + sum(contributions) differs from raw_explained by up to %.3g points "
+                 "in score --json",
+                 worst);
+}
+
+/* explain --row / --id: the chart and its JSON; bad rows and ids are an
+ * error and a message, never a crash. */
+static void test_explain_command(void **state)
+{
+    (void)state;
+    const char *leads = tu_leads_csv();
+    if (!leads)
+        skip();
+    size_t nf;
+    const char *model = explain_model(&nf);
+    struct run r;
+    RUN(&r, "explain", model, leads, "--row", "1", "--threads", "2");
+    expect_exit(&r, 0);
+    expect_contains(&r.out, "Lead 1 of ");
+    expect_contains(&r.out, "7927b2df-8bba-4d29-b9a2-b6e0beafe620"); /* lead 1's Prospect ID */
+    expect_contains(&r.out, "base");
+    expect_contains(&r.out, "raw forest probability");
+    expect_contains(&r.out, "calibrated");
+    expect_contains(&r.out, "Lead Origin = API");
+    if (!valid_utf8((const unsigned char *)r.out.data, r.out.len))
+        fail_msg("explain printed invalid UTF-8");
+    run_free(&r);
+
+    static const char *const bad_rows[] = {"0", "99999999", "-1", "abc", "9238", ""};
+    for (size_t k = 0; k < sizeof bad_rows / sizeof bad_rows[0]; k++) {
+        RUN(&r, "explain", model, leads, "--row", bad_rows[k]);
+        if (r.code != 1 && r.code != 2)
+            fail_msg("--row '%s': exit %d", bad_rows[k], r.code);
+        expect_exit(&r, r.code);
+        expect_message(&r, "--row");
+        assert_int_equal(r.out.len, 0);
+        run_free(&r);
+    }
+    RUN(&r, "explain", model, leads, "--row", "9237");
+    expect_exit(&r, 0);
+    expect_contains(&r.out, "Lead 9237 of ");
+    run_free(&r);
+
+    RUN(&r, "explain", model, leads); /* neither --row nor --id */
+    expect_exit(&r, 2);
+    expect_contains(&r.err, "usage: leadscore explain");
+    assert_int_equal(r.out.len, 0);
+    run_free(&r);
+    RUN(&r, "explain", model, leads, "--row", "1", "--id", "x");
+    expect_exit(&r, 2);
+    assert_true(r.err.len > 0);
+    run_free(&r);
+    RUN(&r, "explain", model, leads, "--id", "nosuchid");
+    if (r.code != 1 && r.code != 2)
+        fail_msg("--id nosuchid: exit %d", r.code);
+    expect_exit(&r, r.code);
+    expect_message(&r, "nosuchid");
+    assert_int_equal(r.out.len, 0);
+    run_free(&r);
+
+    /* --id: lead 2 by its Prospect ID, the same lead as --row 2 */
+    RUN(&r, "explain", model, leads, "--id", "2a272436-5132-4136-86fa-dcc88c88f482", "--json");
+    expect_exit(&r, 0);
+    json_t *by_id = parse_json(&r);
+    run_free(&r);
+    RUN(&r, "explain", model, leads, "--row", "2", "--json");
+    expect_exit(&r, 0);
+    json_t *j = parse_json(&r);
+    run_free(&r);
+    assert_int_equal(json_int_at(by_id, "row"), 2);
+    assert_true(json_equal(by_id, j));
+    json_decref(by_id);
+
+    assert_string_equal(json_str_at(j, "id"), "2a272436-5132-4136-86fa-dcc88c88f482");
+    json_t *c = json_object_get(j, "contributions");
+    assert_true(json_is_object(c));
+    assert_int_equal(json_object_size(c), nf);
+    double base = json_number_value(json_object_get(j, "base"));
+    double raw = json_number_value(json_object_get(j, "raw_explained"));
+    assert_true(json_is_number(json_object_get(j, "base")));
+    assert_true(json_is_number(json_object_get(j, "raw_explained")));
+    assert_true(json_is_number(json_object_get(j, "score")));
+    if (fabs(base + sum_contributions(c) - raw) > 1e-6)
+        fail_msg("base %.10g + contributions %.10g != raw_explained %.10g", base,
+                 sum_contributions(c), raw);
+    json_t *reasons = json_object_get(j, "reasons");
+    assert_true(json_is_object(reasons));
+    check_reason_objects(reasons, c);
+    assert_true(json_array_size(json_object_get(reasons, "for")) > 0);
+    assert_true(json_array_size(json_object_get(reasons, "against")) > 0);
+    /* the CSV run's reasons for the same lead */
+    struct frame *csv = read_frame_file(explained_csv());
+    const char *t1 = json_str_at(json_array_get(json_object_get(reasons, "for"), 0), "text");
+    assert_string_equal(t1, frame_cell(csv, 40, 1));
+    frame_free(csv);
+    json_decref(j);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -1443,6 +1881,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_demo_fractional_seed_refused, free_live_runs),
         cmocka_unit_test_teardown(test_demo_unknown_share, free_live_runs),
         cmocka_unit_test_teardown(test_score_drift, free_live_runs),
+        cmocka_unit_test_teardown(test_score_explain_csv, free_live_runs),
+        cmocka_unit_test_teardown(test_score_explain_json, free_live_runs),
+        cmocka_unit_test_teardown(test_explain_command, free_live_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

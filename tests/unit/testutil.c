@@ -173,3 +173,65 @@ size_t tu_feature_index(const struct model *m, const char *name)
     fail_msg("the model has no feature '%s'", name);
     return 0;
 }
+
+static void tu_put_field(FILE *o, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, o);
+        return;
+    }
+    fputc('"', o);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', o);
+        fputc(*s, o);
+    }
+    fputc('"', o);
+}
+
+char *tu_frame_csv(const struct frame *f, const char *drop)
+{
+    long skip = drop ? frame_find(f, drop) : -1;
+    if (drop && skip < 0)
+        fail_msg("no column '%s' to drop", drop);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *o = open_memstream(&text, &len);
+    assert_non_null(o);
+    for (uint64_t r = 0; r <= f->nrows; r++) { /* r 0 is the header, then row r - 1 */
+        int first = 1;
+        for (size_t c = 0; c < f->ncols; c++) {
+            if ((long)c == skip)
+                continue;
+            if (!first)
+                fputc(',', o);
+            first = 0;
+            tu_put_field(o, r == 0 ? f->cols[c].name : frame_cell(f, c, r - 1));
+        }
+        fputc('\n', o);
+    }
+    assert_int_equal(fclose(o), 0);
+    return text;
+}
+
+int tu_utf8_valid(const void *s, size_t n)
+{
+    const unsigned char *b = s;
+    for (size_t i = 0; i < n;) {
+        unsigned c = b[i];
+        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (len == 0 || i + len > n || (len == 2 && c < 0xC2))
+            return 0;
+        unsigned cp = len == 1 ? c : c & (0x7Fu >> len);
+        for (size_t k = 1; k < len; k++) {
+            if ((b[i + k] & 0xC0) != 0x80)
+                return 0;
+            cp = cp << 6 | (b[i + k] & 0x3Fu);
+        }
+        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return 0;
+        i += len;
+    }
+    return 1;
+}

@@ -77,4 +77,12 @@ void tu_score_ok(const struct model *m, const struct frame *f, struct score_resu
 /* The index of the model's feature named name; fails the test when absent. */
 size_t tu_feature_index(const struct model *m, const char *name);
 
+/* The cells of f as CSV text (malloc'ed; the caller frees it), every column
+ * but the one named drop (NULL: none), fields quoted when needed. */
+char *tu_frame_csv(const struct frame *f, const char *drop);
+
+/* 1 when s[0..n) is well-formed UTF-8 (RFC 3629: no overlongs, surrogates or
+ * code points past U+10FFFF), else 0. */
+int tu_utf8_valid(const void *s, size_t n);
+
 #endif
