@@ -69,15 +69,16 @@ TS_TARGET static void TS_FN(visit)(struct ts_work *w, uint32_t j, uint32_t d, ts
         }
     } else { /* bins in the node's set go left, bin 0 as learned */
         const uint64_t *set = t->catsets[n->arg];
-        const uint32_t ml = n->flags & TNODE_MISSING_LEFT;
+        const ts_vi ml = (ts_vi){0} + (n->flags & TNODE_MISSING_LEFT ? 1u : 0);
         TS_HALF(h)
         {
-            ts_vi left;
+            ts_vi bits; /* without a branch on the (unpredictable) missing bin */
             for (int l = 0; l < 4; l++) {
                 uint32_t x = b[h][l];
-                left[l] = x ? (uint32_t)(set[x >> 6] >> (x & 63)) & 1 : ml;
+                bits[l] = (uint32_t)(set[x >> 6] >> (x & 63)) & 1;
             }
-            pl[h] = __builtin_convertvector(left, ts_v);
+            ts_vi z = (ts_vi)(b[h] == 0);
+            pl[h] = __builtin_convertvector((bits & ~z) | (ml & z), ts_v);
         }
     }
 
@@ -86,6 +87,11 @@ TS_TARGET static void TS_FN(visit)(struct ts_work *w, uint32_t j, uint32_t d, ts
     ts_v dprev[TS_H];
     ts_v *pH = w->pendH + (size_t)i * P, *pA = w->pendA + (size_t)i * P;
     const ts_v *Cd = C; /* C with the factor of i's previous occurrence divided out */
+    const struct tnode *kid = &t->nodes[n->left];
+    /* a child edge met again below zeroes i's pending sums: keep the
+     * ancestor's in sH / sA meanwhile */
+    const int clobber = (kid[0].kind != TNODE_LEAF && w->rep[n->left]) ||
+                        (kid[1].kind != TNODE_LEAF && w->rep[n->left + 1]);
     if (prev >= 0) {
         const ts_v *wR = w->wR1 + (size_t)prev * K;
         const double iq = w->invq[prev], qp = w->qc[prev];
@@ -93,17 +99,19 @@ TS_TARGET static void TS_FN(visit)(struct ts_work *w, uint32_t j, uint32_t d, ts
         {
             size_t x = TS_IX(k, h);
             Ca[x] = C[x] * (pp[h] * wR[k] + (one - pp[h]) * (iq * wuk[k])) * iwk[k];
-            sH[x] = pH[x];
-            sA[x] = pA[x];
             As[x] = zero;
         }
+        if (clobber)
+            for (size_t x = 0; x < P; x++) {
+                sH[x] = pH[x];
+                sA[x] = pA[x];
+            }
         Cd = Ca;
         TS_HALF(h) dprev[h] = pp[h] - qp;
     } else {
         TS_HALF(h) dprev[h] = zero;
     }
 
-    const struct tnode *kid = &t->nodes[n->left];
     const int leaves = (kid[0].kind == TNODE_LEAF) + (kid[1].kind == TNODE_LEAF);
     /* leaf children: their shares need only S = sum_k w_k Cd(t_k); their H
      * is folded into Cd (alpha + t beta) */
@@ -197,10 +205,15 @@ TS_TARGET static void TS_FN(visit)(struct ts_work *w, uint32_t j, uint32_t d, ts
     }
     w->occ[i] = prev;
     TS_HALF(h) w->occp[(size_t)i * TS_H + h] = saved_pp[h];
-    if (prev >= 0)
+    if (prev >= 0 && clobber)
         for (size_t x = 0; x < P; x++) {
             pH[x] = sH[x] + H[x];
             pA[x] = sA[x] + As[x];
+        }
+    else if (prev >= 0)
+        for (size_t x = 0; x < P; x++) {
+            pH[x] += H[x];
+            pA[x] += As[x];
         }
 }
 
