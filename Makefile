@@ -35,8 +35,11 @@ run: build
 	@echo
 	$(BUILD)/leadscore train $(BUILD)/demo/leads.csv -o $(BUILD)/demo/leads.lsm
 	@echo
-	$(BUILD)/leadscore score $(BUILD)/demo/leads.lsm $(BUILD)/demo/leads.csv -o $(BUILD)/demo/scored.csv --report $(BUILD)/demo/report.json
-	@echo "scored leads: $(BUILD)/demo/scored.csv   run summary: $(BUILD)/demo/report.json"
+	$(BUILD)/leadscore score $(BUILD)/demo/leads.lsm $(BUILD)/demo/leads.csv --explain -o $(BUILD)/demo/scored.csv --report $(BUILD)/demo/report.json
+	@echo
+	$(BUILD)/leadscore explain $(BUILD)/demo/leads.lsm $(BUILD)/demo/leads.csv --row 1 --top 8
+	@echo
+	@echo "scored and explained leads: $(BUILD)/demo/scored.csv   run summary: $(BUILD)/demo/report.json"
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j2
