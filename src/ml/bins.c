@@ -195,11 +195,12 @@ static uint8_t cell_bin(const struct feature *ft, const struct dict *cats, const
         char key[512];
         size_t kl = fold(s, len, key, sizeof key);
         uint32_t k = dict_find(cats, key, kl);
-        if (k == UINT32_MAX) {
-            *how = 1;
-            return BINS_MISSING;
-        }
-        return cat_bin[k];
+        if (k != UINT32_MAX)
+            return cat_bin[k];
+        if (ft->has_other) /* the rare categories of training (and new ones) share it */
+            return (uint8_t)ft->nbins;
+        *how = 1;
+        return BINS_MISSING;
     }
     case FEAT_BOOLEAN: {
         int b = value_bool(s, len);
@@ -262,7 +263,8 @@ void bins_apply(const struct bin_schema *s, const struct frame *f, uint8_t *X,
             int how;
             lut[e] = cell_bin(ft, &ix.cats[j], ix.bin_of[j], dict_str(&c->dict, e),
                               c->dict.e[e].len, f->info.decimal_comma, &how);
-            if (c->entry_na[e] && how) { /* a token the frame already read as missing */
+            int other = ft->kind == FEAT_CATEGORICAL && ft->has_other && lut[e] == ft->nbins;
+            if (c->entry_na[e] && (how || other)) { /* a token the frame read as missing */
                 lut[e] = BINS_MISSING;
                 continue;
             }

@@ -14,7 +14,9 @@
  * saved in the model. bins_apply maps any frame to it by column name and by
  * raw text — never by the new file's own inferred types — so training and
  * scoring read values the same way. Unseen categories and unreadable values
- * take the missing bin and are counted.
+ * take the missing bin and are counted — except that a category not listed
+ * goes to the "(other)" bin of a feature that has one (rare training
+ * categories live there).
  */
 #ifndef LS_ML_BINS_H
 #define LS_ML_BINS_H

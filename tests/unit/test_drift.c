@@ -909,6 +909,57 @@ static void test_leads_absent_column(void **state)
     free(text);
 }
 
+/* A column with more categories than bins: the rare ones share the
+ * "(other)" bin in training and when scoring, so the training file scored
+ * against its own model has no unseen cells and no drift there, and "Select"
+ * (a missing token) stays missing rather than joining "(other)". */
+static void test_other_bin(void **state)
+{
+    (void)state;
+    size_t cap = 1 << 20, o = 0;
+    char *text = xmalloc(cap);
+    o += (size_t)snprintf(text + o, cap - o, "Code,Visits,Converted\n");
+    for (int r = 0; r < 3000; r++) {
+        int code = r % 300, conv = (code % 3 == 0) ^ (r % 7 == 0);
+        if (r % 50 == 7)
+            o += (size_t)snprintf(text + o, cap - o, "Select,%d,%d\n", r % 9, conv);
+        else
+            o += (size_t)snprintf(text + o, cap - o, "c%03d,%d,%d\n", code, r % 9, conv);
+    }
+    struct frame *f = tu_frame_mem(text);
+    struct train_opts to;
+    train_opts_default(&to);
+    to.forest.trees = 10;
+    to.forest.threads = 1;
+    struct model m;
+    struct train_summary sum;
+    struct ls_error err;
+    assert_int_equal(app_train(f, &to, &m, &sum, &err), 0);
+    long j = -1;
+    for (size_t k = 0; k < m.schema.nfeat; k++)
+        if (strcmp(m.schema.feat[k].name, "Code") == 0)
+            j = (long)k;
+    assert_true(j >= 0);
+    const struct feature *ft = &m.schema.feat[j];
+    assert_true(ft->has_other);
+    assert_true(ft->train_share[ft->nbins] > 0); /* the "(other)" bin holds rows */
+    struct score_opts so;
+    score_opts_default(&so);
+    so.threads = 1;
+    struct score_result res;
+    assert_int_equal(app_score(&m, f, &so, &res, &err), 0);
+    assert_int_equal(res.unseen[j], 0);
+    assert_int_equal(res.drift.col[j].status, DRIFT_OK);
+    uint64_t missing = 0;
+    for (uint64_t r = 0; r < res.n; r++)
+        missing += res.X[(uint64_t)j * res.n + r] == BINS_MISSING;
+    assert_int_equal(missing, 60); /* the "Select" rows */
+    score_result_cleanup(&res);
+    model_cleanup(&m);
+    frame_free(f);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest math[] = {
@@ -923,6 +974,7 @@ int main(void)
         cmocka_unit_test(test_unseen_thresholds),
         cmocka_unit_test(test_bucket_grouping),
         cmocka_unit_test(test_low_confidence),
+        cmocka_unit_test(test_other_bin),
     };
     const struct CMUnitTest leads[] = {
         cmocka_unit_test(test_leads_own_model),
