@@ -47,6 +47,12 @@ extern const char cli_read_options_help[];
 /* A progress line on stderr when it is a terminal (use as csv progress). */
 void cli_progress(void *ctx, uint64_t done, uint64_t total);
 
+/* Width of a UTF-8 string in characters (good enough for alignment). */
+size_t cli_utf8_width(const char *s);
+
+/* s padded to width characters, or cut at a character boundary and marked "…". */
+void cli_print_padded(const char *s, size_t width);
+
 int cmd_inspect(int argc, char **argv);
 int cmd_demo_data(int argc, char **argv);
 int cmd_train(int argc, char **argv);

@@ -31,28 +31,6 @@ static const char usage[] =
 #define LABEL_WIDTH 52
 #define BAR_WIDTH   24
 
-static size_t utf8_width(const char *s)
-{
-    size_t w = 0;
-    for (; *s; s++)
-        w += ((unsigned char)*s & 0xC0) != 0x80;
-    return w;
-}
-
-/* s padded or cut (at a character boundary, marked "…") to width characters */
-static void put_label(const char *s, size_t width)
-{
-    size_t w = utf8_width(s);
-    if (w <= width) {
-        printf("%s%*s", s, (int)(width - w), "");
-        return;
-    }
-    size_t chars = 0, i = 0;
-    for (; s[i] && chars < width - 1; i++)
-        chars += ((unsigned char)s[i + 1] & 0xC0) != 0x80;
-    printf("%.*s…", (int)i, s);
-}
-
 static void put_bar(double v, double scale)
 {
     int len = scale > 0 ? (int)(BAR_WIDTH * (v < 0 ? -v : v) / scale + 0.5) : 0;
@@ -104,14 +82,14 @@ static void print_chart(const struct model *m, const struct frame *f, const stru
         printf(" — %s in the file: %s", m->target, r->label[row] ? m->positive : m->negative);
     printf("\n\n");
 
-    put_label("base: the average lead (points)", LABEL_WIDTH);
+    cli_print_padded("base: the average lead (points)", LABEL_WIDTH);
     printf("%*s%8.1f\n", BAR_WIDTH, "", e->base[0]);
     for (size_t k = 0; k < top; k++) {
         char val[EXPLAIN_VALUE_MAX + 64], label[EXPLAIN_VALUE_MAX + 512];
         explain_value(m, f, r, c[k].j, row, val, sizeof val);
         snprintf(label, sizeof label, "%s = %s", m->schema.feat[c[k].j].name, val);
         fputs("  ", stdout);
-        put_label(label, LABEL_WIDTH - 2);
+        cli_print_padded(label, LABEL_WIDTH - 2);
         put_bar(c[k].v, scale);
         printf("%+8.1f\n", c[k].v);
     }
@@ -121,19 +99,19 @@ static void print_chart(const struct model *m, const struct frame *f, const stru
             rest += c[k].v;
         char label[64];
         snprintf(label, sizeof label, "  %zu more columns together", nf - top);
-        put_label(label, LABEL_WIDTH);
+        cli_print_padded(label, LABEL_WIDTH);
         put_bar(rest, scale);
         printf("%+8.1f\n", rest);
     }
-    put_label("= raw forest probability (points)", LABEL_WIDTH);
+    cli_print_padded("= raw forest probability (points)", LABEL_WIDTH);
     printf("%*s%8.1f\n", BAR_WIDTH, "", e->raw[0]);
     if (r->oob[row]) {
-        put_label("  the score uses the out-of-bag raw instead", LABEL_WIDTH);
+        cli_print_padded("  the score uses the out-of-bag raw instead", LABEL_WIDTH);
         printf("%*s%8.1f\n", BAR_WIDTH, "", 100.0 * r->raw[row]);
         printf("  (the model trained on this lead: its score comes from the trees that did\n"
                "   not see it; the bars explain all trees)\n");
     }
-    put_label("→ calibrated likelihood (isotonic map of raw)", LABEL_WIDTH);
+    cli_print_padded("→ calibrated likelihood (isotonic map of raw)", LABEL_WIDTH);
     printf("%*s%8.1f\n", BAR_WIDTH, "", r->score[row]);
     free(c);
 }

@@ -48,28 +48,6 @@ static const char *group_digits(uint64_t v, char *out, size_t cap)
     return out;
 }
 
-/* Width of a UTF-8 string in characters (good enough for alignment). */
-static size_t utf8_width(const char *s)
-{
-    size_t w = 0;
-    for (; *s; s++)
-        w += ((unsigned char)*s & 0xC0) != 0x80;
-    return w;
-}
-
-static void print_padded(const char *s, size_t width)
-{
-    size_t w = utf8_width(s);
-    if (w > width) { /* cut at a character boundary and mark it */
-        size_t chars = 0, i = 0;
-        for (; s[i] && chars < width - 1; i++)
-            chars += ((unsigned char)s[i + 1] & 0xC0) != 0x80;
-        printf("%.*s…", (int)i, s);
-        return;
-    }
-    printf("%s%*s", s, (int)(width - w), "");
-}
-
 /* The length of s's longest prefix of at most max bytes that ends on a
  * character boundary, so that "%.*s" never splits a UTF-8 sequence. */
 static int utf8_prefix(const char *s, size_t max)
@@ -151,7 +129,7 @@ static void print_leakage(const struct leakage_report *lr, const char *lerr, con
         if (isfinite(c->auc))
             snprintf(auc, sizeof auc, "%.2f", c->auc);
         printf("  ");
-        print_padded(c->name, 34);
+        cli_print_padded(c->name, 34);
         printf(" %-8s %5s  %8.1f%%\n      %s\n", leakage_level_name(c->level), auc,
                100 * c->pure_share, c->reason);
     }
@@ -179,7 +157,7 @@ static void print_table(const struct frame *f, const char *path, const struct ta
         char s[160];
         summary(f, c, s, sizeof s);
         printf("%3zu  ", i + 1);
-        print_padded(c->name, 34);
+        cli_print_padded(c->name, 34);
         printf(" %-12s %7.1f%% %9s  %s\n", col_type_name(c->type),
                f->nrows ? 100.0 * (double)c->prof.missing / (double)f->nrows : 0,
                group_digits(c->prof.distinct, a, sizeof a), s);

@@ -190,3 +190,24 @@ int cli_common_option(int argc, char **argv, int *i, struct cli_read *rd, const 
     }
     return CLI_ARG_NOT_MINE;
 }
+
+size_t cli_utf8_width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        w += ((unsigned char)*s & 0xC0) != 0x80;
+    return w;
+}
+
+void cli_print_padded(const char *s, size_t width)
+{
+    size_t w = cli_utf8_width(s);
+    if (w > width) { /* cut at a character boundary and mark it */
+        size_t chars = 0, i = 0;
+        for (; s[i] && chars < width - 1; i++)
+            chars += ((unsigned char)s[i + 1] & 0xC0) != 0x80;
+        printf("%.*s…", (int)i, s);
+        return;
+    }
+    printf("%s%*s", s, (int)(width - w), "");
+}
