@@ -47,6 +47,17 @@ extern const char cli_read_options_help[];
 /* A progress line on stderr when it is a terminal (use as csv progress). */
 void cli_progress(void *ctx, uint64_t done, uint64_t total);
 
+/*
+ * For commands of the form `cmd FILE... [--option VALUE]...`, after
+ * cli_common_option and the command's own flags: an argument that is not an
+ * option fills the first empty slot of files[0..nfiles) (CLI_ARG_TAKEN; an
+ * error when all are full); an option gets its value in *value
+ * (CLI_ARG_NOT_MINE; an error when none follows). On CLI_ARG_ERROR the
+ * message, naming cmd, is printed.
+ */
+int cli_file_or_value(const char *cmd, int argc, char **argv, int *i, const char **files,
+                      size_t nfiles, const char **value);
+
 /* Width of a UTF-8 string in characters (good enough for alignment). */
 size_t cli_utf8_width(const char *s);
 

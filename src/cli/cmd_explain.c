@@ -122,7 +122,7 @@ int cmd_explain(int argc, char **argv)
     cli_read_init(&rd);
     struct score_opts so;
     score_opts_default(&so);
-    const char *model_path = NULL, *path = NULL, *id = NULL;
+    const char *files[2] = {NULL, NULL}, *id = NULL;
     uint64_t row_arg = 0, top = 12;
     int json = 0, rc = CLI_OK, have_model = 0, have_result = 0;
     struct frame *f = NULL;
@@ -139,23 +139,14 @@ int cmd_explain(int argc, char **argv)
         if (r == CLI_ARG_TAKEN)
             continue;
         const char *a = argv[i];
-        if (a[0] != '-' || a[1] == '\0') {
-            if (!model_path)
-                model_path = a;
-            else if (!path)
-                path = a;
-            else {
-                rc = cli_fail(CLI_USAGE, "explain: too many files ('%s')", a);
-                goto out;
-            }
-            continue;
-        }
-        if (i + 1 >= argc) {
-            rc = cli_fail(CLI_USAGE, "explain: '%s' needs a value (see leadscore explain --help)",
-                          a);
+        const char *v = NULL;
+        int fr = cli_file_or_value("explain", argc, argv, &i, files, 2, &v);
+        if (fr == CLI_ARG_ERROR) {
+            rc = CLI_USAGE;
             goto out;
         }
-        const char *v = argv[++i];
+        if (fr == CLI_ARG_TAKEN)
+            continue;
         uint64_t n;
         if (strcmp(a, "--row") == 0) {
             if (cli_parse_size(v, &row_arg) || row_arg < 1)
@@ -175,6 +166,7 @@ int cmd_explain(int argc, char **argv)
         if (rc)
             goto out;
     }
+    const char *model_path = files[0], *path = files[1];
     if (!model_path || !path || (!row_arg && !id) || (row_arg && id)) {
         fputs(usage, stderr);
         rc = CLI_USAGE;

@@ -130,7 +130,7 @@ int cmd_score(int argc, char **argv)
     cli_read_init(&rd);
     struct score_opts so;
     score_opts_default(&so);
-    const char *model_path = NULL, *path = NULL, *out = NULL, *report = NULL;
+    const char *files[2] = {NULL, NULL}, *out = NULL, *report = NULL;
     int json = 0, rc = CLI_OK, have_model = 0, have_result = 0, explain = 0;
     struct explain_result ex = {0};
     struct frame *f = NULL;
@@ -151,22 +151,14 @@ int cmd_score(int argc, char **argv)
             explain = 1;
             continue;
         }
-        if (a[0] != '-' || a[1] == '\0') {
-            if (!model_path)
-                model_path = a;
-            else if (!path)
-                path = a;
-            else {
-                rc = cli_fail(CLI_USAGE, "score: too many files ('%s')", a);
-                goto out;
-            }
-            continue;
-        }
-        if (i + 1 >= argc) {
-            rc = cli_fail(CLI_USAGE, "score: '%s' needs a value (see leadscore score --help)", a);
+        const char *v = NULL;
+        int fr = cli_file_or_value("score", argc, argv, &i, files, 2, &v);
+        if (fr == CLI_ARG_ERROR) {
+            rc = CLI_USAGE;
             goto out;
         }
-        const char *v = argv[++i];
+        if (fr == CLI_ARG_TAKEN)
+            continue;
         uint64_t n;
         char *end;
         if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
@@ -192,6 +184,7 @@ int cmd_score(int argc, char **argv)
         if (rc)
             goto out;
     }
+    const char *model_path = files[0], *path = files[1];
     if (!model_path || !path) {
         fputs(usage, stderr);
         rc = CLI_USAGE;

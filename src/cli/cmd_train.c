@@ -150,19 +150,14 @@ int cmd_train(int argc, char **argv)
             auto_exclude = 1;
             continue;
         }
-        if (a[0] != '-' || a[1] == '\0') {
-            if (path) {
-                rc = cli_fail(CLI_USAGE, "train: one file at a time ('%s' is extra)", a);
-                goto out;
-            }
-            path = a;
-            continue;
-        }
-        if (i + 1 >= argc) {
-            rc = cli_fail(CLI_USAGE, "train: '%s' needs a value (see leadscore train --help)", a);
+        const char *v = NULL;
+        int fr = cli_file_or_value("train", argc, argv, &i, &path, 1, &v);
+        if (fr == CLI_ARG_ERROR) {
+            rc = CLI_USAGE;
             goto out;
         }
-        const char *v = argv[++i];
+        if (fr == CLI_ARG_TAKEN)
+            continue;
         uint64_t seed;
         if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
             out = v;

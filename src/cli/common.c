@@ -211,3 +211,24 @@ void cli_print_padded(const char *s, size_t width)
     }
     printf("%s%*s", s, (int)(width - w), "");
 }
+
+int cli_file_or_value(const char *cmd, int argc, char **argv, int *i, const char **files,
+                      size_t nfiles, const char **value)
+{
+    const char *a = argv[*i];
+    if (a[0] != '-' || a[1] == '\0') {
+        for (size_t k = 0; k < nfiles; k++)
+            if (!files[k]) {
+                files[k] = a;
+                return CLI_ARG_TAKEN;
+            }
+        cli_fail(CLI_USAGE, "%s: too many files ('%s')", cmd, a);
+        return CLI_ARG_ERROR;
+    }
+    if (*i + 1 >= argc) {
+        cli_fail(CLI_USAGE, "%s: '%s' needs a value (see leadscore %s --help)", cmd, a, cmd);
+        return CLI_ARG_ERROR;
+    }
+    *value = argv[++*i];
+    return CLI_ARG_NOT_MINE;
+}

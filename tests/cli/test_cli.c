@@ -811,28 +811,6 @@ static void test_inspect_target_option(void **state)
     run_free(&r);
 }
 
-/* Is b[0..n) well-formed UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF)? */
-static int valid_utf8(const unsigned char *b, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned c = b[i];
-        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        if (len == 0 || i + len > n || (len == 2 && c < 0xC2))
-            return 0;
-        unsigned cp = len == 1 ? c : c & (0x7Fu >> len);
-        for (size_t k = 1; k < len; k++) {
-            if ((b[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = cp << 6 | (b[i + k] & 0x3Fu);
-        }
-        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
 /* The table's short summaries cut long values on a character boundary:
  * a category or an identifier of accented letters never comes out as
  * half a character (which a terminal shows as garbage). */
@@ -861,7 +839,7 @@ static void test_inspect_table_utf8(void **state)
     expect_exit(&r, 0);
     expect_contains(&r.out, "e.g. a\xC3\xA9");
     expect_contains(&r.out, "a\xC3\x89l\xC3\xA9phant");
-    if (!valid_utf8((const unsigned char *)r.out.data, r.out.len))
+    if (!tu_utf8_valid(r.out.data, r.out.len))
         fail_msg("inspect printed invalid UTF-8: '%.3000s'", buf_str(&r.out));
     run_free(&r);
 }
@@ -1761,7 +1739,7 @@ static void test_explain_command(void **state)
     expect_contains(&r.out, "raw forest probability");
     expect_contains(&r.out, "calibrated");
     expect_contains(&r.out, "Lead Origin = API");
-    if (!valid_utf8((const unsigned char *)r.out.data, r.out.len))
+    if (!tu_utf8_valid(r.out.data, r.out.len))
         fail_msg("explain printed invalid UTF-8");
     run_free(&r);
 
