@@ -381,30 +381,42 @@ static void test_isotonic_textbook(void **state)
     const double p[] = {0.3, 0.1, 0.5, NAN, 0.4, 0.3, 0.1, 0.2, 0.3, 0.4, 0.1, 0.3};
     const uint8_t y[] = {1, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1};
     struct calib c;
-    calib_fit(p, y, sizeof y, &c);
+    calib_fit_ends(p, y, sizeof y, 1, &c); /* plain PAVA: no end pooling */
     assert_int_equal(c.n, 3);
     ASSERT_NEAR(c.x[0], 0.125, 1e-12);
     ASSERT_NEAR(c.x[1], 1.0 / 3, 1e-12);
     ASSERT_NEAR(c.x[2], 0.5, 1e-12);
     ASSERT_NEAR(c.y[0], 0.25, 1e-12);
     ASSERT_NEAR(c.y[1], 2.0 / 3, 1e-12);
-    ASSERT_NEAR(c.y[2], 1.0, 1e-12);
+    ASSERT_NEAR(c.y[2], CALIB_MAX_P, 1e-12); /* the rate 1 of one lead, clipped */
     /* clamped outside the knots, linear between them */
     ASSERT_NEAR(calib_apply(&c, 0.0), 0.25, 1e-12);
     ASSERT_NEAR(calib_apply(&c, 0.1), 0.25, 1e-12);
-    ASSERT_NEAR(calib_apply(&c, 0.9), 1.0, 1e-12);
+    ASSERT_NEAR(calib_apply(&c, 0.9), CALIB_MAX_P, 1e-12);
     ASSERT_NEAR(calib_apply(&c, (0.125 + 1.0 / 3) / 2), (0.25 + 2.0 / 3) / 2, 1e-12);
     ASSERT_NEAR(calib_apply(&c, 1.0 / 3), 2.0 / 3, 1e-12);
+    check_calib_monotone(&c);
+    calib_cleanup(&c);
+
+    /* end blocks of at least 4 rows: the last block (0.5 -> {1}, one row)
+     * pools with its neighbour (6 rows at 2/3) into 5/7 at mean raw 2.5/7;
+     * the first block already has 4 rows and stays */
+    calib_fit_ends(p, y, sizeof y, 4, &c);
+    assert_int_equal(c.n, 2);
+    ASSERT_NEAR(c.x[0], 0.125, 1e-12);
+    ASSERT_NEAR(c.y[0], 0.25, 1e-12);
+    ASSERT_NEAR(c.x[1], 2.5 / 7, 1e-12);
+    ASSERT_NEAR(c.y[1], 5.0 / 7, 1e-12);
     check_calib_monotone(&c);
     calib_cleanup(&c);
 
     /* already increasing: no pooling, one knot per distinct value */
     const double p2[] = {0.2, 0.4, 0.6, 0.6};
     const uint8_t y2[] = {0, 0, 1, 0};
-    calib_fit(p2, y2, 4, &c);
+    calib_fit_ends(p2, y2, 4, 1, &c);
     assert_int_equal(c.n, 2);
     ASSERT_NEAR(c.x[0], 0.3, 1e-12);
-    ASSERT_NEAR(c.y[0], 0.0, 0);
+    ASSERT_NEAR(c.y[0], CALIB_MIN_P, 0); /* the rate 0, clipped */
     ASSERT_NEAR(c.x[1], 0.6, 1e-12);
     ASSERT_NEAR(c.y[1], 0.5, 1e-12);
     calib_cleanup(&c);
@@ -412,7 +424,7 @@ static void test_isotonic_textbook(void **state)
     /* fully reversed: everything pools into one block at the base rate */
     const double p3[] = {0.1, 0.2, 0.3, 0.4};
     const uint8_t y3[] = {1, 1, 0, 0};
-    calib_fit(p3, y3, 4, &c);
+    calib_fit_ends(p3, y3, 4, 1, &c);
     assert_int_equal(c.n, 1);
     ASSERT_NEAR(c.y[0], 0.5, 1e-12);
     ASSERT_NEAR(calib_apply(&c, 0.0), 0.5, 1e-12);
@@ -424,7 +436,47 @@ static void test_isotonic_textbook(void **state)
     const uint8_t y4[] = {1, 0};
     calib_fit(p4, y4, 2, &c);
     ASSERT_NEAR(calib_apply(&c, 0.37), 0.37, 1e-12);
+    ASSERT_NEAR(calib_apply(&c, 0.0), CALIB_MIN_P, 0); /* even the identity is clipped */
+    ASSERT_NEAR(calib_apply(&c, 1.0), CALIB_MAX_P, 0);
     calib_cleanup(&c);
+}
+
+/* A weak model (AUC about 0.6) whose lowest raw lead did not convert and
+ * whose highest did: plain PAVA makes one-lead end blocks at exactly 0 and
+ * 1, i.e. scores of 0.0 and 100.0. With end pooling each end block holds at
+ * least CALIB_MIN_END_ROWS leads, so its rate is a real average, and every
+ * likelihood is within [CALIB_MIN_P, CALIB_MAX_P]. */
+static void test_calibration_weak_model_ends(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    double *p = malloc(N * sizeof *p);
+    uint8_t *y = malloc(N);
+    struct rng r;
+    rng_seed(&r, 23);
+    for (int i = 0; i < N; i++) {
+        p[i] = 0.2 + 0.4 * (double)i / N;                               /* raw, increasing */
+        y[i] = (uint8_t)(rng_uniform(&r) < 0.25 + 0.2 * (double)i / N); /* weak signal */
+    }
+    y[0] = 0;
+    y[N - 1] = 1;
+    struct calib c;
+    calib_fit_ends(p, y, N, 1, &c); /* what training did before: the ends are 0 and 1 */
+    assert_true(c.y[0] <= CALIB_MIN_P && c.y[c.n - 1] >= CALIB_MAX_P);
+    calib_cleanup(&c);
+
+    calib_fit(p, y, N, &c);
+    check_calib_monotone(&c);
+    double lo = calib_apply(&c, 0.0), hi = calib_apply(&c, 1.0);
+    if (!(lo > 0.05 && lo < 0.4 && hi > 0.3 && hi < 0.8))
+        fail_msg("weak model's ends map to %g and %g; want rates near 0.25 and 0.45", lo, hi);
+    for (int i = 0; i <= 100; i++) {
+        double v = calib_apply(&c, i / 100.0);
+        assert_true(v >= CALIB_MIN_P && v <= CALIB_MAX_P);
+    }
+    calib_cleanup(&c);
+    free(p);
+    free(y);
 }
 
 /* Many blocks: the map is thinned to CALIB_MAX_KNOTS and stays monotone. */
@@ -678,6 +730,7 @@ int main(void)
         cmocka_unit_test(test_trained_calibration_monotone),
         cmocka_unit_test(test_isotonic_textbook),
         cmocka_unit_test(test_calibration_many_knots),
+        cmocka_unit_test(test_calibration_weak_model_ends),
         cmocka_unit_test(test_metrics_auc),
         cmocka_unit_test(test_metrics_losses),
         cmocka_unit_test(test_metrics_deciles),
