@@ -118,18 +118,18 @@ static double name_score(const char *name, char *why, size_t cap)
  */
 static int name_is_attribute(const char *name)
 {
-    static const char *const words[] = {"weekend",    "weekday",          "holiday",
-                                        "specialday", "mobile",           "desktop",
-                                        "tablet",     "newsletter",       "returning",
-                                        "newvisitor", "returningvisitor", "visitor",
-                                        "optin",      "optout",           "donotemail",
-                                        "donotcall",  "donottrack",       "email",
-                                        "sms",        "gender",           "male",
-                                        "female",     "married",          "student",
-                                        "senior",     "seniorcitizen",    "partner",
-                                        "dependents", "hascard",          "creditcard",
-                                        "loggedin",   "member",           "international",
-                                        NULL};
+    static const char *const words[] = {
+        "weekend",          "weekday",       "holiday",    "specialday", "mobile",
+        "desktop",          "tablet",        "newsletter", "returning",  "newvisitor",
+        "returningvisitor", "optin",         "optout",     "donotemail", "donotcall",
+        "donottrack",       "email",         "sms",        "gender",     "male",
+        "female",           "married",       "student",    "senior",     "seniorcitizen",
+        "partner",          "dependents",    "hascard",    "creditcard", "loggedin",
+        "member",           "international", NULL};
+    /* words that make an attribute wherever they sit in the name
+     * ("Subscribed to Newsletter", "Weekend Visit") */
+    static const char *const parts[] = {"weekend",    "weekday",    "holiday",   "mobile",
+                                        "newsletter", "donotemail", "donotcall", NULL};
     char n[256];
     normalize(name, n, sizeof n);
     const char *core = n;
@@ -138,8 +138,10 @@ static int name_is_attribute(const char *name)
     else if (strncmp(core, "has", 3) == 0 && strlen(core) > 5)
         core += 3; /* "Has Newsletter" */
     for (size_t i = 0; words[i]; i++)
-        if (strcmp(core, words[i]) == 0 ||
-            (strlen(words[i]) >= 6 && strstr(core, words[i]) != NULL))
+        if (strcmp(core, words[i]) == 0)
+            return 1;
+    for (size_t i = 0; parts[i]; i++)
+        if (strstr(core, parts[i]))
             return 1;
     return 0;
 }
