@@ -1,10 +1,10 @@
 /*
  * cmd_train.c — `leadscore train FILE.csv -o MODEL [options]`.
  *
- * Reads the CSV, trains the forest on the rows with a known outcome, prints
+ * Reads the CSV, trains the forest on the rows with a known outcome (app/train.h:
+ * the leakage scan runs first and the columns it marks "exclude" are left out
+ * unless --include-leaky), prints what was left out and why, the warnings,
  * out-of-bag metrics (never in-sample ones) and writes the model file.
- * With --auto-exclude the leakage scan (app/leakage.h) runs first and the
- * columns it marks "exclude" are left out, each named with its reason.
  */
 #include "app/leakage.h"
 #include "app/profile.h"
@@ -27,11 +27,14 @@ static const char usage[] =
     "\n"
     "  -o, --output MODEL  where to write the model (required)\n"
     "  --target NAME       the outcome column (default: detected)\n"
-    "  --exclude A,B       columns to leave out (identifiers, free text and\n"
+    "  --exclude A,B       columns to leave out; repeatable, names trimmed and\n"
+    "                      matched without case; a name holding a comma is given\n"
+    "                      whole as its own --exclude (identifiers, free text and\n"
     "                      constant columns are always left out)\n"
-    "  --auto-exclude      also leave out the columns the leakage scan marks\n"
-    "                      \"exclude\" (filled in after the outcome; see\n"
-    "                      leadscore inspect and docs/leakage.md)\n"
+    "  --include-leaky     keep the columns the leakage scan marks \"exclude\"\n"
+    "                      (filled in after the outcome; see leadscore inspect and\n"
+    "                      docs/leakage.md). By default they are left out and named\n"
+    "  --auto-exclude      accepted for old scripts: leaving them out is the default\n"
     "  --trees N           trees in the forest (default 100)\n"
     "  --mtry N            features tried per split (default: sqrt of features)\n"
     "  --min-leaf N        smallest leaf, in bootstrap-weighted rows (default:\n"
@@ -77,21 +80,33 @@ static int parse_share(const char *opt, const char *v, double lo, double hi, dou
     return 0;
 }
 
-/* What --auto-exclude left out, and the flagged columns it kept. */
-static void print_auto_exclude(const struct leakage_report *lr)
+/* What the leakage scan left out (or kept, with --include-leaky), and the
+ * flagged columns kept for a check. */
+static void print_leakage(const struct train_summary *s)
 {
+    const struct leakage_report *lr = s->leakage;
+    if (!lr)
+        return;
     size_t n = leakage_count(lr, LEAKAGE_EXCLUDE);
     if (n == 0)
-        printf("auto-exclude: the leakage scan marks no column \"exclude\" (%zu scanned)\n",
-               lr->ncols);
+        printf("leakage scan: no column marked \"exclude\" (%zu scanned)\n", lr->ncols);
+    else if (s->include_leaky)
+        printf("kept %zu column%s the leakage scan marks \"exclude\" (--include-leaky): the "
+               "metrics below are likely inflated\n",
+               n, n == 1 ? "" : "s");
     else
-        printf("auto-exclude: left out %zu column%s the leakage scan marks \"exclude\":\n", n,
-               n == 1 ? "" : "s");
+        printf("left out %zu column%s the leakage scan marks \"exclude\" (--include-leaky "
+               "keeps them):\n",
+               n, n == 1 ? "" : "s");
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < lr->ncols; i++) {
             const struct leakage_column *c = &lr->cols[i];
             if (c->level == (pass ? LEAKAGE_CHECK : LEAKAGE_EXCLUDE))
-                printf("  %s %s — %s\n", pass ? "kept (check):" : "-", c->name, c->reason);
+                printf("  %s %s — %s\n",
+                       pass               ? "kept (check):"
+                       : s->include_leaky ? "+"
+                                          : "-",
+                       c->name, c->reason);
         }
     printf("\n");
 }
@@ -125,13 +140,12 @@ int cmd_train(int argc, char **argv)
     cli_read_init(&rd);
     struct train_opts o;
     train_opts_default(&o);
-    char *exclude_store = NULL;
     const char *path = NULL, *out = NULL;
-    int json = 0, auto_exclude = 0, rc = CLI_OK;
+    int json = 0, rc = CLI_OK;
     struct frame *f = NULL;
     struct model m;
     model_init(&m);
-    struct leakage_report lrep = {0};
+    struct train_summary sum = {0};
 
     for (int i = 1; i < argc; i++) {
         int r = cli_common_option(argc, argv, &i, &rd, usage, &json);
@@ -146,8 +160,10 @@ int cmd_train(int argc, char **argv)
             o.forest.balanced = 1;
             continue;
         }
-        if (strcmp(a, "--auto-exclude") == 0) {
-            auto_exclude = 1;
+        if (strcmp(a, "--auto-exclude") == 0) /* the default now */
+            continue;
+        if (strcmp(a, "--include-leaky") == 0) {
+            o.include_leaky = 1;
             continue;
         }
         const char *v = NULL;
@@ -164,17 +180,12 @@ int cmd_train(int argc, char **argv)
         else if (strcmp(a, "--target") == 0)
             o.target = v;
         else if (strcmp(a, "--exclude") == 0) {
-            free(exclude_store);
-            exclude_store = xstrdup(v);
-            o.nexclude = 0;
-            for (char *p = exclude_store; p && *p && o.nexclude < TRAIN_MAX_EXCLUDE;) {
-                char *comma = strchr(p, ',');
-                if (comma)
-                    *comma = '\0';
-                if (*p)
-                    o.exclude[o.nexclude++] = p;
-                p = comma ? comma + 1 : NULL;
-            }
+            /* each argument is kept whole: app_train reads it as one column
+             * name or a comma-separated list (train.h) */
+            if (o.nexclude == TRAIN_MAX_EXCLUDE)
+                rc = cli_fail(CLI_USAGE, "--exclude: at most %d arguments", TRAIN_MAX_EXCLUDE);
+            else
+                o.exclude[o.nexclude++] = v;
         } else if (strcmp(a, "--trees") == 0)
             rc = parse_u32(a, v, 1, FOREST_MAX_TREES, &o.forest.trees);
         else if (strcmp(a, "--mtry") == 0)
@@ -218,11 +229,6 @@ int cmd_train(int argc, char **argv)
         rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
         goto out;
     }
-    if (auto_exclude && leakage_auto_exclude(f, &o, &lrep, &err)) {
-        rc = cli_fail(CLI_BAD_INPUT, "%s: --auto-exclude: %s", path, err.msg);
-        goto out;
-    }
-    struct train_summary sum;
     if (app_train(f, &o, &m, &sum, &err)) {
         rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
         goto out;
@@ -231,36 +237,24 @@ int cmd_train(int argc, char **argv)
         rc = cli_fail(CLI_BAD_INPUT, "%s", err.msg);
         goto out;
     }
+    for (size_t i = 0; i < sum.nwarnings; i++)
+        fprintf(stderr, "leadscore: warning: %s\n", sum.warnings[i]);
     if (json) {
         json_t *j = report_train(&m, &sum, out);
-        if (auto_exclude) {
-            json_object_set_new(j, "auto_excluded", leakage_json(&lrep, LEAKAGE_EXCLUDE));
-            json_t *kept = json_array(), *all = leakage_json(&lrep, LEAKAGE_CHECK);
-            size_t k;
-            json_t *v;
-            json_array_foreach(all, k, v)
-            {
-                if (strcmp(json_string_value(json_object_get(v, "level")), "check") == 0)
-                    json_array_append(kept, v);
-            }
-            json_decref(all);
-            json_object_set_new(j, "leakage_checks", kept);
-        }
+        train_summary_json(&sum, j);
         char *s = profile_dumps(j, 1);
         if (s)
             puts(s);
         free(s);
         json_decref(j);
     } else {
-        if (auto_exclude)
-            print_auto_exclude(&lrep);
+        print_leakage(&sum);
         print_text(&m, &sum, out);
     }
 out:
-    leakage_report_cleanup(&lrep);
+    train_summary_cleanup(&sum);
     model_cleanup(&m);
     frame_free(f);
     cli_read_cleanup(&rd);
-    free(exclude_store);
     return rc;
 }
