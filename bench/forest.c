@@ -95,6 +95,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_forest: %s\n", err.msg);
         return 1;
     }
+    train_summary_cleanup(&sum);
     double fit = now() - t0;
 
     /* test rows: binned through the model's schema, predicted by every tree */
