@@ -125,7 +125,9 @@ static int name_is_attribute(const char *name)
         "donottrack",       "email",         "sms",        "gender",     "male",
         "female",           "married",       "student",    "senior",     "seniorcitizen",
         "partner",          "dependents",    "hascard",    "creditcard", "loggedin",
-        "member",           "international", NULL};
+        "member",           "international", "active",     NULL};
+    /* ("active" is a state, and ambiguous: still active may be the outcome
+     * of a churn file or a property of the lead; never taken silently) */
     /* words that make an attribute wherever they sit in the name
      * ("Subscribed to Newsletter", "Weekend Visit") */
     static const char *const parts[] = {"weekend",    "weekday",    "holiday",   "mobile",

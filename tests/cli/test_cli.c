@@ -966,10 +966,11 @@ static void test_inspect_leakage_not_run(void **state)
 
     char m[1100];
     snprintf(m, sizeof m, "%s.lsm", p);
+    /* three outcomes: too few to train on (and to scan), said with the counts */
     RUN(&r, "train", p, "-o", m, "--auto-exclude");
     expect_exit(&r, 1);
-    expect_message(&r, "--auto-exclude");
-    expect_contains(&r.err, "at least 20");
+    expect_message(&r, "only 3 leads have a known outcome");
+    expect_contains(&r.err, "at least 50, with at least 10 of each");
     assert_int_equal(access(m, F_OK), -1); /* no model written */
     run_free(&r);
 }
@@ -999,13 +1000,30 @@ static void test_train_auto_exclude(void **state)
     json_decref(j);
     run_free(&r);
 
-    /* without the flag the copy is learned from, and nothing is said about it */
+    /* without the flag too: leaving leaky columns out is the default, named in
+     * "excluded"; --include-leaky keeps the copy and still names it */
     RUN(&r, "train", p, "-o", m, "--json", "--trees", "20");
     expect_exit(&r, 0);
     j = parse_json(&r);
-    assert_true(has_string(json_object_get(j, "feature_names"), "Note"));
-    assert_null(json_object_get(j, "auto_excluded"));
+    assert_false(has_string(json_object_get(j, "feature_names"), "Note"));
+    json_t *ex = json_array_get(json_object_get(j, "excluded"), 0);
+    assert_string_equal(json_str_at(ex, "column"), "Note");
+    assert_string_equal(json_str_at(ex, "level"), "exclude");
+    assert_non_null(strstr(json_str_at(ex, "reason"), "AUC"));
     json_decref(j);
+    run_free(&r);
+    RUN(&r, "train", p, "-o", m, "--include-leaky", "--json", "--trees", "20");
+    expect_exit(&r, 0);
+    j = parse_json(&r);
+    assert_true(has_string(json_object_get(j, "feature_names"), "Note"));
+    assert_int_equal(json_array_size(json_object_get(j, "excluded")), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "leakage_checks")), 1);
+    json_decref(j);
+    run_free(&r);
+    RUN(&r, "train", p, "-o", m, "--trees", "20");
+    expect_exit(&r, 0);
+    expect_contains(&r.out, "left out 1 column the leakage scan marks \"exclude\"");
+    expect_contains(&r.out, "- Note — ");
     run_free(&r);
 
     /* --exclude and --auto-exclude together: both lists apply */
@@ -1066,7 +1084,7 @@ static void test_leads_leakage(void **state)
 
     RUN(&r, "train", leads, "-o", m, "--auto-exclude", "--trees", "30", "--threads", "2");
     expect_exit(&r, 0);
-    expect_contains(&r.out, "auto-exclude: left out 2 columns");
+    expect_contains(&r.out, "left out 2 columns the leakage scan marks");
     expect_contains(&r.out, "- Tags — ");
     expect_contains(&r.out, "- Lead Quality — ");
     expect_contains(&r.out, "27 features");
@@ -1361,7 +1379,9 @@ static void test_score_drift(void **state)
     /* the training file itself: one "drift: ok" line, status ok */
     RUN(&r, "score", model, tu_leads_csv(), "-o", scored, "--report", report);
     expect_exit(&r, 0);
-    expect_contains(&r.err, "leadscore: drift: ok (29 columns, max PSI 0.00)\n");
+    expect_contains(
+        &r.err,
+        "leadscore: drift: ok (27 columns, max PSI 0.00)\n"); /* Tags, Lead Quality left out */
     if (strstr(buf_str(&r.err), "warning: drift"))
         fail_msg("a drift warning on the training file: '%.2000s'", buf_str(&r.err));
     run_free(&r);
@@ -1488,7 +1508,9 @@ static void test_score_explain_csv(void **state)
         skip();
     size_t nf;
     const char *model = explain_model(&nf);
-    assert_int_equal(nf, 29); /* the default model's features on Leads.csv */
+    assert_int_equal(
+        nf,
+        27); /* the default model's features on Leads.csv: leaky Tags and Lead Quality left out */
     const char *path = explained_csv();
     struct frame *f = read_frame_file(path);
     assert_int_equal(f->nrows, 9237);
