@@ -1033,6 +1033,53 @@ static void test_train_auto_exclude(void **state)
     run_free(&r);
 }
 
+/* train --exclude is repeatable, trims names, matches them without case, and
+ * takes a name holding a comma whole; train's warnings (few outcomes, junk in
+ * a numeric column) reach stderr and --json. */
+static void test_train_exclude_and_warnings(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 1 << 16);
+    assert_int_equal(buf_puts(&b, "Lead,Region,\"Price, EUR\",Visits,Time,Converted\n"), LS_OK);
+    uint64_t s = 7;
+    for (int i = 0; i < 150; i++) {
+        unsigned v = (unsigned)(next_rand(&s) >> 40) % 20;
+        char t[16];
+        snprintf(t, sizeof t, "%u.25", (unsigned)(next_rand(&s) >> 40) % 500);
+        assert_int_equal(buf_printf(&b, "L%d,R%d,%u.5,%u,%s,%d\n", i, i % 4,
+                                    (unsigned)(next_rand(&s) >> 40) % 90, v,
+                                    i % 30 == 7 ? "unknown" : t, (int)(i % 5 < 2)),
+                         LS_OK);
+    }
+    char p[1024], m[1100];
+    temp_file("exclude.csv", b.data, b.len, p, sizeof p);
+    buf_cleanup(&b);
+    snprintf(m, sizeof m, "%s.lsm", p);
+    struct run r;
+    RUN(&r, "train", p, "-o", m, "--exclude", "Price, EUR", "--exclude", " region ", "--json",
+        "--trees", "10");
+    expect_exit(&r, 0);
+    json_t *j = parse_json(&r);
+    json_t *names = json_object_get(j, "feature_names");
+    assert_false(has_string(names, "Region"));
+    assert_false(has_string(names, "Price, EUR"));
+    assert_true(has_string(names, "Visits"));
+    json_t *w = json_object_get(j, "warnings");
+    assert_int_equal(json_array_size(w), 2);
+    assert_non_null(strstr(json_string_value(json_array_get(w, 0)), "only 150 leads"));
+    assert_non_null(strstr(json_string_value(json_array_get(w, 1)), "'Time'"));
+    json_decref(j);
+    expect_contains(&r.err, "leadscore: warning: only 150 leads have a known outcome");
+    expect_contains(&r.err, "leadscore: warning: column 'Time': 5 values");
+    run_free(&r);
+
+    RUN(&r, "train", p, "-o", m, "--exclude", "Visits, Nope", "--trees", "10");
+    expect_exit(&r, 1);
+    expect_message(&r, "'Nope'");
+    run_free(&r);
+}
+
 static void test_leads_leakage(void **state)
 {
     (void)state;
@@ -1874,6 +1921,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_inspect_leakage, free_live_runs),
         cmocka_unit_test_teardown(test_inspect_leakage_not_run, free_live_runs),
         cmocka_unit_test_teardown(test_train_auto_exclude, free_live_runs),
+        cmocka_unit_test_teardown(test_train_exclude_and_warnings, free_live_runs),
         cmocka_unit_test_teardown(test_leads_leakage, free_live_runs),
         cmocka_unit_test_teardown(test_demo_deterministic, free_live_runs),
         cmocka_unit_test_teardown(test_demo_bad_values, free_live_runs),
