@@ -255,7 +255,7 @@ int app_train(const struct frame *f, const struct train_opts *o, struct model *m
         goto out;
     if ((rc = check_outcomes(&t, sum, err)) != LS_OK)
         goto out;
-    if ((rc = exclude_leaky(f, &t, eff, sum, err)) != LS_OK)
+    if (!o->skip_leakage_scan && (rc = exclude_leaky(f, &t, eff, sum, err)) != LS_OK)
         goto out;
     if ((rc = train_features_select(f, t.col, eff, &tf, err)) != LS_OK)
         goto out;

@@ -40,6 +40,9 @@ struct train_opts {
     const char *exclude[TRAIN_MAX_EXCLUDE];
     size_t nexclude;
     int include_leaky; /* 1: keep the columns the leakage scan marks "exclude" */
+    /* 1: no leakage scan at all (nothing excluded, nothing named): for
+     * benchmarks that compare the forest with libraries given every column */
+    int skip_leakage_scan;
     struct forest_opts forest;
     double holdout; /* share of the labelled rows kept out for a holdout check; 0: none */
     double tier_high, tier_medium;
