@@ -151,6 +151,11 @@ int app_train(const struct frame *f, const struct train_opts *o, struct model *m
     model_init(m);
     memset(sum, 0, sizeof *sum);
     sum->rows = f->nrows;
+    size_t ntok = 0; /* the model file keeps at most MODEL_MAX_TOKENS */
+    while (o->missing_tokens && o->missing_tokens[ntok])
+        ntok++;
+    if (ntok > MODEL_MAX_TOKENS)
+        return ls_error_set(err, LS_ELIMIT, "more than %d missing-value tokens", MODEL_MAX_TOKENS);
     struct target t;
     int rc = target_find(f, o->target, &t, err);
     if (rc)
