@@ -240,10 +240,12 @@ int app_train(const struct frame *f, const struct train_opts *o, struct model *m
         m->target = xstrdup(t.name);
         m->positive = xstrdup(t.positive);
         m->negative = xstrdup(t.negative);
-        m->pos_labels = labels_dup(t.pos_labels, t.npos_labels);
-        m->npos_labels = (uint32_t)t.npos_labels;
-        m->neg_labels = labels_dup(t.neg_labels, t.nneg_labels);
-        m->nneg_labels = (uint32_t)t.nneg_labels;
+        /* the lists from target_find; its joined labels if a path left them out */
+        char *pos1[] = {t.positive}, *neg1[] = {t.negative};
+        m->npos_labels = t.npos_labels ? (uint32_t)t.npos_labels : 1;
+        m->pos_labels = labels_dup(t.npos_labels ? t.pos_labels : pos1, m->npos_labels);
+        m->nneg_labels = t.nneg_labels ? (uint32_t)t.nneg_labels : 1;
+        m->neg_labels = labels_dup(t.nneg_labels ? t.neg_labels : neg1, m->nneg_labels);
         m->missing_tokens = strv_dup(o->missing_tokens ? o->missing_tokens : frame_default_missing);
         m->decimal_comma = (uint8_t)(f->info.decimal_comma != 0);
         m->id_column = id_col >= 0 ? xstrdup(f->cols[id_col].name) : NULL;
