@@ -24,7 +24,10 @@ void app_explain(const struct model *m, const struct score_result *r, uint64_t r
     out->base = xmalloc((n ? n : 1) * sizeof *out->base);
     out->raw = xmalloc((n ? n : 1) * sizeof *out->raw);
     struct treeshap *ts = treeshap_new(&m->forest);
-    treeshap_rows(ts, r->X, r->n, row0, n, NULL, 0, threads, out->phi, out->base);
+    /* a training lead leaves out the trees that drew it, as its score does */
+    const uint64_t *skip = r->inbag ? r->inbag + row0 * r->inbag_words : NULL;
+    treeshap_rows(ts, r->X, r->n, row0, n, skip, skip ? r->inbag_words : 0, threads, out->phi,
+                  out->base);
     treeshap_free(ts);
     for (uint64_t i = 0; i < n; i++) {
         double *p = out->phi + i * nf, s = out->base[i];

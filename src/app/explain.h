@@ -3,14 +3,16 @@
  *
  * Contributions are exact path-dependent TreeSHAP values of the forest's raw
  * probability (ml/treeshap.h), one per model column, in points (x 100):
- * base + sum(contributions) = raw, the forest's probability for the lead
- * from all its trees. The calibrated score is a monotone map of raw, shown
- * as its own last step, never folded into the contributions.
+ * base + sum(contributions) = raw, the probability the lead's score comes
+ * from. The calibrated score is a monotone map of raw, shown as its own
+ * last step, never folded into the contributions.
  *
- * A lead the model trained on is scored out-of-bag (app/score.h) — by the
- * trees that did not see it — while its explanation covers all trees; the
- * two raws then differ, and both are reported (the score's raw and
- * raw_explained) rather than one bent to fit the other.
+ * A lead the model trained on is scored out-of-bag (app/score.h), by the
+ * trees whose bootstrap did not draw it; its explanation leaves out the
+ * same trees, so its base (the mean expected value of those trees) is its
+ * own and base + sum(contributions) is still its score's raw. A version 1
+ * model keeps no in-bag sets: its training leads are explained by all
+ * trees and their raw can differ from the score's (the load note says so).
  *
  * Reasons are the largest positive and negative contributions phrased with
  * the lead's value: "Total Time Spent on Website = 1532 → +18.0 pts".
@@ -58,7 +60,9 @@ void explain_reason(const struct model *m, const struct frame *f, const struct s
                     const struct explain_result *e, size_t j, uint64_t row, char *out, size_t cap);
 
 /* Per lead, for --json: base, contributions (column -> points), reasons
- * {for, against} with column, value, points, text; and raw_explained. */
+ * {for, against} with column, value, points, text; and raw_explained (base +
+ * contributions: the score's raw, except for a training lead of a version 1
+ * model, explained by all trees). */
 void explain_lead_json(const struct model *m, const struct frame *f, const struct score_result *r,
                        const struct explain_result *e, uint64_t row, json_t *obj);
 

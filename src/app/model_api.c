@@ -61,12 +61,18 @@ const char *ls_model_feature_name(const struct ls_model *lm, size_t i)
     return i < lm->m.schema.nfeat ? lm->m.schema.feat[i].name : NULL;
 }
 
-static int is_missing(const char *s)
+/* Is s one of the tokens the model's training file was read with (the
+ * reader's default list for a version 1 model)? */
+static int is_missing(const struct model *m, const char *s)
 {
+    struct frame_opts fo;
+    frame_opts_default(&fo);
+    model_frame_opts(m, &fo);
+    const char *const *tokens = fo.missing_tokens ? fo.missing_tokens : frame_default_missing;
     size_t len = strlen(s);
     value_trim(&s, &len);
-    for (size_t i = 0; frame_default_missing[i]; i++)
-        if (value_ieq(s, len, frame_default_missing[i]))
+    for (size_t i = 0; tokens[i]; i++)
+        if (value_ieq(s, len, tokens[i]))
             return 1;
     return 0;
 }
@@ -79,8 +85,8 @@ int ls_model_score_lead(const struct ls_model *lm, const char *const *values, do
     for (size_t j = 0; j < m->schema.nfeat; j++) {
         const char *v = values[j];
         int how;
-        row[j] = !v || is_missing(v) ? BINS_MISSING
-                                     : bins_value(&m->schema, &lm->ix, j, v, strlen(v), 0, &how);
+        row[j] = !v || is_missing(m, v) ? BINS_MISSING
+                                        : bins_value(&m->schema, &lm->ix, j, v, strlen(v), 0, &how);
     }
     double p = forest_predict_row(&m->forest, row, 1, 0);
     double sc = 100.0 * calib_apply(&m->calib, p);

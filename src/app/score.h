@@ -6,7 +6,11 @@
  * missing path and are counted; columns the model does not use are listed.
  * A file with none of the model's columns is an error, not a page of equal
  * scores. Rows whose outcome is known and that were training rows of this
- * model get their out-of-bag score; every other row is scored by all trees.
+ * model get their out-of-bag score — the mean of the trees whose bootstrap
+ * did not draw them (the model's in-bag sets; a version 1 model keeps only
+ * the raw) — and the trees to leave out of their explanation; every other
+ * row is scored by all trees. The outcome is read with the model's labels
+ * of each class, every one of them.
  * Every run also measures drift: each model column of the file against the
  * model's training profile (ml/drift.h).
  */
@@ -38,7 +42,12 @@ struct score_result {
     uint64_t *rank; /* 1 = best */
     int8_t *label;  /* outcome in the file: 1, 0, or -1 unknown / no target column */
     uint8_t *oob;   /* 1 when the score is the row's out-of-bag score */
-    long id_col;    /* frame column of the model's identifier, or -1 */
+    /* per row, the trees its score leaves out (its in-bag set): n x
+     * inbag_words, bit i of word i / 64 for tree i; all zero for a row scored
+     * by every tree; NULL when the model keeps no in-bag sets (version 1) */
+    uint64_t *inbag;
+    size_t inbag_words;
+    long id_col; /* frame column of the model's identifier, or -1 */
     uint64_t tier_count[3];
     uint64_t oob_rows;
     /* column matching */

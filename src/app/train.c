@@ -29,42 +29,54 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-struct key_raw {
+struct key_row {
     uint64_t key;
-    double raw;
+    uint64_t row;
 };
 
 static int cmp_key(const void *a, const void *b)
 {
-    uint64_t x = ((const struct key_raw *)a)->key, y = ((const struct key_raw *)b)->key;
-    return (x > y) - (x < y);
+    const struct key_row *x = a, *y = b;
+    if (x->key != y->key)
+        return (x->key > y->key) - (x->key < y->key);
+    return (x->row > y->row) - (x->row < y->row);
 }
 
-/* Keep each training row's OOB probability by row key; equal keys averaged. */
+/*
+ * Keep each training row's out-of-bag probability and in-bag trees by row
+ * key; inbag is forest_train's output (tree-major bits). Rows with equal keys
+ * are one lead to a later scoring run: they keep the first copy's set and
+ * raw. (An average over the copies, as version 1 kept, is a weighted mix of
+ * trees that no set of trees explains; and the training metrics judged each
+ * copy, as this one, by the trees that did not draw it.) A row that every
+ * bootstrap drew has no out-of-bag raw and is not kept.
+ */
 static void keep_oob(struct model *m, const uint8_t *X, uint64_t n, const uint8_t *y,
-                     const double *oob)
+                     const double *oob, const uint64_t *inbag)
 {
-    struct key_raw *kr = xmalloc((n ? n : 1) * sizeof *kr);
-    uint64_t k = 0;
+    uint32_t ntrees = m->forest.ntrees, nb = (ntrees + 7) / 8;
+    uint64_t words = forest_inbag_words(n), k = 0;
+    struct key_row *kr = xmalloc((n ? n : 1) * sizeof *kr);
     for (uint64_t r = 0; r < n; r++)
-        if (!isnan(oob[r])) {
-            kr[k].key = model_row_key(X, n, r, m->schema.nfeat, y[r]);
-            kr[k].raw = oob[r];
-            k++;
-        }
-    qsort(kr, k, sizeof *kr, cmp_key);
+        if (!isnan(oob[r]))
+            kr[k++] = (struct key_row){model_row_key(X, n, r, m->schema.nfeat, y[r]), r};
+    qsort(kr, k, sizeof *kr, cmp_key); /* by key, then row: the first copy leads */
     m->oob_key = xmalloc((k ? k : 1) * sizeof *m->oob_key);
     m->oob_raw = xmalloc((k ? k : 1) * sizeof *m->oob_raw);
+    m->inbag = xcalloc((k ? k : 1) * nb, 1);
+    m->inbag_bytes = nb;
     uint64_t o = 0;
-    for (uint64_t i = 0; i < k;) {
-        uint64_t j = i;
-        double s = 0;
-        while (j < k && kr[j].key == kr[i].key)
-            s += kr[j++].raw;
+    for (uint64_t i = 0; i < k; i++) {
+        if (i > 0 && kr[i].key == kr[i - 1].key)
+            continue;
+        uint64_t row = kr[i].row;
+        uint8_t *set = m->inbag + o * nb;
+        for (uint32_t t = 0; t < ntrees; t++)
+            if (inbag[(uint64_t)t * words + (row >> 6)] >> (row & 63) & 1)
+                set[t >> 3] |= (uint8_t)(1u << (t & 7));
         m->oob_key[o] = kr[i].key;
-        m->oob_raw[o] = (float)(s / (double)(j - i));
+        m->oob_raw[o] = (float)oob[row];
         o++;
-        i = j;
     }
     m->noob = o;
     free(kr);
@@ -121,6 +133,27 @@ static int resolve_excludes(const struct frame *f, const struct train_opts *o, u
         }
     }
     return rc;
+}
+
+/* A NULL-terminated copy of v. */
+static char **strv_dup(const char *const *v)
+{
+    size_t n = 0;
+    while (v[n])
+        n++;
+    char **d = xcalloc(n + 1, sizeof *d);
+    for (size_t i = 0; i < n; i++)
+        d[i] = xstrdup(v[i]);
+    return d;
+}
+
+/* A copy of n labels (an empty class keeps a 1-slot array). */
+static char **labels_dup(char *const *v, size_t n)
+{
+    char **d = xcalloc(n + 1, sizeof *d);
+    for (size_t i = 0; i < n; i++)
+        d[i] = xstrdup(v[i]);
+    return d;
 }
 
 int train_features_select(const struct frame *f, long target_col, const struct train_opts *o,
@@ -241,6 +274,11 @@ int app_train(const struct frame *f, const struct train_opts *o, struct model *m
     model_init(m);
     memset(sum, 0, sizeof *sum);
     sum->rows = f->nrows;
+    size_t ntok = 0; /* the model file keeps at most MODEL_MAX_TOKENS */
+    while (o->missing_tokens && o->missing_tokens[ntok])
+        ntok++;
+    if (ntok > MODEL_MAX_TOKENS)
+        return ls_error_set(err, LS_ELIMIT, "more than %d missing-value tokens", MODEL_MAX_TOKENS);
     sum->include_leaky = o->include_leaky;
     struct target t = {.col = -1};
     struct train_features tf = {0};
@@ -250,6 +288,8 @@ int app_train(const struct frame *f, const struct train_opts *o, struct model *m
             *is_cat = NULL;
     uint16_t *nbins = NULL;
     double *oob = NULL;
+    struct forest_opts fo = o->forest;
+    fo.inbag = NULL;
     int rc = target_find(f, o->target, &t, err);
     if (rc)
         goto out;
@@ -320,7 +360,10 @@ int app_train(const struct frame *f, const struct train_opts *o, struct model *m
         nbins[j] = m->schema.feat[j].nbins;
     }
     oob = xmalloc((n ? n : 1) * sizeof *oob);
-    rc = forest_train(X, n, (uint32_t)nc, y, is_cat, nbins, &o->forest, &m->forest, oob, err);
+    if (o->forest.trees <= FOREST_MAX_TREES) /* forest_train refuses more */
+        fo.inbag =
+            xmalloc(((size_t)o->forest.trees * forest_inbag_words(n) + 1) * sizeof *fo.inbag);
+    rc = forest_train(X, n, (uint32_t)nc, y, is_cat, nbins, &fo, &m->forest, oob, err);
     if (rc)
         goto out;
     m->trees = o->forest.trees;
@@ -332,6 +375,14 @@ int app_train(const struct frame *f, const struct train_opts *o, struct model *m
     m->target = xstrdup(t.name);
     m->positive = xstrdup(t.positive);
     m->negative = xstrdup(t.negative);
+    /* the lists from target_find; its joined labels if a path left them out */
+    char *pos1[] = {t.positive}, *neg1[] = {t.negative};
+    m->npos_labels = t.npos_labels ? (uint32_t)t.npos_labels : 1;
+    m->pos_labels = labels_dup(t.npos_labels ? t.pos_labels : pos1, m->npos_labels);
+    m->nneg_labels = t.nneg_labels ? (uint32_t)t.nneg_labels : 1;
+    m->neg_labels = labels_dup(t.nneg_labels ? t.neg_labels : neg1, m->nneg_labels);
+    m->missing_tokens = strv_dup(o->missing_tokens ? o->missing_tokens : frame_default_missing);
+    m->decimal_comma = (uint8_t)(f->info.decimal_comma != 0);
     m->id_column = tf.id_col >= 0 ? xstrdup(f->cols[tf.id_col].name) : NULL;
     m->tier_high = o->tier_high;
     m->tier_medium = o->tier_medium;
@@ -340,7 +391,7 @@ int app_train(const struct frame *f, const struct train_opts *o, struct model *m
         m->train_pos += y[r];
     metrics_compute(oob, y, n, &m->oob);
     calib_fit(oob, y, n, &m->calib);
-    keep_oob(m, X, n, y, oob);
+    keep_oob(m, X, n, y, oob, fo.inbag);
     if (nh > 0) {
         double *ph = xmalloc(nh * sizeof *ph);
         forest_predict(&m->forest, Xh, nh, ph, o->forest.threads);
@@ -351,6 +402,7 @@ int app_train(const struct frame *f, const struct train_opts *o, struct model *m
     sum->features = nc;
 out:
     free(oob);
+    free(fo.inbag);
     free(is_cat);
     free(nbins);
     free(Xall);

@@ -8,7 +8,8 @@
  * "exclude" unless asked to keep them, fit the bins on the rows with a known
  * outcome, grow the forest, measure it on out-of-bag predictions (and on a
  * holdout when asked), fit the calibration on the out-of-bag predictions,
- * and keep each training row's out-of-bag score.
+ * and keep each training row's out-of-bag score and in-bag trees, with how
+ * the file was read (missing tokens, decimal mark) and the target's labels.
  *
  * Honest by default: a column written after the outcome (a sales status, a
  * tag) makes a model that scores past leads beautifully and new ones badly,
@@ -46,6 +47,9 @@ struct train_opts {
     struct forest_opts forest;
     double holdout; /* share of the labelled rows kept out for a holdout check; 0: none */
     double tier_high, tier_medium;
+    /* the missing-value tokens f was read with (NULL: the reader's default
+     * list), kept in the model so scoring reads the same way */
+    const char *const *missing_tokens;
 };
 
 void train_opts_default(struct train_opts *o);

@@ -105,7 +105,7 @@ static void print_chart(const struct model *m, const struct frame *f, const stru
     }
     cli_print_padded("= raw forest probability (points)", LABEL_WIDTH);
     printf("%*s%8.1f\n", BAR_WIDTH, "", e->raw[0]);
-    if (r->oob[row]) {
+    if (r->oob[row] && !r->inbag) { /* a version 1 model: no in-bag sets */
         cli_print_padded("  the score uses the out-of-bag raw instead", LABEL_WIDTH);
         printf("%*s%8.1f\n", BAR_WIDTH, "", 100.0 * r->raw[row]);
         printf("  (the model trained on this lead: its score comes from the trees that did\n"
@@ -179,6 +179,10 @@ int cmd_explain(int argc, char **argv)
         goto out;
     }
     have_model = 1;
+    if (m.load_note)
+        fprintf(stderr, "leadscore: note: %s\n", m.load_note);
+    if (!rd.fo.missing_tokens) /* read as training did, unless --missing says otherwise */
+        model_frame_opts(&m, &rd.fo);
     if (frame_read_file(path, &rd.fo, &f, &err)) {
         rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
         goto out;

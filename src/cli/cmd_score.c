@@ -197,10 +197,14 @@ int cmd_score(int argc, char **argv)
         goto out;
     }
     have_model = 1;
+    if (m.load_note)
+        fprintf(stderr, "leadscore: note: %s\n", m.load_note);
     if (so.high >= 0 && so.medium >= 0 && so.medium > so.high) {
         rc = cli_fail(CLI_USAGE, "--medium must not be above --high");
         goto out;
     }
+    if (!rd.fo.missing_tokens) /* read as training did, unless --missing says otherwise */
+        model_frame_opts(&m, &rd.fo);
     if (frame_read_file(path, &rd.fo, &f, &err)) {
         rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
         goto out;

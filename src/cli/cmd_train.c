@@ -229,6 +229,7 @@ int cmd_train(int argc, char **argv)
         rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
         goto out;
     }
+    o.missing_tokens = rd.fo.missing_tokens; /* the model keeps how its file was read */
     if (app_train(f, &o, &m, &sum, &err)) {
         rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
         goto out;

@@ -184,6 +184,14 @@ void target_cleanup(struct target *t)
     if (t) {
         free(t->cat_class);
         t->cat_class = NULL;
+        for (size_t i = 0; i < t->npos_labels; i++)
+            free(t->pos_labels[i]);
+        for (size_t i = 0; i < t->nneg_labels; i++)
+            free(t->neg_labels[i]);
+        free(t->pos_labels);
+        free(t->neg_labels);
+        t->pos_labels = t->neg_labels = NULL;
+        t->npos_labels = t->nneg_labels = 0;
     }
 }
 
@@ -334,8 +342,29 @@ static int one_class_error(const struct frame *f, long ci, struct ls_error *err)
                         c->name, v, (unsigned long long)(f->nrows - c->prof.missing));
 }
 
+/* Keep every label of each class, uncut (target.h: pos_labels). */
+static void keep_labels(const struct frame *f, struct target *t)
+{
+    const struct column *c = &f->cols[t->col];
+    size_t cap = t->kind == TARGET_CATEGORICAL ? c->ncat : 1;
+    t->pos_labels = xcalloc(cap ? cap : 1, sizeof *t->pos_labels);
+    t->neg_labels = xcalloc(cap ? cap : 1, sizeof *t->neg_labels);
+    if (t->kind != TARGET_CATEGORICAL) { /* one short label each: a boolean word or a number */
+        t->pos_labels[t->npos_labels++] = xstrdup(t->positive);
+        t->neg_labels[t->nneg_labels++] = xstrdup(t->negative);
+        return;
+    }
+    for (uint32_t k = 0; k < c->ncat; k++) {
+        if (t->cat_class[k] == 1)
+            t->pos_labels[t->npos_labels++] = xstrdup(c->cats[k]);
+        else if (t->cat_class[k] == 0)
+            t->neg_labels[t->nneg_labels++] = xstrdup(c->cats[k]);
+    }
+}
+
 static int finish(const struct frame *f, struct target *t, struct ls_error *err)
 {
+    keep_labels(f, t);
     count_outcomes(f, t);
     if (t->n_pos == 0 || t->n_neg == 0) {
         int rc =

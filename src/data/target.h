@@ -42,9 +42,15 @@ struct target {
     char name[256];
     char positive[TARGET_LABEL_MAX]; /* the positive class as written in the file */
     char negative[TARGET_LABEL_MAX]; /* the negative class (or "lost" values, joined) */
-    double pos_value;                /* TARGET_NUMERIC */
-    int8_t *cat_class;               /* TARGET_CATEGORICAL: per category 1, 0, or -1 unknown */
-    double confidence;               /* 0..1 */
+    /* Every label of each class as written in the file (owned, freed by
+     * target_cleanup): what a model keeps to read the column again. The
+     * joined positive / negative above are cut to TARGET_LABEL_MAX and are
+     * for messages only; a status column can have many long "lost" values. */
+    char **pos_labels, **neg_labels;
+    size_t npos_labels, nneg_labels;
+    double pos_value;  /* TARGET_NUMERIC */
+    int8_t *cat_class; /* TARGET_CATEGORICAL: per category 1, 0, or -1 unknown */
+    double confidence; /* 0..1 */
     char reason[512];
     uint64_t n_pos, n_neg, n_unknown; /* rows by outcome */
 };

@@ -83,6 +83,11 @@ static void *train_worker(void *arg)
             if (count[r] < UINT16_MAX)
                 count[r]++;
         }
+        if (j->o->inbag) { /* tree i owns its words: no two threads write one */
+            uint64_t *bits = j->o->inbag + (uint64_t)i * forest_inbag_words(d->n);
+            for (uint64_t r = 0; r < d->n; r++)
+                bits[r >> 6] |= (uint64_t)(count[r] != 0) << (r & 63);
+        }
         struct tree *t = &j->f->trees[i];
         tree_grow(d, count, &rng, s, t, w->oob);
         uint32_t done = atomic_fetch_add(&j->done, 1) + 1;
@@ -137,6 +142,8 @@ int forest_train(const uint8_t *X, uint64_t n, uint32_t nfeat, const uint8_t *y,
     }
     out->ntrees = o->trees;
     out->nfeat = nfeat;
+    if (o->inbag)
+        memset(o->inbag, 0, (size_t)o->trees * forest_inbag_words(n) * sizeof *o->inbag);
     out->trees = xcalloc(o->trees, sizeof *out->trees);
 
     uint32_t nt = o->threads ? o->threads : forest_cpu_count();

@@ -28,7 +28,18 @@ struct forest_opts {
     uint32_t threads;   /* 0: every online core */
     void (*progress)(void *ctx, uint32_t trees_done, uint32_t trees_total);
     void *progress_ctx;
+    /* Output, may be NULL: each tree's bootstrap, trees x forest_inbag_words(n)
+     * words; bit r of tree i's words is set when tree i drew row r. Written
+     * by forest_train (every word), so a model can later leave a training
+     * row's own trees out of its score and its explanation. */
+    uint64_t *inbag;
 };
+
+/* The words of one tree's in-bag bitset over n rows. */
+static inline uint64_t forest_inbag_words(uint64_t n)
+{
+    return (n + 63) / 64;
+}
 
 void forest_opts_default(struct forest_opts *o);
 

@@ -1,5 +1,10 @@
 /*
  * model.c — model file writing and reading (format in model.h).
+ *
+ * Version 2 is version 1 with sections appended, so one reader serves both:
+ * it reads the common sections, then either the version 2 sections or, for
+ * a version 1 file, derives what it can (the label lists from the joined
+ * labels) and leaves a note saying what the old file cannot give.
  */
 #include "ml/model.h"
 
@@ -24,8 +29,26 @@ static const char MAGIC[8] = {'L', 'S', 'M', 'O', 'D', 'E', 'L', '\0'};
 void model_init(struct model *m)
 {
     memset(m, 0, sizeof *m);
+    m->format_version = MODEL_VERSION;
+    m->kind = MODEL_RANDOM_FOREST;
     m->tier_high = 70;
     m->tier_medium = 30;
+}
+
+static void free_strv(char **v, size_t n)
+{
+    if (v)
+        for (size_t i = 0; i < n; i++)
+            free(v[i]);
+    free(v);
+}
+
+static size_t strv_len(char *const *v)
+{
+    size_t n = 0;
+    while (v && v[n])
+        n++;
+    return n;
 }
 
 void model_cleanup(struct model *m)
@@ -39,6 +62,11 @@ void model_cleanup(struct model *m)
     calib_cleanup(&m->calib);
     free(m->oob_key);
     free(m->oob_raw);
+    free(m->inbag);
+    free(m->load_note);
+    free_strv(m->missing_tokens, strv_len(m->missing_tokens));
+    free_strv(m->pos_labels, m->npos_labels);
+    free_strv(m->neg_labels, m->nneg_labels);
     memset(m, 0, sizeof *m);
 }
 
@@ -54,7 +82,7 @@ uint64_t model_row_key(const uint8_t *X, uint64_t stride, uint64_t row, size_t n
     return h ^ (h >> 29);
 }
 
-double model_oob_lookup(const struct model *m, uint64_t key)
+uint64_t model_oob_find(const struct model *m, uint64_t key)
 {
     uint64_t lo = 0, hi = m->noob;
     while (lo < hi) {
@@ -64,7 +92,24 @@ double model_oob_lookup(const struct model *m, uint64_t key)
         else
             hi = mid;
     }
-    return lo < m->noob && m->oob_key[lo] == key ? m->oob_raw[lo] : NAN;
+    return lo < m->noob && m->oob_key[lo] == key ? lo : m->noob;
+}
+
+double model_oob_lookup(const struct model *m, uint64_t key)
+{
+    uint64_t i = model_oob_find(m, key);
+    return i < m->noob ? m->oob_raw[i] : NAN;
+}
+
+const uint8_t *model_inbag(const struct model *m, uint64_t i)
+{
+    return m->inbag && i < m->noob ? m->inbag + i * m->inbag_bytes : NULL;
+}
+
+void model_frame_opts(const struct model *m, struct frame_opts *fo)
+{
+    if (m->missing_tokens)
+        fo->missing_tokens = (const char *const *)m->missing_tokens;
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -108,6 +153,13 @@ static void put_str(struct w *w, const char *s)
     put_u32(w, n);
     if (s)
         put(w, s, n);
+}
+
+static void put_strv(struct w *w, char *const *v, size_t n)
+{
+    put_u32(w, (uint32_t)n);
+    for (size_t i = 0; i < n; i++)
+        put_str(w, v[i]);
 }
 
 static void put_metrics(struct w *w, const struct metrics *m)
@@ -190,6 +242,15 @@ static void serialize(const struct model *m, struct w *w)
     put_u64(w, m->noob);
     put(w, m->oob_key, m->noob * sizeof *m->oob_key);
     put(w, m->oob_raw, m->noob * sizeof *m->oob_raw);
+    /* version 2 */
+    put_u32(w, (uint32_t)m->kind);
+    put_u8(w, m->decimal_comma);
+    put_strv(w, m->missing_tokens, strv_len(m->missing_tokens));
+    put_strv(w, m->pos_labels, m->npos_labels);
+    put_strv(w, m->neg_labels, m->nneg_labels);
+    put_u32(w, m->inbag ? m->inbag_bytes : 0);
+    if (m->inbag)
+        put(w, m->inbag, m->noob * m->inbag_bytes);
 }
 
 int model_save(const struct model *m, const char *path, struct ls_error *err)
@@ -346,6 +407,96 @@ static void *get_array(struct r *r, uint64_t n, size_t size)
     return a;
 }
 
+/* n (at most max) strings, none NULL, in a new NULL-terminated array. */
+static char **get_strv(struct r *r, uint32_t max, uint32_t *count)
+{
+    uint32_t n = get_u32(r);
+    *count = 0;
+    if (r->bad)
+        return NULL;
+    if (n > max || n > (uint64_t)(r->end - r->p) / 4) {
+        bad(r, "a list of labels or tokens is too long");
+        return NULL;
+    }
+    char **v = xcalloc((size_t)n + 1, sizeof *v);
+    for (uint32_t i = 0; i < n; i++) {
+        v[i] = get_str(r);
+        if (!v[i]) {
+            bad(r, "a label or token is missing");
+            break;
+        }
+        *count = i + 1;
+    }
+    return v;
+}
+
+/* A version 1 file joined each class's labels with " | ": split them. */
+static char **split_labels(const char *joined, uint32_t *count)
+{
+    *count = 0;
+    if (!joined)
+        return NULL;
+    size_t cap = 1;
+    for (const char *p = joined; (p = strstr(p, " | ")); p += 3)
+        cap++;
+    char **v = xcalloc(cap + 1, sizeof *v);
+    for (const char *p = joined; p;) {
+        const char *bar = strstr(p, " | ");
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        if (n)
+            v[(*count)++] = xstrndup(p, n);
+        p = bar ? bar + 3 : NULL;
+    }
+    return v;
+}
+
+/* The version 2 sections (model.h), checked against what came before. */
+static void deserialize_v2(struct r *r, struct model *m)
+{
+    uint32_t kind = get_u32(r);
+    if (!r->bad && kind != MODEL_RANDOM_FOREST) {
+        bad(r, "its kind of ensemble is unknown to this build");
+        return;
+    }
+    m->kind = (enum model_kind)kind;
+    m->decimal_comma = get_u8(r);
+    if (m->decimal_comma > 1)
+        bad(r, "its decimal mark is not valid");
+    uint32_t ntok;
+    m->missing_tokens = get_strv(r, MODEL_MAX_TOKENS, &ntok);
+    m->pos_labels = get_strv(r, MODEL_MAX_LABELS, &m->npos_labels);
+    m->neg_labels = get_strv(r, MODEL_MAX_LABELS, &m->nneg_labels);
+    if (!r->bad && m->target && (m->npos_labels == 0 || m->nneg_labels == 0)) {
+        bad(r, "its target has a class without labels");
+        return;
+    }
+    uint32_t b = get_u32(r);
+    if (r->bad || b == 0)
+        return; /* no in-bag sets kept */
+    uint32_t ntrees = m->forest.ntrees;
+    if (b != (ntrees + 7) / 8) {
+        bad(r, "its in-bag sets do not match its trees");
+        return;
+    }
+    if (m->noob > (uint64_t)(r->end - r->p) / b) {
+        bad(r, "an array runs past the end");
+        return;
+    }
+    m->inbag_bytes = b;
+    m->inbag = get_array(r, m->noob, b);
+    /* no bit past the last tree, and every row out of some tree's bag (its
+     * score is the mean of those trees) */
+    uint8_t tail = ntrees % 8 ? (uint8_t)(0xFFu << (ntrees % 8)) : 0;
+    for (uint64_t i = 0; i < m->noob && !r->bad; i++) {
+        const uint8_t *s = m->inbag + i * b;
+        uint32_t in = 0;
+        for (uint32_t k = 0; k < b; k++)
+            in += (uint32_t)__builtin_popcount(s[k]);
+        if ((s[b - 1] & tail) || in >= ntrees)
+            bad(r, "an in-bag set is not valid");
+    }
+}
+
 static void get_metrics(struct r *r, struct metrics *m)
 {
     m->n = get_u64(r);
@@ -363,7 +514,7 @@ static void get_metrics(struct r *r, struct metrics *m)
     }
 }
 
-static void deserialize(struct r *r, struct model *m)
+static void deserialize(struct r *r, struct model *m, uint32_t version)
 {
     m->trees = get_u32(r);
     m->mtry = get_u32(r);
@@ -497,6 +648,18 @@ static void deserialize(struct r *r, struct model *m)
     m->noob = get_u64(r);
     m->oob_key = get_array(r, m->noob, sizeof *m->oob_key);
     m->oob_raw = get_array(r, m->noob, sizeof *m->oob_raw);
+    if (r->bad)
+        return;
+    if (version >= 2) {
+        deserialize_v2(r, m);
+    } else {
+        m->pos_labels = split_labels(m->positive, &m->npos_labels);
+        m->neg_labels = split_labels(m->negative, &m->nneg_labels);
+        m->load_note = xstrdup("the model file is of format version 1: it is read with the "
+                               "default missing-value tokens, and leads it trained on are "
+                               "explained by all its trees; train again to store both");
+    }
+    m->format_version = version;
     if (!r->bad && r->p != r->end)
         bad(r, "it has bytes past its end");
 }
@@ -517,10 +680,10 @@ int model_load_mem(const void *data, size_t len, struct model *m, struct ls_erro
     memcpy(&version, b + 8, 4);
     memcpy(&crc, b + 12, 4);
     memcpy(&plen, b + 16, 8);
-    if (version != MODEL_VERSION)
+    if (version < 1 || version > MODEL_VERSION)
         return ls_error_set(err, LS_EINPUT,
                             "model file format version %u; this build reads "
-                            "version %u: retrain the model",
+                            "versions 1 to %u: retrain the model",
                             version, MODEL_VERSION);
     if (plen != len - HEADER_BYTES)
         return ls_error_set(err, LS_EINPUT,
@@ -530,7 +693,7 @@ int model_load_mem(const void *data, size_t len, struct model *m, struct ls_erro
     if (crc32_update(0, b + HEADER_BYTES, plen) != crc)
         return ls_error_set(err, LS_EINPUT, "the model file is corrupted (checksum mismatch)");
     struct r r = {b + HEADER_BYTES, b + len, 0, ""};
-    deserialize(&r, m);
+    deserialize(&r, m, version);
     if (r.bad) {
         model_cleanup(m);
         model_init(m);

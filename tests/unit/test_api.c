@@ -91,6 +91,64 @@ static void test_score_lead_matches_batch(void **state)
     frame_free(f);
 }
 
+/* ls_model_score_lead reads missing values with the model's tokens: a model
+ * trained with only "" as missing (the CLI's --missing "") takes "Select" as
+ * the category it learned, as batch scoring of the same file does; a value
+ * of the default list ("NA") is a category too, never silently missing. */
+static void test_score_lead_model_tokens(void **state)
+{
+    (void)state;
+    static const char *const only_empty[] = {"", NULL};
+    struct frame_opts fo;
+    frame_opts_default(&fo);
+    fo.missing_tokens = only_empty;
+    struct frame *f = NULL;
+    struct ls_error err;
+    assert_int_equal(frame_read_file(demo_csv(), &fo, &f, &err), 0);
+    struct train_opts to;
+    train_opts_default(&to);
+    to.forest.trees = 30;
+    to.forest.threads = 2;
+    to.missing_tokens = only_empty;
+    struct model m;
+    struct train_summary sum;
+    assert_int_equal(app_train(f, &to, &m, &sum, &err), 0);
+    const char *path = tu_write_temp("api-tokens.lsm", "", 0);
+    assert_int_equal(model_save(&m, path, &err), 0);
+    struct score_opts so;
+    score_opts_default(&so);
+    struct score_result res;
+    assert_int_equal(app_score(&m, f, &so, &res, &err), 0);
+    struct ls_model *lm = NULL;
+    char ebuf[256];
+    assert_int_equal(ls_model_load(path, &lm, ebuf, sizeof ebuf), 0);
+    size_t nf = ls_model_features(lm);
+    const char *vals[64];
+    assert_true(nf <= 64);
+    int compared = 0;
+    for (uint64_t r = 0; r < f->nrows; r++) {
+        if (res.oob[r])
+            continue;
+        int select = 0;
+        for (size_t j = 0; j < nf; j++) {
+            long c = frame_find(f, ls_model_feature_name(lm, j));
+            vals[j] = frame_cell(f, (size_t)c, r);
+            select += strcmp(vals[j], "Select") == 0;
+        }
+        if (!select)
+            continue;
+        double raw;
+        assert_int_equal(ls_model_score_lead(lm, vals, NULL, &raw, NULL), 0);
+        ASSERT_NEAR(raw, 100 * res.raw[r], 1e-9);
+        compared++;
+    }
+    assert_true(compared > 5);
+    ls_model_free(lm);
+    score_result_cleanup(&res);
+    model_cleanup(&m);
+    frame_free(f);
+}
+
 static void test_model_load_errors(void **state)
 {
     (void)state;
@@ -131,6 +189,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_score_lead_matches_batch),
+        cmocka_unit_test(test_score_lead_model_tokens),
         cmocka_unit_test(test_model_load_errors),
         cmocka_unit_test(test_dataset_api),
     };

@@ -4,8 +4,9 @@
  * thread count and row ranges, which the explanations rest on.
  *
  * On ../shared/data/Leads.csv (skipped when absent) with the CLI's default
- * model: every lead's base + contributions is the raw forest probability
- * of all trees; a lead the model never trained on (the file without its
+ * model, and on generated leads: every lead's base + contributions is the
+ * raw its score comes from, training leads (out of bag, their in-bag trees
+ * left out) included; a lead the model never trained on (the file without its
  * outcome column) is explained to exactly the raw its score used; the
  * summary's importance and per-category counts and conversion rates are
  * recomputed from the frame. Reasons, values and the cut of long values run
@@ -105,51 +106,131 @@ static double rel_err(double a, double b, double lo)
 
 /* ---- 1. contributions add up to the raw probability ------------------------- */
 
-/* Every lead: base + sum(phi) (points) = raw_explained = 100 x the forest's
- * probability of all trees, to 1e-9 relative; base is the forest's base. */
+/*
+ * Every lead of a scoring run, explained: base + sum(phi) = raw_explained =
+ * 100 x the raw its score comes from, to 1e-9 relative (a floor of 0.1 point
+ * under near-zero raws), training leads included. A lead scored by all trees
+ * has the forest's base; a training lead scored out of bag has the mean
+ * expected value of the trees its in-bag set leaves out, and its raw is the
+ * out-of-bag raw the model stored for it (a float). Returns the leads scored
+ * out of bag.
+ */
+static uint64_t check_adds_up(const struct model *m, const struct score_result *r,
+                              const struct explain_result *e)
+{
+    size_t nf = m->schema.nfeat;
+    assert_int_equal(e->row0, 0);
+    assert_int_equal(e->n, r->n);
+    assert_int_equal(e->nfeat, nf);
+    assert_non_null(r->inbag);
+    struct treeshap *ts = treeshap_new(&m->forest);
+    double base = 100.0 * treeshap_base(ts);
+    treeshap_free(ts);
+    double *ev = malloc(m->forest.ntrees * sizeof *ev);
+    for (uint32_t t = 0; t < m->forest.ntrees; t++)
+        ev[t] = treeshap_expected(&m->forest.trees[t]);
+    double worst = 0, worst_raw = 0;
+    uint64_t worst_row = 0, oob = 0;
+    for (uint64_t i = 0; i < e->n; i++) {
+        double s = e->base[i];
+        for (size_t j = 0; j < nf; j++)
+            s += e->phi[i * nf + j];
+        if (rel_err(s, e->raw[i], 0.1) > worst) {
+            worst = rel_err(s, e->raw[i], 0.1);
+            worst_row = i;
+        }
+        if (rel_err(e->raw[i], 100.0 * r->raw[i], 0.1) > worst_raw)
+            worst_raw = rel_err(e->raw[i], 100.0 * r->raw[i], 0.1);
+        const uint64_t *skip = r->inbag + i * r->inbag_words;
+        if (!r->oob[i]) {
+            for (size_t w = 0; w < r->inbag_words; w++)
+                assert_int_equal(skip[w], 0);
+            ASSERT_NEAR(e->base[i], base, 1e-12 * base);
+            ASSERT_NEAR(r->raw[i], forest_predict_row(&m->forest, r->X, r->n, i), 1e-12);
+            continue;
+        }
+        oob++;
+        double sb = 0;
+        uint32_t k = 0;
+        for (uint32_t t = 0; t < m->forest.ntrees; t++)
+            if (!(skip[t / 64] >> (t % 64) & 1)) {
+                sb += ev[t];
+                k++;
+            }
+        assert_true(k > 0 && k < m->forest.ntrees);
+        ASSERT_NEAR(e->base[i], 100.0 * sb / k, 1e-9);
+        double stored = model_oob_lookup(m, model_row_key(r->X, r->n, i, nf, r->label[i]));
+        ASSERT_NEAR(r->raw[i], stored, 1e-6);
+    }
+    free(ev);
+    if (worst > 1e-9)
+        fail_msg("lead %llu: base + contributions differs from raw_explained by %.3g relative",
+                 (unsigned long long)worst_row + 1, worst);
+    if (worst_raw > 1e-9)
+        fail_msg("raw_explained differs from the score's raw by %.3g relative", worst_raw);
+    return oob;
+}
+
+/* Leads.csv scored with its own model: every lead adds up to its score's raw,
+ * the 9,000-odd training leads (scored out of bag) included. */
 static void test_leads_add_up(void **state)
 {
     struct leads *L = *state;
     if (!L)
         skip();
-    const struct explain_result *e = &L->e;
-    size_t nf = L->m.schema.nfeat;
     assert_int_equal(L->r.n, 9237);
-    assert_int_equal(e->row0, 0);
-    assert_int_equal(e->n, L->r.n);
-    assert_int_equal(e->nfeat, nf);
-    struct treeshap *ts = treeshap_new(&L->m.forest);
-    double base = 100.0 * treeshap_base(ts);
-    treeshap_free(ts);
-    double worst = 0, worst_forest = 0;
-    uint64_t worst_row = 0, not_oob = 0;
-    for (uint64_t i = 0; i < e->n; i++) {
-        double s = e->base[i];
-        for (size_t j = 0; j < nf; j++)
-            s += e->phi[i * nf + j];
-        double fp = 100.0 * forest_predict_row(&L->m.forest, L->r.X, L->r.n, i);
-        /* relative, with a floor of 0.1 point under near-zero raws */
-        if (rel_err(s, e->raw[i], 0.1) > worst) {
-            worst = rel_err(s, e->raw[i], 0.1);
-            worst_row = i;
-        }
-        if (rel_err(e->raw[i], fp, 0.1) > worst_forest)
-            worst_forest = rel_err(e->raw[i], fp, 0.1);
-        ASSERT_NEAR(e->base[i], base, 1e-12 * base);
-        if (!L->r.oob[i]) { /* scored by all trees: the score's raw is the explained one */
-            ASSERT_NEAR(e->raw[i] / 100.0, L->r.raw[i], 1e-9 * fabs(L->r.raw[i]) + 1e-12);
-            not_oob++;
-        }
-    }
-    if (worst > 1e-9)
-        fail_msg("lead %llu: base + contributions differs from raw_explained by %.3g relative",
-                 (unsigned long long)worst_row + 1, worst);
-    if (worst_forest > 1e-9)
-        fail_msg("raw_explained differs from the forest's probability by %.3g relative",
-                 worst_forest);
-    /* the training file: (nearly) every lead is scored out-of-bag */
+    uint64_t oob = check_adds_up(&L->m, &L->r, &L->e);
+    assert_int_equal(oob, L->r.oob_rows);
     assert_true(L->r.oob_rows > 9000);
-    assert_int_equal(not_oob + L->r.oob_rows, L->r.n);
+}
+
+/* The same on generated leads, which always run: the demo data, and a file of
+ * few distinct leads repeated many times, whose copies share one key and the
+ * first copy's in-bag set. */
+static void test_generated_add_up(void **state)
+{
+    (void)state;
+    char *text = tu_demo_text(1500, 3);
+    struct frame *f = tu_frame_mem(text);
+    free(text);
+    struct model m;
+    train_default(f, 40, &m);
+    struct score_result r;
+    struct explain_result e;
+    tu_score_ok(&m, f, &r);
+    app_explain(&m, &r, 0, r.n, 2, &e);
+    uint64_t oob = check_adds_up(&m, &r, &e);
+    assert_true(oob > 1000);
+    explain_result_cleanup(&e);
+    score_result_cleanup(&r);
+    model_cleanup(&m);
+    frame_free(f);
+
+    /* 600 leads, 3 x 4 x 2 distinct ones: every key is shared */
+    struct rng g;
+    rng_seed2(&g, 5, 0);
+    size_t cap = 64 * 1024, len = 0;
+    char *csv = malloc(cap);
+    len += (size_t)snprintf(csv + len, cap - len, "Source,Visits,Mobile,Converted\n");
+    static const char *src[] = {"Web", "Ads", "Referral"};
+    for (int i = 0; i < 600; i++) {
+        int a = (int)rng_below(&g, 3), v = (int)rng_below(&g, 4), mo = (int)rng_below(&g, 2);
+        int y = rng_uniform(&g) < 0.2 + 0.2 * a + 0.1 * v - 0.1 * mo;
+        len += (size_t)snprintf(csv + len, cap - len, "%s,%d,%s,%d\n", src[a], v, mo ? "Yes" : "No",
+                                y);
+    }
+    f = tu_frame_mem(csv);
+    free(csv);
+    train_default(f, 30, &m);
+    assert_true(m.noob <= 48);
+    tu_score_ok(&m, f, &r);
+    app_explain(&m, &r, 0, r.n, 1, &e);
+    oob = check_adds_up(&m, &r, &e);
+    assert_true(oob > 0);
+    explain_result_cleanup(&e);
+    score_result_cleanup(&r);
+    model_cleanup(&m);
+    frame_free(f);
 }
 
 /* The file without its outcome: no lead is out-of-bag, so each lead's score
@@ -183,8 +264,10 @@ static void test_leads_not_oob(void **state)
         fail_msg("raw_explained / 100 differs from the score's raw by %.3g relative", worst);
     if (worst_sum > 1e-9)
         fail_msg("base + contributions differs from raw_explained by %.3g relative", worst_sum);
-    for (uint64_t k = 0; k < rn->n * nf; k++)
-        ASSERT_SAME_BITS(en->phi[k], L->e.phi[k]);
+    for (uint64_t i = 0; i < rn->n; i++)
+        if (!L->r.oob[i]) /* a training lead of r leaves its in-bag trees out */
+            for (size_t j = 0; j < nf; j++)
+                ASSERT_SAME_BITS(en->phi[i * nf + j], L->e.phi[i * nf + j]);
 }
 
 /* Values that should be the same to the bit: how many are not, and the first. */
@@ -220,17 +303,22 @@ static void test_leads_range(void **state)
     size_t nf = L->m.schema.nfeat;
     static const uint64_t ranges[][2] = {{0, 1}, {1000, 300}, {9236, 1}, {255, 258}, {4, 1}};
     struct bit_diff d = {0};
-    for (size_t k = 0; k < sizeof ranges / sizeof ranges[0]; k++) {
+    /* rn: no lead out of bag; r: training leads, each with its own trees left out */
+    const struct score_result *run[2] = {&L->rn, &L->r};
+    const struct explain_result *full[2] = {&L->en, &L->e};
+    for (size_t k = 0; k < 2 * sizeof ranges / sizeof ranges[0]; k++) {
         struct explain_result p;
-        app_explain(&L->m, &L->rn, ranges[k][0], ranges[k][1], (uint32_t)(1 + k % 3), &p);
-        assert_int_equal(p.row0, ranges[k][0]);
-        assert_int_equal(p.n, ranges[k][1]);
+        const uint64_t *rg = ranges[k / 2];
+        const struct explain_result *fe = full[k % 2];
+        app_explain(&L->m, run[k % 2], rg[0], rg[1], (uint32_t)(1 + k % 3), &p);
+        assert_int_equal(p.row0, rg[0]);
+        assert_int_equal(p.n, rg[1]);
         for (uint64_t i = 0; i < p.n; i++) {
             uint64_t row = p.row0 + i;
-            bit_check(&d, "base", row, 0, p.base[i], L->en.base[row]);
-            bit_check(&d, "raw", row, 0, p.raw[i], L->en.raw[row]);
+            bit_check(&d, "base", row, 0, p.base[i], fe->base[row]);
+            bit_check(&d, "raw", row, 0, p.raw[i], fe->raw[row]);
             for (size_t j = 0; j < nf; j++)
-                bit_check(&d, "phi", row, j, p.phi[i * nf + j], L->en.phi[row * nf + j]);
+                bit_check(&d, "phi", row, j, p.phi[i * nf + j], fe->phi[row * nf + j]);
         }
         explain_result_cleanup(&p);
     }
@@ -1018,6 +1106,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_leads_add_up),
+        cmocka_unit_test(test_generated_add_up),
         cmocka_unit_test(test_leads_not_oob),
         cmocka_unit_test(test_leads_range),
         cmocka_unit_test(test_summary_leads),

@@ -6,6 +6,7 @@
 #include "core/buf.h"
 #include "data/target.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* target_find that must succeed; returns the column's name. */
@@ -141,6 +142,53 @@ static void test_status_won_lost_open(void **state)
     assert_int_equal(t.n_neg, 2);
     assert_int_equal(t.n_unknown, 2);
     assert_int_equal(target_label(f, &t, 2), -1);
+    target_cleanup(&t);
+    frame_free(f);
+}
+
+/* The classes' labels come as lists, every label whole: a Stage column with
+ * 16 spellings of a lost outcome, each longer than 128 bytes (the joined
+ * `negative` is cut to TARGET_LABEL_MAX and is for messages only). */
+static void test_label_lists(void **state)
+{
+    (void)state;
+    char lost[16][200], csv[8192];
+    size_t n = (size_t)snprintf(csv, sizeof csv, "Stage,Visits\nWon,1\nOpen,2\n");
+    for (int k = 0; k < 16; k++) {
+        int m = snprintf(lost[k], sizeof lost[k], "Lost");
+        for (int i = 0; i < 130 + k; i++)
+            lost[k][m++] = '.';
+        lost[k][m] = '\0';
+        n += (size_t)snprintf(csv + n, sizeof csv - n, "%s,%d\nWon,%d\n", lost[k], k, k);
+        assert_true(n < sizeof csv);
+    }
+    struct frame *f = tu_frame_mem(csv);
+    struct target t;
+    find_ok(f, "Stage", &t);
+    assert_int_equal(t.kind, TARGET_CATEGORICAL);
+    assert_int_equal(t.npos_labels, 1);
+    assert_string_equal(t.pos_labels[0], "Won");
+    assert_int_equal(t.nneg_labels, 16);
+    for (int k = 0; k < 16; k++) {
+        int found = 0;
+        for (size_t i = 0; i < t.nneg_labels; i++)
+            found += strcmp(t.neg_labels[i], lost[k]) == 0;
+        assert_int_equal(found, 1);
+    }
+    assert_true(strlen(t.negative) < TARGET_LABEL_MAX);
+    assert_int_equal(t.n_neg, 16);
+    target_cleanup(&t);
+    assert_null(t.neg_labels);
+    assert_int_equal(t.nneg_labels, 0);
+    frame_free(f);
+
+    /* one label each for a boolean and a numeric target */
+    f = tu_frame_mem("Converted,x\n1,a\n0,b\n1,c\n0,d\n");
+    find_ok(f, NULL, &t);
+    assert_int_equal(t.npos_labels, 1);
+    assert_int_equal(t.nneg_labels, 1);
+    assert_string_equal(t.pos_labels[0], t.positive);
+    assert_string_equal(t.neg_labels[0], t.negative);
     target_cleanup(&t);
     frame_free(f);
 }
@@ -477,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_churn),
         cmocka_unit_test(test_last_column_fallback),
         cmocka_unit_test(test_attributes_are_not_outcomes),
+        cmocka_unit_test(test_label_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
