@@ -87,7 +87,6 @@ static void copy_cut(char *out, size_t cap, const char *s)
 void explain_value(const struct model *m, const struct frame *f, const struct score_result *r,
                    size_t j, uint64_t row, char *out, size_t cap)
 {
-    (void)m;
     long col = r->feat_col[j];
     if (col < 0) {
         snprintf(out, cap, "missing (no such column)");
@@ -95,14 +94,18 @@ void explain_value(const struct model *m, const struct frame *f, const struct sc
     }
     /* the model's reading decides: a cell the file's own typing calls a
      * stray can still be a category the model knows */
-    int read = r->X[j * r->n + row] != BINS_MISSING;
+    unsigned bin = r->X[j * r->n + row];
+    int unseen = bin == BINS_UNSEEN && bins_unseen_code(&m->schema.feat[j]) == BINS_UNSEEN;
+    int read = bin != BINS_MISSING;
     if (!read && frame_is_missing(f, (size_t)col, row)) {
         snprintf(out, cap, "missing");
         return;
     }
     char cell[EXPLAIN_VALUE_MAX + 1];
     copy_cut(cell, sizeof cell, frame_cell(f, (size_t)col, row));
-    if (!read) /* not missing in the file: unseen or unreadable */
+    if (unseen) /* a category the model never saw: neutral, it counts for nothing */
+        snprintf(out, cap, "%s (new value)", cell);
+    else if (!read) /* not missing in the file: unreadable (or an older model's unseen) */
         snprintf(out, cap, "%s (new value, read as missing)", cell);
     else
         snprintf(out, cap, "%s", cell);
@@ -211,9 +214,11 @@ json_t *explain_summary_json(const struct model *m, const struct score_result *r
         if (ft->kind != FEAT_CATEGORICAL && ft->kind != FEAT_BOOLEAN)
             continue;
         unsigned nb = ft->nbins + 1u;
-        double *sum = xcalloc(nb, sizeof *sum);
-        uint64_t *cnt = xcalloc(nb, sizeof *cnt), *lab = xcalloc(nb, sizeof *lab),
-                 *pos = xcalloc(nb, sizeof *pos);
+        /* every code has a slot: value bins, missing, and BINS_UNSEEN */
+        double *sum = xcalloc(BINS_MAX + 1, sizeof *sum);
+        uint64_t *cnt = xcalloc(BINS_MAX + 1, sizeof *cnt),
+                 *lab = xcalloc(BINS_MAX + 1, sizeof *lab),
+                 *pos = xcalloc(BINS_MAX + 1, sizeof *pos);
         for (uint64_t i = 0; i < n; i++) {
             unsigned b = r->X[j * n + i];
             cnt[b]++;
@@ -224,8 +229,11 @@ json_t *explain_summary_json(const struct model *m, const struct score_result *r
             }
         }
         json_t *a = json_array();
-        for (unsigned b = 1; b <= nb; b++) {
-            unsigned bin = b % nb; /* values first, missing last */
+        for (unsigned b = 1; b <= nb + 1; b++) {
+            /* values first, then missing, then new categories */
+            unsigned bin = b < nb ? b : b == nb ? 0u : BINS_UNSEEN;
+            if (b == nb + 1 && bins_unseen_code(ft) != BINS_UNSEEN)
+                continue; /* no separate code (an older model's 255 bins): listed already */
             if (!cnt[bin])
                 continue;
             char label[256];

@@ -42,6 +42,9 @@
 #define TS_LANES (4 * TS_H) /* rows in a group */
 typedef double ts_v __attribute__((vector_size(32)));
 typedef uint32_t ts_vi __attribute__((vector_size(16))); /* bins, unsigned compares */
+typedef int64_t ts_vl __attribute__((vector_size(32)));  /* lane masks: all ones or 0 */
+/* a where mask m is set, b elsewhere, bit for bit */
+#define TS_SEL(m, a, b) ((ts_v)(((ts_vl)(a) & (m)) | ((ts_vl)(b) & ~(m))))
 
 #define TS_KMAX  ((TREE_MAX_DEPTH + 1) / 2 + 1) /* quadrature points for any tree (>= 16) */
 #define TS_BLOCK 256                            /* rows a thread takes at a time */
@@ -89,8 +92,10 @@ struct ts_work {
     ts_v *wR1;
     uint8_t *rep;
     /* per feature */
-    int32_t *occ; /* child-end node of the feature's latest occurrence on the path, or -1 */
-    ts_v *occp;   /* its p per row (TS_H vectors per feature) */
+    int32_t *occ;  /* child-end node of the feature's latest occurrence on the path, or -1 */
+    uint8_t *occg; /* 1 when some lane's p there is neither 0 nor 1 (unknown values) */
+    ts_vl *occm;   /* those lanes (TS_H masks per feature) */
+    ts_v *occp;    /* its p per row (TS_H vectors per feature) */
     ts_v *pendH, *pendA;
     ts_v *frame; /* (TREE_MAX_DEPTH + 2) frames of 6 polynomials of K x TS_H vectors */
     ts_v *Hroot;
@@ -405,11 +410,13 @@ static void thread_init(struct ts_thread *th, const struct treeshap *ts)
     w->gl_wu = w->gl_w + K;
     w->gl_iw = w->gl_wu + K;
     w->occ = xmalloc(nf * sizeof *w->occ);
+    w->occg = xcalloc(nf, 1);
     w->socc = xmalloc(nf * sizeof *w->socc);
     w->count = xcalloc(nf, sizeof *w->count);
     for (size_t i = 0; i < nf; i++)
         w->occ[i] = w->socc[i] = -1;
     w->occp = aligned(nf * TS_H * sizeof *w->occp);
+    w->occm = aligned(nf * TS_H * sizeof *w->occm);
     w->pendH = aligned(nf * K * TS_H * sizeof *w->pendH);
     w->pendA = aligned(nf * K * TS_H * sizeof *w->pendA);
     w->fstride = (uint32_t)(6 * K * TS_H);
@@ -432,9 +439,11 @@ static void thread_cleanup(struct ts_thread *th)
     free(th->tab.rep);
     free(w->gl_t);
     free(w->occ);
+    free(w->occg);
     free(w->socc);
     free(w->count);
     free(w->occp);
+    free(w->occm);
     free(w->pendH);
     free(w->pendA);
     free(w->frame);
