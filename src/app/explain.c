@@ -15,6 +15,14 @@
 void app_explain(const struct model *m, const struct score_result *r, uint64_t row0, uint64_t n,
                  uint32_t threads, struct explain_result *out)
 {
+    app_explain_progress(m, r, row0, n, threads, NULL, NULL, out);
+}
+
+void app_explain_progress(const struct model *m, const struct score_result *r, uint64_t row0,
+                          uint64_t n, uint32_t threads,
+                          void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx,
+                          struct explain_result *out)
+{
     memset(out, 0, sizeof *out);
     size_t nf = m->schema.nfeat;
     out->row0 = row0;
@@ -24,6 +32,7 @@ void app_explain(const struct model *m, const struct score_result *r, uint64_t r
     out->base = xmalloc((n ? n : 1) * sizeof *out->base);
     out->raw = xmalloc((n ? n : 1) * sizeof *out->raw);
     struct treeshap *ts = treeshap_new(&m->forest);
+    treeshap_set_progress(ts, progress, ctx);
     treeshap_rows(ts, r->X, r->n, row0, n, NULL, 0, threads, out->phi, out->base);
     treeshap_free(ts);
     for (uint64_t i = 0; i < n; i++) {

@@ -45,6 +45,14 @@ void app_explain(const struct model *m, const struct score_result *r, uint64_t r
                  uint32_t threads, struct explain_result *out);
 void explain_result_cleanup(struct explain_result *e);
 
+/* app_explain with progress reports: progress(ctx, done, total) after each
+ * block of leads, from the worker threads one call at a time, done rising
+ * to total = n (see treeshap_set_progress). progress may be NULL. */
+void app_explain_progress(const struct model *m, const struct score_result *r, uint64_t row0,
+                          uint64_t n, uint32_t threads,
+                          void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx,
+                          struct explain_result *out);
+
 /* The features of lead `row` (within row0 .. row0 + n - 1) with the largest positive (sign > 0) or
  * negative (sign < 0) contributions, largest first, at most max; returns the
  * count. Contributions under 0.05 points are not reasons. */

@@ -73,6 +73,8 @@ struct treeshap {
     int avx2, shared; /* the CPU has AVX2 + FMA; tables are built once (ts_tree.tab) */
     void *shared_mem;
     double base;
+    treeshap_progress_fn progress; /* may be NULL */
+    void *progress_ctx;
     /* Gauss-Legendre rules on [0, 1] for K = 1..TS_KMAX: points t, weights w,
      * and w / (1 - t), 1 / w for the tables */
     double gl_t[TS_KMAX + 1][TS_KMAX], gl_w[TS_KMAX + 1][TS_KMAX];
@@ -376,6 +378,12 @@ void treeshap_free(struct treeshap *ts)
     free(ts);
 }
 
+void treeshap_set_progress(struct treeshap *ts, treeshap_progress_fn progress, void *ctx)
+{
+    ts->progress = progress;
+    ts->progress_ctx = ctx;
+}
+
 double treeshap_base(const struct treeshap *ts)
 {
     return ts->base;
@@ -463,6 +471,8 @@ struct ts_job {
     size_t skip_words;
     double *phi, *base;
     atomic_uint_fast64_t next;
+    uint64_t done; /* rows finished, under progress_lock */
+    pthread_mutex_t progress_lock;
 };
 
 static int row_skips(const struct ts_job *j, uint64_t r, uint32_t tree)
@@ -570,7 +580,16 @@ static void *worker(void *arg)
         uint64_t b0 = atomic_fetch_add(&j->next, TS_BLOCK), end = j->pad + j->n;
         if (b0 >= end)
             break;
-        do_block(j, &th, b0, end - b0 < TS_BLOCK ? end - b0 : TS_BLOCK);
+        uint64_t bn = end - b0 < TS_BLOCK ? end - b0 : TS_BLOCK;
+        do_block(j, &th, b0, bn);
+        if (j->ts->progress) {
+            /* the block's leads, without the empty lanes before row0 */
+            uint64_t lo = b0 > j->pad ? b0 : j->pad, rows = b0 + bn - lo;
+            pthread_mutex_lock(&j->progress_lock);
+            j->done += rows;
+            j->ts->progress(j->ts->progress_ctx, j->done, j->n);
+            pthread_mutex_unlock(&j->progress_lock);
+        }
     }
     thread_cleanup(&th);
     return NULL;
@@ -593,6 +612,7 @@ void treeshap_rows(const struct treeshap *ts, const uint8_t *X, uint64_t stride,
                          .base = base,
                          .pad = row0 % TS_LANES};
     atomic_init(&job.next, 0);
+    pthread_mutex_init(&job.progress_lock, NULL);
     if (threads == 0)
         threads = forest_cpu_count();
     uint64_t blocks = (job.pad + n + TS_BLOCK - 1) / TS_BLOCK;
@@ -608,4 +628,5 @@ void treeshap_rows(const struct treeshap *ts, const uint8_t *X, uint64_t stride,
     worker(&job); /* this thread works too; then waits for the others */
     for (uint32_t i = 1; i <= started; i++)
         pthread_join(tid[i], NULL);
+    pthread_mutex_destroy(&job.progress_lock);
 }

@@ -921,6 +921,45 @@ static void small_forest_grow(struct small_forest *s)
     assert_int_equal(s->f.ntrees, SK_TREES);
 }
 
+struct progress_log {
+    uint64_t calls, last, total;
+    int backwards;
+};
+
+static void log_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    struct progress_log *p = ctx;
+    p->backwards |= done <= p->last || done > total;
+    p->calls++;
+    p->last = done;
+    p->total = total;
+}
+
+/* Progress reports come one block at a time, rising to the number of leads
+ * asked for (a range that starts mid-group included), on two threads; and
+ * they change nothing in the values. */
+static void test_progress(void **state)
+{
+    (void)state;
+    static struct small_forest s;
+    small_forest_grow(&s);
+    struct treeshap *ts = treeshap_new(&s.f);
+    enum { ROW0 = 5, N = 900 };
+    double *phi = xmalloc(2 * N * SK_FEAT * sizeof *phi), base[2 * N];
+    treeshap_rows(ts, s.X, SK_ROWS, ROW0, N, NULL, 0, 2, phi, base);
+    struct progress_log log = {0, 0, 0, 0};
+    treeshap_set_progress(ts, log_progress, &log);
+    treeshap_rows(ts, s.X, SK_ROWS, ROW0, N, NULL, 0, 2, phi + N * SK_FEAT, base + N);
+    assert_int_equal(log.backwards, 0);
+    assert_int_equal(log.last, N);
+    assert_int_equal(log.total, N);
+    assert_true(log.calls >= 3); /* 900 leads in blocks of 256 */
+    assert_memory_equal(phi, phi + N * SK_FEAT, N * SK_FEAT * sizeof *phi);
+    treeshap_free(ts);
+    forest_cleanup(&s.f);
+    free(phi);
+}
+
 /* Per row: random skip bits, some rows skipping no tree, some every tree. */
 static void make_skips(uint64_t *skip)
 {
@@ -1091,6 +1130,7 @@ int main(void)
         cmocka_unit_test(test_value_of_stray_category),
         cmocka_unit_test(test_skip_equals_subforest),
         cmocka_unit_test(test_threads_and_ranges),
+        cmocka_unit_test(test_progress),
     };
     return cmocka_run_group_tests(tests, leads_setup, leads_teardown);
 }
