@@ -15,6 +15,14 @@
 void app_explain(const struct model *m, const struct score_result *r, uint64_t row0, uint64_t n,
                  uint32_t threads, struct explain_result *out)
 {
+    app_explain_progress(m, r, row0, n, threads, NULL, NULL, out);
+}
+
+void app_explain_progress(const struct model *m, const struct score_result *r, uint64_t row0,
+                          uint64_t n, uint32_t threads,
+                          void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx,
+                          struct explain_result *out)
+{
     memset(out, 0, sizeof *out);
     size_t nf = m->schema.nfeat;
     out->row0 = row0;
@@ -26,6 +34,7 @@ void app_explain(const struct model *m, const struct score_result *r, uint64_t r
     struct treeshap *ts = treeshap_new(&m->forest);
     /* a training lead leaves out the trees that drew it, as its score does */
     const uint64_t *skip = r->inbag ? r->inbag + row0 * r->inbag_words : NULL;
+    treeshap_set_progress(ts, progress, ctx);
     treeshap_rows(ts, r->X, r->n, row0, n, skip, skip ? r->inbag_words : 0, threads, out->phi,
                   out->base);
     treeshap_free(ts);
@@ -90,7 +99,6 @@ static void copy_cut(char *out, size_t cap, const char *s)
 void explain_value(const struct model *m, const struct frame *f, const struct score_result *r,
                    size_t j, uint64_t row, char *out, size_t cap)
 {
-    (void)m;
     long col = r->feat_col[j];
     if (col < 0) {
         snprintf(out, cap, "missing (no such column)");
@@ -98,14 +106,18 @@ void explain_value(const struct model *m, const struct frame *f, const struct sc
     }
     /* the model's reading decides: a cell the file's own typing calls a
      * stray can still be a category the model knows */
-    int read = r->X[j * r->n + row] != BINS_MISSING;
+    unsigned bin = r->X[j * r->n + row];
+    int unseen = bin == BINS_UNSEEN && bins_unseen_code(&m->schema.feat[j]) == BINS_UNSEEN;
+    int read = bin != BINS_MISSING;
     if (!read && frame_is_missing(f, (size_t)col, row)) {
         snprintf(out, cap, "missing");
         return;
     }
     char cell[EXPLAIN_VALUE_MAX + 1];
     copy_cut(cell, sizeof cell, frame_cell(f, (size_t)col, row));
-    if (!read) /* not missing in the file: unseen or unreadable */
+    if (unseen) /* a category the model never saw: neutral, it counts for nothing */
+        snprintf(out, cap, "%s (new value)", cell);
+    else if (!read) /* not missing in the file: unreadable (or an older model's unseen) */
         snprintf(out, cap, "%s (new value, read as missing)", cell);
     else
         snprintf(out, cap, "%s", cell);
@@ -214,9 +226,11 @@ json_t *explain_summary_json(const struct model *m, const struct score_result *r
         if (ft->kind != FEAT_CATEGORICAL && ft->kind != FEAT_BOOLEAN)
             continue;
         unsigned nb = ft->nbins + 1u;
-        double *sum = xcalloc(nb, sizeof *sum);
-        uint64_t *cnt = xcalloc(nb, sizeof *cnt), *lab = xcalloc(nb, sizeof *lab),
-                 *pos = xcalloc(nb, sizeof *pos);
+        /* every code has a slot: value bins, missing, and BINS_UNSEEN */
+        double *sum = xcalloc(BINS_MAX + 1, sizeof *sum);
+        uint64_t *cnt = xcalloc(BINS_MAX + 1, sizeof *cnt),
+                 *lab = xcalloc(BINS_MAX + 1, sizeof *lab),
+                 *pos = xcalloc(BINS_MAX + 1, sizeof *pos);
         for (uint64_t i = 0; i < n; i++) {
             unsigned b = r->X[j * n + i];
             cnt[b]++;
@@ -227,8 +241,11 @@ json_t *explain_summary_json(const struct model *m, const struct score_result *r
             }
         }
         json_t *a = json_array();
-        for (unsigned b = 1; b <= nb; b++) {
-            unsigned bin = b % nb; /* values first, missing last */
+        for (unsigned b = 1; b <= nb + 1; b++) {
+            /* values first, then missing, then new categories */
+            unsigned bin = b < nb ? b : b == nb ? 0u : BINS_UNSEEN;
+            if (b == nb + 1 && bins_unseen_code(ft) != BINS_UNSEEN)
+                continue; /* no separate code (an older model's 255 bins): listed already */
             if (!cnt[bin])
                 continue;
             char label[256];

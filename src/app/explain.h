@@ -15,7 +15,10 @@
  * trees and their raw can differ from the score's (the load note says so).
  *
  * Reasons are the largest positive and negative contributions phrased with
- * the lead's value: "Total Time Spent on Website = 1532 → +18.0 pts".
+ * the lead's value: "Total Time Spent on Website = 1532 → +18.0 pts". A
+ * value the model does not know (a new category; a blank where training had
+ * none) is neutral in the trees (ml/tree.h), so it contributes nothing
+ * (exactly 0 for a new category) and is no reason.
  * Summaries for the whole file: global importance (mean |contribution|) and,
  * per categorical value, its mean contribution and the file's conversion
  * rate (the chat will use these).
@@ -44,14 +47,24 @@ void app_explain(const struct model *m, const struct score_result *r, uint64_t r
                  uint32_t threads, struct explain_result *out);
 void explain_result_cleanup(struct explain_result *e);
 
+/* app_explain with progress reports: progress(ctx, done, total) after each
+ * block of leads, from the worker threads one call at a time, done rising
+ * to total = n (see treeshap_set_progress). progress may be NULL. */
+void app_explain_progress(const struct model *m, const struct score_result *r, uint64_t row0,
+                          uint64_t n, uint32_t threads,
+                          void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx,
+                          struct explain_result *out);
+
 /* The features of lead `row` (within row0 .. row0 + n - 1) with the largest positive (sign > 0) or
  * negative (sign < 0) contributions, largest first, at most max; returns the
  * count. Contributions under 0.05 points are not reasons. */
 size_t explain_top(const struct explain_result *e, uint64_t row, int sign, size_t *feat,
                    size_t max);
 
-/* The lead's own value of feature j as text: the file's cell, "missing", or
- * the cell with "(new value)" when the model never saw it. */
+/* The lead's own value of feature j as text: the file's cell, "missing", the
+ * cell with "(new value)" for a category the model never saw (neutral: it
+ * contributes nothing, tree.h), or with "(new value, read as missing)" for a
+ * cell the model could not read as its kind (text in a numeric column). */
 void explain_value(const struct model *m, const struct frame *f, const struct score_result *r,
                    size_t j, uint64_t row, char *out, size_t cap);
 
@@ -68,7 +81,9 @@ void explain_lead_json(const struct model *m, const struct frame *f, const struc
 
 /* The file's summary (e must cover every lead of r): {"importance": [{column, mean_abs_points}...]
  * largest first, "categories": {column: [{value, leads, mean_points, conversion_rate}...]}}
- * (conversion_rate over the leads with a known outcome, null without any). */
+ * (conversion_rate over the leads with a known outcome, null without any;
+ * values in the model's order, then "missing", then "(new value)" for the
+ * categories the model never saw). */
 json_t *explain_summary_json(const struct model *m, const struct score_result *r,
                              const struct explain_result *e);
 

@@ -64,12 +64,10 @@ void bins_fit(const struct frame *f, const size_t *cols, size_t ncols, const uin
         ft->name = xstrdup(c->name);
         if (c->type == COL_CATEGORICAL) {
             ft->kind = FEAT_CATEGORICAL;
-            uint32_t own = c->ncat < BINS_MAX ? c->ncat : BINS_MAX - 1;
-            ft->has_other = c->ncat > BINS_MAX - 1 + (c->ncat == BINS_MAX);
-            if (c->ncat == BINS_MAX) { /* exactly 255 fit without an "other" bin */
-                own = BINS_MAX;
-                ft->has_other = 0;
-            }
+            /* up to 254 categories have their own bins; past that 253 do and
+             * "(other)" is the 254th: code 255 stays free for BINS_UNSEEN */
+            ft->has_other = c->ncat > BINS_CAT_MAX;
+            uint32_t own = ft->has_other ? BINS_CAT_MAX - 1 : c->ncat;
             ft->nbins = (uint16_t)(own + ft->has_other);
             if (ft->nbins == 0)
                 ft->nbins = 1;
@@ -200,7 +198,7 @@ static uint8_t cell_bin(const struct feature *ft, const struct dict *cats, const
         if (ft->has_other) /* the rare categories of training (and new ones) share it */
             return (uint8_t)ft->nbins;
         *how = 1;
-        return BINS_MISSING;
+        return bins_unseen_code(ft);
     }
     case FEAT_BOOLEAN: {
         int b = value_bool(s, len);
@@ -286,6 +284,11 @@ void bins_apply(const struct bin_schema *s, const struct frame *f, uint8_t *X,
     bins_index_cleanup(&ix);
 }
 
+uint8_t bins_unseen_code(const struct feature *ft)
+{
+    return ft->kind == FEAT_CATEGORICAL && ft->nbins < BINS_UNSEEN ? BINS_UNSEEN : BINS_MISSING;
+}
+
 uint8_t bins_value(const struct bin_schema *s, const struct bins_index *ix, size_t j,
                    const char *text, size_t len, int decimal_comma, int *how)
 {
@@ -324,6 +327,10 @@ void bins_profile(struct bin_schema *s, const uint8_t *X, uint64_t nrows, const 
 
 void bins_describe(const struct feature *ft, unsigned b, char *out, size_t cap)
 {
+    if (b == bins_unseen_code(ft) && b != BINS_MISSING) {
+        snprintf(out, cap, "(new value)");
+        return;
+    }
     if (b == BINS_MISSING || b > ft->nbins) {
         snprintf(out, cap, "missing");
         return;

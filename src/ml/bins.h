@@ -7,16 +7,20 @@
  *   numeric, boolean, datetime   up to 255 quantile bins; a value v falls in
  *                                bin 1 + #{thresholds t : v > t}
  *   categorical                  one bin per category, most frequent first;
- *                                past 254 categories the rest share an
- *                                "(other)" bin
+ *                                past 254 categories the 253 most frequent
+ *                                keep their bins and the rest share an
+ *                                "(other)" bin (254 value bins at most), so
+ *                                that code 255 is free for BINS_UNSEEN
  *
  * The schema (struct bin_schema) is fitted once on the training frame and
  * saved in the model. bins_apply maps any frame to it by column name and by
  * raw text — never by the new file's own inferred types — so training and
- * scoring read values the same way. Unseen categories and unreadable values
- * take the missing bin and are counted — except that a category not listed
- * goes to the "(other)" bin of a feature that has one (rare training
- * categories live there).
+ * scoring read values the same way. A category the model never saw takes
+ * BINS_UNSEEN (the trees treat it as unknown: docs/model.md, "Unknown
+ * values") — except that it goes to the "(other)" bin of a feature that has
+ * one (rare training categories live there, and what the trees learned for
+ * them applies). Unreadable values (text in a numeric column) take the
+ * missing bin. Both are counted.
  */
 #ifndef LS_ML_BINS_H
 #define LS_ML_BINS_H
@@ -28,6 +32,8 @@
 
 #define BINS_MAX     255 /* value bins per feature (plus bin 0, missing) */
 #define BINS_MISSING 0
+#define BINS_UNSEEN  255 /* categorical: a category the model never saw */
+#define BINS_CAT_MAX 254 /* value bins of a categorical feature fitted now */
 
 enum feat_kind { FEAT_NUMERIC, FEAT_BOOLEAN, FEAT_DATETIME, FEAT_CATEGORICAL };
 
@@ -90,17 +96,23 @@ void bins_index_build(const struct bin_schema *s, struct bins_index *ix);
 void bins_index_cleanup(struct bins_index *ix);
 
 /*
- * The bin of one raw cell for feature j. *how: 0 read, 1 an unseen category,
- * 2 unreadable as the feature's kind (both give the missing bin). Missing
- * tokens are not recognised here: pass NULL text for a missing value.
+ * The bin of one raw cell for feature j. *how: 0 read, 1 an unseen category
+ * (bins_unseen_code), 2 unreadable as the feature's kind (the missing bin).
+ * Missing tokens are not recognised here: pass NULL text for a missing value.
  */
 uint8_t bins_value(const struct bin_schema *s, const struct bins_index *ix, size_t j,
                    const char *text, size_t len, int decimal_comma, int *how);
 
+/* The code an unseen category of ft takes: BINS_UNSEEN, or BINS_MISSING for a
+ * categorical feature of an older model whose 255 value bins leave no free
+ * code (it has no "(other)" bin: exactly 255 categories). */
+uint8_t bins_unseen_code(const struct feature *ft);
+
 /* Fill each feature's train_share from X over the rows where use[r] (NULL: all). */
 void bins_profile(struct bin_schema *s, const uint8_t *X, uint64_t nrows, const uint8_t *use);
 
-/* A human description of bin b of feature ft ("≤ 12.5", "12.5 – 20", "Google", "missing"). */
+/* A human description of bin b of feature ft ("≤ 12.5", "12.5 – 20", "Google", "missing",
+ * "(new value)" for BINS_UNSEEN). */
 void bins_describe(const struct feature *ft, unsigned b, char *out, size_t cap);
 
 #endif

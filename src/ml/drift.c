@@ -161,10 +161,13 @@ void drift_compute(const struct bin_schema *s, const uint8_t *X, uint64_t n,
         }
         for (unsigned b = 0; b <= BINS_MAX; b++)
             a[bk.of_bin[b]] += (double)cnt[b];
-        /* bins_apply put unseen categories in the missing bin: take them out */
-        uint64_t unseen = rep->unseen[j] < cnt[0] ? rep->unseen[j] : cnt[0];
+        /* unseen categories sit in BINS_UNSEEN (the missing bin for an older
+         * model without a free code), which falls in the missing bucket: move
+         * them to the unseen bucket */
+        uint8_t ucode = bins_unseen_code(ft);
+        uint64_t unseen = rep->unseen[j] < cnt[ucode] ? rep->unseen[j] : cnt[ucode];
         if (ft->kind == FEAT_CATEGORICAL) {
-            a[bk.nvalue] -= (double)unseen;
+            a[bk.of_bin[ucode]] -= (double)unseen;
             a[bk.nvalue + 1] += (double)unseen;
         }
         c->unseen = unseen;

@@ -10,12 +10,15 @@
 #include "ml/forest.h"
 
 #include "core/mem.h"
+#include "ml/bins.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
+
+_Static_assert(TNODE_UNSEEN_BIN == BINS_UNSEEN, "trees and bins agree on the unseen code");
 
 void forest_opts_default(struct forest_opts *o)
 {
@@ -189,6 +192,25 @@ int forest_train(const uint8_t *X, uint64_t n, uint32_t nfeat, const uint8_t *y,
     return LS_OK;
 }
 
+void forest_infer_missing_seen(struct forest *f, const struct bin_schema *s)
+{
+    for (uint32_t i = 0; i < f->ntrees; i++) {
+        struct tree *t = &f->trees[i];
+        for (uint32_t k = 0; k < t->nnodes; k++) {
+            struct tnode *n = &t->nodes[k];
+            if (n->kind == TNODE_LEAF || (n->flags & TNODE_SEEN_KNOWN) || n->feat >= s->nfeat)
+                continue;
+            const struct feature *ft = &s->feat[n->feat];
+            n->flags &= (uint8_t) ~(TNODE_MISSING_SEEN | TNODE_BIN255_VALUE);
+            if (ft->train_share && ft->train_share[BINS_MISSING] > 0)
+                n->flags |= TNODE_MISSING_SEEN;
+            if (ft->kind == FEAT_CATEGORICAL && ft->nbins >= TNODE_UNSEEN_BIN)
+                n->flags |= TNODE_BIN255_VALUE;
+            n->flags |= TNODE_SEEN_KNOWN;
+        }
+    }
+}
+
 /*
  * One lead is latency-bound: each step of a tree walk waits for the node it
  * reads. Walking 8 trees in lockstep keeps 8 independent loads in flight,
@@ -197,11 +219,12 @@ int forest_train(const uint8_t *X, uint64_t n, uint32_t nfeat, const uint8_t *y,
 double forest_predict_row(const struct forest *f, const uint8_t *X, uint64_t stride, uint64_t row)
 {
     enum { LANES = 8 };
-    float v[LANES];
+    double v[LANES];
     double s = 0;
     uint32_t i = 0;
     for (; i + LANES <= f->ntrees; i += LANES) {
         uint32_t at[LANES] = {0};
+        unsigned mixed = 0; /* lanes whose value came from tree_value_from */
         const struct tree *t = &f->trees[i];
         for (;;) {
             int moving = 0;
@@ -210,13 +233,21 @@ double forest_predict_row(const struct forest *f, const uint8_t *X, uint64_t str
                 if (n->kind == TNODE_LEAF)
                     continue;
                 moving = 1;
-                at[k] = n->left + !tnode_goes_left(&t[k], n, X[(uint64_t)n->feat * stride + row]);
+                unsigned b = X[(uint64_t)n->feat * stride + row];
+                if (__builtin_expect(tnode_neutral(n, b), 0)) {
+                    v[k] = tree_value_from(&t[k], X, stride, row, at[k]);
+                    mixed |= 1u << k;
+                    at[k] = tree_first_leaf(&t[k], at[k]);
+                    continue;
+                }
+                at[k] = n->left + !tnode_goes_left(&t[k], n, b);
             }
             if (!moving)
                 break;
         }
         for (int k = 0; k < LANES; k++)
-            v[k] = t[k].nodes[at[k]].value;
+            if (!(mixed >> k & 1))
+                v[k] = t[k].nodes[at[k]].value;
         for (int k = 0; k < LANES; k++)
             s += v[k];
     }
@@ -263,6 +294,8 @@ static void *predict_worker(void *arg)
             uint64_t r = 0;
             for (; r + 8 <= m; r += 8) {
                 uint32_t at[8] = {0};
+                unsigned mixed = 0; /* lanes whose value came from tree_value_from */
+                double v[8];
                 for (;;) {
                     int moving = 0;
                     for (int k = 0; k < 8; k++) {
@@ -270,13 +303,21 @@ static void *predict_worker(void *arg)
                         if (n->kind == TNODE_LEAF)
                             continue;
                         moving = 1;
-                        at[k] = n->left + !tnode_goes_left(t, n, rows[(r + k) * nf + n->feat]);
+                        const uint8_t *row = rows + (r + k) * nf;
+                        unsigned b = row[n->feat];
+                        if (__builtin_expect(tnode_neutral(n, b), 0)) {
+                            v[k] = tree_value_from(t, row, 1, 0, at[k]);
+                            mixed |= 1u << k;
+                            at[k] = tree_first_leaf(t, at[k]);
+                            continue;
+                        }
+                        at[k] = n->left + !tnode_goes_left(t, n, b);
                     }
                     if (!moving)
                         break;
                 }
                 for (int k = 0; k < 8; k++)
-                    j->out[lo + r + k] += t->nodes[at[k]].value;
+                    j->out[lo + r + k] += mixed >> k & 1 ? v[k] : t->nodes[at[k]].value;
             }
             for (; r < m; r++)
                 j->out[lo + r] += tree_predict(t, rows + r * nf, 1, 0);

@@ -65,12 +65,25 @@ int forest_train(const uint8_t *X, uint64_t n, uint32_t nfeat, const uint8_t *y,
 
 void forest_cleanup(struct forest *f);
 
-/* The forest's probability for one row (X addressed as in tree_predict). */
+/* The forest's probability for one row (X addressed as in tree_predict):
+ * the mean of the trees' values, unknown values neutral (tree.h). */
 double forest_predict_row(const struct forest *f, const uint8_t *X, uint64_t stride, uint64_t row);
 
 /* Probabilities for all n rows of X (nfeat x n) into out, with threads. */
 void forest_predict(const struct forest *f, const uint8_t *X, uint64_t n, double *out,
                     uint32_t threads);
+
+/*
+ * Fill in what older model files did not record: a split node without
+ * TNODE_SEEN_KNOWN gets TNODE_MISSING_SEEN when its feature had missing
+ * values in training (s->feat[].train_share[0] > 0: the learned direction
+ * stays), none when it had none (a missing value is then neutral, tree.h),
+ * and TNODE_BIN255_VALUE on a categorical feature with 255 value bins (its
+ * bin 255 is a category). Nodes grown now keep their recorded flags. Call
+ * after loading a model, with its schema.
+ */
+struct bin_schema;
+void forest_infer_missing_seen(struct forest *f, const struct bin_schema *s);
 
 /* The number of online cores (at least 1). */
 uint32_t forest_cpu_count(void);

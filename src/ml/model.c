@@ -699,6 +699,7 @@ int model_load_mem(const void *data, size_t len, struct model *m, struct ls_erro
         model_init(m);
         return ls_error_set(err, LS_EINPUT, "the model file is not valid: %s", r.why);
     }
+    forest_infer_missing_seen(&m->forest, &m->schema); /* older files: tree.h, forest.h */
     return LS_OK;
 }
 

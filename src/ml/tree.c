@@ -87,6 +87,7 @@ struct split {
     uint16_t feat;
     uint8_t kind;
     uint8_t missing_left;
+    uint8_t missing_seen; /* the node's rows include missing ones (TNODE_MISSING_SEEN) */
     uint32_t thr;
     uint64_t set[4];
     double wl, pl, wr, pr;
@@ -159,6 +160,28 @@ uint32_t tree_leaf(const struct tree *t, const uint8_t *X, uint64_t stride, uint
         const struct tnode *n = &t->nodes[i];
         i = n->left + !tnode_goes_left(t, n, X[(uint64_t)n->feat * stride + row]);
     }
+    return i;
+}
+
+double tree_value_from(const struct tree *t, const uint8_t *X, uint64_t stride, uint64_t row,
+                       uint32_t i)
+{
+    for (;;) {
+        const struct tnode *n = &t->nodes[i];
+        if (n->kind == TNODE_LEAF)
+            return n->value;
+        unsigned b = X[(uint64_t)n->feat * stride + row];
+        if (tnode_neutral(n, b)) /* both sides; depth bounds the recursion */
+            return tnode_ratio(t, n, 0) * tree_value_from(t, X, stride, row, n->left) +
+                   tnode_ratio(t, n, 1) * tree_value_from(t, X, stride, row, n->left + 1);
+        i = n->left + !tnode_goes_left(t, n, b);
+    }
+}
+
+uint32_t tree_first_leaf(const struct tree *t, uint32_t i)
+{
+    while (t->nodes[i].kind != TNODE_LEAF)
+        i = t->nodes[i].left;
     return i;
 }
 
@@ -339,6 +362,7 @@ static void eval_feature(const struct tree_data *d, const struct hist *h, uint16
     double w0 = h->b[0].w, p0 = h->b[0].p;
     struct split cand = *best;
     cand.valid = 0;
+    cand.missing_seen = w0 >= minw; /* fewer missing rows than a leaf: no learned direction */
     if (!d->is_cat[f]) {
         double wl = 0, pl = 0;
         unsigned last = 0;
@@ -550,7 +574,8 @@ static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint
     n = &g->t->nodes[node]; /* the array may have moved */
     n->kind = best.kind;
     n->feat = best.feat;
-    n->flags = best.missing_left ? TNODE_MISSING_LEFT : 0;
+    n->flags = (uint8_t)((best.missing_left ? TNODE_MISSING_LEFT : 0) |
+                         (best.missing_seen ? TNODE_MISSING_SEEN : 0) | TNODE_SEEN_KNOWN);
     n->left = c;
     if (best.kind == TNODE_ORDERED) {
         n->arg = best.thr;

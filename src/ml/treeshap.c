@@ -42,6 +42,9 @@
 #define TS_LANES (4 * TS_H) /* rows in a group */
 typedef double ts_v __attribute__((vector_size(32)));
 typedef uint32_t ts_vi __attribute__((vector_size(16))); /* bins, unsigned compares */
+typedef int64_t ts_vl __attribute__((vector_size(32)));  /* lane masks: all ones or 0 */
+/* a where mask m is set, b elsewhere, bit for bit */
+#define TS_SEL(m, a, b) ((ts_v)(((ts_vl)(a) & (m)) | ((ts_vl)(b) & ~(m))))
 
 #define TS_KMAX  ((TREE_MAX_DEPTH + 1) / 2 + 1) /* quadrature points for any tree (>= 16) */
 #define TS_BLOCK 256                            /* rows a thread takes at a time */
@@ -70,6 +73,8 @@ struct treeshap {
     int avx2, shared; /* the CPU has AVX2 + FMA; tables are built once (ts_tree.tab) */
     void *shared_mem;
     double base;
+    treeshap_progress_fn progress; /* may be NULL */
+    void *progress_ctx;
     /* Gauss-Legendre rules on [0, 1] for K = 1..TS_KMAX: points t, weights w,
      * and w / (1 - t), 1 / w for the tables */
     double gl_t[TS_KMAX + 1][TS_KMAX], gl_w[TS_KMAX + 1][TS_KMAX];
@@ -89,8 +94,10 @@ struct ts_work {
     ts_v *wR1;
     uint8_t *rep;
     /* per feature */
-    int32_t *occ; /* child-end node of the feature's latest occurrence on the path, or -1 */
-    ts_v *occp;   /* its p per row (TS_H vectors per feature) */
+    int32_t *occ;  /* child-end node of the feature's latest occurrence on the path, or -1 */
+    uint8_t *occg; /* 1 when some lane's p there is neither 0 nor 1 (unknown values) */
+    ts_vl *occm;   /* those lanes (TS_H masks per feature) */
+    ts_v *occp;    /* its p per row (TS_H vectors per feature) */
     ts_v *pendH, *pendA;
     ts_v *frame; /* (TREE_MAX_DEPTH + 2) frames of 6 polynomials of K x TS_H vectors */
     ts_v *Hroot;
@@ -371,6 +378,12 @@ void treeshap_free(struct treeshap *ts)
     free(ts);
 }
 
+void treeshap_set_progress(struct treeshap *ts, treeshap_progress_fn progress, void *ctx)
+{
+    ts->progress = progress;
+    ts->progress_ctx = ctx;
+}
+
 double treeshap_base(const struct treeshap *ts)
 {
     return ts->base;
@@ -405,11 +418,13 @@ static void thread_init(struct ts_thread *th, const struct treeshap *ts)
     w->gl_wu = w->gl_w + K;
     w->gl_iw = w->gl_wu + K;
     w->occ = xmalloc(nf * sizeof *w->occ);
+    w->occg = xcalloc(nf, 1);
     w->socc = xmalloc(nf * sizeof *w->socc);
     w->count = xcalloc(nf, sizeof *w->count);
     for (size_t i = 0; i < nf; i++)
         w->occ[i] = w->socc[i] = -1;
     w->occp = aligned(nf * TS_H * sizeof *w->occp);
+    w->occm = aligned(nf * TS_H * sizeof *w->occm);
     w->pendH = aligned(nf * K * TS_H * sizeof *w->pendH);
     w->pendA = aligned(nf * K * TS_H * sizeof *w->pendA);
     w->fstride = (uint32_t)(6 * K * TS_H);
@@ -432,9 +447,11 @@ static void thread_cleanup(struct ts_thread *th)
     free(th->tab.rep);
     free(w->gl_t);
     free(w->occ);
+    free(w->occg);
     free(w->socc);
     free(w->count);
     free(w->occp);
+    free(w->occm);
     free(w->pendH);
     free(w->pendA);
     free(w->frame);
@@ -454,6 +471,8 @@ struct ts_job {
     size_t skip_words;
     double *phi, *base;
     atomic_uint_fast64_t next;
+    uint64_t done; /* rows finished, under progress_lock */
+    pthread_mutex_t progress_lock;
 };
 
 static int row_skips(const struct ts_job *j, uint64_t r, uint32_t tree)
@@ -561,7 +580,16 @@ static void *worker(void *arg)
         uint64_t b0 = atomic_fetch_add(&j->next, TS_BLOCK), end = j->pad + j->n;
         if (b0 >= end)
             break;
-        do_block(j, &th, b0, end - b0 < TS_BLOCK ? end - b0 : TS_BLOCK);
+        uint64_t bn = end - b0 < TS_BLOCK ? end - b0 : TS_BLOCK;
+        do_block(j, &th, b0, bn);
+        if (j->ts->progress) {
+            /* the block's leads, without the empty lanes before row0 */
+            uint64_t lo = b0 > j->pad ? b0 : j->pad, rows = b0 + bn - lo;
+            pthread_mutex_lock(&j->progress_lock);
+            j->done += rows;
+            j->ts->progress(j->ts->progress_ctx, j->done, j->n);
+            pthread_mutex_unlock(&j->progress_lock);
+        }
     }
     thread_cleanup(&th);
     return NULL;
@@ -584,6 +612,7 @@ void treeshap_rows(const struct treeshap *ts, const uint8_t *X, uint64_t stride,
                          .base = base,
                          .pad = row0 % TS_LANES};
     atomic_init(&job.next, 0);
+    pthread_mutex_init(&job.progress_lock, NULL);
     if (threads == 0)
         threads = forest_cpu_count();
     uint64_t blocks = (job.pad + n + TS_BLOCK - 1) / TS_BLOCK;
@@ -599,4 +628,5 @@ void treeshap_rows(const struct treeshap *ts, const uint8_t *X, uint64_t stride,
     worker(&job); /* this thread works too; then waits for the others */
     for (uint32_t i = 1; i <= started; i++)
         pthread_join(tid[i], NULL);
+    pthread_mutex_destroy(&job.progress_lock);
 }

@@ -66,6 +66,16 @@ void treeshap_rows(const struct treeshap *ts, const uint8_t *X, uint64_t stride,
                    uint64_t n, const uint64_t *skip, size_t skip_words, uint32_t threads,
                    double *phi, double *base);
 
+/*
+ * Progress of long explanations: after each block of rows, treeshap_rows
+ * calls progress(ctx, done, total) with the rows finished so far and the
+ * rows asked for. Calls come from the worker threads, one at a time (under
+ * a lock), with `done` increasing; the last has done == total. NULL (the
+ * default) turns it off. Set it before treeshap_rows, not during.
+ */
+typedef void (*treeshap_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+void treeshap_set_progress(struct treeshap *ts, treeshap_progress_fn progress, void *ctx);
+
 /* The reference algorithm, one row at a time (tests, benchmarks). */
 struct treeshap_classic;
 struct treeshap_classic *treeshap_classic_new(const struct forest *f);

@@ -10,6 +10,14 @@
  * met twice on a path is unwound first, so each appears once. At a leaf,
  * each path feature receives its share of the leaf value.
  *
+ * At a split where the row's value is unknown (tree.h: an unseen category,
+ * a missing value where training had none) the row follows both children
+ * in proportion to their cover, so both get a one fraction equal to the
+ * zero fraction's factor: the split changes nothing whether the feature is
+ * known or not. The algorithm's polynomial arithmetic holds for any one
+ * fraction; UNWIND's division by it stays stable because a one fraction is
+ * either 0 or at least its zero fraction.
+ *
  * Every level of the walk copies its parent's path into the next slice of
  * one preallocated array, so the walk allocates nothing.
  */
@@ -120,6 +128,7 @@ static void recurse(const struct walk *w, uint32_t j, struct pelem *parent, int 
     }
     unsigned b = w->X[(uint64_t)n->feat * w->stride + w->row];
     uint32_t hot = n->left + !tnode_goes_left(w->t, n, b), cold = n->left + (hot == n->left);
+    int neutral = tnode_neutral(n, b);
     double in_zero = 1, in_one = 1;
     for (int k = 1; k <= l; k++)
         if (m[k].feat == n->feat) { /* met before: unwind it, carry its fractions on */
@@ -129,6 +138,13 @@ static void recurse(const struct walk *w, uint32_t j, struct pelem *parent, int 
             l--;
             break;
         }
+    if (neutral) { /* an unknown value: the row itself splits by cover (tree.h) */
+        for (int side = 0; side < 2; side++) {
+            double q = tnode_ratio(w->t, n, side);
+            recurse(w, n->left + (uint32_t)side, m, l + 1, in_zero * q, in_one * q, n->feat);
+        }
+        return;
+    }
     double cover = n->cover > 0 ? n->cover : 1;
     recurse(w, hot, m, l + 1, in_zero * w->t->nodes[hot].cover / cover, in_one, n->feat);
     recurse(w, cold, m, l + 1, in_zero * w->t->nodes[cold].cover / cover, 0, n->feat);

@@ -26,6 +26,12 @@
  * The second term telescopes over the occurrences of i on a path, so each
  * leaf adds (p - q) of its final factor exactly once. A leaf child needs no
  * call: H_c = v Ca F_c and A_c = v Ca.
+ *
+ * Unknown values (tree.h) make p_c the cover ratio instead of 0 or 1 in the
+ * lanes concerned (the row takes both children). 1 / F then has no two-way
+ * shortcut (1 / (q + t (1 - q)) or 1 / (q (1 - t))): at such a node, and
+ * below it at the feature's next occurrences, the kernel divides. Nodes
+ * where every lane's value is known run the shortcuts as before.
  */
 #define TS_CAT2(a, b) a##b
 #define TS_CAT(a, b)  TS_CAT2(a, b)
@@ -55,21 +61,28 @@ TS_TARGET static void TS_FN(visit)(struct ts_work *w, uint32_t j, uint32_t d, ts
     const uint32_t i = n->feat;
     const ts_v zero = {0}, one = zero + 1;
 
-    /* which rows go left: 1 or 0 per lane */
+    /* which rows go left: 1 or 0 per lane; nm: lanes whose value is unknown
+     * here (tree.h), which go both ways */
     ts_v pl[TS_H];
+    ts_vi nm[TS_H];
     TS_HALF(h) pl[h] = zero;
     const ts_vi *b = w->bins + (size_t)i * TS_H;
+    const ts_vi unseen_missing = (ts_vi){0} + (n->flags & TNODE_MISSING_SEEN ? 0 : ~0u);
     if (n->kind == TNODE_ORDERED) { /* bins 1..arg go left, bin 0 as learned */
         const ts_vi arg = (ts_vi){0} + n->arg;
         const ts_vi ml = (ts_vi){0} + (n->flags & TNODE_MISSING_LEFT ? ~0u : 0);
         TS_HALF(h)
         {
-            ts_vi left = (ts_vi)((b[h] - 1) < arg) | ((ts_vi)(b[h] == 0) & ml);
+            ts_vi z = (ts_vi)(b[h] == 0);
+            ts_vi left = (ts_vi)((b[h] - 1) < arg) | (z & ml);
             pl[h] = __builtin_convertvector(left & 1, ts_v);
+            nm[h] = z & unseen_missing;
         }
     } else { /* bins in the node's set go left, bin 0 as learned */
         const uint64_t *set = t->catsets[n->arg];
         const ts_vi ml = (ts_vi){0} + (n->flags & TNODE_MISSING_LEFT ? 1u : 0);
+        const ts_vi new_code =
+            (ts_vi){0} + (n->flags & TNODE_BIN255_VALUE ? 256u : TNODE_UNSEEN_BIN);
         TS_HALF(h)
         {
             ts_vi bits; /* without a branch on the (unpredictable) missing bin */
@@ -79,10 +92,52 @@ TS_TARGET static void TS_FN(visit)(struct ts_work *w, uint32_t j, uint32_t d, ts
             }
             ts_vi z = (ts_vi)(b[h] == 0);
             pl[h] = __builtin_convertvector((bits & ~z) | (ml & z), ts_v);
+            nm[h] = (z & unseen_missing) | (ts_vi)(b[h] == new_code);
+        }
+    }
+    /* pL, pR: the lane's factor for each child. A lane with an unknown value
+     * takes both children by cover ratio (p = q for this split); its p is no
+     * longer 0 or 1, here nor below on this feature (gm, per lane; occm for
+     * the feature's next occurrence). At the feature's first occurrence on
+     * the path that costs nothing: p = q exactly, so the edge's share
+     * (p - q) * s is 0 whatever s the shortcuts give. At a later one, such
+     * lanes need the general 1 / F (a division) instead of the 0/1
+     * shortcuts; it is computed when a lane of the group needs it (gen) and
+     * taken in those lanes only, so a lead's values never depend on the
+     * leads walked beside it. */
+    ts_v pL[TS_H], pR[TS_H];
+    ts_vl nmask[TS_H];
+    ts_vi nany = nm[0];
+    for (uint32_t h = 1; h < TS_H; h++)
+        nany |= nm[h];
+    const int neutral = (nany[0] | nany[1] | nany[2] | nany[3]) != 0;
+    TS_HALF(h)
+    {
+        pL[h] = pl[h];
+        pR[h] = one - pl[h];
+        nmask[h] = (ts_vl){0};
+    }
+    if (neutral) {
+        const ts_v rl = zero + tnode_ratio(t, n, 0), rr = zero + tnode_ratio(t, n, 1);
+        TS_HALF(h)
+        {
+            nmask[h] = __builtin_convertvector(nm[h] & 1, ts_vl) * -1;
+            pL[h] = TS_SEL(nmask[h], rl, pL[h]);
+            pR[h] = TS_SEL(nmask[h], rr, pR[h]);
         }
     }
 
     const int32_t prev = w->occ[i];
+    const uint8_t prev_gen = w->occg[i]; /* some lane's p above, on i, is neither 0 nor 1 */
+    const int gen = prev_gen | neutral;
+    ts_vl pm[TS_H], gm[TS_H]; /* lanes general above; here (either); read only when gen */
+    TS_HALF(h) pm[h] = gm[h] = (ts_vl){0};
+    if (gen)
+        TS_HALF(h)
+        {
+            pm[h] = prev_gen ? w->occm[(size_t)i * TS_H + h] : (ts_vl){0};
+            gm[h] = pm[h] | nmask[h];
+        }
     const ts_v *pp = w->occp + (size_t)i * TS_H;
     ts_v dprev[TS_H];
     ts_v *pH = w->pendH + (size_t)i * P, *pA = w->pendA + (size_t)i * P;
@@ -101,6 +156,12 @@ TS_TARGET static void TS_FN(visit)(struct ts_work *w, uint32_t j, uint32_t d, ts
             Ca[x] = C[x] * (pp[h] * wR[k] + (one - pp[h]) * (iq * wuk[k])) * iwk[k];
             As[x] = zero;
         }
+        if (prev_gen)
+            TS_EACH(k, h)
+            {
+                size_t x = TS_IX(k, h);
+                Ca[x] = TS_SEL(pm[h], C[x] / (qp + tk[k] * (pp[h] - qp)), Ca[x]);
+            }
         if (clobber)
             for (size_t x = 0; x < P; x++) {
                 sH[x] = pH[x];
@@ -128,7 +189,7 @@ TS_TARGET static void TS_FN(visit)(struct ts_work *w, uint32_t j, uint32_t d, ts
         ts_v pc[TS_H], slope[TS_H], s[TS_H];
         TS_HALF(h)
         {
-            pc[h] = side ? one - pl[h] : pl[h];
+            pc[h] = side ? pR[h] : pL[h];
             if (prev >= 0)
                 pc[h] *= saved_pp[h];
             slope[h] = pc[h] - q;
@@ -145,7 +206,10 @@ TS_TARGET static void TS_FN(visit)(struct ts_work *w, uint32_t j, uint32_t d, ts
         } else {
             TS_EACH(k, h) Cc[TS_IX(k, h)] = Cd[TS_IX(k, h)] * (q + tk[k] * slope[h]);
             w->occ[i] = (int32_t)c;
+            w->occg[i] = (uint8_t)gen;
             TS_HALF(h) w->occp[(size_t)i * TS_H + h] = pc[h];
+            if (gen) /* occm is read only where occg is set */
+                TS_HALF(h) w->occm[(size_t)i * TS_H + h] = gm[h];
             const int rep = w->rep[c];
             if (rep)
                 for (size_t x = 0; x < P; x++)
@@ -186,6 +250,8 @@ TS_TARGET static void TS_FN(visit)(struct ts_work *w, uint32_t j, uint32_t d, ts
                 {
                     size_t x = TS_IX(k, h);
                     ts_v wRe = pc[h] * wR[k] + (one - pc[h]) * (iq * wuk[k]); /* w / F */
+                    if (gen)
+                        wRe = TS_SEL(gm[h], wk[k] / (q + tk[k] * slope[h]), wRe);
                     ts_v wA = rep ? (hc[x] - pH[x]) * wRe + pA[x] : hc[x] * wRe;
                     s[h] += wA;
                     As[x] += wA;
@@ -204,7 +270,10 @@ TS_TARGET static void TS_FN(visit)(struct ts_work *w, uint32_t j, uint32_t d, ts
             TS_EACH(k, h) As[TS_IX(k, h)] += (vleaf * wk[k]) * Cd[TS_IX(k, h)];
     }
     w->occ[i] = prev;
+    w->occg[i] = prev_gen;
     TS_HALF(h) w->occp[(size_t)i * TS_H + h] = saved_pp[h];
+    if (gen)
+        TS_HALF(h) w->occm[(size_t)i * TS_H + h] = pm[h];
     if (prev >= 0 && clobber)
         for (size_t x = 0; x < P; x++) {
             pH[x] = sH[x] + H[x];

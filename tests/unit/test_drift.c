@@ -92,6 +92,18 @@ static void fill_rows(uint8_t *X, uint64_t n, size_t j, const uint64_t *counts, 
     assert_int_equal(r, n);
 }
 
+/* Turn the first k rows of feature j that fill_rows put in the missing bin
+ * into unseen categories (BINS_UNSEEN, as bins_apply writes them). */
+static void make_unseen(uint8_t *X, uint64_t n, size_t j, uint64_t k)
+{
+    for (uint64_t r = 0; r < n && k > 0; r++)
+        if (X[j * n + r] == BINS_MISSING) {
+            X[j * n + r] = BINS_UNSEEN;
+            k--;
+        }
+    assert_int_equal(k, 0);
+}
+
 /* PSI of smoothed shares, written out term by term (the reference). */
 static double psi_by_hand(const double *e, const double *a, size_t k, double eps)
 {
@@ -266,6 +278,7 @@ static void test_empty_buckets_smoothed(void **state)
     /* the file: 70 % first, 0 % third (empty), 20 % missing (half of them unseen) */
     const uint64_t counts[4] = {200, 700, 100, 0};
     fill_rows(X, n, 0, counts, 3);
+    make_unseen(X, n, 0, 100);
     struct hand_rep hr;
     hand_rep_init(&hr, 1);
     hr.unseen[0] = 100;
@@ -427,6 +440,7 @@ static void test_unseen_thresholds(void **state)
         uint64_t u = cases[i].unseen, half = (n - u) / 2;
         const uint64_t counts[3] = {u, half, n - u - half};
         fill_rows(X, n, 0, counts, 2);
+        make_unseen(X, n, 0, u);
         hr.unseen[0] = u;
         struct drift_report d;
         drift_compute(&h.s, X, n, &hr.rep, &d);

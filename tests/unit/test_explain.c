@@ -545,7 +545,7 @@ static void test_values(void **state)
         assert_string_equal(v, "missing (no such column)");
     }
     value_of(&m, sf, &r, "City", 1, v, sizeof v);
-    assert_string_equal(v, "Atlantis (new value, read as missing)");
+    assert_string_equal(v, "Atlantis (new value)");
     value_of(&m, sf, &r, "Source", 1, v, sizeof v);
     assert_string_equal(v, "missing");
     /* the lead's own spelling, read as the category Paris */
@@ -556,17 +556,17 @@ static void test_values(void **state)
     assert_string_equal(v, "missing");
     /* long values: cut at a character boundary, marked, still valid UTF-8 */
     value_of(&m, sf, &r, "City", 3, v, sizeof v);
-    expect_cut(v, long_new, " (new value, read as missing)");
+    expect_cut(v, long_new, " (new value)");
     value_of(&m, sf, &r, "City", 4, v, sizeof v);
     assert_true(r.X[city * r.n + 4] != BINS_MISSING); /* a training category */
     expect_cut(v, long_seen, "");
     value_of(&m, sf, &r, "Source", 4, v, sizeof v);
-    expect_cut(v, long_emoji, " (new value, read as missing)");
+    expect_cut(v, long_emoji, " (new value)");
     /* a cell with a comma and quotes comes back as the lead wrote it */
     value_of(&m, sf, &r, "City", 5, v, sizeof v);
-    assert_string_equal(v, "Paris, Texas (new value, read as missing)");
+    assert_string_equal(v, "Paris, Texas (new value)");
     value_of(&m, sf, &r, "Source", 5, v, sizeof v);
-    assert_string_equal(v, "Web \"beta\" (new value, read as missing)");
+    assert_string_equal(v, "Web \"beta\" (new value)");
     assert_int_equal(r.unseen[city], 3);
 
     /* a small buffer: cut, terminated, never overrun */
@@ -576,6 +576,67 @@ static void test_values(void **state)
     assert_int_equal(strlen(small), 5);
     assert_int_equal(small[6], 'x');
 
+    score_result_cleanup(&r);
+    frame_free(sf);
+    model_cleanup(&m);
+    frame_free(tf);
+}
+
+/* Values the model does not know are neutral (ml/tree.h) and so count for
+ * nothing: a new City, a blank or unreadable Visits (training had no blank
+ * Visits) contribute exactly 0 points and are no reason; the contributions
+ * still add up to the lead's raw; the summary lists new categories as
+ * "(new value)". */
+static void test_unknown_values_explained(void **state)
+{
+    (void)state;
+    struct frame *tf = small_training_frame();
+    struct model m;
+    train_default(tf, 30, &m);
+    struct frame *sf = tu_frame_mem("Lead ID,City,Visits,Source\n"
+                                    "U1,Paris,15,Ads\n"      /* 0: all known */
+                                    "U2,Atlantis,15,Ads\n"   /* 1: a new City */
+                                    "U3,Paris,,Ads\n"        /* 2: Visits blank */
+                                    "U4,Berlin,lots,Web\n"); /* 3: Visits unreadable */
+    struct score_result r;
+    tu_score_ok(&m, sf, &r);
+    struct explain_result e;
+    app_explain(&m, &r, 0, r.n, 2, &e);
+    size_t nf = m.schema.nfeat, city = tu_feature_index(&m, "City"),
+           vis = tu_feature_index(&m, "Visits");
+    assert_int_equal(r.X[city * r.n + 1], BINS_UNSEEN);
+    assert_int_equal(r.X[vis * r.n + 2], BINS_MISSING);
+    assert_int_equal(r.X[vis * r.n + 3], BINS_MISSING);
+    ASSERT_SAME_BITS(e.phi[1 * nf + city], 0.0);
+    ASSERT_SAME_BITS(e.phi[2 * nf + vis], 0.0);
+    ASSERT_SAME_BITS(e.phi[3 * nf + vis], 0.0);
+    assert_true(fabs(e.phi[0 * nf + city]) > 0.05); /* a known City does count */
+    for (uint64_t row = 0; row < r.n; row++) {
+        ASSERT_NEAR(e.raw[row], 100 * r.raw[row], 1e-9);
+        size_t feat[EXPLAIN_REASONS];
+        for (int sign = -1; sign <= 1; sign += 2) {
+            size_t k = explain_top(&e, row, sign, feat, EXPLAIN_REASONS);
+            for (size_t i = 0; i < k; i++)
+                if ((row == 1 && feat[i] == city) || (row >= 2 && feat[i] == vis))
+                    fail_msg("lead %llu: an unknown value is a reason",
+                             (unsigned long long)row + 1);
+        }
+    }
+    char v[EXPLAIN_VALUE_MAX + 64];
+    value_of(&m, sf, &r, "City", 1, v, sizeof v);
+    assert_string_equal(v, "Atlantis (new value)");
+    value_of(&m, sf, &r, "Visits", 2, v, sizeof v);
+    assert_string_equal(v, "missing");
+    value_of(&m, sf, &r, "Visits", 3, v, sizeof v);
+    assert_string_equal(v, "lots (new value, read as missing)");
+    json_t *sum = explain_summary_json(&m, &r, &e);
+    json_t *cats = json_object_get(json_object_get(sum, "categories"), "City");
+    json_t *last = json_array_get(cats, json_array_size(cats) - 1);
+    assert_string_equal(json_string_value(json_object_get(last, "value")), "(new value)");
+    assert_int_equal(json_integer_value(json_object_get(last, "leads")), 1);
+    ASSERT_NEAR(json_real_value(json_object_get(last, "mean_points")), 0, 0);
+    json_decref(sum);
+    explain_result_cleanup(&e);
     score_result_cleanup(&r);
     frame_free(sf);
     model_cleanup(&m);
@@ -618,7 +679,7 @@ static void test_reasons(void **state)
     explain_reason(&m, sf, &r, &e, city, 2, out, sizeof out);
     assert_true(tu_utf8_valid(out, strlen(out)));
     assert_int_equal(strncmp(out, "City = a\xE2\x82\xAC", 11), 0);
-    const char *tail = "... (new value, read as missing) " ARROW " " MINUS "0.3 pts";
+    const char *tail = "... (new value) " ARROW " " MINUS "0.3 pts";
     if (strlen(out) < strlen(tail) || strcmp(out + strlen(out) - strlen(tail), tail) != 0)
         fail_msg("reason '%s' does not end with '%s'", out, tail);
 
@@ -949,6 +1010,45 @@ static void small_forest_grow(struct small_forest *s)
     assert_int_equal(s->f.ntrees, SK_TREES);
 }
 
+struct progress_log {
+    uint64_t calls, last, total;
+    int backwards;
+};
+
+static void log_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    struct progress_log *p = ctx;
+    p->backwards |= done <= p->last || done > total;
+    p->calls++;
+    p->last = done;
+    p->total = total;
+}
+
+/* Progress reports come one block at a time, rising to the number of leads
+ * asked for (a range that starts mid-group included), on two threads; and
+ * they change nothing in the values. */
+static void test_progress(void **state)
+{
+    (void)state;
+    static struct small_forest s;
+    small_forest_grow(&s);
+    struct treeshap *ts = treeshap_new(&s.f);
+    enum { ROW0 = 5, N = 900 };
+    double *phi = xmalloc(2 * N * SK_FEAT * sizeof *phi), base[2 * N];
+    treeshap_rows(ts, s.X, SK_ROWS, ROW0, N, NULL, 0, 2, phi, base);
+    struct progress_log log = {0, 0, 0, 0};
+    treeshap_set_progress(ts, log_progress, &log);
+    treeshap_rows(ts, s.X, SK_ROWS, ROW0, N, NULL, 0, 2, phi + N * SK_FEAT, base + N);
+    assert_int_equal(log.backwards, 0);
+    assert_int_equal(log.last, N);
+    assert_int_equal(log.total, N);
+    assert_true(log.calls >= 3); /* 900 leads in blocks of 256 */
+    assert_memory_equal(phi, phi + N * SK_FEAT, N * SK_FEAT * sizeof *phi);
+    treeshap_free(ts);
+    forest_cleanup(&s.f);
+    free(phi);
+}
+
 /* Per row: random skip bits, some rows skipping no tree, some every tree. */
 static void make_skips(uint64_t *skip)
 {
@@ -1115,10 +1215,12 @@ int main(void)
         cmocka_unit_test(test_top_random),
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_reasons),
+        cmocka_unit_test(test_unknown_values_explained),
         cmocka_unit_test(test_reason_long_column_name),
         cmocka_unit_test(test_value_of_stray_category),
         cmocka_unit_test(test_skip_equals_subforest),
         cmocka_unit_test(test_threads_and_ranges),
+        cmocka_unit_test(test_progress),
     };
     return cmocka_run_group_tests(tests, leads_setup, leads_teardown);
 }

@@ -862,8 +862,10 @@ static void test_score_unseen_category(void **state)
         if (res.unseen[j] != (j == js ? 1u : 0u))
             fail_msg("feature '%s': %llu unseen, expected %d", fx->m.schema.feat[j].name,
                      (unsigned long long)res.unseen[j], j == js);
-    /* the unseen category takes the missing bin, scored like an empty cell */
-    assert_int_equal(res.X[js * 4 + 0], BINS_MISSING);
+    /* the unseen category takes BINS_UNSEEN; Lead Source had no blanks in
+     * training, so a new category and an empty cell are both neutral at
+     * every Lead Source split (tree.h) and score alike */
+    assert_int_equal(res.X[js * 4 + 0], BINS_UNSEEN);
     assert_int_equal(res.X[js * 4 + 1], BINS_MISSING);
     assert_int_not_equal(res.X[js * 4 + 2], BINS_MISSING);
     assert_int_equal(res.X[js * 4 + 3], res.X[js * 4 + 2]);

@@ -5,7 +5,9 @@
  * The brute force enumerates every subset S of the features and evaluates
  * the path-dependent conditional expectation E[f | x_S] directly: at a split
  * on a feature in S follow the row, otherwise average the two children by
- * their training cover. Shapley weights |S|! (M-|S|-1)! / M! then give each
+ * their training cover — and average them too when the row's value is
+ * unknown at that split (tree.h: an unseen category, or a missing value
+ * where training had none), feature in S or not. Shapley weights |S|! (M-|S|-1)! / M! then give each
  * feature's value; TreeSHAP must match them to 1e-9.
  */
 #include "testutil.h"
@@ -24,8 +26,9 @@ static double cond_expect(const struct tree *t, uint32_t j, const uint8_t *x, un
     const struct tnode *n = &t->nodes[j];
     if (n->kind == TNODE_LEAF)
         return n->value;
-    if (S >> n->feat & 1u)
+    if ((S >> n->feat & 1u) && !tnode_neutral(n, x[n->feat]))
         return cond_expect(t, n->left + !tnode_goes_left(t, n, x[n->feat]), x, S);
+    /* unknown to the game (not in S) or to the tree (an unknown value): both sides */
     double c = n->cover, cl = t->nodes[n->left].cover, cr = t->nodes[n->left + 1].cover;
     return cl / c * cond_expect(t, n->left, x, S) + cr / c * cond_expect(t, n->left + 1, x, S);
 }
@@ -55,13 +58,41 @@ static void brute_force(const struct forest *f, const uint8_t *x, int M, double 
         phi[i] /= f->ntrees;
 }
 
-/* Random small forests: up to 8 features (some categorical), depth <= 6. */
+/* What lead x meets along its trees: splits where its value is unknown
+ * (an unseen category; a missing value where training had none) and splits
+ * where its missing value follows the learned side. */
+struct meets {
+    int unseen, missing_neutral, missing_learned;
+};
+
+static void count_meets(const struct tree *t, uint32_t j, const uint8_t *x, struct meets *m)
+{
+    const struct tnode *n = &t->nodes[j];
+    if (n->kind == TNODE_LEAF)
+        return;
+    unsigned b = x[n->feat];
+    if (tnode_neutral(n, b)) {
+        m->unseen += b == BINS_UNSEEN;
+        m->missing_neutral += b == BINS_MISSING;
+        count_meets(t, n->left, x, m);
+        count_meets(t, n->left + 1, x, m);
+        return;
+    }
+    m->missing_learned += b == BINS_MISSING;
+    count_meets(t, n->left + !tnode_goes_left(t, n, b), x, m);
+}
+
+/* Random small forests: up to 8 features (some categorical), depth <= 6;
+ * the first 25 training rows, then 25 leads made from them with values the
+ * model does not know: categories it never saw (BINS_UNSEEN) and blanks,
+ * met at splits where training had missing rows and where it had none. */
 static void test_matches_brute_force(void **state)
 {
     (void)state;
     struct rng r;
     rng_seed(&r, 99);
     int checked = 0;
+    struct meets met = {0, 0, 0};
     for (int trial = 0; trial < 12; trial++) {
         uint32_t M = 2 + (uint32_t)rng_below(&r, 7), n = 300;
         uint8_t *X = xmalloc(M * n), *y = xmalloc(n), is_cat[8];
@@ -87,14 +118,25 @@ static void test_matches_brute_force(void **state)
         struct ls_error err;
         if (forest_train(X, n, M, y, is_cat, nbins, &o, &f, NULL, &err))
             fail_msg("forest_train: %s", err.msg);
+        enum { L = 50 };
+        uint8_t leads[8 * L];
+        for (uint32_t k = 0; k < L; k++)
+            for (uint32_t j = 0; j < M; j++) {
+                uint8_t v = X[j * n + k % 25];
+                if (k >= 25 && rng_below(&r, 3) == 0)
+                    v = is_cat[j] && rng_below(&r, 2) ? BINS_UNSEEN : BINS_MISSING;
+                leads[j * L + k] = v;
+            }
         struct treeshap *ts = treeshap_new(&f);
         struct treeshap_classic *sc = treeshap_classic_new(&f);
-        double phi[25 * 8], cl[8], bf[8], base[25], cbase;
-        treeshap_rows(ts, X, n, 0, 25, NULL, 0, 2, phi, base);
-        for (uint32_t k = 0; k < 25; k++) {
+        double phi[L * 8], cl[8], bf[8], base[L], cbase;
+        treeshap_rows(ts, leads, L, 0, L, NULL, 0, 2, phi, base);
+        for (uint32_t k = 0; k < L; k++) {
             uint8_t x[8];
             for (uint32_t j = 0; j < M; j++)
-                x[j] = X[j * n + k];
+                x[j] = leads[j * L + k];
+            for (uint32_t ti = 0; ti < f.ntrees; ti++)
+                count_meets(&f.trees[ti], 0, x, &met);
             brute_force(&f, x, (int)M, bf);
             treeshap_classic_row(&f, x, 1, 0, sc, cl, &cbase);
             double raw = forest_predict_row(&f, x, 1, 0), sum = base[k];
@@ -113,12 +155,17 @@ static void test_matches_brute_force(void **state)
         free(X);
         free(y);
     }
-    assert_int_equal(checked, 12 * 25);
+    assert_int_equal(checked, 12 * 50);
+    /* the leads did meet all three kinds of split */
+    print_message("unseen %d, missing neutral %d, missing learned %d splits met\n", met.unseen,
+                  met.missing_neutral, met.missing_learned);
+    assert_true(met.unseen >= 20 && met.missing_neutral >= 20 && met.missing_learned >= 20);
 }
 
-/* Every lead of Leads.csv with the default model: base + contributions =
- * raw, to 1e-9 relative (relative to max(raw, 0.001)); every 40th lead also
- * against the classic algorithm, feature by feature. */
+/* Every lead of Leads.csv with the default model, every fifth with one
+ * value made unknown: base + contributions = raw, to 1e-9 relative
+ * (relative to max(raw, 0.001)); every 40th lead also against the classic
+ * algorithm, feature by feature. */
 static void test_local_accuracy_leads(void **state)
 {
     (void)state;
@@ -143,6 +190,12 @@ static void test_local_accuracy_leads(void **state)
     struct bin_report rep;
     bins_apply(&m.schema, fr, X, &rep);
     bins_report_cleanup(&rep);
+    /* every fifth lead with one value the model does not know: a new
+     * category, or a blank */
+    for (uint64_t r = 1; r < n; r += 5) {
+        size_t j = (size_t)(r / 5) % nf;
+        X[j * n + r] = m.schema.feat[j].kind == FEAT_CATEGORICAL ? BINS_UNSEEN : BINS_MISSING;
+    }
     double *raw = xmalloc(n * sizeof *raw), *phi = xmalloc(n * nf * sizeof *phi);
     double *base = xmalloc(n * sizeof *base), *cl = xmalloc(nf * sizeof *cl);
     forest_predict(&m.forest, X, n, raw, 2);
