@@ -78,7 +78,9 @@ struct tree_scratch {
     uint32_t gen;
     struct slot slots[TREE_MAX_DEPTH + 2][2];
     struct hist spare;
-    uint16_t *want; /* feature list being built */
+    uint16_t *want;      /* feature list being built */
+    uint16_t *flist;     /* features to count in one pass (K of them at most) */
+    struct hist **hlist; /* and where their histograms go */
 };
 
 struct split {
@@ -120,6 +122,8 @@ struct tree_scratch *tree_scratch_new(const struct tree_data *d)
             sl->cstamp = xcalloc(d->nfeat, sizeof *sl->cstamp);
         }
     s->want = xmalloc(d->nfeat * sizeof *s->want);
+    s->flist = xmalloc((s->K ? s->K : 1) * sizeof *s->flist);
+    s->hlist = xmalloc((s->K ? s->K : 1) * sizeof *s->hlist);
     return s;
 }
 
@@ -138,6 +142,8 @@ void tree_scratch_free(struct tree_scratch *s)
             free(sl->cstamp);
         }
     free(s->want);
+    free(s->flist);
+    free(s->hlist);
     free(s->recs);
     free(s->tmp);
     free(s->orecs);
@@ -273,6 +279,106 @@ static void hist_build(const struct tree_data *d, const struct tree_scratch *s, 
     HIST_LOOPS(IDX_GATHER);
     h->lo = (uint16_t)(mx ? mn : 1);
     h->hi = (uint16_t)mx;
+}
+
+/* The non-empty value bins of a histogram counted without tracking them:
+ * every in-bag row has a positive weight, so a bin is non-empty when its
+ * weight is. Same lo / hi as hist_build's running min / max. */
+static void hist_range(struct hist *h, unsigned nb)
+{
+    unsigned mn = 1, mx = nb;
+    while (mn <= nb && h->b[mn].w <= 0)
+        mn++;
+    while (mx >= mn && h->b[mx].w <= 0)
+        mx--;
+    h->lo = (uint16_t)(mn <= nb ? mn : 1);
+    h->hi = (uint16_t)(mn <= nb ? mx : 0);
+}
+
+/*
+ * Histograms of nf features over rows [lo, hi) in one pass over the rows:
+ * each record is read and looked up in wtab once for all the features, and
+ * the features' read-modify-write chains are independent, so they overlap.
+ * Every histogram still adds its rows in row order, so its sums are the ones
+ * hist_build gives, bit for bit. Small nodes go feature by feature through
+ * hist_build, which clears only the bins they use.
+ */
+#define HIST_FUSE_MAX 4
+static void hist_build_many(const struct tree_data *d, const struct tree_scratch *s, uint32_t lo,
+                            uint32_t hi, const uint16_t *feats, uint32_t nf, struct hist **hs)
+{
+    const rec_t *r = s->recs;
+    while (nf > 0) {
+        uint32_t m = 0;
+        const uint8_t *x[HIST_FUSE_MAX];
+        struct wp *hb[HIST_FUSE_MAX];
+        struct hist *hh[HIST_FUSE_MAX];
+        unsigned nbs[HIST_FUSE_MAX];
+        while (nf > 0 && m < HIST_FUSE_MAX) {
+            unsigned nb = d->nbins[*feats];
+            if (hi - lo < nb / 2) {
+                hist_build(d, s, lo, hi, *feats, *hs);
+            } else {
+                x[m] = d->X + (uint64_t)*feats * d->n;
+                hh[m] = *hs;
+                hb[m] = (*hs)->b;
+                nbs[m] = nb;
+                memset(hb[m], 0, (nb + 1) * sizeof(struct wp));
+                m++;
+            }
+            feats++, hs++, nf--;
+        }
+        switch (m) {
+        case 4:
+            for (uint32_t k = lo; k < hi; k++) {
+                rec_t rc = r[k];
+                const struct wp *v = &s->wtab[REC_KEY(rc)];
+                uint32_t row = REC_ROW(rc);
+                float w = v->w, p = v->p;
+                unsigned b0 = x[0][row], b1 = x[1][row], b2 = x[2][row], b3 = x[3][row];
+                hb[0][b0].w += w, hb[0][b0].p += p;
+                hb[1][b1].w += w, hb[1][b1].p += p;
+                hb[2][b2].w += w, hb[2][b2].p += p;
+                hb[3][b3].w += w, hb[3][b3].p += p;
+            }
+            break;
+        case 3:
+            for (uint32_t k = lo; k < hi; k++) {
+                rec_t rc = r[k];
+                const struct wp *v = &s->wtab[REC_KEY(rc)];
+                uint32_t row = REC_ROW(rc);
+                float w = v->w, p = v->p;
+                unsigned b0 = x[0][row], b1 = x[1][row], b2 = x[2][row];
+                hb[0][b0].w += w, hb[0][b0].p += p;
+                hb[1][b1].w += w, hb[1][b1].p += p;
+                hb[2][b2].w += w, hb[2][b2].p += p;
+            }
+            break;
+        case 2:
+            for (uint32_t k = lo; k < hi; k++) {
+                rec_t rc = r[k];
+                const struct wp *v = &s->wtab[REC_KEY(rc)];
+                uint32_t row = REC_ROW(rc);
+                float w = v->w, p = v->p;
+                unsigned b0 = x[0][row], b1 = x[1][row];
+                hb[0][b0].w += w, hb[0][b0].p += p;
+                hb[1][b1].w += w, hb[1][b1].p += p;
+            }
+            break;
+        case 1:
+            for (uint32_t k = lo; k < hi; k++) {
+                rec_t rc = r[k];
+                const struct wp *v = &s->wtab[REC_KEY(rc)];
+                unsigned b0 = x[0][REC_ROW(rc)];
+                hb[0][b0].w += v->w, hb[0][b0].p += v->p;
+            }
+            break;
+        default:
+            break;
+        }
+        for (uint32_t j = 0; j < m; j++)
+            hist_range(hh[j], nbs[j]);
+    }
 }
 
 /* Only bin 0 and [lo, hi] are ever read, so only they are written. */
@@ -521,6 +627,20 @@ static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint
      * tried without counting its rows; it still counts as tried, which keeps
      * the trees as random as plain mtry sampling (skipping it made them
      * greedier and raised the OOB log-loss on Leads.csv). */
+    /* The first mtry features are always tried: count the ones not held yet
+     * in one pass (drawing them first uses the RNG in the same order). */
+    {
+        uint32_t m = d->mtry < d->nfeat ? d->mtry : d->nfeat, nb = 0;
+        for (uint32_t k = 0; k < m && sl->nh < s->K; k++) {
+            uint16_t f = slot_draw(sl, k, d->nfeat, g->rng);
+            if (sl->cstamp[f] == sl->gen || slot_find(sl, f))
+                continue;
+            s->flist[nb] = f;
+            s->hlist[nb++] = &sl->h[sl->nh];
+            sl->hfeat[sl->nh++] = f;
+        }
+        hist_build_many(d, s, lo, hi, s->flist, nb, s->hlist);
+    }
     for (uint32_t k = 0; k < d->nfeat; k++) {
         if (k >= d->mtry && best.valid)
             break;
@@ -592,10 +712,13 @@ static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint
         if (!dup)
             s->want[nw++] = f;
     }
-    for (uint32_t i = 0; i < nw && A->nh < s->K; i++) {
-        struct hist *h = &A->h[A->nh];
-        A->hfeat[A->nh++] = s->want[i];
-        hist_build(d, s, slo, shi, s->want[i], h);
+    {
+        uint32_t nb = 0;
+        for (uint32_t i = 0; i < nw && A->nh < s->K; i++) {
+            s->hlist[nb++] = &A->h[A->nh];
+            A->hfeat[A->nh++] = s->want[i];
+        }
+        hist_build_many(d, s, slo, shi, s->want, nb, s->hlist);
     }
     for (uint32_t k = 0; k < m && B->nh < s->K; k++) {
         uint16_t f = B->perm[k];
