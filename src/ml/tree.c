@@ -575,10 +575,8 @@ static uint32_t add_nodes(struct tree *t, uint32_t k)
     return first;
 }
 
-/* Stable partition of recs[lo, hi); returns the first right position and leaves the split's bin ->
- * side table in go. Branch-free: the side is a coin flip to the predictor. */
-static uint32_t partition(const struct tree_data *d, struct tree_scratch *s, uint32_t lo,
-                          uint32_t hi, const struct split *sp, uint8_t *go)
+/* go[b] = 1 when a row with bin b of the split's feature goes left. */
+static void split_go(const struct tree_data *d, const struct split *sp, uint8_t *go)
 {
     unsigned nb = d->nbins[sp->feat];
     memset(go, 0, 256);
@@ -586,6 +584,14 @@ static uint32_t partition(const struct tree_data *d, struct tree_scratch *s, uin
     for (unsigned b = 1; b <= nb; b++)
         go[b] =
             sp->kind == TNODE_ORDERED ? b <= sp->thr : (uint8_t)((sp->set[b >> 6] >> (b & 63)) & 1);
+}
+
+/* Stable partition of recs[lo, hi); returns the first right position and leaves the split's bin ->
+ * side table in go. Branch-free: the side is a coin flip to the predictor. */
+static uint32_t partition(const struct tree_data *d, struct tree_scratch *s, uint32_t lo,
+                          uint32_t hi, const struct split *sp, uint8_t *go)
+{
+    split_go(d, sp, go);
     const uint8_t *x = d->X + (uint64_t)sp->feat * d->n;
     uint32_t l = lo, r = 0;
     for (uint32_t k = lo; k < hi; k++) {
@@ -739,10 +745,172 @@ static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint
     }
 }
 
+/* ---- one feature: growing on bins ------------------------------------------ */
+
+/*
+ * With one feature (the leakage scan grows 50-tree forests on each column
+ * alone) every row of a bin takes the same side at every split, so a node is
+ * a set of bins, and its histogram is the root's restricted to that set: the
+ * row path counts each bin's rows in row order in every node, and the parent
+ * minus sibling of a bin is either the parent's sum or an exact zero. So the
+ * tree is grown on the <= 256 bins instead of the rows, with the histograms
+ * and the choices the row path makes — which child is counted (the one with
+ * fewer rows) and keeps its narrowed bin range, which is derived and keeps its
+ * parent's — and comes out the same, node for node. Out-of-bag rows take the
+ * value of their bin's leaf at the end. The scan's cost falls from rows x
+ * depth per tree to one pass over the rows.
+ */
+struct bin_grower {
+    struct grower g;
+    uint32_t recs[256];  /* in-bag records per bin */
+    uint64_t leafv[256]; /* per bin: what its leaf adds to an out-of-bag row (tree.h) */
+};
+
+/* h restricted to the bins with go[b] == side; lo / hi narrowed as hist_build
+ * would (counted) or kept (derived by subtraction). */
+static void hist_restrict(const struct hist *h, const uint8_t *go, unsigned side, int narrow,
+                          struct hist *out)
+{
+    out->b[0] = go[0] == side ? h->b[0] : (struct wp){0, 0};
+    unsigned mn = 256, mx = 0;
+    for (unsigned b = h->lo; b <= h->hi; b++) {
+        int in = go[b] == side;
+        out->b[b] = in ? h->b[b] : (struct wp){0, 0};
+        if (in && h->b[b].w > 0) {
+            mn = b < mn ? b : mn;
+            mx = b;
+        }
+    }
+    if (narrow) {
+        out->lo = (uint16_t)(mx ? mn : 1);
+        out->hi = (uint16_t)mx;
+    } else {
+        out->lo = h->lo;
+        out->hi = h->hi;
+    }
+}
+
+static void grow_bins(struct bin_grower *bg, uint32_t node, const struct hist *h,
+                      const uint64_t mask[4], uint32_t depth, double W, double P)
+{
+    struct grower *g = &bg->g;
+    const struct tree_data *d = g->d;
+    struct tree_scratch *s = g->s;
+    struct tnode *n = &g->t->nodes[node];
+    n->value = W > 0 ? (float)(P / W) : 0;
+    n->cover = (float)W;
+    n->kind = TNODE_LEAF;
+    n->feat = 0;
+    n->flags = 0;
+    n->arg = 0;
+    n->left = 0;
+    double minw = d->min_leaf > 0 ? (double)d->min_leaf : 1.0;
+    struct split best;
+    memset(&best, 0, sizeof best);
+    uint8_t go[256];
+    uint64_t nl = 0, nr = 0;
+    if (!(depth >= g->max_depth || W < 2 * minw || P <= 1e-6 || P >= W - 1e-6)) {
+        best.score = side(W, P) + 1e-9 * W;
+        if (!hist_constant(h))
+            eval_feature(d, h, 0, W, P, &best);
+    }
+    if (best.valid) {
+        split_go(d, &best, go);
+        for (unsigned b = 0; b < 256; b++)
+            if ((mask[b >> 6] >> (b & 63)) & 1)
+                *(go[b] ? &nl : &nr) += bg->recs[b];
+    }
+    if (!best.valid || nl == 0 || nr == 0) {
+        uint64_t v =
+            (uint64_t)llround((double)n->value * TREE_OOB_ONE) + (1ULL << TREE_OOB_COUNT_SHIFT);
+        for (unsigned b = 0; b < 256; b++)
+            if ((mask[b >> 6] >> (b & 63)) & 1)
+                bg->leafv[b] = v;
+        return;
+    }
+    /* the node's fields as grow() sets them: keep the two in step */
+    uint32_t c = add_nodes(g->t, 2);
+    n = &g->t->nodes[node];
+    n->kind = best.kind;
+    n->feat = best.feat;
+    n->flags = best.missing_left ? TNODE_MISSING_LEFT : 0;
+    n->left = c;
+    if (best.kind == TNODE_ORDERED) {
+        n->arg = best.thr;
+    } else {
+        struct tree *t = g->t;
+        if (t->ncatsets == t->catcap) {
+            t->catcap = t->catcap ? t->catcap * 2 : 16;
+            t->catsets = xreallocarray(t->catsets, t->catcap, sizeof *t->catsets);
+        }
+        memcpy(t->catsets[t->ncatsets], best.set, sizeof best.set);
+        n->arg = t->ncatsets++;
+    }
+    uint64_t ml[4], mr[4];
+    memset(ml, 0, sizeof ml);
+    memset(mr, 0, sizeof mr);
+    for (unsigned b = 0; b < 256; b++)
+        if ((mask[b >> 6] >> (b & 63)) & 1)
+            (go[b] ? ml : mr)[b >> 6] |= 1ULL << (b & 63);
+    int left_small = nl <= nr;
+    struct hist *A = &s->slots[depth + 1][0].h[0], *B = &s->slots[depth + 1][1].h[0];
+    hist_restrict(h, go, left_small ? 1 : 0, 1, A);
+    hist_restrict(h, go, left_small ? 0 : 1, 0, B);
+    if (left_small) {
+        grow_bins(bg, c, A, ml, depth + 1, best.wl, best.pl);
+        grow_bins(bg, c + 1, B, mr, depth + 1, best.wr, best.pr);
+    } else {
+        grow_bins(bg, c + 1, A, mr, depth + 1, best.wr, best.pr);
+        grow_bins(bg, c, B, ml, depth + 1, best.wl, best.pl);
+    }
+}
+
+static void tree_grow_one_feature(const struct tree_data *d, const uint16_t *count,
+                                  struct tree_scratch *s, struct tree *out, uint64_t *oob)
+{
+    struct bin_grower grower, *bg = &grower; /* 3 KB */
+    memset(bg->recs, 0, sizeof bg->recs);
+    struct hist *h = &s->slots[0][0].h[0];
+    unsigned nb = d->nbins[0];
+    memset(h->b, 0, (nb + 1) * sizeof(struct wp));
+    double W = 0, P = 0;
+    for (uint64_t r = 0; r < d->n; r++) {
+        if (!count[r])
+            continue;
+        unsigned c = count[r] < 255 ? count[r] : 255, y = d->y[r] != 0;
+        const struct wp *v = &s->wtab[c | y << 8];
+        unsigned b = d->X[r];
+        h->b[b].w += v->w; /* row order, as hist_build adds them */
+        h->b[b].p += v->p;
+        bg->recs[b]++;
+        W += v->w;
+        P += v->p;
+    }
+    hist_range(h, nb);
+    add_nodes(out, 1);
+    bg->g = (struct grower){
+        d,
+        s,
+        NULL,
+        out,
+        d->max_depth && d->max_depth < TREE_MAX_DEPTH ? d->max_depth : TREE_MAX_DEPTH,
+        oob};
+    const uint64_t all[4] = {~0ULL, ~0ULL, ~0ULL, ~0ULL};
+    grow_bins(bg, 0, h, all, 0, W, P);
+    if (oob)
+        for (uint64_t r = 0; r < d->n; r++)
+            if (!count[r])
+                oob[r] += bg->leafv[d->X[r]];
+}
+
 void tree_grow(const struct tree_data *d, const uint16_t *count, struct rng *rng,
                struct tree_scratch *s, struct tree *out, uint64_t *oob)
 {
     memset(out, 0, sizeof *out);
+    if (d->nfeat == 1) {
+        tree_grow_one_feature(d, count, s, out, oob);
+        return;
+    }
     uint32_t m = 0, mo = 0;
     double W = 0, P = 0;
     for (uint64_t r = 0; r < d->n; r++) {
