@@ -533,13 +533,22 @@ struct grower {
     uint64_t *oob; /* may be NULL */
 };
 
+/* A leaf value as an out-of-bag word (tree.h). With class weights, P - pl in
+ * floating point can leave a leaf a hair below 0 (or above 1); a negative value
+ * would borrow from the tree count in the packed word — and the borrow landed
+ * differently with the thread count — so it is clamped to [0, 1] first. */
+static inline uint64_t oob_word(float value)
+{
+    double v = value > 0 ? (value < 1 ? (double)value : 1.0) : 0.0;
+    return (uint64_t)llround(v * TREE_OOB_ONE) + (1ULL << TREE_OOB_COUNT_SHIFT);
+}
+
 /* A leaf: its out-of-bag rows get its value (fixed point, see tree.h). */
 static void leaf_oob(struct grower *g, const struct tnode *n, uint32_t olo, uint32_t ohi)
 {
     if (!g->oob)
         return;
-    uint64_t v =
-        (uint64_t)llround((double)n->value * TREE_OOB_ONE) + (1ULL << TREE_OOB_COUNT_SHIFT);
+    uint64_t v = oob_word(n->value);
     for (uint32_t k = olo; k < ohi; k++)
         g->oob[g->s->orecs[k]] += v;
 }
@@ -821,8 +830,7 @@ static void grow_bins(struct bin_grower *bg, uint32_t node, const struct hist *h
                 *(go[b] ? &nl : &nr) += bg->recs[b];
     }
     if (!best.valid || nl == 0 || nr == 0) {
-        uint64_t v =
-            (uint64_t)llround((double)n->value * TREE_OOB_ONE) + (1ULL << TREE_OOB_COUNT_SHIFT);
+        uint64_t v = oob_word(n->value);
         for (unsigned b = 0; b < 256; b++)
             if ((mask[b >> 6] >> (b & 63)) & 1)
                 bg->leafv[b] = v;
