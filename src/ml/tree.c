@@ -453,6 +453,8 @@ static void eval_feature(const struct tree_data *d, const struct hist *h, uint16
                 continue;
             wl += h->b[b].w;
             pl += h->b[b].p;
+            if (W - wl < minw)
+                break; /* the right side only shrinks from here: no later cut is valid */
             double before = cand.score;
             consider(&cand, wl, pl, W, P, minw, 0);
             if (w0 > 0)
