@@ -57,6 +57,19 @@ typedef uint32_t rec_t;
 #define REC_ROW(r) ((r) & (TREE_MAX_ROWS - 1))
 #define REC_KEY(r) ((r) >> 23)
 
+/* The bins of the row TREE_PF_DIST records ahead are prefetched: in deep nodes
+ * of a large file consecutive records are far apart in the columns, and each
+ * gather would otherwise wait for memory. recs has TREE_PF_DIST zeroed
+ * records of padding, so the look-ahead never reads past it. */
+#ifndef TREE_PF_DIST
+#define TREE_PF_DIST 16
+#endif
+#if TREE_PF_DIST > 0
+#define TREE_PF(p) __builtin_prefetch(p)
+#else
+#define TREE_PF(p) ((void)(p))
+#endif
+
 struct slot {
     uint16_t *perm; /* permutation of features, valid where stamp == gen */
     uint32_t *stamp;
@@ -103,7 +116,7 @@ struct tree_scratch *tree_scratch_new(const struct tree_data *d)
         s->wtab[key].w = w;
         s->wtab[key].p = y ? w : 0;
     }
-    s->recs = xmalloc((d->n ? d->n : 1) * sizeof *s->recs);
+    s->recs = xcalloc(d->n + TREE_PF_DIST + 1, sizeof *s->recs);
     s->tmp = xmalloc((d->n ? d->n : 1) * sizeof *s->tmp);
     s->orecs = xmalloc((d->n ? d->n : 1) * sizeof *s->orecs);
     s->otmp = xmalloc((d->n ? d->n : 1) * sizeof *s->otmp);
@@ -335,6 +348,9 @@ static void hist_build_many(const struct tree_data *d, const struct tree_scratch
                 const struct wp *v = &s->wtab[REC_KEY(rc)];
                 uint32_t row = REC_ROW(rc);
                 float w = v->w, p = v->p;
+                uint32_t ahead = REC_ROW(r[k + TREE_PF_DIST]);
+                TREE_PF(x[0] + ahead), TREE_PF(x[1] + ahead), TREE_PF(x[2] + ahead);
+                TREE_PF(x[3] + ahead);
                 unsigned b0 = x[0][row], b1 = x[1][row], b2 = x[2][row], b3 = x[3][row];
                 hb[0][b0].w += w, hb[0][b0].p += p;
                 hb[1][b1].w += w, hb[1][b1].p += p;
@@ -348,6 +364,8 @@ static void hist_build_many(const struct tree_data *d, const struct tree_scratch
                 const struct wp *v = &s->wtab[REC_KEY(rc)];
                 uint32_t row = REC_ROW(rc);
                 float w = v->w, p = v->p;
+                uint32_t ahead = REC_ROW(r[k + TREE_PF_DIST]);
+                TREE_PF(x[0] + ahead), TREE_PF(x[1] + ahead), TREE_PF(x[2] + ahead);
                 unsigned b0 = x[0][row], b1 = x[1][row], b2 = x[2][row];
                 hb[0][b0].w += w, hb[0][b0].p += p;
                 hb[1][b1].w += w, hb[1][b1].p += p;
@@ -360,6 +378,8 @@ static void hist_build_many(const struct tree_data *d, const struct tree_scratch
                 const struct wp *v = &s->wtab[REC_KEY(rc)];
                 uint32_t row = REC_ROW(rc);
                 float w = v->w, p = v->p;
+                uint32_t ahead = REC_ROW(r[k + TREE_PF_DIST]);
+                TREE_PF(x[0] + ahead), TREE_PF(x[1] + ahead);
                 unsigned b0 = x[0][row], b1 = x[1][row];
                 hb[0][b0].w += w, hb[0][b0].p += p;
                 hb[1][b1].w += w, hb[1][b1].p += p;
@@ -369,6 +389,7 @@ static void hist_build_many(const struct tree_data *d, const struct tree_scratch
             for (uint32_t k = lo; k < hi; k++) {
                 rec_t rc = r[k];
                 const struct wp *v = &s->wtab[REC_KEY(rc)];
+                TREE_PF(x[0] + REC_ROW(r[k + TREE_PF_DIST]));
                 unsigned b0 = x[0][REC_ROW(rc)];
                 hb[0][b0].w += v->w, hb[0][b0].p += v->p;
             }
