@@ -638,6 +638,29 @@ static uint32_t partition(const struct tree_data *d, struct tree_scratch *s, uin
     return l;
 }
 
+/* Does a node at depth with weight W, positive weight P stay a leaf? */
+static inline int stays_leaf(const struct grower *g, uint32_t depth, double W, double P)
+{
+    double minw = g->d->min_leaf > 0 ? (double)g->d->min_leaf : 1.0;
+    return depth >= g->max_depth || W < 2 * minw || P <= 1e-6 || P >= W - 1e-6;
+}
+
+/* A node known to stay a leaf: its fields as grow() writes them, and its
+ * out-of-bag rows [olo, ohi). */
+static void leaf_only(struct grower *g, uint32_t node, double W, double P, uint32_t olo,
+                      uint32_t ohi)
+{
+    struct tnode *n = &g->t->nodes[node];
+    n->value = W > 0 ? (float)(P / W) : 0;
+    n->cover = (float)W;
+    n->kind = TNODE_LEAF;
+    n->feat = 0;
+    n->flags = 0;
+    n->arg = 0;
+    n->left = 0;
+    leaf_oob(g, n, olo, ohi);
+}
+
 static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint32_t olo,
                  uint32_t ohi, uint32_t depth, struct slot *sl, double W, double P)
 {
@@ -651,8 +674,7 @@ static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint
     n->flags = 0;
     n->arg = 0;
     n->left = 0;
-    double minw = d->min_leaf > 0 ? (double)d->min_leaf : 1.0;
-    if (depth >= g->max_depth || W < 2 * minw || P <= 1e-6 || P >= W - 1e-6) {
+    if (stays_leaf(g, depth, W, P)) {
         leaf_oob(g, n, olo, ohi);
         return;
     }
@@ -697,11 +719,22 @@ static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint
         return;
     }
 
+    /* When both children will stay leaves (known from the split's weights),
+     * their in-bag rows need no partition and no histograms: only the
+     * out-of-bag rows are routed. In a grown tree that is most of the last
+     * level's work. */
+    int leaves =
+        stays_leaf(g, depth + 1, best.wl, best.pl) && stays_leaf(g, depth + 1, best.wr, best.pr);
     uint8_t go[256];
-    uint32_t mid = partition(d, s, lo, hi, &best, go);
-    if (mid == lo || mid == hi) { /* cannot happen with min_leaf >= 1; stay safe */
-        leaf_oob(g, n, olo, ohi);
-        return;
+    uint32_t mid = lo;
+    if (leaves) {
+        split_go(d, &best, go);
+    } else {
+        mid = partition(d, s, lo, hi, &best, go);
+        if (mid == lo || mid == hi) { /* cannot happen with min_leaf >= 1; stay safe */
+            leaf_oob(g, n, olo, ohi);
+            return;
+        }
     }
     uint32_t omid = partition_oob(d, s, olo, ohi, go, best.feat);
     uint32_t c = add_nodes(g->t, 2);
@@ -720,6 +753,18 @@ static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint
         }
         memcpy(t->catsets[t->ncatsets], best.set, sizeof best.set);
         n->arg = t->ncatsets++;
+    }
+
+    if (leaves) {
+        /* the same draws as below, so the rest of the tree sees the same
+         * random numbers; the leaves never use them */
+        uint32_t m = d->mtry < d->nfeat ? d->mtry : d->nfeat;
+        for (int twice = 0; twice < 2; twice++)
+            for (uint32_t k = 0; k < m; k++)
+                (void)rng_below(g->rng, d->nfeat - k);
+        leaf_only(g, c, best.wl, best.pl, olo, omid);
+        leaf_only(g, c + 1, best.wr, best.pr, omid, ohi);
+        return;
     }
 
     /* Children: draw both first-mtry sets now; count the smaller child's
