@@ -59,8 +59,9 @@ typedef uint32_t rec_t;
 
 /* The bins of the row TREE_PF_DIST records ahead are prefetched: in deep nodes
  * of a large file consecutive records are far apart in the columns, and each
- * gather would otherwise wait for memory. recs has TREE_PF_DIST zeroed
- * records of padding, so the look-ahead never reads past it. */
+ * gather would otherwise wait for memory; so do the partitions and the
+ * out-of-bag sums. recs and orecs have TREE_PF_DIST zeroed entries of
+ * padding, so the look-ahead never reads past them. */
 #ifndef TREE_PF_DIST
 #define TREE_PF_DIST 16
 #endif
@@ -118,7 +119,7 @@ struct tree_scratch *tree_scratch_new(const struct tree_data *d)
     }
     s->recs = xcalloc(d->n + TREE_PF_DIST + 1, sizeof *s->recs);
     s->tmp = xmalloc((d->n ? d->n : 1) * sizeof *s->tmp);
-    s->orecs = xmalloc((d->n ? d->n : 1) * sizeof *s->orecs);
+    s->orecs = xcalloc(d->n + TREE_PF_DIST + 1, sizeof *s->orecs);
     s->otmp = xmalloc((d->n ? d->n : 1) * sizeof *s->otmp);
     s->nfeat = d->nfeat;
     s->K = 2 * d->mtry + 8;
@@ -572,8 +573,11 @@ static void leaf_oob(struct grower *g, const struct tnode *n, uint32_t olo, uint
     if (!g->oob)
         return;
     uint64_t v = oob_word(n->value);
-    for (uint32_t k = olo; k < ohi; k++)
-        g->oob[g->s->orecs[k]] += v;
+    const uint32_t *o = g->s->orecs;
+    for (uint32_t k = olo; k < ohi; k++) {
+        __builtin_prefetch(g->oob + o[k + TREE_PF_DIST], 1);
+        g->oob[o[k]] += v;
+    }
 }
 
 /* Route the out-of-bag rows [olo, ohi) by the split; returns the first right one. */
@@ -584,6 +588,7 @@ static uint32_t partition_oob(const struct tree_data *d, struct tree_scratch *s,
     uint32_t l = olo, r = 0;
     for (uint32_t k = olo; k < ohi; k++) {
         uint32_t row = s->orecs[k];
+        TREE_PF(x + s->orecs[k + TREE_PF_DIST]);
         unsigned gl = go[x[row]];
         s->orecs[l] = row;
         s->otmp[r] = row;
@@ -628,6 +633,7 @@ static uint32_t partition(const struct tree_data *d, struct tree_scratch *s, uin
     uint32_t l = lo, r = 0;
     for (uint32_t k = lo; k < hi; k++) {
         rec_t rc = s->recs[k];
+        TREE_PF(x + REC_ROW(s->recs[k + TREE_PF_DIST]));
         unsigned g = go[x[REC_ROW(rc)]];
         s->recs[l] = rc;
         s->tmp[r] = rc;
