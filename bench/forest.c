@@ -2,7 +2,7 @@
  * forest.c — our side of the forest benchmark (bench/forest.py drives it).
  *
  * usage: bench_forest TRAIN.csv TEST.csv TARGET [--exclude a,b] [--trees N]
- *                     [--threads T] [--seed S]
+ *                     [--threads T] [--seed S] [--min-leaf N]
  *
  * Trains on TRAIN.csv exactly as `leadscore train` does (library call timed
  * inside the process), predicts TEST.csv and then every row of both, and
@@ -10,7 +10,9 @@
  * test_logloss (raw forest probabilities, as the peers' predict_proba),
  * test_logloss_calibrated, oob_auc, peak_rss_mb, model_bytes, single-lead
  * latency (median over 1000 leads of ls_model_score_lead: raw text values
- * -> bins -> trees -> calibrated score, microseconds).
+ * -> bins -> trees -> calibrated score, microseconds), and min_leaf: the
+ * smallest leaf weight the forest used (--min-leaf N, or our default
+ * max(10, rows / 5000) — bench/forest.py gives the peers the same leaf).
  */
 #include "app/train.h"
 #include "data/target.h"
@@ -84,6 +86,17 @@ int main(int argc, char **argv)
             o.forest.threads = (uint32_t)strtoul(argv[i + 1], NULL, 10);
         } else if (strcmp(argv[i], "--seed") == 0) {
             o.forest.seed = strtoull(argv[i + 1], NULL, 10);
+        } else if (strcmp(argv[i], "--min-leaf") == 0) {
+            char *end;
+            unsigned long v = strtoul(argv[i + 1], &end, 10);
+            if (*end || end == argv[i + 1] || v == 0 || v > UINT32_MAX) {
+                fprintf(stderr, "bench_forest: --min-leaf must be a positive integer\n");
+                return 2;
+            }
+            o.forest.min_leaf = (uint32_t)v;
+        } else {
+            fprintf(stderr, "bench_forest: unknown option '%s'\n", argv[i]);
+            return 2;
         }
     }
     struct frame *tr = load(argv[1]);
@@ -176,10 +189,11 @@ int main(int argc, char **argv)
            "\"test_auc\": %.5f, \"test_logloss\": %.5f, \"test_logloss_calibrated\": %.5f, "
            "\"oob_auc\": %.5f, \"peak_rss_mb\": %.1f, \"model_bytes\": %lld, "
            "\"single_lead_us\": %.2f, \"train_rows\": %llu, \"test_rows\": %llu, "
-           "\"features\": %zu}\n",
+           "\"features\": %zu, \"min_leaf\": %u}\n",
            fit, pred_test, pred_all, mt.auc, mt.logloss, mc.logloss, m.oob.auc,
            (double)ru.ru_maxrss / 1024.0, (long long)st.st_size, lat[500],
-           (unsigned long long)sum.train_rows, (unsigned long long)k, sum.features);
+           (unsigned long long)sum.train_rows, (unsigned long long)k, sum.features,
+           forest_min_leaf(&o.forest, sum.train_rows));
     free(excl);
     return 0;
 }

@@ -1,13 +1,44 @@
 #!/usr/bin/python3
-"""bench/forest.py BUILD_DIR [--data leads,noleak,gen100k,gen1m] [--peers sklearn,xgboost,ranger]
+"""bench/forest.py BUILD_DIR [--data leads,noleak,gen45k,gen100k,gen1m]
+                          [--peers sklearn,xgboost,ranger] [--configs default,leaf]
 
 Our forest against scikit-learn, XGBoost (random-forest mode) and ranger on
-the same 80/20 train/test split of each data set, with the same settings
-(100 trees, sqrt(p) features per split, no depth limit, min leaf 1, 2
-threads). Prints per data set and tool: fit seconds, predict seconds (test
-and all rows), test AUC and log-loss, peak RSS, model bytes, single-lead
-latency, and our ratio to each peer. Peers missing from the machine are
-skipped (install them with scripts/install-deps.sh --peers).
+the same 80/20 train/test split of each data set. Everyone grows 100 trees
+with sqrt(p) features per split on 2 threads. What each side really sets:
+
+* LeadScore: `leadscore train`'s defaults through app_train (bench/forest.c):
+  min leaf L = max(10, train rows / 5000) in bootstrap-weighted rows, no
+  depth limit, native categorical splits, learned missing direction.
+* Each peer in two settings (--configs):
+  default  its own defaults —
+           scikit-learn RandomForestClassifier: min_samples_leaf=1, no depth
+             limit, bootstrap;
+           XGBoost, one round of num_parallel_tree=100 with subsample=0.632,
+             colsample_bynode=sqrt(p)/p, learning_rate=1, tree_method=hist and
+             its tree defaults max_depth=6, min_child_weight=1, reg_lambda=1;
+           ranger probability=TRUE with its default min.node.size (10).
+  leaf     no depth limit and our leaf L —
+           scikit-learn min_weight_fraction_leaf = L / n (its trees weigh rows
+             by bootstrap counts summing to n: exactly our bound);
+           XGBoost grow_policy=lossguide, max_depth=0, reg_lambda=0,
+             min_child_weight = 0.25 * 0.632 * L (hessian units: every row's
+             hessian is p(1-p) = 0.25 at base_score 0.5 in the single round, and
+             a tree sees 0.632 n distinct rows where ours sees n draws);
+           ranger min.node.size = 2 L (ranger 0.14 bounds the node it splits,
+             not the leaf; we too stop below 2 L).
+  Peers get one-hot categories, numbers with missing as -999, dates as days
+  (bench/peer.py).
+
+Data: Leads.csv (../shared/data, skipped when absent), Leads.csv without the
+ids and leaky columns, and `leadscore demo-data --seed 1 --unknown 0` at 45,000
+rows (three many-valued numeric columns: time on site, signup date, days since
+contact), 100,000 and 1,000,000 rows.
+
+Prints per data set, tool and setting: fit seconds (the library call, timed
+inside each process), predict seconds (test and all rows), test AUC and
+log-loss, peak RSS, model bytes, single-lead latency, and our ratio to each
+peer. Peers missing from the machine are skipped (install them with
+scripts/install-deps.sh --peers).
 """
 import csv, json, os, random, subprocess, sys, time
 
@@ -72,7 +103,7 @@ def datasets(build, want):
             if name == "noleak":
                 exclude = ["Prospect ID", "Lead Number", "Tags", "Lead Quality"]
         else:
-            rows = {"gen100k": 100000, "gen1m": 1000000}[name]
+            rows = {"gen45k": 45000, "gen100k": 100000, "gen1m": 1000000}[name]
             src = os.path.join(dd, "all.csv")
             if not os.path.exists(src):
                 subprocess.check_call([os.path.join(build, "leadscore"), "demo-data", "--rows",
@@ -98,14 +129,17 @@ def meta_for(build, dd, target, exclude):
 
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("--") else "build-release"
-    want = ["leads", "noleak", "gen100k", "gen1m"]
+    want = ["leads", "noleak", "gen45k", "gen100k", "gen1m"]
     peers = ["sklearn", "xgboost", "ranger"]
+    configs = ["default", "leaf"]
     args = sys.argv[1:]
     for i, a in enumerate(args):
         if a == "--data":
             want = args[i + 1].split(",")
         if a == "--peers":
             peers = [p for p in args[i + 1].split(",") if p]
+        if a == "--configs":
+            configs = [c for c in args[i + 1].split(",") if c]
     build = os.path.abspath(build)
     results = {}
     for name, dd, target, exclude in datasets(build, want):
@@ -117,45 +151,49 @@ def main():
             cmd += ["--exclude", ",".join(exclude)]
         res, rss = run_rss(cmd)
         res["peak_rss_mb"] = rss
-        results[(name, "leadscore")] = res
-        print(f"{name:8} leadscore {json.dumps(res)}", flush=True)
+        leaf = res["min_leaf"]
+        results[(name, "leadscore", f"leaf {leaf}")] = res
+        print(f"{name:8} leadscore leaf {leaf} {json.dumps(res)}", flush=True)
         for tool in peers:
-            try:
-                if tool == "ranger":
-                    pre = os.path.join(dd, "ranger")
-                    run([PY, os.path.join(HERE, "peer.py"), "prepare",
-                         os.path.join(dd, "train.csv"), os.path.join(dd, "test.csv"), metap, pre])
-                    res, rss = run_rss(["/usr/bin/Rscript", os.path.join(HERE, "ranger.R"), pre])
-                else:
-                    res, rss = run_rss([PY, os.path.join(HERE, "peer.py"), tool,
-                                        os.path.join(dd, "train.csv"),
-                                        os.path.join(dd, "test.csv"), metap])
-            except (RuntimeError, FileNotFoundError) as e:
-                print(f"{name:8} {tool}: skipped ({str(e)[:200]})", flush=True)
-                continue
-            res["peak_rss_mb"] = rss
-            results[(name, tool)] = res
-            print(f"{name:8} {tool} {json.dumps(res)}", flush=True)
+            for conf in configs:
+                arg = str(leaf) if conf == "leaf" else "0"
+                label = f"leaf {leaf}" if conf == "leaf" else "own defaults"
+                try:
+                    if tool == "ranger":
+                        pre = os.path.join(dd, "ranger")
+                        if not os.path.exists(pre + ".yte"):
+                            run([PY, os.path.join(HERE, "peer.py"), "prepare",
+                                 os.path.join(dd, "train.csv"), os.path.join(dd, "test.csv"),
+                                 metap, pre])
+                        res, rss = run_rss(["/usr/bin/Rscript", os.path.join(HERE, "ranger.R"),
+                                            pre, arg])
+                    else:
+                        res, rss = run_rss([PY, os.path.join(HERE, "peer.py"), tool,
+                                            os.path.join(dd, "train.csv"),
+                                            os.path.join(dd, "test.csv"), metap, arg])
+                except (RuntimeError, FileNotFoundError) as e:
+                    print(f"{name:8} {tool} {label}: skipped ({str(e)[:200]})", flush=True)
+                    continue
+                res["peak_rss_mb"] = rss
+                results[(name, tool, label)] = res
+                print(f"{name:8} {tool} {label} {json.dumps(res)}", flush=True)
     print()
-    print("| data | tool | fit s | predict test s | predict all s | test AUC | log-loss | peak RSS MB | model bytes | 1 lead µs |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for (name, tool), r in results.items():
-        print(f"| {name} | {tool} | {r['fit_s']:.3f} | {r['predict_test_s']:.3f} | {r['predict_all_s']:.3f} | "
-              f"{r['test_auc']:.4f} | {r['test_logloss']:.4f} | {r['peak_rss_mb']:.0f} | {r['model_bytes']:,} | "
-              f"{r['single_lead_us']:.1f} |")
+    print("| data | tool | setting | fit s | predict test s | predict all s | test AUC | log-loss | peak RSS MB | model bytes | 1 lead µs |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for (name, tool, label), r in results.items():
+        print(f"| {name} | {tool} | {label} | {r['fit_s']:.3f} | {r['predict_test_s']:.3f} | "
+              f"{r['predict_all_s']:.3f} | {r['test_auc']:.4f} | {r['test_logloss']:.4f} | "
+              f"{r['peak_rss_mb']:.0f} | {r['model_bytes']:,} | {r['single_lead_us']:.1f} |")
     print()
-    print("| data | peer | fit: peer / ours | predict all: peer / ours | AUC: ours - peer | RSS: ours / peer |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    names = sorted({n for n, _ in results}, key=lambda n: want.index(n))
-    for name in names:
-        ours = results.get((name, "leadscore"))
-        for tool in peers:
-            r = results.get((name, tool))
-            if not ours or not r:
-                continue
-            print(f"| {name} | {tool} | {r['fit_s'] / ours['fit_s']:.1f}x | "
-                  f"{r['predict_all_s'] / ours['predict_all_s']:.1f}x | "
-                  f"{ours['test_auc'] - r['test_auc']:+.4f} | {ours['peak_rss_mb'] / r['peak_rss_mb']:.2f} |")
+    print("| data | peer | setting | fit: peer / ours | predict all: peer / ours | AUC: ours - peer | RSS: ours / peer |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
+    for (name, tool, label), r in results.items():
+        ours = next((v for (n, t, _), v in results.items() if n == name and t == "leadscore"), None)
+        if tool == "leadscore" or not ours:
+            continue
+        print(f"| {name} | {tool} | {label} | {r['fit_s'] / ours['fit_s']:.1f}x | "
+              f"{r['predict_all_s'] / ours['predict_all_s']:.1f}x | "
+              f"{ours['test_auc'] - r['test_auc']:+.4f} | {ours['peak_rss_mb'] / r['peak_rss_mb']:.2f} |")
 
 
 main()

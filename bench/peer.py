@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench/peer.py TOOL TRAIN.csv TEST.csv META.json — one peer's side of bench/forest.py.
+"""bench/peer.py TOOL TRAIN.csv TEST.csv META.json [LEAF] — one peer's side of bench/forest.py.
 
 TOOL is sklearn or xgboost (ranger runs in bench/ranger.R on files this
 script prepares with TOOL=prepare). META (written by forest.py from
@@ -7,6 +7,10 @@ script prepares with TOOL=prepare). META (written by forest.py from
 feature columns and their types, so the peers see the same columns we do.
 Peers get one-hot categories (pandas get_dummies, missing as its own level),
 numbers with missing values as -999, dates as days. Prints one JSON object.
+
+Without LEAF (or LEAF 0) the peer runs with its own defaults; with LEAF (our
+smallest leaf, in bootstrap-weighted rows) it grows unlimited-depth trees
+whose leaves are bounded like ours — see bench/forest.py for the mapping.
 """
 import json, math, resource, sys, time
 
@@ -62,6 +66,7 @@ def metrics(p, y):
 
 def main():
     tool, trp, tep, metap = sys.argv[1:5]
+    leaf = float(sys.argv[5]) if len(sys.argv) > 5 and tool != "prepare" else 0.0
     meta = json.load(open(metap))
     tr, te = load(trp, meta), load(tep, meta)
     Xtr, ytr, Xte, yte = prepare(tr, te, meta)
@@ -77,8 +82,13 @@ def main():
     Xall = np.vstack([Xtr, Xte])
     if tool == "sklearn":
         from sklearn.ensemble import RandomForestClassifier
+        # Own defaults: max_features="sqrt", min_samples_leaf=1, no depth limit.
+        # Our leaf: each tree fits with sample_weight = bootstrap counts, which
+        # sum to n, so min_weight_fraction_leaf = LEAF / n bounds a leaf's
+        # bootstrap weight by LEAF exactly as ours is bounded.
+        kw = {"min_weight_fraction_leaf": leaf / len(ytr)} if leaf > 0 else {}
         m = RandomForestClassifier(n_estimators=100, max_features="sqrt", min_samples_leaf=1,
-                                   n_jobs=2, random_state=0)
+                                   n_jobs=2, random_state=0, **kw)
         t = time.perf_counter(); m.fit(Xtr, ytr); fit = time.perf_counter() - t
         t = time.perf_counter(); pr = m.predict_proba(Xte)[:, 1]; pt = time.perf_counter() - t
         t = time.perf_counter(); m.predict_proba(Xall); pa = time.perf_counter() - t
@@ -91,10 +101,21 @@ def main():
     elif tool == "xgboost":
         import xgboost as xgb
         dtr = xgb.DMatrix(Xtr, label=ytr)
+        # Random-forest mode (one round of 100 parallel trees, rows subsampled,
+        # sqrt(p) columns per node, learning rate 1). Own defaults: XGBoost's
+        # tree defaults (max_depth 6, min_child_weight 1, reg_lambda 1).
         params = {"objective": "binary:logistic", "num_parallel_tree": 100, "subsample": 0.632,
-                  "colsample_bynode": math.sqrt(p) / p, "learning_rate": 1.0, "max_depth": 0,
-                  "grow_policy": "lossguide", "tree_method": "hist", "nthread": 2,
-                  "min_child_weight": 0, "reg_lambda": 0, "seed": 0}
+                  "colsample_bynode": math.sqrt(p) / p, "learning_rate": 1.0,
+                  "tree_method": "hist", "nthread": 2, "seed": 0}
+        if leaf > 0:
+            # Our leaf: no depth limit (lossguide, max_depth 0), no L2 term, and
+            # min_child_weight in hessian units. In the single round every row
+            # has p = base_score = 0.5, so its hessian p(1 - p) is exactly 0.25;
+            # a tree sees 0.632 n distinct rows where ours sees n bootstrap draws,
+            # so LEAF of our weight is the same share as 0.632 LEAF of its rows:
+            # min_child_weight = 0.25 * 0.632 * LEAF.
+            params.update({"max_depth": 0, "grow_policy": "lossguide", "reg_lambda": 0,
+                           "min_child_weight": 0.25 * 0.632 * leaf})
         t = time.perf_counter(); m = xgb.train(params, dtr, num_boost_round=1); fit = time.perf_counter() - t
         t = time.perf_counter(); pr = m.predict(xgb.DMatrix(Xte)); pt = time.perf_counter() - t
         t = time.perf_counter(); m.predict(xgb.DMatrix(Xall)); pa = time.perf_counter() - t

@@ -67,6 +67,43 @@ struct worker {
     uint64_t *oob; /* fixed point sums and counts (tree.h) */
 };
 
+static inline uint64_t rotl64(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+/*
+ * count[r] = how many of n draws with replacement picked row r: exactly
+ * `for n times: count[rng_below(rng, n)]++`, with rng_next and rng_below
+ * (core/rng.c: xoshiro256**, Lemire's method) written out here so that the
+ * state stays in registers and the rejection threshold is computed once.
+ * The draws were an eighth of `train`'s instructions with the leakage scan's
+ * 50-tree forests, through two calls each. tests/test_forest.c pins a forest
+ * grown from a seed, so a stream that drifted from rng_below would show.
+ */
+static void bootstrap(struct rng *rng, uint64_t n, uint16_t *count)
+{
+    uint64_t s0 = rng->s[0], s1 = rng->s[1], s2 = rng->s[2], s3 = rng->s[3];
+    uint64_t t = -n % n; /* draws below t are rejected (never when n is a power of 2) */
+    memset(count, 0, n * sizeof *count);
+    for (uint64_t k = 0; k < n; k++) {
+        unsigned __int128 m;
+        do {
+            uint64_t x = rotl64(s1 * 5, 7) * 9, sh = s1 << 17;
+            s2 ^= s0;
+            s3 ^= s1;
+            s1 ^= s2;
+            s0 ^= s3;
+            s2 ^= sh;
+            s3 = rotl64(s3, 45);
+            m = (unsigned __int128)x * n;
+        } while ((uint64_t)m < t);
+        uint64_t r = (uint64_t)(m >> 64);
+        count[r] += count[r] < UINT16_MAX;
+    }
+    rng->s[0] = s0, rng->s[1] = s1, rng->s[2] = s2, rng->s[3] = s3;
+}
+
 static void *train_worker(void *arg)
 {
     struct worker *w = arg;
@@ -80,12 +117,7 @@ static void *train_worker(void *arg)
             break;
         struct rng rng;
         rng_seed2(&rng, j->o->seed, i);
-        memset(count, 0, d->n * sizeof *count);
-        for (uint64_t k = 0; k < d->n; k++) {
-            uint64_t r = rng_below(&rng, d->n);
-            if (count[r] < UINT16_MAX)
-                count[r]++;
-        }
+        bootstrap(&rng, d->n, count);
         if (j->o->inbag) { /* tree i owns its words: no two threads write one */
             uint64_t *bits = j->o->inbag + (uint64_t)i * forest_inbag_words(d->n);
             for (uint64_t r = 0; r < d->n; r++)

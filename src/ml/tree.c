@@ -57,6 +57,20 @@ typedef uint32_t rec_t;
 #define REC_ROW(r) ((r) & (TREE_MAX_ROWS - 1))
 #define REC_KEY(r) ((r) >> 23)
 
+/* The bins of the row TREE_PF_DIST records ahead are prefetched: in deep nodes
+ * of a large file consecutive records are far apart in the columns, and each
+ * gather would otherwise wait for memory; so do the partitions and the
+ * out-of-bag sums. recs and orecs have TREE_PF_DIST zeroed entries of
+ * padding, so the look-ahead never reads past them. */
+#ifndef TREE_PF_DIST
+#define TREE_PF_DIST 16
+#endif
+#if TREE_PF_DIST > 0
+#define TREE_PF(p) __builtin_prefetch(p)
+#else
+#define TREE_PF(p) ((void)(p))
+#endif
+
 struct slot {
     uint16_t *perm; /* permutation of features, valid where stamp == gen */
     uint32_t *stamp;
@@ -74,11 +88,17 @@ struct tree_scratch {
     rec_t *recs, *tmp;
     struct wp wtab[512];    /* by REC_KEY: weight and positive weight */
     uint32_t *orecs, *otmp; /* out-of-bag rows, routed along with the in-bag ones */
+    /* out-of-bag rows with a missing value at a split that saw none in
+     * training: prediction takes both children there (tree.h), so their
+     * value is computed from that node once the tree is grown */
+    uint32_t *drow, *dnode, ndefer;
     uint32_t nfeat, K;
     uint32_t gen;
     struct slot slots[TREE_MAX_DEPTH + 2][2];
     struct hist spare;
-    uint16_t *want; /* feature list being built */
+    uint16_t *want;      /* feature list being built */
+    uint16_t *flist;     /* features to count in one pass (K of them at most) */
+    struct hist **hlist; /* and where their histograms go */
 };
 
 struct split {
@@ -102,10 +122,12 @@ struct tree_scratch *tree_scratch_new(const struct tree_data *d)
         s->wtab[key].w = w;
         s->wtab[key].p = y ? w : 0;
     }
-    s->recs = xmalloc((d->n ? d->n : 1) * sizeof *s->recs);
+    s->recs = xcalloc(d->n + TREE_PF_DIST + 1, sizeof *s->recs);
     s->tmp = xmalloc((d->n ? d->n : 1) * sizeof *s->tmp);
-    s->orecs = xmalloc((d->n ? d->n : 1) * sizeof *s->orecs);
+    s->orecs = xcalloc(d->n + TREE_PF_DIST + 1, sizeof *s->orecs);
     s->otmp = xmalloc((d->n ? d->n : 1) * sizeof *s->otmp);
+    s->drow = xmalloc((d->n ? d->n : 1) * sizeof *s->drow);
+    s->dnode = xmalloc((d->n ? d->n : 1) * sizeof *s->dnode);
     s->nfeat = d->nfeat;
     s->K = 2 * d->mtry + 8;
     if (s->K > d->nfeat)
@@ -121,6 +143,8 @@ struct tree_scratch *tree_scratch_new(const struct tree_data *d)
             sl->cstamp = xcalloc(d->nfeat, sizeof *sl->cstamp);
         }
     s->want = xmalloc(d->nfeat * sizeof *s->want);
+    s->flist = xmalloc((s->K ? s->K : 1) * sizeof *s->flist);
+    s->hlist = xmalloc((s->K ? s->K : 1) * sizeof *s->hlist);
     return s;
 }
 
@@ -139,10 +163,14 @@ void tree_scratch_free(struct tree_scratch *s)
             free(sl->cstamp);
         }
     free(s->want);
+    free(s->flist);
+    free(s->hlist);
     free(s->recs);
     free(s->tmp);
     free(s->orecs);
     free(s->otmp);
+    free(s->drow);
+    free(s->dnode);
     free(s);
 }
 
@@ -298,6 +326,114 @@ static void hist_build(const struct tree_data *d, const struct tree_scratch *s, 
     h->hi = (uint16_t)mx;
 }
 
+/* The non-empty value bins of a histogram counted without tracking them:
+ * every in-bag row has a positive weight, so a bin is non-empty when its
+ * weight is. Same lo / hi as hist_build's running min / max. */
+static void hist_range(struct hist *h, unsigned nb)
+{
+    unsigned mn = 1, mx = nb;
+    while (mn <= nb && h->b[mn].w <= 0)
+        mn++;
+    while (mx >= mn && h->b[mx].w <= 0)
+        mx--;
+    h->lo = (uint16_t)(mn <= nb ? mn : 1);
+    h->hi = (uint16_t)(mn <= nb ? mx : 0);
+}
+
+/*
+ * Histograms of nf features over rows [lo, hi) in one pass over the rows:
+ * each record is read and looked up in wtab once for all the features, and
+ * the features' read-modify-write chains are independent, so they overlap.
+ * Every histogram still adds its rows in row order, so its sums are the ones
+ * hist_build gives, bit for bit. Small nodes go feature by feature through
+ * hist_build, which clears only the bins they use.
+ */
+#define HIST_FUSE_MAX 4
+static void hist_build_many(const struct tree_data *d, const struct tree_scratch *s, uint32_t lo,
+                            uint32_t hi, const uint16_t *feats, uint32_t nf, struct hist **hs)
+{
+    const rec_t *r = s->recs;
+    while (nf > 0) {
+        uint32_t m = 0;
+        const uint8_t *x[HIST_FUSE_MAX];
+        struct wp *hb[HIST_FUSE_MAX];
+        struct hist *hh[HIST_FUSE_MAX];
+        unsigned nbs[HIST_FUSE_MAX];
+        while (nf > 0 && m < HIST_FUSE_MAX) {
+            unsigned nb = d->nbins[*feats];
+            if (hi - lo < nb / 2) {
+                hist_build(d, s, lo, hi, *feats, *hs);
+            } else {
+                x[m] = d->X + (uint64_t)*feats * d->n;
+                hh[m] = *hs;
+                hb[m] = (*hs)->b;
+                nbs[m] = nb;
+                memset(hb[m], 0, (nb + 1) * sizeof(struct wp));
+                m++;
+            }
+            feats++, hs++, nf--;
+        }
+        switch (m) {
+        case 4:
+            for (uint32_t k = lo; k < hi; k++) {
+                rec_t rc = r[k];
+                const struct wp *v = &s->wtab[REC_KEY(rc)];
+                uint32_t row = REC_ROW(rc);
+                float w = v->w, p = v->p;
+                uint32_t ahead = REC_ROW(r[k + TREE_PF_DIST]);
+                TREE_PF(x[0] + ahead), TREE_PF(x[1] + ahead), TREE_PF(x[2] + ahead);
+                TREE_PF(x[3] + ahead);
+                unsigned b0 = x[0][row], b1 = x[1][row], b2 = x[2][row], b3 = x[3][row];
+                hb[0][b0].w += w, hb[0][b0].p += p;
+                hb[1][b1].w += w, hb[1][b1].p += p;
+                hb[2][b2].w += w, hb[2][b2].p += p;
+                hb[3][b3].w += w, hb[3][b3].p += p;
+            }
+            break;
+        case 3:
+            for (uint32_t k = lo; k < hi; k++) {
+                rec_t rc = r[k];
+                const struct wp *v = &s->wtab[REC_KEY(rc)];
+                uint32_t row = REC_ROW(rc);
+                float w = v->w, p = v->p;
+                uint32_t ahead = REC_ROW(r[k + TREE_PF_DIST]);
+                TREE_PF(x[0] + ahead), TREE_PF(x[1] + ahead), TREE_PF(x[2] + ahead);
+                unsigned b0 = x[0][row], b1 = x[1][row], b2 = x[2][row];
+                hb[0][b0].w += w, hb[0][b0].p += p;
+                hb[1][b1].w += w, hb[1][b1].p += p;
+                hb[2][b2].w += w, hb[2][b2].p += p;
+            }
+            break;
+        case 2:
+            for (uint32_t k = lo; k < hi; k++) {
+                rec_t rc = r[k];
+                const struct wp *v = &s->wtab[REC_KEY(rc)];
+                uint32_t row = REC_ROW(rc);
+                float w = v->w, p = v->p;
+                uint32_t ahead = REC_ROW(r[k + TREE_PF_DIST]);
+                TREE_PF(x[0] + ahead), TREE_PF(x[1] + ahead);
+                unsigned b0 = x[0][row], b1 = x[1][row];
+                hb[0][b0].w += w, hb[0][b0].p += p;
+                hb[1][b1].w += w, hb[1][b1].p += p;
+            }
+            break;
+        case 1:
+            for (uint32_t k = lo; k < hi; k++) {
+                rec_t rc = r[k];
+                const struct wp *v = &s->wtab[REC_KEY(rc)];
+                TREE_PF(x[0] + REC_ROW(r[k + TREE_PF_DIST]));
+                unsigned b0 = x[0][REC_ROW(rc)];
+                hb[0][b0].w += v->w, hb[0][b0].p += v->p;
+            }
+            break;
+        default:
+            break;
+        }
+        for (uint32_t j = 0; j < m; j++)
+            hist_range(hh[j], nbs[j]);
+    }
+}
+
 /* Only bin 0 and [lo, hi] are ever read, so only they are written. */
 static void hist_subtract(const struct hist *parent, const struct hist *sib, struct hist *out)
 {
@@ -371,6 +507,8 @@ static void eval_feature(const struct tree_data *d, const struct hist *h, uint16
                 continue;
             wl += h->b[b].w;
             pl += h->b[b].p;
+            if (W - wl < minw)
+                break; /* the right side only shrinks from here: no later cut is valid */
             double before = cand.score;
             consider(&cand, wl, pl, W, P, minw, 0);
             if (w0 > 0)
@@ -451,25 +589,60 @@ struct grower {
     uint64_t *oob; /* may be NULL */
 };
 
+/* A leaf value as an out-of-bag word (tree.h). With class weights, P - pl in
+ * floating point can leave a leaf a hair below 0 (or above 1); a negative value
+ * would borrow from the tree count in the packed word — and the borrow landed
+ * differently with the thread count — so it is clamped to [0, 1] first. */
+static inline uint64_t oob_word(double value)
+{
+    double v = value > 0 ? (value < 1 ? (double)value : 1.0) : 0.0;
+    return (uint64_t)llround(v * TREE_OOB_ONE) + (1ULL << TREE_OOB_COUNT_SHIFT);
+}
+
 /* A leaf: its out-of-bag rows get its value (fixed point, see tree.h). */
 static void leaf_oob(struct grower *g, const struct tnode *n, uint32_t olo, uint32_t ohi)
 {
     if (!g->oob)
         return;
-    uint64_t v =
-        (uint64_t)llround((double)n->value * TREE_OOB_ONE) + (1ULL << TREE_OOB_COUNT_SHIFT);
-    for (uint32_t k = olo; k < ohi; k++)
-        g->oob[g->s->orecs[k]] += v;
+    uint64_t v = oob_word(n->value);
+    const uint32_t *o = g->s->orecs;
+    for (uint32_t k = olo; k < ohi; k++) {
+        __builtin_prefetch(g->oob + o[k + TREE_PF_DIST], 1);
+        g->oob[o[k]] += v;
+    }
 }
 
-/* Route the out-of-bag rows [olo, ohi) by the split; returns the first right one. */
+/* Route the out-of-bag rows [olo, ohi) by the split at node; returns the
+ * first right one. When the split saw no missing training rows (neutral0), a
+ * row missing the feature leaves the routing: it is set aside with the node,
+ * and tree_grow adds its value as prediction computes it (both children,
+ * weighted by cover) once the tree is complete. Rows set aside are moved to
+ * the end of the range, past the right ones; *ohi_out is the new end. */
 static uint32_t partition_oob(const struct tree_data *d, struct tree_scratch *s, uint32_t olo,
-                              uint32_t ohi, const uint8_t *go, uint16_t feat)
+                              uint32_t *ohi_out, const uint8_t *go, uint16_t feat, int neutral0,
+                              uint32_t node)
 {
     const uint8_t *x = d->X + (uint64_t)feat * d->n;
-    uint32_t l = olo, r = 0;
+    uint32_t ohi = *ohi_out, l = olo, r = 0;
+    if (neutral0) { /* rare: rows with bin 0 are few where training saw under min_leaf of them */
+        uint32_t w = olo;
+        for (uint32_t k = olo; k < ohi; k++) {
+            uint32_t row = s->orecs[k];
+            if (x[row] == 0) {
+                s->drow[s->ndefer] = row;
+                s->dnode[s->ndefer++] = node;
+            } else {
+                s->orecs[w++] = row;
+            }
+        }
+        if (w < ohi) /* keep the prefetch padding past the live records harmless */
+            memset(s->orecs + w, 0, (ohi - w) * sizeof *s->orecs);
+        ohi = w;
+        *ohi_out = w;
+    }
     for (uint32_t k = olo; k < ohi; k++) {
         uint32_t row = s->orecs[k];
+        TREE_PF(x + s->orecs[k + TREE_PF_DIST]);
         unsigned gl = go[x[row]];
         s->orecs[l] = row;
         s->otmp[r] = row;
@@ -493,10 +666,8 @@ static uint32_t add_nodes(struct tree *t, uint32_t k)
     return first;
 }
 
-/* Stable partition of recs[lo, hi); returns the first right position and leaves the split's bin ->
- * side table in go. Branch-free: the side is a coin flip to the predictor. */
-static uint32_t partition(const struct tree_data *d, struct tree_scratch *s, uint32_t lo,
-                          uint32_t hi, const struct split *sp, uint8_t *go)
+/* go[b] = 1 when a row with bin b of the split's feature goes left. */
+static void split_go(const struct tree_data *d, const struct split *sp, uint8_t *go)
 {
     unsigned nb = d->nbins[sp->feat];
     memset(go, 0, 256);
@@ -504,10 +675,19 @@ static uint32_t partition(const struct tree_data *d, struct tree_scratch *s, uin
     for (unsigned b = 1; b <= nb; b++)
         go[b] =
             sp->kind == TNODE_ORDERED ? b <= sp->thr : (uint8_t)((sp->set[b >> 6] >> (b & 63)) & 1);
+}
+
+/* Stable partition of recs[lo, hi); returns the first right position and leaves the split's bin ->
+ * side table in go. Branch-free: the side is a coin flip to the predictor. */
+static uint32_t partition(const struct tree_data *d, struct tree_scratch *s, uint32_t lo,
+                          uint32_t hi, const struct split *sp, uint8_t *go)
+{
+    split_go(d, sp, go);
     const uint8_t *x = d->X + (uint64_t)sp->feat * d->n;
     uint32_t l = lo, r = 0;
     for (uint32_t k = lo; k < hi; k++) {
         rec_t rc = s->recs[k];
+        TREE_PF(x + REC_ROW(s->recs[k + TREE_PF_DIST]));
         unsigned g = go[x[REC_ROW(rc)]];
         s->recs[l] = rc;
         s->tmp[r] = rc;
@@ -516,6 +696,29 @@ static uint32_t partition(const struct tree_data *d, struct tree_scratch *s, uin
     }
     memcpy(s->recs + l, s->tmp, r * sizeof *s->tmp);
     return l;
+}
+
+/* Does a node at depth with weight W, positive weight P stay a leaf? */
+static inline int stays_leaf(const struct grower *g, uint32_t depth, double W, double P)
+{
+    double minw = g->d->min_leaf > 0 ? (double)g->d->min_leaf : 1.0;
+    return depth >= g->max_depth || W < 2 * minw || P <= 1e-6 || P >= W - 1e-6;
+}
+
+/* A node known to stay a leaf: its fields as grow() writes them, and its
+ * out-of-bag rows [olo, ohi). */
+static void leaf_only(struct grower *g, uint32_t node, double W, double P, uint32_t olo,
+                      uint32_t ohi)
+{
+    struct tnode *n = &g->t->nodes[node];
+    n->value = W > 0 ? (float)(P / W) : 0;
+    n->cover = (float)W;
+    n->kind = TNODE_LEAF;
+    n->feat = 0;
+    n->flags = 0;
+    n->arg = 0;
+    n->left = 0;
+    leaf_oob(g, n, olo, ohi);
 }
 
 static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint32_t olo,
@@ -531,8 +734,7 @@ static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint
     n->flags = 0;
     n->arg = 0;
     n->left = 0;
-    double minw = d->min_leaf > 0 ? (double)d->min_leaf : 1.0;
-    if (depth >= g->max_depth || W < 2 * minw || P <= 1e-6 || P >= W - 1e-6) {
+    if (stays_leaf(g, depth, W, P)) {
         leaf_oob(g, n, olo, ohi);
         return;
     }
@@ -545,6 +747,20 @@ static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint
      * tried without counting its rows; it still counts as tried, which keeps
      * the trees as random as plain mtry sampling (skipping it made them
      * greedier and raised the OOB log-loss on Leads.csv). */
+    /* The first mtry features are always tried: count the ones not held yet
+     * in one pass (drawing them first uses the RNG in the same order). */
+    {
+        uint32_t m = d->mtry < d->nfeat ? d->mtry : d->nfeat, nb = 0;
+        for (uint32_t k = 0; k < m && sl->nh < s->K; k++) {
+            uint16_t f = slot_draw(sl, k, d->nfeat, g->rng);
+            if (sl->cstamp[f] == sl->gen || slot_find(sl, f))
+                continue;
+            s->flist[nb] = f;
+            s->hlist[nb++] = &sl->h[sl->nh];
+            sl->hfeat[sl->nh++] = f;
+        }
+        hist_build_many(d, s, lo, hi, s->flist, nb, s->hlist);
+    }
     for (uint32_t k = 0; k < d->nfeat; k++) {
         if (k >= d->mtry && best.valid)
             break;
@@ -563,13 +779,24 @@ static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint
         return;
     }
 
+    /* When both children will stay leaves (known from the split's weights),
+     * their in-bag rows need no partition and no histograms: only the
+     * out-of-bag rows are routed. In a grown tree that is most of the last
+     * level's work. */
+    int leaves =
+        stays_leaf(g, depth + 1, best.wl, best.pl) && stays_leaf(g, depth + 1, best.wr, best.pr);
     uint8_t go[256];
-    uint32_t mid = partition(d, s, lo, hi, &best, go);
-    if (mid == lo || mid == hi) { /* cannot happen with min_leaf >= 1; stay safe */
-        leaf_oob(g, n, olo, ohi);
-        return;
+    uint32_t mid = lo;
+    if (leaves) {
+        split_go(d, &best, go);
+    } else {
+        mid = partition(d, s, lo, hi, &best, go);
+        if (mid == lo || mid == hi) { /* cannot happen with min_leaf >= 1; stay safe */
+            leaf_oob(g, n, olo, ohi);
+            return;
+        }
     }
-    uint32_t omid = partition_oob(d, s, olo, ohi, go, best.feat);
+    uint32_t omid = partition_oob(d, s, olo, &ohi, go, best.feat, !best.missing_seen, node);
     uint32_t c = add_nodes(g->t, 2);
     n = &g->t->nodes[node]; /* the array may have moved */
     n->kind = best.kind;
@@ -587,6 +814,18 @@ static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint
         }
         memcpy(t->catsets[t->ncatsets], best.set, sizeof best.set);
         n->arg = t->ncatsets++;
+    }
+
+    if (leaves) {
+        /* the same draws as below, so the rest of the tree sees the same
+         * random numbers; the leaves never use them */
+        uint32_t m = d->mtry < d->nfeat ? d->mtry : d->nfeat;
+        for (int twice = 0; twice < 2; twice++)
+            for (uint32_t k = 0; k < m; k++)
+                (void)rng_below(g->rng, d->nfeat - k);
+        leaf_only(g, c, best.wl, best.pl, olo, omid);
+        leaf_only(g, c + 1, best.wr, best.pr, omid, ohi);
+        return;
     }
 
     /* Children: draw both first-mtry sets now; count the smaller child's
@@ -617,10 +856,13 @@ static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint
         if (!dup)
             s->want[nw++] = f;
     }
-    for (uint32_t i = 0; i < nw && A->nh < s->K; i++) {
-        struct hist *h = &A->h[A->nh];
-        A->hfeat[A->nh++] = s->want[i];
-        hist_build(d, s, slo, shi, s->want[i], h);
+    {
+        uint32_t nb = 0;
+        for (uint32_t i = 0; i < nw && A->nh < s->K; i++) {
+            s->hlist[nb++] = &A->h[A->nh];
+            A->hfeat[A->nh++] = s->want[i];
+        }
+        hist_build_many(d, s, slo, shi, s->want, nb, s->hlist);
     }
     for (uint32_t k = 0; k < m && B->nh < s->K; k++) {
         uint16_t f = B->perm[k];
@@ -641,10 +883,171 @@ static void grow(struct grower *g, uint32_t node, uint32_t lo, uint32_t hi, uint
     }
 }
 
+/* ---- one feature: growing on bins ------------------------------------------ */
+
+/*
+ * With one feature (the leakage scan grows 50-tree forests on each column
+ * alone) every row of a bin takes the same side at every split, so a node is
+ * a set of bins, and its histogram is the root's restricted to that set: the
+ * row path counts each bin's rows in row order in every node, and the parent
+ * minus sibling of a bin is either the parent's sum or an exact zero. So the
+ * tree is grown on the <= 256 bins instead of the rows, with the histograms
+ * and the choices the row path makes — which child is counted (the one with
+ * fewer rows) and keeps its narrowed bin range, which is derived and keeps its
+ * parent's — and comes out the same, node for node. Out-of-bag rows take the
+ * value of their bin's leaf at the end. The scan's cost falls from rows x
+ * depth per tree to one pass over the rows.
+ */
+struct bin_grower {
+    struct grower g;
+    uint32_t recs[256];  /* in-bag records per bin */
+    uint64_t leafv[256]; /* per bin: what its leaf adds to an out-of-bag row (tree.h) */
+};
+
+/* h restricted to the bins with go[b] == side; lo / hi narrowed as hist_build
+ * would (counted) or kept (derived by subtraction). */
+static void hist_restrict(const struct hist *h, const uint8_t *go, unsigned side, int narrow,
+                          struct hist *out)
+{
+    out->b[0] = go[0] == side ? h->b[0] : (struct wp){0, 0};
+    unsigned mn = 256, mx = 0;
+    for (unsigned b = h->lo; b <= h->hi; b++) {
+        int in = go[b] == side;
+        out->b[b] = in ? h->b[b] : (struct wp){0, 0};
+        if (in && h->b[b].w > 0) {
+            mn = b < mn ? b : mn;
+            mx = b;
+        }
+    }
+    if (narrow) {
+        out->lo = (uint16_t)(mx ? mn : 1);
+        out->hi = (uint16_t)mx;
+    } else {
+        out->lo = h->lo;
+        out->hi = h->hi;
+    }
+}
+
+static void grow_bins(struct bin_grower *bg, uint32_t node, const struct hist *h,
+                      const uint64_t mask[4], uint32_t depth, double W, double P)
+{
+    struct grower *g = &bg->g;
+    const struct tree_data *d = g->d;
+    struct tree_scratch *s = g->s;
+    struct tnode *n = &g->t->nodes[node];
+    n->value = W > 0 ? (float)(P / W) : 0;
+    n->cover = (float)W;
+    n->kind = TNODE_LEAF;
+    n->feat = 0;
+    n->flags = 0;
+    n->arg = 0;
+    n->left = 0;
+    double minw = d->min_leaf > 0 ? (double)d->min_leaf : 1.0;
+    struct split best;
+    memset(&best, 0, sizeof best);
+    uint8_t go[256];
+    uint64_t nl = 0, nr = 0;
+    if (!(depth >= g->max_depth || W < 2 * minw || P <= 1e-6 || P >= W - 1e-6)) {
+        best.score = side(W, P) + 1e-9 * W;
+        if (!hist_constant(h))
+            eval_feature(d, h, 0, W, P, &best);
+    }
+    if (best.valid) {
+        split_go(d, &best, go);
+        for (unsigned b = 0; b < 256; b++)
+            if ((mask[b >> 6] >> (b & 63)) & 1)
+                *(go[b] ? &nl : &nr) += bg->recs[b];
+    }
+    if (!best.valid || nl == 0 || nr == 0) {
+        uint64_t v = oob_word(n->value);
+        for (unsigned b = 0; b < 256; b++)
+            if ((mask[b >> 6] >> (b & 63)) & 1)
+                bg->leafv[b] = v;
+        return;
+    }
+    /* the node's fields as grow() sets them: keep the two in step */
+    uint32_t c = add_nodes(g->t, 2);
+    n = &g->t->nodes[node];
+    n->kind = best.kind;
+    n->feat = best.feat;
+    n->flags = best.missing_left ? TNODE_MISSING_LEFT : 0;
+    n->left = c;
+    if (best.kind == TNODE_ORDERED) {
+        n->arg = best.thr;
+    } else {
+        struct tree *t = g->t;
+        if (t->ncatsets == t->catcap) {
+            t->catcap = t->catcap ? t->catcap * 2 : 16;
+            t->catsets = xreallocarray(t->catsets, t->catcap, sizeof *t->catsets);
+        }
+        memcpy(t->catsets[t->ncatsets], best.set, sizeof best.set);
+        n->arg = t->ncatsets++;
+    }
+    uint64_t ml[4], mr[4];
+    memset(ml, 0, sizeof ml);
+    memset(mr, 0, sizeof mr);
+    for (unsigned b = 0; b < 256; b++)
+        if ((mask[b >> 6] >> (b & 63)) & 1)
+            (go[b] ? ml : mr)[b >> 6] |= 1ULL << (b & 63);
+    int left_small = nl <= nr;
+    struct hist *A = &s->slots[depth + 1][0].h[0], *B = &s->slots[depth + 1][1].h[0];
+    hist_restrict(h, go, left_small ? 1 : 0, 1, A);
+    hist_restrict(h, go, left_small ? 0 : 1, 0, B);
+    if (left_small) {
+        grow_bins(bg, c, A, ml, depth + 1, best.wl, best.pl);
+        grow_bins(bg, c + 1, B, mr, depth + 1, best.wr, best.pr);
+    } else {
+        grow_bins(bg, c + 1, A, mr, depth + 1, best.wr, best.pr);
+        grow_bins(bg, c, B, ml, depth + 1, best.wl, best.pl);
+    }
+}
+
+static void tree_grow_one_feature(const struct tree_data *d, const uint16_t *count,
+                                  struct tree_scratch *s, struct tree *out, uint64_t *oob)
+{
+    struct bin_grower grower, *bg = &grower; /* 3 KB */
+    memset(bg->recs, 0, sizeof bg->recs);
+    struct hist *h = &s->slots[0][0].h[0];
+    unsigned nb = d->nbins[0];
+    memset(h->b, 0, (nb + 1) * sizeof(struct wp));
+    double W = 0, P = 0;
+    for (uint64_t r = 0; r < d->n; r++) {
+        if (!count[r])
+            continue;
+        unsigned c = count[r] < 255 ? count[r] : 255, y = d->y[r] != 0;
+        const struct wp *v = &s->wtab[c | y << 8];
+        unsigned b = d->X[r];
+        h->b[b].w += v->w; /* row order, as hist_build adds them */
+        h->b[b].p += v->p;
+        bg->recs[b]++;
+        W += v->w;
+        P += v->p;
+    }
+    hist_range(h, nb);
+    add_nodes(out, 1);
+    bg->g = (struct grower){
+        d,
+        s,
+        NULL,
+        out,
+        d->max_depth && d->max_depth < TREE_MAX_DEPTH ? d->max_depth : TREE_MAX_DEPTH,
+        oob};
+    const uint64_t all[4] = {~0ULL, ~0ULL, ~0ULL, ~0ULL};
+    grow_bins(bg, 0, h, all, 0, W, P);
+    if (oob)
+        for (uint64_t r = 0; r < d->n; r++)
+            if (!count[r])
+                oob[r] += bg->leafv[d->X[r]];
+}
+
 void tree_grow(const struct tree_data *d, const uint16_t *count, struct rng *rng,
                struct tree_scratch *s, struct tree *out, uint64_t *oob)
 {
     memset(out, 0, sizeof *out);
+    if (d->nfeat == 1) {
+        tree_grow_one_feature(d, count, s, out, oob);
+        return;
+    }
     uint32_t m = 0, mo = 0;
     double W = 0, P = 0;
     for (uint64_t r = 0; r < d->n; r++) {
@@ -669,5 +1072,9 @@ void tree_grow(const struct tree_data *d, const uint16_t *count, struct rng *rng
         oob};
     struct slot *root = &s->slots[0][0];
     slot_reset(s, root);
+    s->ndefer = 0;
     grow(&g, 0, 0, m, 0, mo, 0, root, W, P);
+    if (oob)
+        for (uint32_t k = 0; k < s->ndefer; k++)
+            oob[s->drow[k]] += oob_word(tree_value_from(out, d->X, d->n, s->drow[k], s->dnode[k]));
 }

@@ -26,6 +26,7 @@
 #include "ml/model.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -160,6 +161,114 @@ static void test_forest_threads_identical(void **state)
     assert_memory_equal(oa, ob, sizeof oa);
     forest_cleanup(&a);
     forest_cleanup(&b);
+}
+
+/* FNV-1a over bytes. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/*
+ * Trees and out-of-bag sums pinned to what the forest grew before the speed
+ * work of issue 9 (fused histograms, inline bootstrap draws, one-feature trees
+ * grown on bins): those changes must not move a single node. Four forests on
+ * generated bins: several features (one categorical, one with 255 bins),
+ * the same with balanced class weights, and one feature alone, ordered and
+ * categorical (the leakage scan's forests), each with missing bins. The
+ * expected values were printed by this test built against the code before.
+ */
+static uint64_t pinned_forest(uint32_t P, int cat_only, int balanced, uint64_t seed,
+                              uint32_t threads, double *oob_out)
+{
+    enum { N = 3000 };
+    static uint8_t X[4 * N], y[N];
+    uint8_t is_cat[4] = {0, 0, 1, 0};
+    uint16_t nbins[4] = {40, 7, 9, 255};
+    if (cat_only) {
+        is_cat[0] = 1;
+        nbins[0] = 12;
+    }
+    struct rng r;
+    rng_seed(&r, seed);
+    for (int i = 0; i < N; i++) {
+        for (uint32_t j = 0; j < P; j++)
+            X[j * N + i] = (uint8_t)rng_below(&r, nbins[j] + 1u); /* bin 0: missing */
+        double p = 0.15 + 0.5 * (X[i] > nbins[0] / 2) + (P > 3 ? 0.2 * (X[3 * N + i] < 60) : 0);
+        y[i] = (uint8_t)(rng_uniform(&r) < p);
+    }
+    struct forest_opts fo;
+    forest_opts_default(&fo);
+    fo.trees = 16;
+    fo.min_leaf = 2;
+    fo.balanced = balanced;
+    fo.threads = threads;
+    fo.mtry = P == 1 ? 1 : 0;
+    struct forest f;
+    static double oob[N];
+    struct ls_error err;
+    assert_int_equal(forest_train(X, N, P, y, is_cat, nbins, &fo, &f, oob, &err), LS_OK);
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (uint32_t i = 0; i < f.ntrees; i++) {
+        const struct tree *t = &f.trees[i];
+        for (uint32_t k = 0; k < t->nnodes; k++) {
+            const struct tnode *n = &t->nodes[k];
+            h = fnv(h, &n->feat, sizeof n->feat);
+            h = fnv(h, &n->kind, sizeof n->kind);
+            h = fnv(h, &n->arg, sizeof n->arg);
+            h = fnv(h, &n->left, sizeof n->left);
+            h = fnv(h, &n->value, sizeof n->value);
+            h = fnv(h, &n->cover, sizeof n->cover);
+            uint8_t ml = n->flags & TNODE_MISSING_LEFT;
+            h = fnv(h, &ml, 1);
+        }
+        if (t->ncatsets)
+            h = fnv(h, t->catsets, t->ncatsets * sizeof *t->catsets);
+    }
+    if (oob_out)
+        memcpy(oob_out, oob, sizeof oob);
+    else
+        h = fnv(h, oob, sizeof oob);
+    forest_cleanup(&f);
+    return h;
+}
+
+static void test_forest_pinned(void **state)
+{
+    (void)state;
+    /* the balanced forest's trees only: its out-of-bag sums were fixed (below) */
+    static double oob[3000];
+    uint64_t got[4] = {pinned_forest(4, 0, 0, 5, 2, NULL), pinned_forest(4, 0, 1, 6, 2, oob),
+                       pinned_forest(1, 0, 0, 7, 2, NULL), pinned_forest(1, 1, 0, 8, 2, NULL)};
+    /* forest 0 hashes its out-of-bag sums too: re-pinned when out-of-bag rows
+     * missing a value at a split that saw none took both children, as
+     * prediction does (its trees are unchanged: forest 1 is the same grower) */
+    const uint64_t want[4] = {0x70f69cb3d4cf7e2bULL, 0x5d512a25a890b968ULL, 0x927903dbdfca67cbULL,
+                              0x31b11e287fbaac84ULL};
+    for (int i = 0; i < 4; i++) {
+        if (got[i] != want[i])
+            print_error("forest %d: fingerprint 0x%016llxULL, pinned 0x%016llxULL\n", i,
+                        (unsigned long long)got[i], (unsigned long long)want[i]);
+    }
+    assert_memory_equal(got, want, sizeof got);
+}
+
+/* Balanced class weights make some leaf values a hair below zero (P - pl in
+ * floating point); packed into the fixed-point out-of-bag word such a value
+ * borrowed from the tree count, and the borrow split differently between
+ * threads: out-of-bag results changed with the thread count. */
+static void test_balanced_oob_threads(void **state)
+{
+    (void)state;
+    static double a[3000], b[3000];
+    pinned_forest(4, 0, 1, 6, 1, a);
+    pinned_forest(4, 0, 1, 6, 2, b);
+    for (int i = 0; i < 3000; i++)
+        if (memcmp(&a[i], &b[i], sizeof a[i]) != 0)
+            fail_msg("row %d: out-of-bag %.17g with 1 thread, %.17g with 2", i, a[i], b[i]);
 }
 
 /* ---- 2. known best splits -------------------------------------------------- */
@@ -942,6 +1051,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_seed_same_file),
         cmocka_unit_test(test_forest_threads_identical),
+        cmocka_unit_test(test_forest_pinned),
+        cmocka_unit_test(test_balanced_oob_threads),
         cmocka_unit_test(test_root_ordered_split),
         cmocka_unit_test(test_root_categorical_split),
         cmocka_unit_test(test_trained_calibration_monotone),
