@@ -194,14 +194,20 @@ static int cmp_imp(const void *a, const void *b)
     return (x->j > y->j) - (x->j < y->j);
 }
 
-json_t *explain_summary_json(const struct model *m, const struct score_result *r,
-                             const struct explain_result *e)
+/*
+ * The summary from contributions e of some leads of r: lead k of e is row
+ * at[k] of r (at NULL: e covers every lead, in order). Importance and each
+ * value's mean contribution come from the leads of e; a value's lead count and
+ * conversion rate from every lead of r, which costs nothing.
+ */
+static json_t *summary_json(const struct model *m, const struct score_result *r,
+                            const struct explain_result *e, const uint64_t *at)
 {
     size_t nf = e->nfeat;
-    uint64_t n = e->n;
-    if (e->row0 != 0 || n != r->n)
-        return json_null();
+    uint64_t n = e->n, nr = r->n;
     json_t *o = json_object();
+    json_object_set_new(o, "sample_leads", json_integer((json_int_t)n));
+    json_object_set_new(o, "sampled", json_boolean(n < nr));
     struct imp *im = xmalloc((nf ? nf : 1) * sizeof *im);
     for (size_t j = 0; j < nf; j++) {
         double s = 0;
@@ -229,16 +235,21 @@ json_t *explain_summary_json(const struct model *m, const struct score_result *r
         /* every code has a slot: value bins, missing, and BINS_UNSEEN */
         double *sum = xcalloc(BINS_MAX + 1, sizeof *sum);
         uint64_t *cnt = xcalloc(BINS_MAX + 1, sizeof *cnt),
+                 *scnt = xcalloc(BINS_MAX + 1, sizeof *scnt),
                  *lab = xcalloc(BINS_MAX + 1, sizeof *lab),
                  *pos = xcalloc(BINS_MAX + 1, sizeof *pos);
-        for (uint64_t i = 0; i < n; i++) {
-            unsigned b = r->X[j * n + i];
+        for (uint64_t i = 0; i < nr; i++) {
+            unsigned b = r->X[j * nr + i];
             cnt[b]++;
-            sum[b] += e->phi[i * nf + j];
             if (r->label[i] >= 0) {
                 lab[b]++;
                 pos[b] += r->label[i] == 1;
             }
+        }
+        for (uint64_t k = 0; k < n; k++) {
+            unsigned b = r->X[j * nr + (at ? at[k] : k)];
+            scnt[b]++;
+            sum[b] += e->phi[k * nf + j];
         }
         json_t *a = json_array();
         for (unsigned b = 1; b <= nb + 1; b++) {
@@ -254,7 +265,8 @@ json_t *explain_summary_json(const struct model *m, const struct score_result *r
             json_t *lv = json_string(label);
             json_object_set_new(x, "value", lv ? lv : json_null());
             json_object_set_new(x, "leads", json_integer((json_int_t)cnt[bin]));
-            json_object_set_new(x, "mean_points", json_real(sum[bin] / (double)cnt[bin]));
+            json_object_set_new(x, "mean_points",
+                                scnt[bin] ? json_real(sum[bin] / (double)scnt[bin]) : json_null());
             json_object_set_new(x, "conversion_rate",
                                 lab[bin] ? json_real((double)pos[bin] / (double)lab[bin])
                                          : json_null());
@@ -263,9 +275,52 @@ json_t *explain_summary_json(const struct model *m, const struct score_result *r
         json_object_set_new(cats, ft->name, a);
         free(sum);
         free(cnt);
+        free(scnt);
         free(lab);
         free(pos);
     }
     json_object_set_new(o, "categories", cats);
+    return o;
+}
+
+json_t *explain_summary_json(const struct model *m, const struct score_result *r,
+                             const struct explain_result *e)
+{
+    if (e->row0 != 0 || e->n != r->n)
+        return json_null();
+    return summary_json(m, r, e, NULL);
+}
+
+json_t *explain_summary_sample(const struct model *m, const struct score_result *r,
+                               uint64_t max_leads, uint32_t threads)
+{
+    uint64_t n = r->n, k = max_leads && max_leads < n ? max_leads : n;
+    size_t nf = r->nfeat;
+    /* a view of the chosen leads: their bins and in-bag sets, gathered */
+    uint64_t *at = xmalloc((k ? k : 1) * sizeof *at);
+    for (uint64_t i = 0; i < k; i++)
+        at[i] = (uint64_t)((unsigned __int128)i * n / k); /* evenly spaced, first lead first */
+    struct score_result v;
+    memset(&v, 0, sizeof v);
+    v.n = k;
+    v.nfeat = nf;
+    v.X = xmalloc((nf ? nf : 1) * (k ? k : 1));
+    for (size_t j = 0; j < nf; j++)
+        for (uint64_t i = 0; i < k; i++)
+            v.X[j * k + i] = r->X[j * n + at[i]];
+    if (r->inbag) {
+        v.inbag_words = r->inbag_words;
+        v.inbag = xmalloc((k ? k : 1) * r->inbag_words * sizeof *v.inbag);
+        for (uint64_t i = 0; i < k; i++)
+            memcpy(v.inbag + i * r->inbag_words, r->inbag + at[i] * r->inbag_words,
+                   r->inbag_words * sizeof *v.inbag);
+    }
+    struct explain_result e;
+    app_explain(m, &v, 0, k, threads, &e);
+    json_t *o = summary_json(m, r, &e, at);
+    explain_result_cleanup(&e);
+    free(v.X);
+    free(v.inbag);
+    free(at);
     return o;
 }

@@ -79,12 +79,24 @@ void explain_reason(const struct model *m, const struct frame *f, const struct s
 void explain_lead_json(const struct model *m, const struct frame *f, const struct score_result *r,
                        const struct explain_result *e, uint64_t row, json_t *obj);
 
-/* The file's summary (e must cover every lead of r): {"importance": [{column, mean_abs_points}...]
+/* The file's summary (e must cover every lead of r): {"sample_leads": n,
+ * "sampled": false, "importance": [{column, mean_abs_points}...]
  * largest first, "categories": {column: [{value, leads, mean_points, conversion_rate}...]}}
  * (conversion_rate over the leads with a known outcome, null without any;
  * values in the model's order, then "missing", then "(new value)" for the
  * categories the model never saw). */
 json_t *explain_summary_json(const struct model *m, const struct score_result *r,
                              const struct explain_result *e);
+
+/* The same summary without explaining every lead: at most max_leads leads
+ * (0: all), evenly spaced through the file (always the same ones for the same
+ * file), are explained on `threads` threads; importance and mean_points come
+ * from them, each value's lead count and conversion rate from every lead.
+ * "sample_leads" says how many were explained and "sampled" whether that is
+ * fewer than all (explain_summary_json says the same, with every lead). The
+ * cost is max_leads explanations, whatever the size of the file. */
+#define EXPLAIN_SUMMARY_SAMPLE 5000
+json_t *explain_summary_sample(const struct model *m, const struct score_result *r,
+                               uint64_t max_leads, uint32_t threads);
 
 #endif

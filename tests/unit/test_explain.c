@@ -966,6 +966,82 @@ static void test_summary_no_outcome(void **state)
     explain_result_cleanup(&p);
 }
 
+/* The report's summary on a sample: with every lead it equals the full
+ * summary; with fewer, counts and conversion rates are still the file's, and
+ * mean contributions are those of the sampled leads, which are evenly spaced
+ * (row i * n / k) and explained exactly as in the full run. */
+static void test_summary_sample(void **state)
+{
+    (void)state;
+    char *text = tu_demo_text(2000, 11);
+    struct frame *f = tu_frame_mem(text);
+    free(text);
+    struct model m;
+    train_default(f, 30, &m);
+    struct score_result r;
+    struct explain_result e;
+    tu_score_ok(&m, f, &r);
+    app_explain(&m, &r, 0, r.n, 2, &e);
+    json_t *full = explain_summary_json(&m, &r, &e);
+    json_t *all = explain_summary_sample(&m, &r, 0, 2);
+    assert_true(json_equal(full, all));
+    assert_int_equal(json_integer_value(json_object_get(full, "sample_leads")), 2000);
+    assert_true(json_is_false(json_object_get(full, "sampled")));
+    json_t *part = explain_summary_sample(&m, &r, 250, 1);
+    assert_int_equal(json_integer_value(json_object_get(part, "sample_leads")), 250);
+    assert_true(json_is_true(json_object_get(part, "sampled")));
+    size_t nf = m.schema.nfeat, checked = 0;
+    json_t *fc = json_object_get(full, "categories"), *pc = json_object_get(part, "categories");
+    const char *col;
+    json_t *fa;
+    json_object_foreach(fc, col, fa)
+    {
+        json_t *pa = json_object_get(pc, col);
+        assert_int_equal(json_array_size(pa), json_array_size(fa));
+        size_t j = tu_feature_index(&m, col), i;
+        json_t *fx;
+        json_array_foreach(fa, i, fx)
+        {
+            json_t *px = json_array_get(pa, i);
+            assert_string_equal(json_string_value(json_object_get(px, "value")),
+                                json_string_value(json_object_get(fx, "value")));
+            assert_true(json_equal(json_object_get(px, "leads"), json_object_get(fx, "leads")));
+            assert_true(json_equal(json_object_get(px, "conversion_rate"),
+                                   json_object_get(fx, "conversion_rate")));
+            /* the mean over the sampled leads holding this value, from the full run */
+            double s = 0;
+            uint64_t cnt = 0;
+            for (uint64_t k = 0; k < 250; k++) {
+                uint64_t row = k * r.n / 250;
+                if (m.schema.feat[j].kind == FEAT_CATEGORICAL ||
+                    m.schema.feat[j].kind == FEAT_BOOLEAN) {
+                    char label[256];
+                    bins_describe(&m.schema.feat[j], r.X[j * r.n + row], label, sizeof label);
+                    if (strcmp(label, json_string_value(json_object_get(fx, "value"))) == 0) {
+                        s += e.phi[row * nf + j];
+                        cnt++;
+                    }
+                }
+            }
+            json_t *mp = json_object_get(px, "mean_points");
+            if (cnt == 0) {
+                assert_true(json_is_null(mp));
+            } else {
+                ASSERT_NEAR(json_real_value(mp), s / (double)cnt, 1e-9);
+                checked++;
+            }
+        }
+    }
+    assert_true(checked > 10);
+    json_decref(full);
+    json_decref(all);
+    json_decref(part);
+    explain_result_cleanup(&e);
+    score_result_cleanup(&r);
+    model_cleanup(&m);
+    frame_free(f);
+}
+
 /* ---- 5. treeshap_rows: skipped trees, threads, row ranges ------------------------------- */
 
 #define SK_FEAT  6
@@ -1211,6 +1287,7 @@ int main(void)
         cmocka_unit_test(test_leads_range),
         cmocka_unit_test(test_summary_leads),
         cmocka_unit_test(test_summary_no_outcome),
+        cmocka_unit_test(test_summary_sample),
         cmocka_unit_test(test_top_hand_made),
         cmocka_unit_test(test_top_random),
         cmocka_unit_test(test_values),
