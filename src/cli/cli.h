@@ -6,6 +6,7 @@
 #ifndef LS_CLI_CLI_H
 #define LS_CLI_CLI_H
 
+#include "core/err.h"
 #include "data/frame.h"
 
 #include <stdint.h>
@@ -16,6 +17,9 @@
 
 /* Print "leadscore: <msg>" to stderr and return code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The exit code of a failure: 2 (bad usage) for LS_EUSAGE, else 1. */
+int cli_code(const struct ls_error *err);
 
 /* Parse a whole number with an optional K/M/G suffix ("200M", "64K", "5000000"); 0 on success. */
 int cli_parse_size(const char *s, uint64_t *out);

@@ -5,6 +5,7 @@
  * tests and the benchmarks work on a fresh clone with no data of their own.
  */
 #include "cli/cli.h"
+#include "core/outfile.h"
 #include "data/demo.h"
 
 #include <errno.h>
@@ -60,19 +61,20 @@ int cmd_demo_data(int argc, char **argv)
             return cli_fail(CLI_USAGE, "demo-data: unknown option '%s'", a);
         }
     }
+    struct ls_error err;
+    ls_error_clear(&err);
+    struct outfile of = {0};
     FILE *out = stdout;
     if (path) {
-        out = fopen(path, "wb");
-        if (!out)
-            return cli_fail(CLI_BAD_INPUT, "cannot write '%s': %s", path, strerror(errno));
+        if (outfile_open(&of, path, &err))
+            return cli_fail(cli_code(&err), "demo-data: %s", err.msg);
+        out = of.f;
     }
     static char iobuf[1 << 16];
     setvbuf(out, iobuf, _IOFBF, sizeof iobuf);
-    struct ls_error err;
-    ls_error_clear(&err);
     int rc = demo_write(out, &o, &err);
-    if (path && fclose(out) != 0 && rc == LS_OK)
-        rc = ls_error_set(&err, LS_EIO, "closing '%s': %s", path, strerror(errno));
+    if (path)
+        rc = rc == LS_OK ? outfile_commit(&of, &err) : (outfile_abort(&of), rc);
     if (rc)
         return cli_fail(CLI_BAD_INPUT, "demo-data: %s", err.msg);
     return CLI_OK;

@@ -14,6 +14,7 @@
 #include "app/report.h"
 #include "app/score.h"
 #include "cli/cli.h"
+#include "core/outfile.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -137,6 +138,7 @@ int cmd_score(int argc, char **argv)
     struct model m;
     struct score_result res;
     FILE *o = NULL;
+    struct outfile of = {0};
 
     for (int i = 1; i < argc; i++) {
         int r = cli_common_option(argc, argv, &i, &rd, usage, &json);
@@ -192,6 +194,13 @@ int cmd_score(int argc, char **argv)
     }
     struct ls_error err;
     ls_error_clear(&err);
+    /* before reading anything: no output may destroy an input or the other output */
+    const char *others_out[] = {model_path, path, report}, *others_rep[] = {model_path, path, out};
+    if ((out && outfile_check(out, others_out, 3, &err)) ||
+        (report && outfile_check(report, others_rep, 3, &err))) {
+        rc = cli_fail(cli_code(&err), "score: %s", err.msg);
+        goto out;
+    }
     if (model_load(model_path, &m, &err)) {
         rc = cli_fail(CLI_BAD_INPUT, "%s: %s", model_path, err.msg);
         goto out;
@@ -225,31 +234,37 @@ int cmd_score(int argc, char **argv)
     if (explain)
         app_explain(&m, &res, 0, res.n, so.threads, &ex);
 
-    o = out ? fopen(out, "wb") : stdout;
-    if (!o) {
-        rc = cli_fail(CLI_BAD_INPUT, "cannot write '%s': %s", out, strerror(errno));
-        goto out;
+    if (out) {
+        if (outfile_open(&of, out, &err)) {
+            rc = cli_fail(cli_code(&err), "%s", err.msg);
+            goto out;
+        }
+        o = of.f;
+    } else {
+        o = stdout;
     }
     if (json)
         write_jsonl(o, &m, f, &res, explain ? &ex : NULL);
     else
         write_csv(o, &m, f, &res, explain ? &ex : NULL);
-    if (fflush(o) != 0 || ferror(o)) {
-        rc = cli_fail(CLI_BAD_INPUT, "writing '%s' failed", out ? out : "standard output");
+    if (out ? outfile_commit(&of, &err) != 0 : (fflush(o) != 0 || ferror(o))) {
+        rc = cli_fail(CLI_BAD_INPUT, "writing %s failed%s%s",
+                      out ? "the scores" : "standard output", out ? ": " : "", out ? err.msg : "");
         goto out;
     }
     if (report) {
         json_t *j = report_score(&m, &res);
         if (explain)
             json_object_set_new(j, "explanations", explain_summary_json(&m, &res, &ex));
-        if (json_dump_file(j, report,
-                           JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) != 0)
-            rc = cli_fail(CLI_BAD_INPUT, "cannot write report '%s'", report);
+        if (outfile_open(&of, report, &err) != 0 ||
+            json_dumpf(j, of.f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) !=
+                0 ||
+            fputc('\n', of.f) == EOF || outfile_commit(&of, &err) != 0)
+            rc = cli_fail(CLI_BAD_INPUT, "cannot write report '%s': %s", report, err.msg);
         json_decref(j);
     }
 out:
-    if (o && o != stdout && fclose(o) != 0 && rc == CLI_OK)
-        rc = cli_fail(CLI_BAD_INPUT, "closing '%s' failed", out);
+    outfile_abort(&of);
     explain_result_cleanup(&ex);
     if (have_result)
         score_result_cleanup(&res);

@@ -12,6 +12,7 @@
 #include "app/train.h"
 #include "cli/cli.h"
 #include "core/mem.h"
+#include "core/outfile.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,6 +215,11 @@ int cmd_train(int argc, char **argv)
 
     struct ls_error err;
     ls_error_clear(&err);
+    /* before reading anything: the model must not replace the training file */
+    if (outfile_check(out, &path, 1, &err)) {
+        rc = cli_fail(cli_code(&err), "train: %s", err.msg);
+        goto out;
+    }
     if (frame_read_file(path, &rd.fo, &f, &err)) {
         rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
         goto out;
@@ -228,7 +234,7 @@ int cmd_train(int argc, char **argv)
         goto out;
     }
     if (model_save(&m, out, &err)) {
-        rc = cli_fail(CLI_BAD_INPUT, "%s", err.msg);
+        rc = cli_fail(cli_code(&err), "%s", err.msg);
         goto out;
     }
     if (json) {

@@ -23,6 +23,11 @@ int cli_fail(int code, const char *fmt, ...)
     return code;
 }
 
+int cli_code(const struct ls_error *err)
+{
+    return err->code == LS_EUSAGE ? CLI_USAGE : CLI_BAD_INPUT;
+}
+
 int cli_parse_size(const char *s, uint64_t *out)
 {
     if (!s || *s < '0' || *s > '9')

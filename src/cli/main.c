@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,7 +25,22 @@ static const char help[] =
     "\n"
     "Exit codes: 0 success, 1 bad input, 2 bad usage.\n";
 
-int main(int argc, char **argv)
+/* The command's exit code, or 1 when what it printed did not all reach
+ * standard output (a full disk, a closed pipe): a truncated table or JSON must
+ * not look like success. */
+static int finish(int rc)
+{
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        int e = errno;
+        int code = cli_fail(CLI_BAD_INPUT, "writing standard output failed: %s",
+                            e ? strerror(e) : "write error");
+        return rc ? rc : code;
+    }
+    return rc;
+}
+
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         fputs(help, stderr);
@@ -50,4 +66,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "demo-data") == 0)
         return cmd_demo_data(argc - 1, argv + 1);
     return cli_fail(CLI_USAGE, "unknown command '%s' (see leadscore --help)", cmd);
+}
+
+int main(int argc, char **argv)
+{
+    return finish(dispatch(argc, argv));
 }

@@ -25,6 +25,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,6 +38,11 @@
 #define SANITIZER_EXIT 86 /* set for the child so a report cannot pass as exit 1 */
 
 static const char *g_bin;
+/* For the next run_cli only: the child's file size limit (0: none; writing
+ * past it kills the child with SIGXFSZ, a kill in the middle of a write), and
+ * a file to use as its standard output instead of the pipe (e.g. /dev/full). */
+static rlim_t g_fsize_limit;
+static const char *g_stdout_path;
 
 struct run {
     int code;  /* exit status, or -1 when killed by a signal */
@@ -114,6 +121,17 @@ static void run_cli(struct run *r, const char *const *args)
         int in = open("/dev/null", O_RDONLY);
         if (in < 0 || dup2(in, 0) < 0 || dup2(po[1], 1) < 0 || dup2(pe[1], 2) < 0)
             _exit(126);
+        if (g_stdout_path) {
+            int so = open(g_stdout_path, O_WRONLY);
+            if (so < 0 || dup2(so, 1) < 0)
+                _exit(126);
+            close(so);
+        }
+        if (g_fsize_limit) {
+            struct rlimit rl = {g_fsize_limit, g_fsize_limit};
+            if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+                _exit(126);
+        }
         close(in);
         close(po[0]);
         close(po[1]);
@@ -122,6 +140,8 @@ static void run_cli(struct run *r, const char *const *args)
         execv(g_bin, argv);
         _exit(127);
     }
+    g_fsize_limit = 0;
+    g_stdout_path = NULL;
     close(po[1]);
     close(pe[1]);
 
@@ -1199,6 +1219,290 @@ static void test_demo_unknown_share(void **state)
     run_free(&r);
 }
 
+/* ---- outputs never destroy anything ------------------------------------------ */
+
+/* A model trained on 1,500 demo leads, once per run of the tests; *csv the
+ * leads it was trained on. */
+static const char *demo_model(const char **csv)
+{
+    static char model[1024], data[1024];
+    if (!model[0]) {
+        make_demo(1500, 11, data, sizeof data);
+        temp_file("demo_model.lsm", "", 0, model, sizeof model);
+        struct run r;
+        RUN(&r, "train", data, "-o", model, "--threads", "2");
+        expect_exit(&r, 0);
+        run_free(&r);
+    }
+    if (csv)
+        *csv = data;
+    return model;
+}
+
+/* The file at path still holds exactly text. */
+static void expect_file_text(const char *path, const char *text)
+{
+    struct buf b;
+    read_whole(path, &b);
+    if (b.len != strlen(text) || memcmp(b.data ? b.data : "", text, b.len) != 0)
+        fail_msg("%s was changed: '%.200s'", path, buf_str(&b));
+    buf_cleanup(&b);
+}
+
+static void expect_same_file_refused(const struct run *r)
+{
+    expect_exit(r, 2);
+    expect_message(r, "is the same file as");
+}
+
+/* An output that is an input, or the other output, is refused before
+ * anything is read or written: the files keep their bytes. */
+static void test_output_is_input(void **state)
+{
+    (void)state;
+    const char *csv;
+    const char *model = demo_model(&csv);
+    char victim[1024], hard[1024], a[1024], b[1024], sub[1024];
+    temp_file("victim.csv", "Converted,x\n1,a\n0,b\n", 20, victim, sizeof victim);
+    struct run r;
+    RUN(&r, "train", victim, "-o", victim);
+    expect_same_file_refused(&r);
+    expect_file_text(victim, "Converted,x\n1,a\n0,b\n");
+    run_free(&r);
+
+    /* the model as the scores' output, the input CSV through a hard link */
+    struct buf before;
+    read_whole(model, &before);
+    RUN(&r, "score", model, csv, "-o", model);
+    expect_same_file_refused(&r);
+    run_free(&r);
+    struct buf after;
+    read_whole(model, &after);
+    assert_int_equal(before.len, after.len);
+    assert_memory_equal(before.data, after.data, before.len);
+    buf_cleanup(&before);
+    buf_cleanup(&after);
+    temp_file("hard.csv", "", 0, hard, sizeof hard);
+    unlink(hard);
+    assert_int_equal(link(victim, hard), 0);
+    RUN(&r, "train", victim, "-o", hard);
+    expect_same_file_refused(&r);
+    run_free(&r);
+    RUN(&r, "score", model, victim, "--report", hard);
+    expect_same_file_refused(&r);
+    run_free(&r);
+    expect_file_text(victim, "Converted,x\n1,a\n0,b\n");
+
+    /* -o and --report naming one new file, spelled differently */
+    temp_file("a.csv", "", 0, a, sizeof a);
+    unlink(a);
+    temp_file("sub", "", 0, sub, sizeof sub);
+    unlink(sub);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    snprintf(b, sizeof b, "%s/../a.csv", sub);
+    RUN(&r, "score", model, csv, "-o", a, "--report", b);
+    expect_same_file_refused(&r);
+    run_free(&r);
+    assert_int_equal(access(a, F_OK), -1); /* nothing was written */
+}
+
+/* Devices, FIFOs and directories are never replaced; a symlink's target is
+ * written and the link stays a link. */
+static void test_output_not_regular(void **state)
+{
+    (void)state;
+    const char *csv;
+    const char *model = demo_model(&csv);
+    char fifo[1024], dir[1024], link_path[1024], target[1024];
+    struct stat st;
+    struct run r;
+
+    RUN(&r, "train", csv, "-o", "/dev/null", "--trees", "2");
+    expect_exit(&r, 2);
+    expect_message(&r, "'/dev/null': it is a device");
+    run_free(&r);
+    assert_int_equal(stat("/dev/null", &st), 0);
+    assert_true(S_ISCHR(st.st_mode));
+    RUN(&r, "score", model, csv, "-o", "/dev/null");
+    expect_exit(&r, 2);
+    run_free(&r);
+    RUN(&r, "score", model, csv, "--report", "/dev/null");
+    expect_exit(&r, 2);
+    run_free(&r);
+    assert_int_equal(stat("/dev/null", &st), 0);
+    assert_true(S_ISCHR(st.st_mode));
+
+    temp_file("out.fifo", "", 0, fifo, sizeof fifo);
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    RUN(&r, "score", model, csv, "-o", fifo);
+    expect_exit(&r, 2);
+    expect_message(&r, "it is a FIFO");
+    run_free(&r);
+    assert_int_equal(lstat(fifo, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+
+    temp_file("outdir", "", 0, dir, sizeof dir);
+    unlink(dir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    RUN(&r, "train", csv, "-o", dir, "--trees", "2");
+    expect_exit(&r, 2);
+    expect_message(&r, "it is a directory");
+    run_free(&r);
+    assert_int_equal(stat(dir, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+
+    /* through a symlink: the target gets the scores, the link stays */
+    temp_file("target.csv", "old\n", 4, target, sizeof target);
+    temp_file("link.csv", "", 0, link_path, sizeof link_path);
+    unlink(link_path);
+    assert_int_equal(symlink("target.csv", link_path), 0);
+    RUN(&r, "score", model, csv, "-o", link_path);
+    expect_exit(&r, 0);
+    run_free(&r);
+    assert_int_equal(lstat(link_path, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    struct buf b;
+    read_whole(target, &b);
+    if (strncmp(buf_str(&b), "Lead ID,", 8) != 0)
+        fail_msg("the symlink's target was not written: '%.100s'", buf_str(&b));
+    buf_cleanup(&b);
+    /* a model through a symlink too */
+    temp_file("m_target.lsm", "", 0, target, sizeof target);
+    temp_file("m_link.lsm", "", 0, link_path, sizeof link_path);
+    unlink(link_path);
+    assert_int_equal(symlink(target, link_path), 0);
+    RUN(&r, "train", csv, "-o", link_path, "--trees", "2");
+    expect_exit(&r, 0);
+    run_free(&r);
+    assert_int_equal(lstat(link_path, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(stat(target, &st), 0);
+    assert_true(st.st_size > 100);
+}
+
+/* A run killed in the middle of writing its output (here by the file size
+ * limit: SIGXFSZ once the output passes 64 KB) leaves the old file whole. */
+static void test_output_killed_mid_write(void **state)
+{
+    (void)state;
+    const char *csv;
+    const char *model = demo_model(&csv);
+    char out[1024], report[1024];
+    temp_file("killed.csv", "old scores\n", 11, out, sizeof out);
+    struct run r;
+    g_fsize_limit = 64 << 10; /* the scored demo file is about 150 KB */
+    RUN(&r, "score", model, csv, "-o", out);
+    if (r.code != -1 || r.signo != SIGXFSZ)
+        fail_msg("expected death by SIGXFSZ, got exit %d signal %d: %.500s", r.code, r.signo,
+                 buf_str(&r.err));
+    run_free(&r);
+    expect_file_text(out, "old scores\n");
+    temp_file("killed.json", "{}\n", 3, report, sizeof report);
+    g_fsize_limit = 64 << 10;
+    RUN(&r, "score", model, csv, "--json", "-o", out, "--report", report);
+    assert_int_equal(r.signo, SIGXFSZ);
+    run_free(&r);
+    expect_file_text(out, "old scores\n");
+    expect_file_text(report, "{}\n");
+}
+
+/* Start the CLI with args, its output thrown away; returns the pid. */
+static pid_t spawn_quiet(const char *const *args)
+{
+    char *argv[RUN_MAX_ARGS + 2];
+    size_t n = 0;
+    argv[n++] = (char *)g_bin;
+    for (; args[n - 1]; n++)
+        argv[n] = (char *)args[n - 1];
+    argv[n] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int nul = open("/dev/null", O_RDWR);
+        if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0)
+            _exit(126);
+        execv(g_bin, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Two runs writing the same -o at once, one CSV and one JSON Lines: the file
+ * is one of the two complete outputs, never a mixture. */
+static void test_output_concurrent(void **state)
+{
+    (void)state;
+    const char *csv;
+    const char *model = demo_model(&csv);
+    char want_csv[1024], want_json[1024], out[1024];
+    temp_file("want.csv", "", 0, want_csv, sizeof want_csv);
+    temp_file("want.jsonl", "", 0, want_json, sizeof want_json);
+    temp_file("both.out", "", 0, out, sizeof out);
+    struct run r;
+    RUN(&r, "score", model, csv, "-o", want_csv, "--threads", "1", "--explain");
+    expect_exit(&r, 0);
+    run_free(&r);
+    RUN(&r, "score", model, csv, "--json", "-o", want_json, "--threads", "1", "--explain");
+    expect_exit(&r, 0);
+    run_free(&r);
+    struct buf a, b;
+    read_whole(want_csv, &a);
+    read_whole(want_json, &b);
+    for (int round = 0; round < 3; round++) {
+        /* with --explain the reasons are written lead by lead: long writes that overlap */
+        pid_t p1 = spawn_quiet((const char *const[]){"score", model, csv, "-o", out, "--threads",
+                                                     "1", "--explain", NULL});
+        pid_t p2 = spawn_quiet((const char *const[]){"score", model, csv, "--json", "-o", out,
+                                                     "--threads", "1", "--explain", NULL});
+        int s1, s2;
+        assert_int_equal(waitpid(p1, &s1, 0), p1);
+        assert_int_equal(waitpid(p2, &s2, 0), p2);
+        assert_true(WIFEXITED(s1) && WEXITSTATUS(s1) == 0);
+        assert_true(WIFEXITED(s2) && WEXITSTATUS(s2) == 0);
+        struct buf got;
+        read_whole(out, &got);
+        int is_a = got.len == a.len && memcmp(got.data, a.data, a.len) == 0;
+        int is_b = got.len == b.len && memcmp(got.data, b.data, b.len) == 0;
+        if (!is_a && !is_b)
+            fail_msg("round %d: the output is neither run's whole output (%zu bytes: '%.200s')",
+                     round, got.len, buf_str(&got));
+        buf_cleanup(&got);
+    }
+    buf_cleanup(&a);
+    buf_cleanup(&b);
+}
+
+/* What a command prints that cannot be written (a full disk) is an error. */
+static void test_stdout_write_error(void **state)
+{
+    (void)state;
+    const char *csv;
+    const char *model = demo_model(&csv);
+    char m2[1024];
+    temp_file("full.lsm", "", 0, m2, sizeof m2);
+    struct run r;
+    g_stdout_path = "/dev/full";
+    RUN(&r, "inspect", csv);
+    expect_exit(&r, 1);
+    expect_message(&r, "writing standard output failed");
+    run_free(&r);
+    g_stdout_path = "/dev/full";
+    RUN(&r, "explain", model, csv, "--row", "1");
+    expect_exit(&r, 1);
+    expect_message(&r, "writing standard output failed");
+    run_free(&r);
+    g_stdout_path = "/dev/full";
+    RUN(&r, "train", csv, "-o", m2, "--trees", "2");
+    expect_exit(&r, 1);
+    run_free(&r);
+    g_stdout_path = "/dev/full";
+    RUN(&r, "score", model, csv);
+    expect_exit(&r, 1);
+    run_free(&r);
+}
+
 /* ---- score: drift ----------------------------------------------------------- */
 
 #define TIME_COL   "Total Time Spent on Website"
@@ -1858,6 +2162,11 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_demo_large_seeds_differ, free_live_runs),
         cmocka_unit_test_teardown(test_demo_fractional_seed_refused, free_live_runs),
         cmocka_unit_test_teardown(test_demo_unknown_share, free_live_runs),
+        cmocka_unit_test_teardown(test_output_is_input, free_live_runs),
+        cmocka_unit_test_teardown(test_output_not_regular, free_live_runs),
+        cmocka_unit_test_teardown(test_output_killed_mid_write, free_live_runs),
+        cmocka_unit_test_teardown(test_output_concurrent, free_live_runs),
+        cmocka_unit_test_teardown(test_stdout_write_error, free_live_runs),
         cmocka_unit_test_teardown(test_score_drift, free_live_runs),
         cmocka_unit_test_teardown(test_score_explain_csv, free_live_runs),
         cmocka_unit_test_teardown(test_score_explain_json, free_live_runs),
