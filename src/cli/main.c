@@ -18,12 +18,14 @@ static const char help[] =
     "  inspect FILE.csv [--target NAME] [--json]   type, profile and find the target\n"
     "  train FILE.csv -o MODEL [options]          learn from leads with a known outcome\n"
     "  score MODEL FILE.csv [-o OUT] [--json]      score every lead: likelihood, tier, rank\n"
+    "  explain MODEL FILE.csv --row N | --id ID    why one lead got its score\n"
     "  demo-data [--rows N] [--seed S] [-o FILE]   write a generated lead data set\n"
     "\n"
     "  leadscore COMMAND --help    options of a command\n"
     "  leadscore --version         the version\n"
     "\n"
-    "Exit codes: 0 success, 1 bad input, 2 bad usage.\n";
+    "Exit codes: 0 success, 1 bad input (a file, a value in it, a failed write),\n"
+    "2 bad usage (an option, a missing argument, an output that would replace an input).\n";
 
 /* The command's exit code, or 1 when what it printed did not all reach
  * standard output (a full disk, a closed pipe): a truncated table or JSON must

@@ -21,6 +21,7 @@
 #include "app/train.h"
 #include "core/mem.h"
 #include "core/rng.h"
+#include "data/csvout.h"
 #include "ml/drift.h"
 
 #include <jansson.h>
@@ -612,21 +613,6 @@ static int leads_teardown(void **state)
     return 0;
 }
 
-static void put_field(FILE *o, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, o);
-        return;
-    }
-    fputc('"', o);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', o);
-        fputc(*s, o);
-    }
-    fputc('"', o);
-}
-
 /*
  * The rows rows[0..n) of f (NULL: all, in order) as CSV text (malloc'ed),
  * from the cells' raw text. With drifted, TIME_COL is doubled on every row
@@ -643,7 +629,7 @@ static char *leads_text(const struct frame *f, const uint64_t *rows, uint64_t n,
     long sc = drifted ? (long)tu_col(f, SOURCE_COL) : -1;
     for (size_t c = 0; c < f->ncols; c++) {
         fputs(c ? "," : "", o);
-        put_field(o, f->cols[c].name);
+        csv_write_field(o, f->cols[c].name);
     }
     fputc('\n', o);
     for (uint64_t i = 0; i < n; i++) {
@@ -658,7 +644,7 @@ static char *leads_text(const struct frame *f, const uint64_t *rows, uint64_t n,
             else if ((long)c == sc && is_new[r])
                 fputs(NEW_SOURCE, o);
             else
-                put_field(o, cell);
+                csv_write_field(o, cell);
         }
         fputc('\n', o);
     }

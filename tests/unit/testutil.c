@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include "app/score.h"
+#include "data/csvout.h"
 #include "data/demo.h"
 
 #include <stdio.h>
@@ -174,21 +175,6 @@ size_t tu_feature_index(const struct model *m, const char *name)
     return 0;
 }
 
-static void tu_put_field(FILE *o, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, o);
-        return;
-    }
-    fputc('"', o);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', o);
-        fputc(*s, o);
-    }
-    fputc('"', o);
-}
-
 char *tu_frame_csv(const struct frame *f, const char *drop)
 {
     long skip = drop ? frame_find(f, drop) : -1;
@@ -206,7 +192,7 @@ char *tu_frame_csv(const struct frame *f, const char *drop)
             if (!first)
                 fputc(',', o);
             first = 0;
-            tu_put_field(o, r == 0 ? f->cols[c].name : frame_cell(f, c, r - 1));
+            csv_write_field(o, r == 0 ? f->cols[c].name : frame_cell(f, c, r - 1));
         }
         fputc('\n', o);
     }
