@@ -12,14 +12,34 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The reader's limits are named by their fields in data/ (the library's
+ * csv_limits); on the command line they are flags. */
+static const char *const limit_names[][2] = {
+    {"limit max_cols", "--max-columns"}, {"limit max_rows", "--max-rows"},
+    {"max_cols", "--max-columns"},       {"max_rows", "--max-rows"},
+    {"max_bytes", "--max-bytes"},        {"max_field", "--max-field"},
+};
+
 int cli_fail(int code, const char *fmt, ...)
 {
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    fputs("leadscore: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fputs("leadscore: ", stderr);
+    for (const char *p = msg; *p;) {
+        size_t k = 0, n = sizeof limit_names / sizeof limit_names[0];
+        while (k < n && strncmp(p, limit_names[k][0], strlen(limit_names[k][0])) != 0)
+            k++;
+        if (k < n) {
+            fputs(limit_names[k][1], stderr);
+            p += strlen(limit_names[k][0]);
+        } else {
+            fputc(*p++, stderr);
+        }
+    }
+    fputc('\n', stderr);
     return code;
 }
 

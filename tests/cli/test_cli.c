@@ -447,6 +447,14 @@ static void test_inspect_missing_file(void **state)
     run_free(&r);
 }
 
+/* A limit error names the flag that raises the limit, not an internal field. */
+static void expect_limit_flag(const struct run *r, const char *flag)
+{
+    expect_message(r, flag);
+    if (strstr(buf_str(&r->err), "max_"))
+        fail_msg("the message names an internal field: %s", buf_str(&r->err));
+}
+
 static void test_inspect_max_rows(void **state)
 {
     (void)state;
@@ -455,7 +463,7 @@ static void test_inspect_max_rows(void **state)
     struct run r;
     RUN(&r, "inspect", p, "--max-rows", "10");
     expect_exit(&r, 1);
-    expect_message(&r, "max_rows");
+    expect_limit_flag(&r, "--max-rows");
     expect_contains(&r.err, p);
     assert_int_equal(r.out.len, 0);
     run_free(&r);
@@ -469,16 +477,20 @@ static void test_inspect_max_rows(void **state)
     run_free(&r);
     RUN(&r, "inspect", p, "--max-rows", "1999");
     expect_exit(&r, 1);
-    expect_message(&r, "max_rows");
+    expect_limit_flag(&r, "--max-rows");
     run_free(&r);
 
     RUN(&r, "inspect", p, "--max-bytes", "1K");
     expect_exit(&r, 1);
-    expect_message(&r, "max_bytes");
+    expect_limit_flag(&r, "--max-bytes");
+    run_free(&r);
+    RUN(&r, "inspect", p, "--max-field", "4");
+    expect_exit(&r, 1);
+    expect_limit_flag(&r, "--max-field");
     run_free(&r);
     RUN(&r, "inspect", p, "--max-columns", "5");
     expect_exit(&r, 1);
-    expect_message(&r, "max_cols");
+    expect_limit_flag(&r, "--max-columns");
     run_free(&r);
 }
 
@@ -1510,6 +1522,325 @@ static void test_stdout_write_error(void **state)
     run_free(&r);
 }
 
+static struct frame *read_frame_file(const char *path)
+{
+    struct buf b;
+    read_whole(path, &b);
+    struct frame_opts fo;
+    frame_opts_default(&fo);
+    struct frame *f = NULL;
+    struct ls_error err;
+    ls_error_clear(&err);
+    if (frame_read_mem(b.data ? b.data : "", b.len, &fo, &f, &err))
+        fail_msg("%s does not read back as CSV: %s", path, err.msg);
+    buf_cleanup(&b);
+    return f;
+}
+
+/* ---- score and explain on generated data; the smaller things ------------------ */
+
+static size_t count_lines(const struct buf *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->len; i++)
+        n += b->data[i] == '\n';
+    return n;
+}
+
+static void test_help_texts(void **state)
+{
+    (void)state;
+    struct run r;
+    RUN(&r, "--help");
+    expect_exit(&r, 0);
+    expect_contains(&r.out, "explain MODEL FILE.csv");
+    run_free(&r);
+    static const char *const cmds[] = {"inspect", "train", "score", "explain", "demo-data"};
+    for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
+        RUN(&r, cmds[k], "--help");
+        expect_exit(&r, 0);
+        if (strstr(buf_str(&r.out), "%%"))
+            fail_msg("%s --help prints '%%%%': %s", cmds[k], buf_str(&r.out));
+        run_free(&r);
+    }
+    RUN(&r, "score", "--help");
+    expect_contains(&r.out, "top 20% High, next 30% Medium");
+    run_free(&r);
+}
+
+/* Usage errors say what is wrong: the unknown option (also as the last
+ * argument), the option without its value, the missing file. */
+static void test_usage_messages(void **state)
+{
+    (void)state;
+    const char *csv;
+    const char *model = demo_model(&csv);
+    struct run r;
+    RUN(&r, "score", model, csv, "--frobnicate");
+    expect_exit(&r, 2);
+    expect_message(&r, "score: unknown option '--frobnicate'");
+    if (strstr(buf_str(&r.err), "needs a value"))
+        fail_msg("an unknown option reported as needing a value: %s", buf_str(&r.err));
+    run_free(&r);
+    RUN(&r, "explain", model, csv, "--row", "1", "--frobnicate");
+    expect_exit(&r, 2);
+    expect_message(&r, "explain: unknown option '--frobnicate'");
+    run_free(&r);
+    RUN(&r, "score", model, csv, "--report");
+    expect_exit(&r, 2);
+    expect_message(&r, "--report needs a value");
+    run_free(&r);
+
+    static const struct {
+        const char *args[3];
+        const char *msg;
+    } missing[] = {
+        {{"score", NULL, NULL}, "score: missing MODEL"},
+        {{"score", "m.lsm", NULL}, "score: missing FILE.csv"},
+        {{"explain", "m.lsm", NULL}, "explain: missing FILE.csv"},
+        {{"inspect", NULL, NULL}, "inspect: missing FILE.csv"},
+    };
+    for (size_t k = 0; k < sizeof missing / sizeof missing[0]; k++) {
+        if (missing[k].args[1])
+            RUN(&r, missing[k].args[0], missing[k].args[1]);
+        else
+            RUN(&r, missing[k].args[0]);
+        expect_exit(&r, 2);
+        expect_message(&r, missing[k].msg);
+        run_free(&r);
+    }
+}
+
+/* score on the demo leads: CSV, JSON Lines and the report (no ../shared needed). */
+static void test_score_demo(void **state)
+{
+    (void)state;
+    const char *csv;
+    const char *model = demo_model(&csv);
+    char out[1024], report[1024];
+    temp_file("demo_scored.csv", "", 0, out, sizeof out);
+    temp_file("demo_report.json", "", 0, report, sizeof report);
+    struct run r;
+    RUN(&r, "score", model, csv, "-o", out, "--report", report, "--threads", "2");
+    expect_exit(&r, 0);
+    expect_contains(&r.err, "drift: ok");
+    assert_int_equal(r.out.len, 0);
+    run_free(&r);
+    struct frame *f = read_frame_file(out);
+    assert_int_equal(f->nrows, 1500);
+    assert_string_equal(f->cols[f->ncols - 3].name, "score");
+    assert_string_equal(f->cols[f->ncols - 2].name, "tier");
+    assert_string_equal(f->cols[f->ncols - 1].name, "rank");
+    frame_free(f);
+    struct buf b;
+    read_whole(report, &b);
+    json_error_t jerr;
+    json_t *j = json_loadb(b.data, b.len, 0, &jerr);
+    buf_cleanup(&b);
+    assert_non_null(j);
+    assert_int_equal(json_int_at(j, "rows"), 1500);
+    json_t *t = json_object_get(j, "tiers");
+    assert_int_equal(json_int_at(t, "High") + json_int_at(t, "Medium") + json_int_at(t, "Low"),
+                     1500);
+    assert_non_null(json_object_get(j, "metrics"));
+    json_decref(j);
+
+    RUN(&r, "score", model, csv, "--json", "--explain", "--threads", "2");
+    expect_exit(&r, 0);
+    assert_int_equal(count_lines(&r.out), 1500);
+    char line[65536];
+    tu_text_line(buf_str(&r.out), 0, line, sizeof line);
+    json_t *l = json_loads(line, 0, &jerr);
+    assert_non_null(l);
+    assert_int_equal(json_int_at(l, "row"), 1);
+    assert_string_equal(json_str_at(l, "id"), "L-0000001");
+    assert_true(json_int_at(l, "rank") >= 1);
+    assert_non_null(json_object_get(l, "contributions"));
+    json_decref(l);
+    run_free(&r);
+}
+
+/* A scored file scored again: one score, tier and rank (the new ones), and a warning. */
+static void test_rescore_replaces(void **state)
+{
+    (void)state;
+    const char *csv;
+    const char *model = demo_model(&csv);
+    char once[1024], twice[1024];
+    temp_file("once.csv", "", 0, once, sizeof once);
+    temp_file("twice.csv", "", 0, twice, sizeof twice);
+    struct run r;
+    RUN(&r, "score", model, csv, "--explain", "-o", once, "--threads", "2");
+    expect_exit(&r, 0);
+    run_free(&r);
+    RUN(&r, "score", model, once, "-o", twice, "--threads", "2");
+    expect_exit(&r, 0);
+    expect_contains(&r.err,
+                    "already has columns from an earlier run: 'score', 'tier', 'rank', 'reason_1'");
+    expect_contains(&r.err, "the new scores replace them");
+    run_free(&r);
+    struct frame *a = read_frame_file(once), *b = read_frame_file(twice);
+    assert_int_equal(b->ncols, a->ncols - 6); /* the old reasons are gone too */
+    size_t scores = 0;
+    for (size_t c = 0; c < b->ncols; c++)
+        scores += strcmp(b->cols[c].name, "score") == 0;
+    assert_int_equal(scores, 1);
+    /* the same leads, the same scores */
+    size_t sa = tu_col(a, "score"), sb = tu_col(b, "score");
+    for (uint64_t i = 0; i < a->nrows; i++)
+        assert_string_equal(frame_cell(a, sa, i), frame_cell(b, sb, i));
+    frame_free(a);
+    frame_free(b);
+}
+
+/* explain on the demo leads: by row, by id (rank and outcome in --json),
+ * bad rows and ids with pinned exit codes, and duplicate ids named. */
+static void test_explain_demo(void **state)
+{
+    (void)state;
+    const char *csv;
+    const char *model = demo_model(&csv);
+    struct run r;
+    RUN(&r, "explain", model, csv, "--row", "1", "--threads", "2");
+    expect_exit(&r, 0);
+    expect_contains(&r.out, "Lead 1 of ");
+    expect_contains(&r.out, "(Lead ID L-0000001)");
+    expect_contains(&r.out, "→ calibrated likelihood");
+    run_free(&r);
+
+    RUN(&r, "explain", model, csv, "--id", "L-0000002", "--json");
+    expect_exit(&r, 0);
+    json_t *j = parse_json(&r);
+    assert_int_equal(json_int_at(j, "row"), 2);
+    assert_true(json_int_at(j, "rank") >= 1 && json_int_at(j, "rank") <= 1500);
+    json_int_at(j, "outcome"); /* the demo leads' outcome is known */
+    assert_non_null(json_object_get(j, "contributions"));
+    json_decref(j);
+    run_free(&r);
+
+    RUN(&r, "explain", model, csv, "--row", "1501");
+    expect_exit(&r, 1);
+    expect_message(&r, "--row");
+    run_free(&r);
+    RUN(&r, "explain", model, csv, "--row", "0");
+    expect_exit(&r, 2);
+    run_free(&r);
+    RUN(&r, "explain", model, csv, "--id", "L-9999999");
+    expect_exit(&r, 1);
+    expect_message(&r, "L-9999999");
+    run_free(&r);
+
+    /* lead 3 given lead 2's id: the first is shown, and the note says so */
+    size_t len;
+    char *text = (char *)tu_slurp(csv, &len);
+    char *third = strstr(text, "\nL-0000003,");
+    assert_non_null(third);
+    memcpy(third + 1, "L-0000002", 9);
+    char dup[1024];
+    temp_file("dup_ids.csv", text, len, dup, sizeof dup);
+    free(text);
+    RUN(&r, "explain", model, dup, "--id", "L-0000002");
+    expect_exit(&r, 0);
+    expect_contains(&r.err, "2 leads have Lead ID 'L-0000002'; shown: the first, lead 2");
+    expect_contains(&r.out, "Lead 2 of ");
+    run_free(&r);
+}
+
+/* Control characters of the file never reach the terminal raw; long values
+ * are cut with "…"; a column of 1e308 has a mean. */
+static void test_terminal_escapes(void **state)
+{
+    (void)state;
+    const char csv[] = "Kind,Big,Note,Converted\n"
+                       "\"a\x1b[31mred\",1e308,\"two\nlines\x07\",1\n"
+                       "b,1.5e308,plain,0\n"
+                       "a\x1b[31mred,1.7e308,x,1\n"
+                       "a-category-value-well-past-twenty-four-characters,1.2e308,y,0\n";
+    char p[1024];
+    temp_file("escapes.csv", csv, sizeof csv - 1, p, sizeof p);
+    struct run r;
+    RUN(&r, "inspect", p);
+    expect_exit(&r, 0);
+    const char *o = buf_str(&r.out);
+    if (strchr(o, 0x1b) || strchr(o, 0x07))
+        fail_msg("a control character reached the terminal: %s", o);
+    expect_contains(&r.out, "a\\x1b[31mred");
+    expect_contains(&r.out, "a-category-value-well-p…");
+    expect_contains(&r.out, "mean 1.35e+308");
+    if (strstr(o, "nan"))
+        fail_msg("a mean of 1e308 printed as nan: %s", o);
+    run_free(&r);
+
+    /* explain: an unseen category holding escapes */
+    const char *dcsv;
+    const char *model = demo_model(&dcsv);
+    size_t len;
+    char *text = (char *)tu_slurp(dcsv, &len);
+    char *src = strstr(text, "\nL-0000001,");
+    assert_non_null(src);
+    char *f3 = strchr(strchr(src + 1, ',') + 1, ','); /* Lead Source follows */
+    size_t rest = len - (size_t)(strchr(f3 + 1, ',') - text);
+    char *out = malloc(len + 64);
+    size_t head = (size_t)(f3 + 1 - text);
+    memcpy(out, text, head);
+    memcpy(out + head, "\x1b]0;pwned\x07", 10);
+    memcpy(out + head + 10, strchr(f3 + 1, ','), rest);
+    char e[1024];
+    temp_file("escapes_demo.csv", out, head + 10 + rest, e, sizeof e);
+    free(out);
+    free(text);
+    RUN(&r, "explain", model, e, "--row", "1", "--top", "0");
+    expect_exit(&r, 0);
+    if (strchr(buf_str(&r.out), 0x1b) || strchr(buf_str(&r.out), 0x07))
+        fail_msg("a control character reached the terminal: %s", buf_str(&r.out));
+    expect_contains(&r.out, "\\x1b]0;pwned\\x07");
+    run_free(&r);
+}
+
+/* Every line of the chart is as wide as the others, the "N more columns"
+ * bar too, even when the rest together outweigh the largest column. */
+static void test_explain_chart_columns(void **state)
+{
+    (void)state;
+    const char *csv;
+    const char *model = demo_model(&csv);
+    int overflow_seen = 0;
+    for (int row = 1; row <= 40 && !overflow_seen; row++) {
+        char n[16];
+        snprintf(n, sizeof n, "%d", row);
+        struct run r;
+        RUN(&r, "explain", model, csv, "--row", n, "--top", "1");
+        expect_exit(&r, 0);
+        char line[1024], first[1024] = "";
+        for (size_t k = 0;; k++) {
+            tu_text_line(buf_str(&r.out), k, line, sizeof line);
+            if (!line[0] && k > 3)
+                break;
+            if (strstr(line, " = ") && !first[0] && strncmp(line, "  ", 2) == 0)
+                snprintf(first, sizeof first, "%s", line);
+            if (strstr(line, "more columns together")) {
+                assert_true(first[0]);
+                size_t w = 0;
+                for (const char *c = line; *c; c++)
+                    w += ((unsigned char)*c & 0xC0) != 0x80;
+                size_t w0 = 0;
+                for (const char *c = first; *c; c++)
+                    w0 += ((unsigned char)*c & 0xC0) != 0x80;
+                if (w != w0)
+                    fail_msg(
+                        "lead %d: the 'more columns' line is %zu wide, the others %zu:\n%s\n%s",
+                        row, w, w0, first, line);
+                /* a full bar: the rest outweighs the top column */
+                overflow_seen |= strstr(line, "████████████████████████") != NULL ||
+                                 strstr(line, "░░░░░░░░░░░░░░░░░░░░░░░░") != NULL;
+                break;
+            }
+        }
+        run_free(&r);
+    }
+    assert_true(overflow_seen);
+}
+
 /* ---- score: drift ----------------------------------------------------------- */
 
 #define TIME_COL   "Total Time Spent on Website"
@@ -1716,21 +2047,6 @@ static const char *explained_csv(void)
         snprintf(out, sizeof out, "%s", p);
     }
     return out;
-}
-
-static struct frame *read_frame_file(const char *path)
-{
-    struct buf b;
-    read_whole(path, &b);
-    struct frame_opts fo;
-    frame_opts_default(&fo);
-    struct frame *f = NULL;
-    struct ls_error err;
-    ls_error_clear(&err);
-    if (frame_read_mem(b.data ? b.data : "", b.len, &fo, &f, &err))
-        fail_msg("%s does not read back as CSV: %s", path, err.msg);
-    buf_cleanup(&b);
-    return f;
 }
 
 /*
@@ -2157,6 +2473,13 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_output_killed_mid_write, free_live_runs),
         cmocka_unit_test_teardown(test_output_concurrent, free_live_runs),
         cmocka_unit_test_teardown(test_stdout_write_error, free_live_runs),
+        cmocka_unit_test_teardown(test_help_texts, free_live_runs),
+        cmocka_unit_test_teardown(test_usage_messages, free_live_runs),
+        cmocka_unit_test_teardown(test_score_demo, free_live_runs),
+        cmocka_unit_test_teardown(test_rescore_replaces, free_live_runs),
+        cmocka_unit_test_teardown(test_explain_demo, free_live_runs),
+        cmocka_unit_test_teardown(test_terminal_escapes, free_live_runs),
+        cmocka_unit_test_teardown(test_explain_chart_columns, free_live_runs),
         cmocka_unit_test_teardown(test_score_drift, free_live_runs),
         cmocka_unit_test_teardown(test_score_explain_csv, free_live_runs),
         cmocka_unit_test_teardown(test_score_explain_json, free_live_runs),
