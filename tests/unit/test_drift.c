@@ -946,7 +946,7 @@ static void test_other_bin(void **state)
     free(text);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest math[] = {
         cmocka_unit_test(test_psi_formula),
@@ -968,7 +968,5 @@ int main(void)
         cmocka_unit_test(test_leads_drifted),
         cmocka_unit_test(test_leads_absent_column),
     };
-    int failed = cmocka_run_group_tests_name("drift math", math, NULL, NULL);
-    failed += cmocka_run_group_tests_name("drift on Leads.csv", leads, leads_setup, leads_teardown);
-    return failed ? 1 : 0;
+    return TU_MAIN_SPLIT(argc, argv, "drift", math, NULL, NULL, leads, leads_setup, leads_teardown);
 }

@@ -736,7 +736,7 @@ static void test_leads_auto_exclude(void **state)
     frame_free(f);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_name_hints),
@@ -750,8 +750,10 @@ int main(void)
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_long_utf8_value),
         cmocka_unit_test(test_auto_exclude_synthetic),
+    };
+    const struct CMUnitTest leads[] = {
         cmocka_unit_test(test_leads_required_outcome),
         cmocka_unit_test(test_leads_auto_exclude),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return TU_MAIN_SPLIT(argc, argv, "leakage", tests, NULL, NULL, leads, NULL, NULL);
 }

@@ -52,6 +52,26 @@ const char *tu_leads_csv(void)
     return access(path, R_OK) == 0 ? path : NULL;
 }
 
+int tu_main_split(int argc, char **argv, const char *name, const struct CMUnitTest *base,
+                  size_t nbase, CMFixtureFunction bs, CMFixtureFunction bt,
+                  const struct CMUnitTest *leads, size_t nleads, CMFixtureFunction ls,
+                  CMFixtureFunction lt)
+{
+    char group[256];
+    if (argc > 1 && strcmp(argv[argc - 1], "--leads") == 0) {
+        if (!tu_leads_csv()) {
+            fprintf(stderr, "%s: %s/Leads.csv is absent: its tests are skipped\n", name,
+                    LS_SHARED_DATA);
+            return TU_SKIP;
+        }
+        snprintf(group, sizeof group, "%s on Leads.csv", name);
+        return _cmocka_run_group_tests(group, leads, nleads, ls, lt) ? 1 : 0;
+    }
+    if (nbase == 0)
+        return 0;
+    return _cmocka_run_group_tests(name, base, nbase, bs, bt) ? 1 : 0;
+}
+
 const char *tu_write_temp(const char *name, const void *data, size_t len)
 {
     static char path[8][1024];
