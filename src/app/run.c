@@ -40,16 +40,10 @@ static void run_read_opts(const struct model *m, const struct run_opts *o, struc
 {
     *fo = o->read;
     (void)m;
-    if (o->user_missing)
+    if (o->user_missing) /* the user's --missing wins */
         return;
-#ifdef LS_MODEL_FRAME_OPTS
-    struct frame_opts mine = o->read;
-    model_frame_opts(m, fo);
-    fo->csv.limits = mine.csv.limits;
-    fo->csv.progress = mine.csv.progress;
-    fo->csv.progress_ctx = mine.csv.progress_ctx;
-    if (mine.csv.delimiter)
-        fo->csv.delimiter = mine.csv.delimiter;
+#ifdef LS_MODEL_FRAME_OPTS   /* model format v2 (helper modelv2): drop the guard at the merge */
+    model_frame_opts(m, fo); /* sets only the missing tokens: limits and delimiter stay */
 #endif
 }
 

@@ -89,33 +89,11 @@ int cli_parse(const struct cli_command *cmd, int argc, char **argv, void *target
  * cleared when done == total. ctx is unused. */
 void cli_step_progress(void *ctx, const char *step, uint64_t done, uint64_t total);
 
-enum { CLI_ARG_ERROR = -1, CLI_ARG_NOT_MINE = 0, CLI_ARG_TAKEN = 1, CLI_ARG_HELP = 2 };
-
-/*
- * The options every reading command shares, at argv[*i]: the read options
- * (--delimiter, --max-*, --missing; *i advances past a value), --json (sets
- * *json) and -h/--help (prints usage and the read options). Returns one of
- * CLI_ARG_*; on CLI_ARG_ERROR the message is printed.
- */
-int cli_common_option(int argc, char **argv, int *i, struct cli_read *rd, const char *usage,
-                      int *json);
-
 /* The help text of the read options, for the commands' usage. */
 extern const char cli_read_options_help[];
 
 /* A progress line on stderr when it is a terminal (use as csv progress). */
 void cli_progress(void *ctx, uint64_t done, uint64_t total);
-
-/*
- * For commands of the form `cmd FILE... [--option VALUE]...`, after
- * cli_common_option and the command's own flags: an argument that is not an
- * option fills the first empty slot of files[0..nfiles) (CLI_ARG_TAKEN; an
- * error when all are full); an option gets its value in *value
- * (CLI_ARG_NOT_MINE; an error when none follows). On CLI_ARG_ERROR the
- * message, naming cmd, is printed.
- */
-int cli_file_or_value(const char *cmd, int argc, char **argv, int *i, const char **files,
-                      size_t nfiles, const char **value);
 
 /* Width of a UTF-8 string in characters (good enough for alignment). */
 size_t cli_utf8_width(const char *s);

@@ -14,6 +14,7 @@
 #include "core/mem.h"
 #include "core/outfile.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,25 +60,6 @@ static void progress(void *ctx, uint32_t done, uint32_t total)
     fflush(stderr);
 }
 
-static int parse_u32(const char *opt, const char *v, uint32_t lo, uint32_t hi, uint32_t *out)
-{
-    uint64_t n;
-    if (cli_parse_size(v, &n) || n < lo || n > hi)
-        return cli_fail(CLI_USAGE, "%s must be a whole number from %u to %u", opt, lo, hi);
-    *out = (uint32_t)n;
-    return 0;
-}
-
-static int parse_share(const char *opt, const char *v, double lo, double hi, double *out)
-{
-    char *end;
-    double d = strtod(v, &end);
-    if (end == v || *end || !(d >= lo && d <= hi))
-        return cli_fail(CLI_USAGE, "%s must be a number from %g to %g", opt, lo, hi);
-    *out = d;
-    return 0;
-}
-
 /* What --auto-exclude left out, and the flagged columns it kept. */
 static void print_auto_exclude(const struct leakage_report *lr)
 {
@@ -120,90 +102,86 @@ static void print_text(const struct model *m, const struct train_summary *s, con
     printf("\nmodel written to %s\n", out);
 }
 
+struct train_args {
+    struct train_opts o;
+    const char *out;
+    int json, auto_exclude;
+    char *exclude_store; /* the --exclude names, split in place */
+};
+
+static int set_exclude(const struct cli_option *opt, const char *v, void *target)
+{
+    struct train_args *a = target;
+    struct train_opts *o = &a->o;
+    (void)opt;
+    free(a->exclude_store);
+    a->exclude_store = xstrdup(v);
+    o->nexclude = 0;
+    for (char *p = a->exclude_store; p && *p && o->nexclude < TRAIN_MAX_EXCLUDE;) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        if (*p)
+            o->exclude[o->nexclude++] = p;
+        p = comma ? comma + 1 : NULL;
+    }
+    return 0;
+}
+
+static int set_seed(const struct cli_option *opt, const char *v, void *target)
+{
+    uint64_t seed;
+    if (cli_parse_size(v, &seed))
+        return cli_fail(CLI_USAGE, "%s must be a non-negative integer", opt->name);
+    ((struct train_args *)target)->o.forest.seed = seed;
+    return 0;
+}
+
+#define ARG(field) offsetof(struct train_args, field)
+static const struct cli_option options[] = {
+    {"--output", "-o", 1, cli_opt_string, ARG(out), 0, 0},
+    {"--target", NULL, 1, cli_opt_string, ARG(o.target), 0, 0},
+    {"--exclude", NULL, 1, set_exclude, 0, 0, 0},
+    {"--auto-exclude", NULL, 0, cli_opt_flag, ARG(auto_exclude), 0, 0},
+    {"--balanced", NULL, 0, cli_opt_flag, ARG(o.forest.balanced), 0, 0},
+    {"--trees", NULL, 1, cli_opt_u32, ARG(o.forest.trees), 1, FOREST_MAX_TREES},
+    {"--mtry", NULL, 1, cli_opt_u32, ARG(o.forest.mtry), 1, 65535},
+    {"--min-leaf", NULL, 1, cli_opt_u32, ARG(o.forest.min_leaf), 1, 1000000},
+    {"--max-depth", NULL, 1, cli_opt_u32, ARG(o.forest.max_depth), 1, TREE_MAX_DEPTH},
+    {"--threads", NULL, 1, cli_opt_u32, ARG(o.forest.threads), 1, FOREST_MAX_THREADS},
+    {"--holdout", NULL, 1, cli_opt_double, ARG(o.holdout), 0, 0.9},
+    {"--high", NULL, 1, cli_opt_double, ARG(o.tier_high), 0, 100},
+    {"--medium", NULL, 1, cli_opt_double, ARG(o.tier_medium), 0, 100},
+    {"--seed", NULL, 1, set_seed, 0, 0, 0},
+    {"--json", NULL, 0, cli_opt_flag, ARG(json), 0, 0},
+    {NULL, NULL, 0, NULL, 0, 0, 0},
+};
+static const char *const file_names[] = {"FILE.csv", NULL};
+static const struct cli_command command = {"train", usage, options, file_names, 1};
+
 int cmd_train(int argc, char **argv)
 {
     struct cli_read rd;
     cli_read_init(&rd);
-    struct train_opts o;
-    train_opts_default(&o);
-    char *exclude_store = NULL;
+    struct train_args a = {0};
+    train_opts_default(&a.o);
+    struct train_opts o; /* filled from a once parsed */
     const char *path = NULL, *out = NULL;
-    int json = 0, auto_exclude = 0, rc = CLI_OK;
+    int json = 0, auto_exclude = 0;
     struct frame *f = NULL;
     struct model m;
     model_init(&m);
     struct leakage_report lrep = {0};
-
-    for (int i = 1; i < argc; i++) {
-        int r = cli_common_option(argc, argv, &i, &rd, usage, &json);
-        if (r == CLI_ARG_ERROR || r == CLI_ARG_HELP) {
-            rc = r == CLI_ARG_ERROR ? CLI_USAGE : CLI_OK;
-            goto out;
-        }
-        if (r == CLI_ARG_TAKEN)
-            continue;
-        const char *a = argv[i];
-        if (strcmp(a, "--balanced") == 0) {
-            o.forest.balanced = 1;
-            continue;
-        }
-        if (strcmp(a, "--auto-exclude") == 0) {
-            auto_exclude = 1;
-            continue;
-        }
-        const char *v = NULL;
-        int fr = cli_file_or_value("train", argc, argv, &i, &path, 1, &v);
-        if (fr == CLI_ARG_ERROR) {
-            rc = CLI_USAGE;
-            goto out;
-        }
-        if (fr == CLI_ARG_TAKEN)
-            continue;
-        uint64_t seed;
-        if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
-            out = v;
-        else if (strcmp(a, "--target") == 0)
-            o.target = v;
-        else if (strcmp(a, "--exclude") == 0) {
-            free(exclude_store);
-            exclude_store = xstrdup(v);
-            o.nexclude = 0;
-            for (char *p = exclude_store; p && *p && o.nexclude < TRAIN_MAX_EXCLUDE;) {
-                char *comma = strchr(p, ',');
-                if (comma)
-                    *comma = '\0';
-                if (*p)
-                    o.exclude[o.nexclude++] = p;
-                p = comma ? comma + 1 : NULL;
-            }
-        } else if (strcmp(a, "--trees") == 0)
-            rc = parse_u32(a, v, 1, FOREST_MAX_TREES, &o.forest.trees);
-        else if (strcmp(a, "--mtry") == 0)
-            rc = parse_u32(a, v, 1, 65535, &o.forest.mtry);
-        else if (strcmp(a, "--min-leaf") == 0)
-            rc = parse_u32(a, v, 1, 1000000, &o.forest.min_leaf);
-        else if (strcmp(a, "--max-depth") == 0)
-            rc = parse_u32(a, v, 1, TREE_MAX_DEPTH, &o.forest.max_depth);
-        else if (strcmp(a, "--threads") == 0)
-            rc = parse_u32(a, v, 1, FOREST_MAX_THREADS, &o.forest.threads);
-        else if (strcmp(a, "--holdout") == 0)
-            rc = parse_share(a, v, 0, 0.9, &o.holdout);
-        else if (strcmp(a, "--high") == 0)
-            rc = parse_share(a, v, 0, 100, &o.tier_high);
-        else if (strcmp(a, "--medium") == 0)
-            rc = parse_share(a, v, 0, 100, &o.tier_medium);
-        else if (strcmp(a, "--seed") == 0) {
-            if (cli_parse_size(v, &seed))
-                rc = cli_fail(CLI_USAGE, "--seed must be a non-negative integer");
-            o.forest.seed = seed;
-        } else
-            rc = cli_fail(CLI_USAGE, "train: unknown option '%s' (see leadscore train --help)", a);
-        if (rc)
-            goto out;
-    }
-    if (!path || !out) {
-        fputs(usage, stderr);
-        rc = CLI_USAGE;
+    int rc = cli_parse(&command, argc, argv, &a, &path, &rd);
+    if (rc >= 0)
+        goto out;
+    rc = CLI_OK;
+    o = a.o;
+    out = a.out;
+    json = a.json;
+    auto_exclude = a.auto_exclude;
+    if (!out) {
+        rc = cli_fail(CLI_USAGE, "train: missing -o MODEL (where to write the model)");
         goto out;
     }
     if (o.tier_medium > o.tier_high) {
@@ -224,7 +202,12 @@ int cmd_train(int argc, char **argv)
         rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
         goto out;
     }
-    if (auto_exclude && leakage_auto_exclude(f, &o, &lrep, &err)) {
+    if (auto_exclude)
+        cli_step_progress(NULL, "scanning for leakage", 0, 1);
+    int lrc = auto_exclude ? leakage_auto_exclude(f, &o, &lrep, &err) : LS_OK;
+    if (auto_exclude)
+        cli_step_progress(NULL, "scanning for leakage", 1, 1);
+    if (lrc) {
         rc = cli_fail(CLI_BAD_INPUT, "%s: --auto-exclude: %s", path, err.msg);
         goto out;
     }
@@ -267,6 +250,6 @@ out:
     model_cleanup(&m);
     frame_free(f);
     cli_read_cleanup(&rd);
-    free(exclude_store);
+    free(a.exclude_store);
     return rc;
 }

@@ -197,26 +197,6 @@ void cli_progress(void *ctx, uint64_t done, uint64_t total)
     fflush(stderr);
 }
 
-int cli_common_option(int argc, char **argv, int *i, struct cli_read *rd, const char *usage,
-                      int *json)
-{
-    int r = read_option(argc, argv, i, rd);
-    if (r < 0)
-        return CLI_ARG_ERROR;
-    if (r > 0)
-        return CLI_ARG_TAKEN;
-    const char *a = argv[*i];
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-        printf("%s%s", usage, cli_read_options_help);
-        return CLI_ARG_HELP;
-    }
-    if (json && strcmp(a, "--json") == 0) {
-        *json = 1;
-        return CLI_ARG_TAKEN;
-    }
-    return CLI_ARG_NOT_MINE;
-}
-
 size_t cli_utf8_width(const char *s)
 {
     size_t w = 0;
@@ -291,27 +271,6 @@ void cli_print_padded(const char *s, size_t width)
     else
         printf("%s%*s", e, (int)(width - w), "");
     free(e);
-}
-
-int cli_file_or_value(const char *cmd, int argc, char **argv, int *i, const char **files,
-                      size_t nfiles, const char **value)
-{
-    const char *a = argv[*i];
-    if (a[0] != '-' || a[1] == '\0') {
-        for (size_t k = 0; k < nfiles; k++)
-            if (!files[k]) {
-                files[k] = a;
-                return CLI_ARG_TAKEN;
-            }
-        cli_fail(CLI_USAGE, "%s: too many files ('%s')", cmd, a);
-        return CLI_ARG_ERROR;
-    }
-    if (*i + 1 >= argc) {
-        cli_fail(CLI_USAGE, "%s: '%s' needs a value (see leadscore %s --help)", cmd, a, cmd);
-        return CLI_ARG_ERROR;
-    }
-    *value = argv[++*i];
-    return CLI_ARG_NOT_MINE;
 }
 
 /* ---- the option table ------------------------------------------------------ */

@@ -1599,6 +1599,8 @@ static void test_usage_messages(void **state)
         {{"score", "m.lsm", NULL}, "score: missing FILE.csv"},
         {{"explain", "m.lsm", NULL}, "explain: missing FILE.csv"},
         {{"inspect", NULL, NULL}, "inspect: missing FILE.csv"},
+        {{"train", NULL, NULL}, "train: missing FILE.csv"},
+        {{"train", "x.csv", NULL}, "train: missing -o MODEL"},
     };
     for (size_t k = 0; k < sizeof missing / sizeof missing[0]; k++) {
         if (missing[k].args[1])
