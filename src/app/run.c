@@ -164,6 +164,11 @@ int app_run_score(const struct run_opts *o, struct run_result *res, struct ls_er
     if (o->report) {
         res->report = report_score(res->m, &res->score);
         json_object_set_new(res->report, "warnings", json_deep_copy(res->warnings));
+        /* a previous run's score, tier, rank are replaced, not new columns of the file */
+        json_t *nc = json_object_get(res->report, "new_columns");
+        for (size_t k = json_array_size(nc); k-- > 0;)
+            if (is_output_column(json_string_value(json_array_get(nc, k))))
+                json_array_remove(nc, k);
         if (res->explained && res->ex.row0 == 0 && res->ex.n == res->score.n)
             json_object_set_new(res->report, "explanations",
                                 explain_summary_json(res->m, &res->score, &res->ex));

@@ -174,10 +174,13 @@ static void test_run_replaces_outputs(void **state)
     run_opts_default(&ro);
     ro.model = &x->m;
     ro.frame = f;
+    ro.report = 1;
     struct run_result r;
     struct ls_error err;
     assert_int_equal(app_run_score(&ro, &r, &err), LS_OK);
     assert_int_equal(r.nreplaced, 3);
+    /* they are not new columns of the file */
+    assert_int_equal(json_array_size(json_object_get(r.report, "new_columns")), 0);
     assert_non_null(strstr(json_string_value(json_array_get(r.warnings, 0)), "earlier run"));
     char *out = NULL;
     size_t len = 0;
