@@ -239,8 +239,11 @@ int cmd_inspect(int argc, char **argv)
     struct leakage_report lrep, *lr = NULL;
     if (trc) {
         ls_error_set(&lerr, LS_ENO_TARGET, "the scan needs a target");
-    } else if (leakage_scan(f, &t, NULL, NULL, &lrep, &lerr) == LS_OK) {
-        lr = &lrep;
+    } else {
+        cli_step_progress(NULL, "scanning for leakage", 0, 1);
+        if (leakage_scan(f, &t, NULL, NULL, &lrep, &lerr) == LS_OK)
+            lr = &lrep;
+        cli_step_progress(NULL, "scanning for leakage", 1, 1);
     }
     if (json) {
         json_t *j = profile_json(f, path, trc ? NULL : &t, trc ? terr.msg : NULL);
