@@ -33,11 +33,11 @@ static const char help[] =
 static int finish(int rc)
 {
     errno = 0;
-    if (fflush(stdout) != 0 || ferror(stdout)) {
+    if ((fflush(stdout) != 0 || ferror(stdout)) && rc == CLI_OK) { /* a failure said so already */
         int e = errno;
         int code = cli_fail(CLI_BAD_INPUT, "writing standard output failed: %s",
                             e ? strerror(e) : "write error");
-        return rc ? rc : code;
+        return code;
     }
     return rc;
 }
