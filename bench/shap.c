@@ -65,6 +65,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_shap: %s\n", err.msg);
         return 1;
     }
+    train_summary_cleanup(&sum);
     size_t nf = m.schema.nfeat;
     uint64_t n = fr->nrows, leaves = 0;
     if (limit && limit < n)

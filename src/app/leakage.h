@@ -45,9 +45,9 @@
  * seconds.
  *
  * The thresholds, the figures on Leads.csv they were set against and the
- * margins are in docs/leakage.md. The scan is advice: `inspect` shows it,
- * `train --auto-exclude` leaves out the "exclude" columns; nothing is
- * dropped silently.
+ * margins are in docs/leakage.md. `inspect` shows the scan; `train`
+ * (app_train) leaves out the "exclude" columns by default and names them,
+ * `--include-leaky` keeps them; nothing is dropped silently.
  */
 #ifndef LS_APP_LEAKAGE_H
 #define LS_APP_LEAKAGE_H
@@ -141,7 +141,7 @@ size_t leakage_count(const struct leakage_report *r, enum leakage_level min);
 const char *leakage_name_hint(const char *name);
 
 /*
- * `train --auto-exclude`: find the target as o->target says, scan f with
+ * Find the target as o->target says, scan f with
  * o's exclusions, seed and threads, and append the columns at level
  * "exclude" to o->exclude. The names appended point into *rep, which the
  * caller keeps until o is no longer used, then frees with

@@ -116,9 +116,10 @@ size_t profile_warnings(const struct frame *f, json_t *arr)
              (unsigned long long)in->trailing_empty_rows);
     for (size_t i = 0; i < f->ncols; i++) {
         const struct column *c = &f->cols[i];
-        if (c->prof.non_numeric)
-            WARN("column '%.80s': %llu values that are not numbers were read as missing", c->name,
-                 (unsigned long long)c->prof.non_numeric);
+        if (frame_column_warning(c, msg, sizeof msg)) {
+            json_array_append_new(arr, json_string(msg));
+            n++;
+        }
         if (c->type == COL_CONSTANT)
             WARN("column '%.80s' is constant and will not be used", c->name);
     }

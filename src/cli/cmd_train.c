@@ -1,10 +1,10 @@
 /*
  * cmd_train.c — `leadscore train FILE.csv -o MODEL [options]`.
  *
- * Reads the CSV, trains the forest on the rows with a known outcome, prints
+ * Reads the CSV, trains the forest on the rows with a known outcome (app/train.h:
+ * the leakage scan runs first and the columns it marks "exclude" are left out
+ * unless --include-leaky), prints what was left out and why, the warnings,
  * out-of-bag metrics (never in-sample ones) and writes the model file.
- * With --auto-exclude the leakage scan (app/leakage.h) runs first and the
- * columns it marks "exclude" are left out, each named with its reason.
  */
 #include "app/leakage.h"
 #include "app/profile.h"
@@ -29,11 +29,14 @@ static const char usage[] =
     "\n"
     "  -o, --output MODEL  where to write the model (required)\n"
     "  --target NAME       the outcome column (default: detected)\n"
-    "  --exclude A,B       columns to leave out (identifiers, free text and\n"
+    "  --exclude A,B       columns to leave out; repeatable, names trimmed and\n"
+    "                      matched without case; a name holding a comma is given\n"
+    "                      whole as its own --exclude (identifiers, free text and\n"
     "                      constant columns are always left out)\n"
-    "  --auto-exclude      also leave out the columns the leakage scan marks\n"
-    "                      \"exclude\" (filled in after the outcome; see\n"
-    "                      leadscore inspect and docs/leakage.md)\n"
+    "  --include-leaky     keep the columns the leakage scan marks \"exclude\"\n"
+    "                      (filled in after the outcome; see leadscore inspect and\n"
+    "                      docs/leakage.md). By default they are left out and named\n"
+    "  --auto-exclude      accepted for old scripts: leaving them out is the default\n"
     "  --trees N           trees in the forest (default 100)\n"
     "  --mtry N            features tried per split (default: sqrt of features)\n"
     "  --min-leaf N        smallest leaf, in bootstrap-weighted rows (default:\n"
@@ -52,6 +55,7 @@ static void progress(void *ctx, uint32_t done, uint32_t total)
     (void)ctx;
     if (!isatty(STDERR_FILENO))
         return;
+    cli_step_progress(NULL, "", 1, 1); /* clears the leakage scan's line, if shown */
     int width = 30, fill = (int)((uint64_t)done * (uint64_t)width / total);
     fprintf(stderr, "\rgrowing trees [%.*s%*s] %u/%u", fill, "##############################",
             width - fill, "", done, total);
@@ -60,21 +64,33 @@ static void progress(void *ctx, uint32_t done, uint32_t total)
     fflush(stderr);
 }
 
-/* What --auto-exclude left out, and the flagged columns it kept. */
-static void print_auto_exclude(const struct leakage_report *lr)
+/* What the leakage scan left out (or kept, with --include-leaky), and the
+ * flagged columns kept for a check. */
+static void print_leakage(const struct train_summary *s)
 {
+    const struct leakage_report *lr = s->leakage;
+    if (!lr)
+        return;
     size_t n = leakage_count(lr, LEAKAGE_EXCLUDE);
     if (n == 0)
-        printf("auto-exclude: the leakage scan marks no column \"exclude\" (%zu scanned)\n",
-               lr->ncols);
+        printf("leakage scan: no column marked \"exclude\" (%zu scanned)\n", lr->ncols);
+    else if (s->include_leaky)
+        printf("kept %zu column%s the leakage scan marks \"exclude\" (--include-leaky): the "
+               "metrics below are likely inflated\n",
+               n, n == 1 ? "" : "s");
     else
-        printf("auto-exclude: left out %zu column%s the leakage scan marks \"exclude\":\n", n,
-               n == 1 ? "" : "s");
+        printf("left out %zu column%s the leakage scan marks \"exclude\" (--include-leaky "
+               "keeps them):\n",
+               n, n == 1 ? "" : "s");
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < lr->ncols; i++) {
             const struct leakage_column *c = &lr->cols[i];
             if (c->level == (pass ? LEAKAGE_CHECK : LEAKAGE_EXCLUDE))
-                printf("  %s %s — %s\n", pass ? "kept (check):" : "-", c->name, c->reason);
+                printf("  %s %s — %s\n",
+                       pass               ? "kept (check):"
+                       : s->include_leaky ? "+"
+                                          : "-",
+                       c->name, c->reason);
         }
     printf("\n");
 }
@@ -106,25 +122,16 @@ struct train_args {
     struct train_opts o;
     const char *out;
     int json, auto_exclude;
-    char *exclude_store; /* the --exclude names, split in place */
 };
 
-static int set_exclude(const struct cli_option *opt, const char *v, void *target)
+/* Each --exclude is kept whole: app_train reads it as one column name or a
+ * comma-separated list (train.h). */
+static int add_exclude(const struct cli_option *opt, const char *v, void *target)
 {
-    struct train_args *a = target;
-    struct train_opts *o = &a->o;
-    (void)opt;
-    free(a->exclude_store);
-    a->exclude_store = xstrdup(v);
-    o->nexclude = 0;
-    for (char *p = a->exclude_store; p && *p && o->nexclude < TRAIN_MAX_EXCLUDE;) {
-        char *comma = strchr(p, ',');
-        if (comma)
-            *comma = '\0';
-        if (*p)
-            o->exclude[o->nexclude++] = p;
-        p = comma ? comma + 1 : NULL;
-    }
+    struct train_opts *o = &((struct train_args *)target)->o;
+    if (o->nexclude == TRAIN_MAX_EXCLUDE)
+        return cli_fail(CLI_USAGE, "%s: at most %d arguments", opt->name, TRAIN_MAX_EXCLUDE);
+    o->exclude[o->nexclude++] = v;
     return 0;
 }
 
@@ -141,8 +148,9 @@ static int set_seed(const struct cli_option *opt, const char *v, void *target)
 static const struct cli_option options[] = {
     {"--output", "-o", 1, cli_opt_string, ARG(out), 0, 0},
     {"--target", NULL, 1, cli_opt_string, ARG(o.target), 0, 0},
-    {"--exclude", NULL, 1, set_exclude, 0, 0, 0},
-    {"--auto-exclude", NULL, 0, cli_opt_flag, ARG(auto_exclude), 0, 0},
+    {"--exclude", NULL, 1, add_exclude, 0, 0, 0},
+    {"--include-leaky", NULL, 0, cli_opt_flag, ARG(o.include_leaky), 0, 0},
+    {"--auto-exclude", NULL, 0, cli_opt_flag, ARG(auto_exclude), 0, 0}, /* the default now */
     {"--balanced", NULL, 0, cli_opt_flag, ARG(o.forest.balanced), 0, 0},
     {"--trees", NULL, 1, cli_opt_u32, ARG(o.forest.trees), 1, FOREST_MAX_TREES},
     {"--mtry", NULL, 1, cli_opt_u32, ARG(o.forest.mtry), 1, 65535},
@@ -167,11 +175,11 @@ int cmd_train(int argc, char **argv)
     train_opts_default(&a.o);
     struct train_opts o; /* filled from a once parsed */
     const char *path = NULL, *out = NULL;
-    int json = 0, auto_exclude = 0;
+    int json = 0;
     struct frame *f = NULL;
     struct model m;
     model_init(&m);
-    struct leakage_report lrep = {0};
+    struct train_summary sum = {0};
     int rc = cli_parse(&command, argc, argv, &a, &path, &rd);
     if (rc >= 0)
         goto out;
@@ -179,7 +187,6 @@ int cmd_train(int argc, char **argv)
     o = a.o;
     out = a.out;
     json = a.json;
-    auto_exclude = a.auto_exclude;
     if (!out) {
         rc = cli_fail(CLI_USAGE, "train: missing -o MODEL (where to write the model)");
         goto out;
@@ -202,17 +209,11 @@ int cmd_train(int argc, char **argv)
         rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
         goto out;
     }
-    if (auto_exclude)
+    if (!o.skip_leakage_scan) /* the scan runs first in app_train */
         cli_step_progress(NULL, "scanning for leakage", 0, 1);
-    int lrc = auto_exclude ? leakage_auto_exclude(f, &o, &lrep, &err) : LS_OK;
-    if (auto_exclude)
-        cli_step_progress(NULL, "scanning for leakage", 1, 1);
-    if (lrc) {
-        rc = cli_fail(CLI_BAD_INPUT, "%s: --auto-exclude: %s", path, err.msg);
-        goto out;
-    }
-    struct train_summary sum;
-    if (app_train(f, &o, &m, &sum, &err)) {
+    int trc = app_train(f, &o, &m, &sum, &err);
+    cli_step_progress(NULL, "", 1, 1);
+    if (trc) {
         rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
         goto out;
     }
@@ -220,36 +221,24 @@ int cmd_train(int argc, char **argv)
         rc = cli_fail(cli_code(&err), "%s", err.msg);
         goto out;
     }
+    for (size_t i = 0; i < sum.nwarnings; i++)
+        fprintf(stderr, "leadscore: warning: %s\n", sum.warnings[i]);
     if (json) {
         json_t *j = report_train(&m, &sum, out);
-        if (auto_exclude) {
-            json_object_set_new(j, "auto_excluded", leakage_json(&lrep, LEAKAGE_EXCLUDE));
-            json_t *kept = json_array(), *all = leakage_json(&lrep, LEAKAGE_CHECK);
-            size_t k;
-            json_t *v;
-            json_array_foreach(all, k, v)
-            {
-                if (strcmp(json_string_value(json_object_get(v, "level")), "check") == 0)
-                    json_array_append(kept, v);
-            }
-            json_decref(all);
-            json_object_set_new(j, "leakage_checks", kept);
-        }
+        train_summary_json(&sum, j);
         char *s = profile_dumps(j, 1);
         if (s)
             puts(s);
         free(s);
         json_decref(j);
     } else {
-        if (auto_exclude)
-            print_auto_exclude(&lrep);
+        print_leakage(&sum);
         print_text(&m, &sum, out);
     }
 out:
-    leakage_report_cleanup(&lrep);
+    train_summary_cleanup(&sum);
     model_cleanup(&m);
     frame_free(f);
     cli_read_cleanup(&rd);
-    free(a.exclude_store);
     return rc;
 }

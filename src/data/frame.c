@@ -9,8 +9,11 @@
  *   2. No value left, or one distinct value: constant.
  *   3. Every value a yes/no token (yes/no, true/false, y/n, t/f, 1/0), both
  *      sides present: boolean. Numbers that are exactly {0, 1}: boolean too.
- *   4. Every value a number (up to 3 stray distinct non-numbers covering at
- *      most 1 % of the rows, which become missing and are counted): numeric —
+ *   4. At least 90 % of the filled rows (FRAME_NUMERIC_SHARE) numbers, at
+ *      least two distinct ones: numeric. The rest ("unknown", "?") become
+ *      missing, are counted and sampled for a warning (frame_column_warning):
+ *      a little junk in an export must not turn a measurement into a
+ *      category with a thousand values. Numeric —
  *      unless the numbers are whole, all distinct, complete, at least 20, and
  *      either the name reads like an id ("... ID", "... Number", "Key") or
  *      they are dense (range < 50 x rows): then identifier.
@@ -369,18 +372,19 @@ static char *bool_label(const struct column *c, int side)
 
 /* ---- typing one column ---------------------------------------------------- */
 
-static void type_column(struct frame *f, struct column *c, const char *const *tokens,
-                        int decimal_comma)
+/* 1. Mark the entries that are missing tokens and profile the rest. Returns
+ * the non-missing rows; *spaced gets the rows whose value holds a space. */
+static uint64_t mark_missing(struct frame *f, struct column *c, const char *const *tokens,
+                             uint64_t *spaced)
 {
     uint32_t n = c->dict.n;
-    c->entry_na = xcalloc(n ? n : 1, 1);
     uint64_t nonmiss = 0;
     double len_sum = 0;
     size_t longest = 0;
     for (size_t i = 0; tokens[i]; i++)
         if (strlen(tokens[i]) > longest)
             longest = strlen(tokens[i]);
-    uint64_t spaced = 0; /* rows whose value holds a space: words, not codes */
+    *spaced = 0;
     for (uint32_t i = 0; i < n; i++) {
         const struct dict_entry *e = &c->dict.e[i];
         if (is_missing_token(dict_str(&c->dict, i), e->len, tokens, longest)) {
@@ -389,53 +393,77 @@ static void type_column(struct frame *f, struct column *c, const char *const *to
             nonmiss += e->count;
             len_sum += (double)e->len * (double)e->count;
             if (memchr(dict_str(&c->dict, i), ' ', e->len))
-                spaced += e->count;
+                *spaced += e->count;
         }
     }
     c->prof.missing = f->nrows - nonmiss; /* missing tokens plus absent cells */
     c->prof.mean_len = nonmiss ? len_sum / (double)nonmiss : 0;
-    if (nonmiss == 0) {
-        c->type = COL_CONSTANT;
-        c->prof.distinct = 0;
-        return;
-    }
+    return nonmiss;
+}
 
-    double *ev = xmalloc((n ? n : 1) * sizeof *ev);
-    /* 3. yes/no tokens */
-    int saw[2] = {0, 0}, all_bool = 1;
-    for (uint32_t i = 0; i < n && all_bool; i++) {
-        if (c->entry_na[i])
+/* 3. Every value a yes/no token, both sides present: boolean. */
+static int try_boolean(struct frame *f, struct column *c, double *ev)
+{
+    int saw[2] = {0, 0};
+    for (uint32_t i = 0; i < c->dict.n; i++) {
+        if (c->entry_na[i]) {
+            ev[i] = NAN;
             continue;
+        }
         const char *s = dict_str(&c->dict, i);
         size_t len = c->dict.e[i].len;
         value_trim(&s, &len);
         int b = value_bool(s, len);
         if (b < 0)
-            all_bool = 0;
-        else
-            saw[b] = 1, ev[i] = b;
+            return 0;
+        saw[b] = 1;
+        ev[i] = b;
     }
-    if (all_bool && saw[0] && saw[1]) {
-        for (uint32_t i = 0; i < n; i++)
-            if (c->entry_na[i])
-                ev[i] = NAN;
-        c->type = COL_BOOLEAN;
-        materialize_numeric(f, c, ev);
-        c->prof.distinct = 2;
-        c->true_label = bool_label(c, 1);
-        c->false_label = bool_label(c, 0);
-        free(ev);
-        return;
-    }
+    if (!saw[0] || !saw[1])
+        return 0;
+    c->type = COL_BOOLEAN;
+    materialize_numeric(f, c, ev);
+    c->prof.distinct = 2;
+    c->true_label = bool_label(c, 1);
+    c->false_label = bool_label(c, 0);
+    return 1;
+}
 
-    /* 4. numbers */
-    /* stray non-numbers are counted by distinct value (in raw mode one value
-     * may fill many entries) */
-    uint32_t bad_entries = 0, good_entries = 0;
-    uint64_t bad_rows = 0;
-    struct dict strays;
-    dict_init(&strays);
-    for (uint32_t i = 0; i < n; i++) {
+/* Keep the FRAME_JUNK_EXAMPLES most frequent stray values (trimmed) seen so
+ * far in ex[] (most rows first), for the warning. */
+static void keep_example(struct column *c, uint64_t *ex_rows, const char *s, size_t len,
+                         uint64_t rows)
+{
+    for (size_t k = 0; k < FRAME_JUNK_EXAMPLES; k++)
+        if (c->junk_example[k] && strlen(c->junk_example[k]) == len &&
+            memcmp(c->junk_example[k], s, len) == 0) {
+            ex_rows[k] += rows; /* the same spelling in another entry (raw mode) */
+            return;
+        }
+    size_t at = FRAME_JUNK_EXAMPLES;
+    while (at > 0 && (!c->junk_example[at - 1] || ex_rows[at - 1] < rows))
+        at--;
+    if (at == FRAME_JUNK_EXAMPLES)
+        return;
+    free(c->junk_example[FRAME_JUNK_EXAMPLES - 1]);
+    memmove(c->junk_example + at + 1, c->junk_example + at,
+            (FRAME_JUNK_EXAMPLES - 1 - at) * sizeof *c->junk_example);
+    memmove(ex_rows + at + 1, ex_rows + at, (FRAME_JUNK_EXAMPLES - 1 - at) * sizeof *ex_rows);
+    c->junk_example[at] = trimmed_copy(s, len);
+    ex_rows[at] = rows;
+}
+
+/* 4. Numbers. At least FRAME_NUMERIC_SHARE of the filled rows parse as
+ * numbers (and at least two distinct numbers do): numeric (or boolean,
+ * identifier, constant); the rest is read as missing, counted in
+ * prof.non_numeric and sampled in junk_example[]. */
+static int try_numeric(struct frame *f, struct column *c, uint64_t nonmiss, int decimal_comma,
+                       double *ev)
+{
+    uint32_t n = c->dict.n, good_entries = 0;
+    uint64_t bad_rows = 0, ex_rows[FRAME_JUNK_EXAMPLES] = {0};
+    int numeric = 1;
+    for (uint32_t i = 0; i < n && numeric; i++) {
         if (c->entry_na[i]) {
             ev[i] = NAN;
             continue;
@@ -447,54 +475,59 @@ static void type_column(struct frame *f, struct column *c, const char *const *to
             good_entries++;
         } else {
             ev[i] = NAN;
-            dict_intern(&strays, s, len);
-            bad_entries = strays.n;
             bad_rows += c->dict.e[i].count;
-            if (bad_entries > 3)
-                break;
+            keep_example(c, ex_rows, s, len, c->dict.e[i].count);
+            /* stop parsing as soon as the column cannot be numeric */
+            numeric = (double)bad_rows <= (1.0 - FRAME_NUMERIC_SHARE) * (double)nonmiss;
         }
     }
-    dict_cleanup(&strays);
-    if (bad_entries == 0 || (bad_entries <= 3 && good_entries >= 3 && bad_rows * 100 <= nonmiss)) {
-        for (uint32_t i = 0; i < n; i++)
-            if (!c->entry_na[i] && isnan(ev[i]))
-                c->entry_na[i] = 1;
-        c->prof.non_numeric = bad_rows;
-        c->prof.missing += bad_rows;
-        size_t m = 0;
-        double *vals = xmalloc((n ? n : 1) * sizeof *vals);
-        for (uint32_t i = 0; i < n; i++)
-            if (!c->entry_na[i])
-                vals[m++] = ev[i];
-        c->prof.distinct = count_distinct(vals, m);
-        int zero_one = c->prof.distinct == 2 && vals[0] == 0 && vals[m - 1] == 1;
-        free(vals);
-        materialize_numeric(f, c, ev);
-        uint64_t valid = nonmiss - bad_rows;
-        if (c->prof.distinct <= 1) {
-            c->type = COL_CONSTANT;
-            free(c->num); /* not a feature: raw text only */
-            c->num = NULL;
-        } else if (zero_one) {
-            c->type = COL_BOOLEAN;
-            c->true_label = bool_label(c, 1);
-            c->false_label = bool_label(c, 0);
-        } else if (c->prof.integer_share == 1.0 && c->prof.distinct == valid &&
-                   c->prof.missing == 0 && valid >= 20 &&
-                   (name_is_id_like(c->name) ||
-                    c->prof.max - c->prof.min < 50.0 * (double)f->nrows)) {
-            c->type = COL_IDENTIFIER;
-            free(c->num);
-            c->num = NULL;
-        } else {
-            c->type = COL_NUMERIC;
+    if (!numeric || (bad_rows > 0 && good_entries < 2)) {
+        for (size_t k = 0; k < FRAME_JUNK_EXAMPLES; k++) {
+            free(c->junk_example[k]);
+            c->junk_example[k] = NULL;
         }
-        free(ev);
-        return;
+        return 0;
     }
+    for (uint32_t i = 0; i < n; i++)
+        if (!c->entry_na[i] && isnan(ev[i]))
+            c->entry_na[i] = 1;
+    c->prof.non_numeric = bad_rows;
+    c->prof.missing += bad_rows;
+    size_t m = 0;
+    double *vals = xmalloc((n ? n : 1) * sizeof *vals);
+    for (uint32_t i = 0; i < n; i++)
+        if (!c->entry_na[i])
+            vals[m++] = ev[i];
+    c->prof.distinct = count_distinct(vals, m);
+    int zero_one = c->prof.distinct == 2 && vals[0] == 0 && vals[m - 1] == 1;
+    free(vals);
+    materialize_numeric(f, c, ev);
+    uint64_t valid = nonmiss - bad_rows;
+    if (c->prof.distinct <= 1) {
+        c->type = COL_CONSTANT;
+        free(c->num); /* not a feature: raw text only */
+        c->num = NULL;
+    } else if (zero_one) {
+        c->type = COL_BOOLEAN;
+        c->true_label = bool_label(c, 1);
+        c->false_label = bool_label(c, 0);
+    } else if (c->prof.integer_share == 1.0 && c->prof.distinct == valid && c->prof.missing == 0 &&
+               valid >= 20 &&
+               (name_is_id_like(c->name) || c->prof.max - c->prof.min < 50.0 * (double)f->nrows)) {
+        c->type = COL_IDENTIFIER;
+        free(c->num);
+        c->num = NULL;
+    } else {
+        c->type = COL_NUMERIC;
+    }
+    return 1;
+}
 
-    /* 5. dates, in the first layout every value fits */
+/* 5. Dates, in the first layout every value fits. */
+static int try_datetime(struct frame *f, struct column *c, double *ev)
+{
     static const enum date_fmt fmts[] = {DATE_ISO, DATE_MDY, DATE_DMY};
+    uint32_t n = c->dict.n;
     for (size_t k = 0; k < sizeof fmts / sizeof fmts[0]; k++) {
         int ok = 1, any_time = 0;
         for (uint32_t i = 0; i < n && ok; i++) {
@@ -509,30 +542,32 @@ static void type_column(struct frame *f, struct column *c, const char *const *to
             ok = value_parse_date(s, len, fmts[k], &ev[i], &ht);
             any_time |= ht;
         }
-        if (ok) {
-            c->type = COL_DATETIME;
-            c->prof.date_fmt = fmts[k];
-            c->prof.has_time = any_time;
-            size_t m = 0;
-            double *vals = xmalloc((n ? n : 1) * sizeof *vals);
-            for (uint32_t i = 0; i < n; i++)
-                if (!c->entry_na[i])
-                    vals[m++] = ev[i];
-            c->prof.distinct = count_distinct(vals, m);
-            free(vals);
-            materialize_numeric(f, c, ev);
-            if (c->prof.distinct <= 1) {
-                c->type = COL_CONSTANT;
-                free(c->num);
-                c->num = NULL;
-            }
-            free(ev);
-            return;
+        if (!ok)
+            continue;
+        c->type = COL_DATETIME;
+        c->prof.date_fmt = fmts[k];
+        c->prof.has_time = any_time;
+        size_t m = 0;
+        double *vals = xmalloc((n ? n : 1) * sizeof *vals);
+        for (uint32_t i = 0; i < n; i++)
+            if (!c->entry_na[i])
+                vals[m++] = ev[i];
+        c->prof.distinct = count_distinct(vals, m);
+        free(vals);
+        materialize_numeric(f, c, ev);
+        if (c->prof.distinct <= 1) {
+            c->type = COL_CONSTANT;
+            free(c->num);
+            c->num = NULL;
         }
+        return 1;
     }
-    free(ev);
+    return 0;
+}
 
-    /* 6. text: free text, identifier or categorical */
+/* 6. Text: free text, identifier or categorical (constant when one category). */
+static void type_text(struct frame *f, struct column *c, uint64_t nonmiss, uint64_t spaced)
+{
     uint64_t distinct = dict_count_distinct(&c->dict, c->entry_na);
     c->prof.distinct = distinct;
     if (c->prof.mean_len >= 30 && distinct * 2 >= nonmiss && distinct > 20 &&
@@ -554,6 +589,47 @@ static void type_column(struct frame *f, struct column *c, const char *const *to
     /* Not a feature: drop the category view, keep the raw text. */
     free(c->cat);
     c->cat = NULL;
+}
+
+/* Type one column by the rules at the top of this file, in their order. */
+static void type_column(struct frame *f, struct column *c, const char *const *tokens,
+                        int decimal_comma)
+{
+    uint32_t n = c->dict.n;
+    double *ev = NULL; /* per dict entry: the value a rule parsed */
+    c->entry_na = xcalloc(n ? n : 1, 1);
+    uint64_t spaced;
+    uint64_t nonmiss = mark_missing(f, c, tokens, &spaced);
+    if (nonmiss == 0) { /* 2. nothing left */
+        c->type = COL_CONSTANT;
+        c->prof.distinct = 0;
+        goto out;
+    }
+    ev = xmalloc((n ? n : 1) * sizeof *ev);
+    if (try_boolean(f, c, ev) || try_numeric(f, c, nonmiss, decimal_comma, ev) ||
+        try_datetime(f, c, ev))
+        goto out;
+    type_text(f, c, nonmiss, spaced);
+out:
+    free(ev);
+}
+
+int frame_column_warning(const struct column *c, char *buf, size_t cap)
+{
+    if (c->prof.non_numeric == 0 || cap == 0)
+        return 0;
+    size_t at = (size_t)snprintf(
+        buf, cap,
+        "column '%.80s': %llu value%s that %s not a number %s read as "
+        "missing (e.g.",
+        c->name, (unsigned long long)c->prof.non_numeric, c->prof.non_numeric == 1 ? "" : "s",
+        c->prof.non_numeric == 1 ? "is" : "are", c->prof.non_numeric == 1 ? "was" : "were");
+    for (size_t k = 0; k < FRAME_JUNK_EXAMPLES && c->junk_example[k] && at < cap; k++)
+        at +=
+            (size_t)snprintf(buf + at, cap - at, "%s \"%.40s\"", k ? "," : "", c->junk_example[k]);
+    if (at < cap)
+        snprintf(buf + at, cap - at, ")");
+    return 1;
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -613,6 +689,8 @@ void frame_free(struct frame *f)
         free(c->cat_count);
         free(c->true_label);
         free(c->false_label);
+        for (size_t k = 0; k < FRAME_JUNK_EXAMPLES; k++)
+            free(c->junk_example[k]);
     }
     free(f->cols);
     free(f);

@@ -30,6 +30,8 @@
 #define FRAME_NA                 UINT32_MAX /* missing category / absent cell code */
 #define FRAME_TOP_CATEGORIES     10         /* categories listed in a profile */
 #define FRAME_MAX_MISSING_TOKENS 64
+#define FRAME_NUMERIC_SHARE      0.90 /* filled rows that must be numbers for numeric */
+#define FRAME_JUNK_EXAMPLES      3    /* stray non-numbers kept for the warning */
 
 enum col_type {
     COL_NUMERIC,
@@ -68,6 +70,9 @@ struct column {
     char **cats; /* category labels (owned), most frequent first */
     uint64_t *cat_count;
     char *true_label, *false_label; /* boolean: the most common spellings */
+    /* numeric: the most frequent stray non-numbers read as missing (owned,
+     * trimmed; NULL past the last) */
+    char *junk_example[FRAME_JUNK_EXAMPLES];
     struct col_profile prof;
 };
 
@@ -101,6 +106,14 @@ int frame_read_file(const char *path, const struct frame_opts *o, struct frame *
 int frame_read_mem(const void *data, size_t len, const struct frame_opts *o, struct frame **out,
                    struct ls_error *err);
 void frame_free(struct frame *f);
+
+/*
+ * The warning a column's typing deserves, written to buf (NUL-terminated, cut
+ * at cap): today, a numeric column with stray non-numbers read as missing —
+ * its name, the count and up to FRAME_JUNK_EXAMPLES examples. Returns 1 when
+ * there is one, 0 (buf untouched) otherwise.
+ */
+int frame_column_warning(const struct column *c, char *buf, size_t cap);
 
 /* The column named name (exact, then case-insensitive), or -1. */
 long frame_find(const struct frame *f, const char *name);

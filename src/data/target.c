@@ -49,17 +49,32 @@ static size_t edit_distance(const char *a, const char *b)
     return row[lb];
 }
 
-/* How strongly a column name says "outcome": 0 (not at all) .. 1. */
+/*
+ * How strongly a column name says "outcome": 0 (not at all) .. 1. CRM exports
+ * say Converted or Status; web-shop sessions, trial sign-ups, subscription
+ * campaigns and deal exports say what the lead did: Revenue (the UCI online
+ * shoppers file), Purchased, Ordered, Subscribed (bank marketing's y),
+ * Signed Up, Upgraded, Deal Won, Churn.
+ */
 static double name_score(const char *name, char *why, size_t cap)
 {
     static const char *const strong[] = {"converted", "conversion",   "isconverted", "target",
                                          "label",     "outcome",      "won",         "iswon",
                                          "purchased", "subscribed",   "y",           "class",
                                          "converts",  "hasconverted", NULL};
+    /* what the lead did, in files from outside a CRM; a shade below the
+     * names above, so that Converted beats Paid when a file has both */
+    static const char *const did[] = {
+        "dealwon",   "closedwon", "win",        "purchase", "ispurchased", "haspurchased",
+        "bought",    "ordered",   "hasordered", "sold",     "revenue",     "issubscribed",
+        "subscribe", "signedup",  "signup",     "enrolled", "registered",  "activated",
+        "paid",      "ispaid",    "upgraded",   "churn",    "churned",     "ischurned",
+        "exited",    "deposit",   "responded",  "response", "accepted",    NULL};
     static const char *const medium[] = {
         "status",   "stage",     "leadstatus", "dealstage",        "closed", "result",
         "isclosed", "leadstage", "dealstatus", "opportunitystage", NULL};
-    static const char *const stems[] = {"convert", "purchas", "subscrib", NULL};
+    static const char *const stems[] = {"convert",  "purchas", "subscrib",  "churn",
+                                        "signedup", "dealwon", "closedwon", NULL};
     char n[256];
     normalize(name, n, sizeof n);
     if (!n[0])
@@ -68,6 +83,11 @@ static double name_score(const char *name, char *why, size_t cap)
         if (strcmp(n, strong[i]) == 0) {
             snprintf(why, cap, "its name matches '%s'", strong[i]);
             return 1.0;
+        }
+    for (size_t i = 0; did[i]; i++)
+        if (strcmp(n, did[i]) == 0) {
+            snprintf(why, cap, "its name matches '%s'", did[i]);
+            return 0.95;
         }
     for (size_t i = 0; stems[i]; i++)
         if (strstr(n, stems[i])) {
@@ -87,6 +107,44 @@ static double name_score(const char *name, char *why, size_t cap)
                 return 0.7;
             }
     }
+    return 0;
+}
+
+/*
+ * Does the name read like an attribute of the visit or the lead (Weekend,
+ * Mobile, Newsletter, Returning Visitor, Is Mobile, Do Not Email)? A
+ * true/false column named so says what the lead is, not what it did, and is
+ * never taken as the outcome — not by name, not as the last column.
+ */
+static int name_is_attribute(const char *name)
+{
+    static const char *const words[] = {
+        "weekend",          "weekday",       "holiday",    "specialday", "mobile",
+        "desktop",          "tablet",        "newsletter", "returning",  "newvisitor",
+        "returningvisitor", "optin",         "optout",     "donotemail", "donotcall",
+        "donottrack",       "email",         "sms",        "gender",     "male",
+        "female",           "married",       "student",    "senior",     "seniorcitizen",
+        "partner",          "dependents",    "hascard",    "creditcard", "loggedin",
+        "member",           "international", "active",     NULL};
+    /* ("active" is a state, and ambiguous: still active may be the outcome
+     * of a churn file or a property of the lead; never taken silently) */
+    /* words that make an attribute wherever they sit in the name
+     * ("Subscribed to Newsletter", "Weekend Visit") */
+    static const char *const parts[] = {"weekend",    "weekday",    "holiday",   "mobile",
+                                        "newsletter", "donotemail", "donotcall", NULL};
+    char n[256];
+    normalize(name, n, sizeof n);
+    const char *core = n;
+    if (strncmp(core, "is", 2) == 0 && strlen(core) > 4)
+        core += 2; /* "Is Mobile" */
+    else if (strncmp(core, "has", 3) == 0 && strlen(core) > 5)
+        core += 3; /* "Has Newsletter" */
+    for (size_t i = 0; words[i]; i++)
+        if (strcmp(core, words[i]) == 0)
+            return 1;
+    for (size_t i = 0; parts[i]; i++)
+        if (strstr(core, parts[i]))
+            return 1;
     return 0;
 }
 
@@ -333,6 +391,7 @@ int target_find(const struct frame *f, const char *name, struct target *t, struc
     char best_reason[512] = "";
     struct target cand;
     memset(&cand, 0, sizeof cand);
+    int strong_name = 0; /* a column named like an outcome, usable or not */
     for (size_t i = 0; i < f->ncols; i++) {
         const struct column *c = &f->cols[i];
         char nwhy[128];
@@ -340,6 +399,10 @@ int target_find(const struct frame *f, const char *name, struct target *t, struc
         if (ns <= 0)
             continue;
         int classes = column_classes(c);
+        if (ns >= 0.9)
+            strong_name = 1;
+        if (classes == 2 && name_is_attribute(c->name))
+            continue;
         if (classes == 1 && ns >= 0.9) {
             target_cleanup(&cand);
             return one_class_error(f, (long)i, err);
@@ -360,6 +423,28 @@ int target_find(const struct frame *f, const char *name, struct target *t, struc
         t->confidence = best_score > 0.99 ? 0.99 : best_score;
         snprintf(t->reason, sizeof t->reason, "%s", best_reason);
         return finish(f, t, err);
+    }
+
+    /* Nothing reads like an outcome. Exports usually keep the outcome last:
+     * a last column with two classes is taken, with a lower confidence and a
+     * reason that says so; unless a column is named like an outcome but
+     * cannot be one (then something is off: ask), or the last column is an
+     * attribute of the visit. */
+    long last = (long)f->ncols - 1;
+    if (!strong_name && last >= 0 && column_classes(&f->cols[last]) == 2 &&
+        !name_is_attribute(f->cols[last].name)) {
+        double vs = analyse_values(f, last, t, why, sizeof why, 0);
+        if (vs > 0) {
+            t->confidence = TARGET_LAST_COLUMN_CONFIDENCE * vs;
+            snprintf(t->reason, sizeof t->reason,
+                     "no column is named like an outcome; the last column (where exports "
+                     "usually keep it) has %s. Check it, or pass --target NAME",
+                     why);
+            return finish(f, t, err);
+        }
+        target_cleanup(t);
+        memset(t, 0, sizeof *t);
+        t->col = -1;
     }
 
     /* Nothing reads like an outcome: list the two-class columns instead. */

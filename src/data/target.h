@@ -3,12 +3,20 @@
  *
  * The user's --target always wins. Otherwise a column is a candidate when its
  * name reads like an outcome (converted, conversion, target, label, outcome,
- * won, purchased, subscribed, status, stage, result, ...; compared without
- * case or punctuation, with small typos forgiven) and its values confirm it:
- * two classes, or a status whose values map to won / lost (other values,
- * such as "Open", are leads whose outcome is not known yet). A binary column
- * whose name says nothing is never picked silently: it is listed as a
- * candidate in the error, with the advice to pass --target.
+ * won, purchased, subscribed, status, stage, result, and what web shops,
+ * trials, campaigns and deal exports call it: revenue, ordered, signed up,
+ * upgraded, deal won, churn, ...; compared without case or punctuation, with
+ * small typos forgiven) and its values confirm it: two classes, or a status
+ * whose values map to won / lost (other values, such as "Open", are leads
+ * whose outcome is not known yet). A true/false column named like an
+ * attribute of the visit (Weekend, Mobile, Newsletter, Returning Visitor) is
+ * never the outcome.
+ *
+ * When no name reads like an outcome, the file's last column is taken if it
+ * has two classes (exports usually keep the outcome last), with confidence
+ * TARGET_LAST_COLUMN_CONFIDENCE and a reason that says so. Any other binary
+ * column whose name says nothing is never picked silently: it is listed as
+ * a candidate in the error, with the advice to pass --target.
  */
 #ifndef LS_DATA_TARGET_H
 #define LS_DATA_TARGET_H
@@ -18,7 +26,8 @@
 
 #include <stdint.h>
 
-#define TARGET_LABEL_MAX 128
+#define TARGET_LABEL_MAX              128
+#define TARGET_LAST_COLUMN_CONFIDENCE 0.4 /* taken as the last column, not by name */
 
 /* How the outcome of row r is read off the column. */
 enum target_kind {

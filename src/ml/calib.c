@@ -14,7 +14,30 @@ struct pt {
     uint8_t y;
 };
 
+static double clip(double v)
+{
+    return v < CALIB_MIN_P ? CALIB_MIN_P : v > CALIB_MAX_P ? CALIB_MAX_P : v;
+}
+
+/* Pool block a+1 into block a and close the gap. */
+static void pool(double *sx, double *sy, double *w, uint64_t *nb, uint64_t a)
+{
+    sx[a] += sx[a + 1];
+    sy[a] += sy[a + 1];
+    w[a] += w[a + 1];
+    memmove(sx + a + 1, sx + a + 2, (*nb - a - 2) * sizeof *sx);
+    memmove(sy + a + 1, sy + a + 2, (*nb - a - 2) * sizeof *sy);
+    memmove(w + a + 1, w + a + 2, (*nb - a - 2) * sizeof *w);
+    (*nb)--;
+}
+
 void calib_fit(const double *p, const uint8_t *y, uint64_t n, struct calib *c)
+{
+    calib_fit_ends(p, y, n, CALIB_MIN_END_ROWS, c);
+}
+
+void calib_fit_ends(const double *p, const uint8_t *y, uint64_t n, uint64_t min_end,
+                    struct calib *c)
 {
     memset(c, 0, sizeof *c);
     uint64_t *key = xmalloc((n ? n : 1) * sizeof *key);
@@ -56,6 +79,12 @@ void calib_fit(const double *p, const uint8_t *y, uint64_t n, struct calib *c)
         i = j;
     }
     free(v);
+    /* thin end blocks join their neighbour: the merged rate lies between the
+     * two, so the blocks stay non-decreasing (calib.h says why) */
+    while (nb > 1 && w[0] < (double)min_end)
+        pool(sx, sy, w, &nb, 0);
+    while (nb > 1 && w[nb - 1] < (double)min_end)
+        pool(sx, sy, w, &nb, nb - 2);
     if (nb == 0) {
         c->n = 2;
         c->x = xmalloc(2 * sizeof(double));
@@ -71,7 +100,7 @@ void calib_fit(const double *p, const uint8_t *y, uint64_t n, struct calib *c)
         for (uint64_t k = 0; k < keep; k++) {
             uint64_t b = keep == 1 ? 0 : k * (nb - 1) / (keep - 1);
             c->x[k] = sx[b] / w[b];
-            c->y[k] = sy[b] / w[b];
+            c->y[k] = clip(sy[b] / w[b]);
         }
     }
     free(sx);
@@ -81,12 +110,14 @@ void calib_fit(const double *p, const uint8_t *y, uint64_t n, struct calib *c)
 
 double calib_apply(const struct calib *c, double raw)
 {
-    if (c->n == 0 || isnan(raw))
+    if (isnan(raw))
         return raw;
+    if (c->n == 0)
+        return clip(raw);
     if (raw <= c->x[0])
-        return c->y[0];
+        return clip(c->y[0]);
     if (raw >= c->x[c->n - 1])
-        return c->y[c->n - 1];
+        return clip(c->y[c->n - 1]);
     uint32_t lo = 0, hi = c->n - 1; /* x[lo] < raw < x[hi] */
     while (hi - lo > 1) {
         uint32_t mid = (lo + hi) / 2;
@@ -96,7 +127,7 @@ double calib_apply(const struct calib *c, double raw)
             hi = mid;
     }
     double t = (raw - c->x[lo]) / (c->x[hi] - c->x[lo]);
-    return c->y[lo] + t * (c->y[hi] - c->y[lo]);
+    return clip(c->y[lo] + t * (c->y[hi] - c->y[lo]));
 }
 
 void calib_cleanup(struct calib *c)

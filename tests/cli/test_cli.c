@@ -1000,10 +1000,11 @@ static void test_inspect_leakage_not_run(void **state)
 
     char m[1100];
     snprintf(m, sizeof m, "%s.lsm", p);
+    /* three outcomes: too few to train on (and to scan), said with the counts */
     RUN(&r, "train", p, "-o", m, "--auto-exclude");
     expect_exit(&r, 1);
-    expect_message(&r, "--auto-exclude");
-    expect_contains(&r.err, "at least 20");
+    expect_message(&r, "only 3 leads have a known outcome");
+    expect_contains(&r.err, "at least 50, with at least 10 of each");
     assert_int_equal(access(m, F_OK), -1); /* no model written */
     run_free(&r);
 }
@@ -1033,19 +1034,83 @@ static void test_train_auto_exclude(void **state)
     json_decref(j);
     run_free(&r);
 
-    /* without the flag the copy is learned from, and nothing is said about it */
+    /* without the flag too: leaving leaky columns out is the default, named in
+     * "excluded"; --include-leaky keeps the copy and still names it */
     RUN(&r, "train", p, "-o", m, "--json", "--trees", "20");
     expect_exit(&r, 0);
     j = parse_json(&r);
-    assert_true(has_string(json_object_get(j, "feature_names"), "Note"));
-    assert_null(json_object_get(j, "auto_excluded"));
+    assert_false(has_string(json_object_get(j, "feature_names"), "Note"));
+    json_t *ex = json_array_get(json_object_get(j, "excluded"), 0);
+    assert_string_equal(json_str_at(ex, "column"), "Note");
+    assert_string_equal(json_str_at(ex, "level"), "exclude");
+    assert_non_null(strstr(json_str_at(ex, "reason"), "AUC"));
     json_decref(j);
+    run_free(&r);
+    RUN(&r, "train", p, "-o", m, "--include-leaky", "--json", "--trees", "20");
+    expect_exit(&r, 0);
+    j = parse_json(&r);
+    assert_true(has_string(json_object_get(j, "feature_names"), "Note"));
+    assert_int_equal(json_array_size(json_object_get(j, "excluded")), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "leakage_checks")), 1);
+    json_decref(j);
+    run_free(&r);
+    RUN(&r, "train", p, "-o", m, "--trees", "20");
+    expect_exit(&r, 0);
+    expect_contains(&r.out, "left out 1 column the leakage scan marks \"exclude\"");
+    expect_contains(&r.out, "- Note — ");
     run_free(&r);
 
     /* --exclude and --auto-exclude together: both lists apply */
     RUN(&r, "train", p, "-o", m, "--exclude", "Region", "--auto-exclude", "--trees", "20");
     expect_exit(&r, 1); /* Region and Note both out: nothing is left */
     expect_message(&r, "no column is left");
+    run_free(&r);
+}
+
+/* train --exclude is repeatable, trims names, matches them without case, and
+ * takes a name holding a comma whole; train's warnings (few outcomes, junk in
+ * a numeric column) reach stderr and --json. */
+static void test_train_exclude_and_warnings(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 1 << 16);
+    assert_int_equal(buf_puts(&b, "Lead,Region,\"Price, EUR\",Visits,Time,Converted\n"), LS_OK);
+    uint64_t s = 7;
+    for (int i = 0; i < 150; i++) {
+        unsigned v = (unsigned)(next_rand(&s) >> 40) % 20;
+        char t[16];
+        snprintf(t, sizeof t, "%u.25", (unsigned)(next_rand(&s) >> 40) % 500);
+        assert_int_equal(buf_printf(&b, "L%d,R%d,%u.5,%u,%s,%d\n", i, i % 4,
+                                    (unsigned)(next_rand(&s) >> 40) % 90, v,
+                                    i % 30 == 7 ? "unknown" : t, (int)(i % 5 < 2)),
+                         LS_OK);
+    }
+    char p[1024], m[1100];
+    temp_file("exclude.csv", b.data, b.len, p, sizeof p);
+    buf_cleanup(&b);
+    snprintf(m, sizeof m, "%s.lsm", p);
+    struct run r;
+    RUN(&r, "train", p, "-o", m, "--exclude", "Price, EUR", "--exclude", " region ", "--json",
+        "--trees", "10");
+    expect_exit(&r, 0);
+    json_t *j = parse_json(&r);
+    json_t *names = json_object_get(j, "feature_names");
+    assert_false(has_string(names, "Region"));
+    assert_false(has_string(names, "Price, EUR"));
+    assert_true(has_string(names, "Visits"));
+    json_t *w = json_object_get(j, "warnings");
+    assert_int_equal(json_array_size(w), 2);
+    assert_non_null(strstr(json_string_value(json_array_get(w, 0)), "only 150 leads"));
+    assert_non_null(strstr(json_string_value(json_array_get(w, 1)), "'Time'"));
+    json_decref(j);
+    expect_contains(&r.err, "leadscore: warning: only 150 leads have a known outcome");
+    expect_contains(&r.err, "leadscore: warning: column 'Time': 5 values");
+    run_free(&r);
+
+    RUN(&r, "train", p, "-o", m, "--exclude", "Visits, Nope", "--trees", "10");
+    expect_exit(&r, 1);
+    expect_message(&r, "'Nope'");
     run_free(&r);
 }
 
@@ -1100,7 +1165,7 @@ static void test_leads_leakage(void **state)
 
     RUN(&r, "train", leads, "-o", m, "--auto-exclude", "--trees", "30", "--threads", "2");
     expect_exit(&r, 0);
-    expect_contains(&r.out, "auto-exclude: left out 2 columns");
+    expect_contains(&r.out, "left out 2 columns the leakage scan marks");
     expect_contains(&r.out, "- Tags — ");
     expect_contains(&r.out, "- Lead Quality — ");
     expect_contains(&r.out, "27 features");
@@ -1990,7 +2055,9 @@ static void test_score_drift(void **state)
     /* the training file itself: one "drift: ok" line, status ok */
     RUN(&r, "score", model, tu_leads_csv(), "-o", scored, "--report", report);
     expect_exit(&r, 0);
-    expect_contains(&r.err, "leadscore: drift: ok (29 columns, max PSI 0.00)\n");
+    expect_contains(
+        &r.err,
+        "leadscore: drift: ok (27 columns, max PSI 0.00)\n"); /* Tags, Lead Quality left out */
     if (strstr(buf_str(&r.err), "warning: drift"))
         fail_msg("a drift warning on the training file: '%.2000s'", buf_str(&r.err));
     run_free(&r);
@@ -2102,7 +2169,9 @@ static void test_score_explain_csv(void **state)
         skip();
     size_t nf;
     const char *model = explain_model(&nf);
-    assert_int_equal(nf, 29); /* the default model's features on Leads.csv */
+    assert_int_equal(
+        nf,
+        27); /* the default model's features on Leads.csv: leaky Tags and Lead Quality left out */
     const char *path = explained_csv();
     struct frame *f = read_frame_file(path);
     assert_int_equal(f->nrows, 9237);
@@ -2464,6 +2533,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_inspect_leakage, free_live_runs),
         cmocka_unit_test_teardown(test_inspect_leakage_not_run, free_live_runs),
         cmocka_unit_test_teardown(test_train_auto_exclude, free_live_runs),
+        cmocka_unit_test_teardown(test_train_exclude_and_warnings, free_live_runs),
         cmocka_unit_test_teardown(test_demo_deterministic, free_live_runs),
         cmocka_unit_test_teardown(test_demo_bad_values, free_live_runs),
         cmocka_unit_test_teardown(test_demo_large_seeds_differ, free_live_runs),

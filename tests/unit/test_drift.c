@@ -598,6 +598,7 @@ static int leads_setup(void **state)
         fprintf(stderr, "app_train failed: %s\n", err.msg);
         return -1;
     }
+    train_summary_cleanup(&sum);
     *state = L;
     return 0;
 }
@@ -921,6 +922,7 @@ static void test_other_bin(void **state)
     struct train_summary sum;
     struct ls_error err;
     assert_int_equal(app_train(f, &to, &m, &sum, &err), 0);
+    train_summary_cleanup(&sum);
     long j = -1;
     for (size_t k = 0; k < m.schema.nfeat; k++)
         if (strcmp(m.schema.feat[k].name, "Code") == 0)

@@ -51,6 +51,7 @@ static void train_default(const struct frame *f, uint32_t trees, struct model *m
     int rc = app_train(f, &o, m, &sum, &err);
     if (rc)
         fail_msg("app_train failed (%d): %s", rc, err.msg);
+    train_summary_cleanup(&sum);
 }
 
 static int leads_setup(void **state)

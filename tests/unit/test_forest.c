@@ -16,8 +16,10 @@
 
 #include "app/score.h"
 #include "app/train.h"
+#include "core/buf.h"
 #include "core/rng.h"
 #include "data/demo.h"
+#include "ml/bins.h"
 #include "ml/calib.h"
 #include "ml/forest.h"
 #include "ml/metrics.h"
@@ -53,6 +55,7 @@ static void train_ok(const struct frame *f, const struct train_opts *o, struct m
     int rc = app_train(f, o, m, &sum, &err);
     if (rc)
         fail_msg("app_train failed (%d): %s", rc, err.msg);
+    train_summary_cleanup(&sum);
 }
 
 /* Save m to a temp file called name and return its bytes. */
@@ -179,6 +182,7 @@ static void test_root_ordered_split(void **state)
     small_opts(&o, 3, 1, 42);
     o.forest.mtry = 2;
     o.forest.min_leaf = 1;
+    o.include_leaky = 1; /* x gives the outcome away: that is the point here */
     struct model m;
     train_ok(f, &o, &m);
 
@@ -263,6 +267,7 @@ static void test_root_categorical_split(void **state)
     small_opts(&o, 3, 2, 42);
     o.forest.mtry = 2;
     o.forest.min_leaf = 1;
+    o.include_leaky = 1; /* the split column gives the outcome away: the point here */
     struct model m;
     train_ok(f, &o, &m);
 
@@ -313,6 +318,7 @@ static void test_leads_oob_matches_holdout(void **state)
     rc = app_train(f, &o, &m, &sum, &err);
     if (rc)
         fail_msg("app_train failed (%d): %s", rc, err.msg);
+    train_summary_cleanup(&sum);
     assert_int_equal(m.has_holdout, 1);
     assert_int_equal(sum.train_rows + sum.holdout_rows, sum.labelled);
     assert_in_range(sum.holdout_rows, sum.labelled * 17 / 100, sum.labelled * 23 / 100);
@@ -381,30 +387,42 @@ static void test_isotonic_textbook(void **state)
     const double p[] = {0.3, 0.1, 0.5, NAN, 0.4, 0.3, 0.1, 0.2, 0.3, 0.4, 0.1, 0.3};
     const uint8_t y[] = {1, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1};
     struct calib c;
-    calib_fit(p, y, sizeof y, &c);
+    calib_fit_ends(p, y, sizeof y, 1, &c); /* plain PAVA: no end pooling */
     assert_int_equal(c.n, 3);
     ASSERT_NEAR(c.x[0], 0.125, 1e-12);
     ASSERT_NEAR(c.x[1], 1.0 / 3, 1e-12);
     ASSERT_NEAR(c.x[2], 0.5, 1e-12);
     ASSERT_NEAR(c.y[0], 0.25, 1e-12);
     ASSERT_NEAR(c.y[1], 2.0 / 3, 1e-12);
-    ASSERT_NEAR(c.y[2], 1.0, 1e-12);
+    ASSERT_NEAR(c.y[2], CALIB_MAX_P, 1e-12); /* the rate 1 of one lead, clipped */
     /* clamped outside the knots, linear between them */
     ASSERT_NEAR(calib_apply(&c, 0.0), 0.25, 1e-12);
     ASSERT_NEAR(calib_apply(&c, 0.1), 0.25, 1e-12);
-    ASSERT_NEAR(calib_apply(&c, 0.9), 1.0, 1e-12);
+    ASSERT_NEAR(calib_apply(&c, 0.9), CALIB_MAX_P, 1e-12);
     ASSERT_NEAR(calib_apply(&c, (0.125 + 1.0 / 3) / 2), (0.25 + 2.0 / 3) / 2, 1e-12);
     ASSERT_NEAR(calib_apply(&c, 1.0 / 3), 2.0 / 3, 1e-12);
+    check_calib_monotone(&c);
+    calib_cleanup(&c);
+
+    /* end blocks of at least 4 rows: the last block (0.5 -> {1}, one row)
+     * pools with its neighbour (6 rows at 2/3) into 5/7 at mean raw 2.5/7;
+     * the first block already has 4 rows and stays */
+    calib_fit_ends(p, y, sizeof y, 4, &c);
+    assert_int_equal(c.n, 2);
+    ASSERT_NEAR(c.x[0], 0.125, 1e-12);
+    ASSERT_NEAR(c.y[0], 0.25, 1e-12);
+    ASSERT_NEAR(c.x[1], 2.5 / 7, 1e-12);
+    ASSERT_NEAR(c.y[1], 5.0 / 7, 1e-12);
     check_calib_monotone(&c);
     calib_cleanup(&c);
 
     /* already increasing: no pooling, one knot per distinct value */
     const double p2[] = {0.2, 0.4, 0.6, 0.6};
     const uint8_t y2[] = {0, 0, 1, 0};
-    calib_fit(p2, y2, 4, &c);
+    calib_fit_ends(p2, y2, 4, 1, &c);
     assert_int_equal(c.n, 2);
     ASSERT_NEAR(c.x[0], 0.3, 1e-12);
-    ASSERT_NEAR(c.y[0], 0.0, 0);
+    ASSERT_NEAR(c.y[0], CALIB_MIN_P, 0); /* the rate 0, clipped */
     ASSERT_NEAR(c.x[1], 0.6, 1e-12);
     ASSERT_NEAR(c.y[1], 0.5, 1e-12);
     calib_cleanup(&c);
@@ -412,7 +430,7 @@ static void test_isotonic_textbook(void **state)
     /* fully reversed: everything pools into one block at the base rate */
     const double p3[] = {0.1, 0.2, 0.3, 0.4};
     const uint8_t y3[] = {1, 1, 0, 0};
-    calib_fit(p3, y3, 4, &c);
+    calib_fit_ends(p3, y3, 4, 1, &c);
     assert_int_equal(c.n, 1);
     ASSERT_NEAR(c.y[0], 0.5, 1e-12);
     ASSERT_NEAR(calib_apply(&c, 0.0), 0.5, 1e-12);
@@ -424,7 +442,47 @@ static void test_isotonic_textbook(void **state)
     const uint8_t y4[] = {1, 0};
     calib_fit(p4, y4, 2, &c);
     ASSERT_NEAR(calib_apply(&c, 0.37), 0.37, 1e-12);
+    ASSERT_NEAR(calib_apply(&c, 0.0), CALIB_MIN_P, 0); /* even the identity is clipped */
+    ASSERT_NEAR(calib_apply(&c, 1.0), CALIB_MAX_P, 0);
     calib_cleanup(&c);
+}
+
+/* A weak model (AUC about 0.6) whose lowest raw lead did not convert and
+ * whose highest did: plain PAVA makes one-lead end blocks at exactly 0 and
+ * 1, i.e. scores of 0.0 and 100.0. With end pooling each end block holds at
+ * least CALIB_MIN_END_ROWS leads, so its rate is a real average, and every
+ * likelihood is within [CALIB_MIN_P, CALIB_MAX_P]. */
+static void test_calibration_weak_model_ends(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    double *p = malloc(N * sizeof *p);
+    uint8_t *y = malloc(N);
+    struct rng r;
+    rng_seed(&r, 23);
+    for (int i = 0; i < N; i++) {
+        p[i] = 0.2 + 0.4 * (double)i / N;                               /* raw, increasing */
+        y[i] = (uint8_t)(rng_uniform(&r) < 0.25 + 0.2 * (double)i / N); /* weak signal */
+    }
+    y[0] = 0;
+    y[N - 1] = 1;
+    struct calib c;
+    calib_fit_ends(p, y, N, 1, &c); /* what training did before: the ends are 0 and 1 */
+    assert_true(c.y[0] <= CALIB_MIN_P && c.y[c.n - 1] >= CALIB_MAX_P);
+    calib_cleanup(&c);
+
+    calib_fit(p, y, N, &c);
+    check_calib_monotone(&c);
+    double lo = calib_apply(&c, 0.0), hi = calib_apply(&c, 1.0);
+    if (!(lo > 0.05 && lo < 0.4 && hi > 0.3 && hi < 0.8))
+        fail_msg("weak model's ends map to %g and %g; want rates near 0.25 and 0.45", lo, hi);
+    for (int i = 0; i <= 100; i++) {
+        double v = calib_apply(&c, i / 100.0);
+        assert_true(v >= CALIB_MIN_P && v <= CALIB_MAX_P);
+    }
+    calib_cleanup(&c);
+    free(p);
+    free(y);
 }
 
 /* Many blocks: the map is thinned to CALIB_MAX_KNOTS and stays monotone. */
@@ -450,6 +508,215 @@ static void test_calibration_many_knots(void **state)
     calib_cleanup(&c);
     free(p);
     free(y);
+}
+
+/* ---- 11. honest training: outcomes, junk, exclusions, score range ----------- */
+
+/* n rows: Visits (weak signal), Segment, "Price, EUR", Time (numeric with
+ * junk every junk_every rows, 0: none) and Converted (pos of every 10 rows
+ * positive, the rest negative; -1 for a noisy weak signal, plus two rare
+ * segments of a handful of leads that all convert / none do). */
+static struct frame *honest_frame(unsigned n, int pos, unsigned junk_every)
+{
+    struct buf b;
+    buf_init(&b, 1u << 22);
+    buf_puts(&b, "Visits,Segment,\"Price, EUR\",Time,Converted\n");
+    struct rng r;
+    rng_seed(&r, 99);
+    for (unsigned i = 0; i < n; i++) {
+        double u = rng_uniform(&r);
+        int y = pos >= 0 ? (int)(i % 10) < pos : rng_uniform(&r) < 0.1 + 0.5 * u;
+        char t[32];
+        if (junk_every && i % junk_every == 3)
+            snprintf(t, sizeof t, "unknown");
+        else
+            snprintf(t, sizeof t, "%.1f", rng_uniform(&r) * 600);
+        const char *seg = (const char *[]){"A", "B", "C"}[i % 3];
+        if (pos < 0 && i % 375 < 2) { /* a rare segment that always (never) converts */
+            seg = i % 375 ? "Q" : "Z";
+            y = i % 375 == 0;
+        }
+        buf_printf(&b, "%d,%s,%.2f,%s,%d\n", (int)(u * 20), seg, 10 + rng_uniform(&r) * 90, t, y);
+    }
+    struct frame *f = tu_frame_mem(buf_str(&b));
+    buf_cleanup(&b);
+    return f;
+}
+
+static int train_rc(const struct frame *f, const struct train_opts *o, struct model *m,
+                    struct train_summary *sum, char *msg, size_t cap)
+{
+    struct ls_error err;
+    ls_error_clear(&err);
+    int rc = app_train(f, o, m, sum, &err);
+    snprintf(msg, cap, "%s", err.msg);
+    return rc;
+}
+
+/* Fewer than 50 labelled leads, or fewer than 10 of either outcome, is an
+ * error that gives the counts and what is needed; under 200 a warning says
+ * the metrics are rough. Before, 3 rows trained and printed AUC 0. */
+static void test_train_too_few_outcomes(void **state)
+{
+    (void)state;
+    struct train_opts o;
+    small_opts(&o, 10, 2, 1);
+    struct model m;
+    struct train_summary sum;
+    char msg[512];
+
+    struct frame *f = honest_frame(40, 5, 0); /* 40 labelled, 20 positive */
+    assert_int_equal(train_rc(f, &o, &m, &sum, msg, sizeof msg), LS_EINPUT);
+    if (!strstr(msg, "only 40 leads have a known outcome") || !strstr(msg, "at least 50"))
+        fail_msg("message '%s'", msg);
+    frame_free(f);
+
+    f = honest_frame(300, 0, 0); /* no positive among 300 */
+    assert_int_equal(train_rc(f, &o, &m, &sum, msg, sizeof msg), LS_EONE_CLASS);
+    frame_free(f);
+
+    /* 80 leads, 8 positive: too few of one outcome */
+    f = honest_frame(80, 1, 0);
+    assert_int_equal(train_rc(f, &o, &m, &sum, msg, sizeof msg), LS_EINPUT);
+    if (!strstr(msg, "only 8 of the 80") || !strstr(msg, "at least 10 of each"))
+        fail_msg("message '%s'", msg);
+    frame_free(f);
+
+    /* 120 leads, 36 positive: trains, with a warning */
+    f = honest_frame(120, 3, 0);
+    if (train_rc(f, &o, &m, &sum, msg, sizeof msg))
+        fail_msg("app_train failed: %s", msg);
+    assert_int_equal(sum.nwarnings, 1);
+    if (!strstr(sum.warnings[0], "only 120 leads") || !strstr(sum.warnings[0], "rough"))
+        fail_msg("warning '%s'", sum.warnings[0]);
+    model_cleanup(&m);
+    train_summary_cleanup(&sum);
+    frame_free(f);
+
+    /* 200: no warning */
+    f = honest_frame(200, 3, 0);
+    if (train_rc(f, &o, &m, &sum, msg, sizeof msg))
+        fail_msg("app_train failed: %s", msg);
+    assert_int_equal(sum.nwarnings, 0);
+    model_cleanup(&m);
+    train_summary_cleanup(&sum);
+    frame_free(f);
+}
+
+/* A numeric feature with a little junk: training warns naming it, and
+ * scoring reads the junk as missing — in a file typed like the training one
+ * and in one with so much junk that it reads as categories (bins.c's side). */
+static void test_train_numeric_junk(void **state)
+{
+    (void)state;
+    struct frame *f = honest_frame(1000, -1, 40); /* "unknown" in 2.5 % of Time */
+    assert_int_equal(f->cols[tu_col(f, "Time")].type, COL_NUMERIC);
+    struct train_opts o;
+    small_opts(&o, 10, 2, 1);
+    struct model m;
+    struct train_summary sum;
+    char msg[512];
+    if (train_rc(f, &o, &m, &sum, msg, sizeof msg))
+        fail_msg("app_train failed: %s", msg);
+    assert_int_equal(sum.nwarnings, 1);
+    if (!strstr(sum.warnings[0], "'Time'") || !strstr(sum.warnings[0], "25 values") ||
+        !strstr(sum.warnings[0], "\"unknown\""))
+        fail_msg("warning '%s'", sum.warnings[0]);
+    train_summary_cleanup(&sum);
+    size_t jt = tu_feature_index(&m, "Time");
+    assert_int_equal(m.schema.feat[jt].kind, FEAT_NUMERIC);
+    for (int pass = 0; pass < 2; pass++) {
+        struct frame *g = pass ? honest_frame(300, -1, 4) : f; /* 25 % junk: categorical */
+        if (pass)
+            assert_int_equal(g->cols[tu_col(g, "Time")].type, COL_CATEGORICAL);
+        uint8_t *X = malloc(m.schema.nfeat * g->nrows);
+        struct bin_report rep;
+        bins_apply(&m.schema, g, X, &rep);
+        for (uint64_t r = 0; r < g->nrows; r++) {
+            int junk = strcmp(frame_cell(g, tu_col(g, "Time"), r), "unknown") == 0;
+            if (junk && X[jt * g->nrows + r] != BINS_MISSING)
+                fail_msg("pass %d row %llu: 'unknown' binned as %u", pass, (unsigned long long)r,
+                         X[jt * g->nrows + r]);
+            if (!junk && X[jt * g->nrows + r] == BINS_MISSING)
+                fail_msg("pass %d row %llu: a number binned as missing", pass,
+                         (unsigned long long)r);
+        }
+        bins_report_cleanup(&rep);
+        free(X);
+        if (pass)
+            frame_free(g);
+    }
+    model_cleanup(&m);
+    frame_free(f);
+}
+
+/* --exclude: entries accumulate, names are trimmed and matched without case
+ * (as scoring matches columns), an entry that is a whole column name is that
+ * column even with a comma in it, other entries are comma-separated lists. */
+static void test_exclude_names(void **state)
+{
+    (void)state;
+    struct frame *f = honest_frame(60, 5, 0);
+    long target = (long)tu_col(f, "Converted");
+    struct train_opts o;
+    train_opts_default(&o);
+    struct train_features tf;
+    struct ls_error err;
+
+    o.exclude[o.nexclude++] = " visits ";
+    o.exclude[o.nexclude++] = "Price, EUR"; /* a name with a comma, given whole */
+    ls_error_clear(&err);
+    assert_int_equal(train_features_select(f, target, &o, &tf, &err), LS_OK);
+    assert_int_equal(tf.ncols, 2); /* Segment, Time */
+    assert_int_equal(tf.cols[0], tu_col(f, "Segment"));
+    assert_int_equal(tf.cols[1], tu_col(f, "Time"));
+    train_features_cleanup(&tf);
+
+    train_opts_default(&o);
+    o.exclude[o.nexclude++] = "Visits, segment"; /* a list, with a space after the comma */
+    o.exclude[o.nexclude++] = "TIME";
+    ls_error_clear(&err);
+    assert_int_equal(train_features_select(f, target, &o, &tf, &err), LS_OK);
+    assert_int_equal(tf.ncols, 1);
+    assert_int_equal(tf.cols[0], tu_col(f, "Price, EUR"));
+    train_features_cleanup(&tf);
+
+    train_opts_default(&o);
+    o.exclude[o.nexclude++] = "Visits,Nope";
+    ls_error_clear(&err);
+    assert_int_equal(train_features_select(f, target, &o, &tf, &err), LS_ENOT_FOUND);
+    if (!strstr(err.msg, "'Nope'") || !strstr(err.msg, "given whole"))
+        fail_msg("message '%s'", err.msg);
+    frame_free(f);
+}
+
+/* A weak model (AUC near 0.6) scores every lead within 1..99, through the
+ * whole path (train, calibrate, score). A guard for the wiring: the forest
+ * averages its trees, so this data does not reach 0 or 100 even without the
+ * end pooling; test_calibration_weak_model_ends is the test that fails
+ * without it. */
+static void test_weak_model_scores_within_1_99(void **state)
+{
+    (void)state;
+    struct frame *f = honest_frame(400, -1, 0);
+    struct train_opts o;
+    small_opts(&o, 30, 2, 4);
+    o.forest.min_leaf = 1;
+    struct model m;
+    train_ok(f, &o, &m);
+    struct score_result res;
+    tu_score_ok(&m, f, &res);
+    double lo = 100, hi = 0;
+    for (uint64_t r = 0; r < res.n; r++) {
+        lo = res.score[r] < lo ? res.score[r] : lo;
+        hi = res.score[r] > hi ? res.score[r] : hi;
+    }
+    printf("  weak model: out-of-bag AUC %.3f, scores from %.1f to %.1f\n", m.oob.auc, lo, hi);
+    if (!(lo >= 1.0 && hi <= 99.0))
+        fail_msg("scores from %g to %g, outside 1..99", lo, hi);
+    score_result_cleanup(&res);
+    model_cleanup(&m);
+    frame_free(f);
 }
 
 /* ---- 10. metrics ----------------------------------------------------------- */
@@ -678,6 +945,11 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_trained_calibration_monotone),
         cmocka_unit_test(test_isotonic_textbook),
         cmocka_unit_test(test_calibration_many_knots),
+        cmocka_unit_test(test_calibration_weak_model_ends),
+        cmocka_unit_test(test_train_too_few_outcomes),
+        cmocka_unit_test(test_train_numeric_junk),
+        cmocka_unit_test(test_exclude_names),
+        cmocka_unit_test(test_weak_model_scores_within_1_99),
         cmocka_unit_test(test_metrics_auc),
         cmocka_unit_test(test_metrics_losses),
         cmocka_unit_test(test_metrics_deciles),

@@ -152,6 +152,58 @@ static void test_numeric_strays_in_a_long_column(void **state)
     stray_column(5000, COL_NUMERIC); /* after it: 5 cells of one word, 0.05 % of rows */
 }
 
+/*
+ * A numeric column with a little junk ("unknown" in 2.5 % of the rows, as in
+ * a CRM export of Total Time Spent on Website) stays numeric: the junk is
+ * read as missing, counted, and named in a warning with the most frequent
+ * examples. Past 10 % junk the column is not numeric.
+ */
+static void expect_in(const char *hay, const char *needle)
+{
+    if (!strstr(hay, needle))
+        fail_msg("'%s' not in '%s'", needle, hay);
+}
+
+static void test_numeric_with_a_little_junk(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    buf_puts(&b, "Total Time Spent on Website,Half\n");
+    for (int i = 0; i < 1000; i++) {
+        const char *junk = i % 40 == 1                  ? "unknown"
+                           : i == 2 || i == 4 || i == 6 ? "n/a?"
+                           : i == 8 || i == 10          ? " ?? "
+                           : i == 12                    ? "later"
+                                                        : NULL;
+        char half[32];
+        snprintf(half, sizeof half, "%d", i);
+        buf_printf(&b, "%s,%s\n", junk ? junk : half, i % 9 == 0 ? "many" : half);
+    }
+    struct frame *f = frame_of(&b);
+    const struct column *c = &f->cols[tu_col(f, "Total Time Spent on Website")];
+    char msg[512] = "";
+    int warned = frame_column_warning(c, msg, sizeof msg);
+    enum col_type type = c->type, half_type = f->cols[tu_col(f, "Half")].type;
+    uint64_t non_numeric = c->prof.non_numeric, missing = c->prof.missing;
+    int nan1 = c->num && isnan(c->num[1]);
+    frame_free(f);
+    if (type != COL_NUMERIC)
+        fail_msg("2.6 %% junk: column is %s, want numeric", col_type_name(type));
+    assert_int_equal(non_numeric, 25 + 3 + 2 + 1);
+    assert_int_equal(missing, 31);
+    assert_true(nan1);
+    assert_true(warned);
+    printf("  %s\n", msg);
+    expect_in(msg, "'Total Time Spent on Website'");
+    expect_in(msg, "31 values");
+    expect_in(msg, "\"unknown\", \"n/a?\", \"??\""); /* most rows first, trimmed */
+    assert_null(strstr(msg, "later"));               /* three examples at most */
+    /* 1 in 9 rows "many": 11 % junk, too much for a numeric column */
+    if (half_type != COL_CATEGORICAL)
+        fail_msg("11 %% junk: column is %s, want categorical", col_type_name(half_type));
+}
+
 /* Raw mode must not change which spelling labels a category, nor the merged count. */
 static void test_spellings_in_a_long_column(void **state)
 {
@@ -626,6 +678,7 @@ int main(void)
         cmocka_unit_test(test_numeric_with_missing),
         cmocka_unit_test(test_numeric_stray_values),
         cmocka_unit_test(test_numeric_strays_in_a_long_column),
+        cmocka_unit_test(test_numeric_with_a_little_junk),
         cmocka_unit_test(test_spellings_in_a_long_column),
         cmocka_unit_test(test_boolean),
         cmocka_unit_test(test_short_rows_missing),

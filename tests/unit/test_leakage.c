@@ -604,6 +604,7 @@ static void test_auto_exclude_synthetic(void **state)
             if (strcmp(m.schema.feat[j].name, o.exclude[k]) == 0)
                 fail_msg("the model learned from excluded column '%s'", o.exclude[k]);
     model_cleanup(&m);
+    train_summary_cleanup(&sum);
     leakage_report_cleanup(&r);
 
     /* a full exclusion list is an error, and o is unchanged */
@@ -613,6 +614,86 @@ static void test_auto_exclude_synthetic(void **state)
     ls_error_clear(&err);
     assert_int_equal(leakage_auto_exclude(f, &o, &r, &err), LS_ELIMIT);
     assert_int_equal(o.nexclude, TRAIN_MAX_EXCLUDE - 1);
+    frame_free(f);
+}
+
+/* The column by name in the summary's leakage report, or NULL. */
+static const struct leakage_column *summary_column(const struct train_summary *s, const char *name)
+{
+    for (size_t i = 0; s->leakage && i < s->leakage->ncols; i++)
+        if (strcmp(s->leakage->cols[i].name, name) == 0)
+            return &s->leakage->cols[i];
+    return NULL;
+}
+
+static int model_has(const struct model *m, const char *name)
+{
+    for (size_t j = 0; j < m->schema.nfeat; j++)
+        if (strcmp(m->schema.feat[j].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Honest by default: app_train runs the scan itself and leaves the "exclude"
+ * columns out, naming each with its reason in the summary (and in the JSON
+ * train --json prints); include_leaky keeps them, still named. */
+static void test_train_leaves_out_leaky_by_default(void **state)
+{
+    (void)state;
+    struct frame *f = synthetic_frame(1000, 13, NULL, NULL);
+    struct train_opts o;
+    train_opts_default(&o);
+    o.forest.trees = 20;
+    o.forest.threads = 2;
+    struct model m;
+    struct train_summary sum;
+    struct ls_error err;
+    ls_error_clear(&err);
+    int rc = app_train(f, &o, &m, &sum, &err);
+    if (rc)
+        fail_msg("app_train failed (%d): %s", rc, err.msg);
+    assert_false(model_has(&m, "Echo"));
+    assert_false(model_has(&m, "Bucket"));
+    assert_true(model_has(&m, "Visits"));
+    assert_true(model_has(&m, "Colour"));
+    const struct leakage_column *echo = summary_column(&sum, "Echo");
+    assert_non_null(echo);
+    assert_int_equal(echo->level, LEAKAGE_EXCLUDE);
+    assert_true(echo->reason[0] != '\0');
+    json_t *j = json_object();
+    train_summary_json(&sum, j);
+    json_t *ex = json_object_get(j, "excluded");
+    assert_int_equal(json_array_size(ex), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ex, 0), "column")),
+                        "Echo");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ex, 0), "level")),
+                        "exclude");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ex, 0), "reason")),
+                        echo->reason);
+    assert_true(json_is_number(json_object_get(json_array_get(ex, 0), "auc")));
+    assert_int_equal(json_array_size(json_object_get(j, "auto_excluded")), 2);
+    json_decref(j);
+    double clean_auc = m.oob.auc;
+    model_cleanup(&m);
+    train_summary_cleanup(&sum);
+
+    o.include_leaky = 1;
+    rc = app_train(f, &o, &m, &sum, &err);
+    if (rc)
+        fail_msg("app_train failed (%d): %s", rc, err.msg);
+    assert_true(model_has(&m, "Echo"));
+    assert_true(model_has(&m, "Bucket"));
+    assert_non_null(summary_column(&sum, "Echo")); /* still named */
+    j = json_object();
+    train_summary_json(&sum, j);
+    assert_int_equal(json_array_size(json_object_get(j, "excluded")), 0);
+    assert_true(json_is_true(json_object_get(j, "include_leaky")));
+    json_decref(j);
+    printf("  out-of-bag AUC %.4f without the leaky columns, %.4f with them\n", clean_auc,
+           m.oob.auc);
+    assert_true(m.oob.auc > clean_auc);
+    model_cleanup(&m);
+    train_summary_cleanup(&sum);
     frame_free(f);
 }
 
@@ -720,12 +801,15 @@ static void test_leads_auto_exclude(void **state)
     struct train_summary sum;
     assert_int_equal(app_train(f, &o, &clean, &sum, &err), LS_OK);
     assert_int_equal(sum.features, 27);
+    train_summary_cleanup(&sum);
     for (size_t j = 0; j < clean.schema.nfeat; j++)
         if (strcmp(clean.schema.feat[j].name, "Tags") == 0 ||
             strcmp(clean.schema.feat[j].name, "Lead Quality") == 0)
             fail_msg("the model learned from '%s'", clean.schema.feat[j].name);
     o.nexclude = 0;
+    o.include_leaky = 1; /* every column */
     assert_int_equal(app_train(f, &o, &leaky, &sum, &err), LS_OK);
+    train_summary_cleanup(&sum);
     printf("Leads.csv out-of-bag AUC: %.4f with every column, %.4f with --auto-exclude\n",
            leaky.oob.auc, clean.oob.auc);
     assert_true(clean.oob.auc > 0.85);
@@ -750,6 +834,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_long_utf8_value),
         cmocka_unit_test(test_auto_exclude_synthetic),
+        cmocka_unit_test(test_train_leaves_out_leaky_by_default),
     };
     const struct CMUnitTest leads[] = {
         cmocka_unit_test(test_leads_required_outcome),

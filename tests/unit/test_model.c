@@ -104,6 +104,7 @@ static int setup(void **state)
         fprintf(stderr, "app_train failed (%d): %s\n", rc, err.msg);
         return -1;
     }
+    train_summary_cleanup(&sum);
     const char *path = tu_write_temp("fixture.lsm", "", 0);
     if (model_save(&fx->m, path, &err) != LS_OK) {
         fprintf(stderr, "model_save failed: %s\n", err.msg);
@@ -418,6 +419,7 @@ static uint8_t *small_model_bytes(size_t *len, struct frame **scoring)
     struct ls_error err;
     ls_error_clear(&err);
     assert_int_equal(app_train(f, &o, &m, &sum, &err), LS_OK);
+    train_summary_cleanup(&sum);
     assert_int_equal(m.schema.nfeat, 4);
     uint32_t ncat = 0;
     for (uint32_t i = 0; i < m.forest.ntrees; i++)
@@ -603,6 +605,7 @@ static void test_cli_round_trip(void **state)
     struct model trained, m;
     struct train_summary sum;
     assert_int_equal(app_train(f, &o, &trained, &sum, &err), LS_OK);
+    train_summary_cleanup(&sum);
     const char *model_path = tu_write_temp("m.lsm", "", 0);
     assert_int_equal(model_save(&trained, model_path, &err), LS_OK);
     frame_free(f);

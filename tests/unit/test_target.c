@@ -3,6 +3,7 @@
  */
 #include "testutil.h"
 
+#include "core/buf.h"
 #include "data/target.h"
 
 #include <string.h>
@@ -241,19 +242,241 @@ static void test_no_target(void **state)
 static void test_names_that_are_not_outcomes(void **state)
 {
     (void)state;
-    /* "Contacted" and "Country" are near "converted" / "outcome" only at a glance */
-    struct frame *f = tu_frame_mem("Contacted,Country,Content\nYes,IN,No\nNo,US,Yes\nNo,IN,Yes\n");
+    /* "Contacted" and "Country" are near "converted" / "outcome" only at a glance
+     * (the last column has three values, so the last-column rule stays out) */
+    struct frame *f = tu_frame_mem("Contacted,Content,Country\nYes,No,IN\nNo,Yes,US\nNo,Yes,FR\n");
     find_err(f, NULL, LS_ENO_TARGET, "'Contacted'", "'Content'");
+    frame_free(f);
+}
+
+/* ---- files from outside a CRM ------------------------------------------------- */
+
+/*
+ * A generated file of `rows` rows: header, then for each row the cells that
+ * row_fn writes. Kept small and deterministic (a 64-bit LCG).
+ */
+typedef void (*row_fn)(struct buf *b, uint64_t r, uint64_t rnd);
+
+static struct frame *generated(const char *header, uint64_t rows, row_fn fn)
+{
+    struct buf b;
+    buf_init(&b, 1 << 22);
+    buf_puts(&b, header);
+    buf_puts(&b, "\n");
+    uint64_t x = 88172645463325252ull;
+    for (uint64_t r = 0; r < rows; r++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        fn(&b, r, x >> 33);
+        buf_puts(&b, "\n");
+    }
+    struct frame *f = tu_frame_mem(buf_str(&b));
+    buf_cleanup(&b);
+    return f;
+}
+
+static const char *tf(uint64_t v)
+{
+    return v ? "TRUE" : "FALSE";
+}
+
+/* Web-shop sessions as in the UCI online shoppers file: Weekend (true/false)
+ * just before Revenue (true/false, the outcome, last). */
+static void shop_row(struct buf *b, uint64_t r, uint64_t x)
+{
+    static const char *const months[] = {"Feb", "Mar", "May", "Nov", "Dec"};
+    static const char *const vt[] = {"Returning_Visitor", "New_Visitor", "Other"};
+    buf_printf(b, "%llu,%.1f,%llu,%.3f,%s,%llu,%s,%s,%s", (unsigned long long)(x % 12),
+               (double)(x % 3000) / 10, (unsigned long long)(x % 80), (double)(x % 200) / 1000,
+               months[x % 5], (unsigned long long)(1 + x % 8), vt[(x >> 7) % 3],
+               tf((x >> 11) % 4 == 0), tf((x >> 13) % 6 == 0 || r % 50 == 0));
+}
+
+static void test_web_shop_sessions(void **state)
+{
+    (void)state;
+    struct frame *f = generated("Administrative,Administrative_Duration,ProductRelated,"
+                                "BounceRates,Month,OperatingSystems,VisitorType,Weekend,Revenue",
+                                600, shop_row);
+    struct target t;
+    find_ok(f, NULL, &t);
+    assert_string_equal(t.name, "Revenue");
+    assert_int_equal(t.kind, TARGET_BOOLEAN);
+    assert_string_equal(t.positive, "TRUE");
+    assert_true(t.confidence >= 0.9);
+    target_cleanup(&t);
+    frame_free(f);
+}
+
+/* Trial sign-ups: Upgraded (Yes/No) is the outcome; Invited Teammate and
+ * Is Mobile are yes/no attributes. */
+static void trial_row(struct buf *b, uint64_t r, uint64_t x)
+{
+    static const char *const src[] = {"Google", "Referral", "Direct", "Partner"};
+    buf_printf(b, "T%05llu,%s,%llu,%s,%s,%s", (unsigned long long)r, src[x % 4],
+               (unsigned long long)(x % 40), (x >> 5) % 3 ? "No" : "Yes",
+               (x >> 7) % 2 ? "Yes" : "No", (x >> 9) % 5 == 0 ? "Yes" : "No");
+}
+
+static void test_trial_signups(void **state)
+{
+    (void)state;
+    struct frame *f = generated("Trial ID,Source,Sessions 7d,Invited Teammate,Is Mobile,Upgraded",
+                                400, trial_row);
+    struct target t;
+    find_ok(f, NULL, &t);
+    assert_string_equal(t.name, "Upgraded");
+    assert_string_equal(t.positive, "Yes");
+    target_cleanup(&t);
+    frame_free(f);
+
+    /* the same file with "Signed Up" as the outcome, not last */
+    f = generated("Trial ID,Source,Sessions 7d,Signed Up,Is Mobile,Newsletter", 400, trial_row);
+    find_ok(f, NULL, &t);
+    assert_string_equal(t.name, "Signed Up");
+    target_cleanup(&t);
+    frame_free(f);
+}
+
+/* A subscription campaign as in the bank marketing file: default, housing and
+ * loan are yes/no attributes, poutcome (failure/success/other/unknown) is the
+ * outcome of an earlier campaign, y (yes/no) is the outcome, last. */
+static void bank_row(struct buf *b, uint64_t r, uint64_t x)
+{
+    static const char *const job[] = {"admin.", "technician", "services", "management"};
+    static const char *const pout[] = {"unknown", "failure", "success", "other", "unknown"};
+    (void)r;
+    buf_printf(b, "%llu;%s;%s;%s;%s;%llu;%s;%s", (unsigned long long)(18 + x % 60), job[x % 4],
+               (x >> 3) % 9 ? "no" : "yes", (x >> 5) % 2 ? "yes" : "no",
+               (x >> 6) % 5 ? "no" : "yes", (unsigned long long)(x % 900), pout[(x >> 8) % 5],
+               (x >> 10) % 8 ? "no" : "yes");
+}
+
+static void test_subscription_campaign(void **state)
+{
+    (void)state;
+    struct frame *f = generated("age;job;default;housing;loan;duration;poutcome;y", 500, bank_row);
+    struct target t;
+    find_ok(f, NULL, &t);
+    assert_string_equal(t.name, "y");
+    assert_string_equal(t.positive, "yes");
+    target_cleanup(&t);
+    frame_free(f);
+
+    f = generated("age;job;default;housing;loan;duration;poutcome;subscribed", 500, bank_row);
+    find_ok(f, NULL, &t);
+    assert_string_equal(t.name, "subscribed");
+    target_cleanup(&t);
+    frame_free(f);
+}
+
+/* A deal export: Stage (Closed Won / Closed Lost / open stages) and Deal Won
+ * (1/0). Deal Won's name is the stronger outcome name. */
+static void deal_row(struct buf *b, uint64_t r, uint64_t x)
+{
+    static const char *const stage[] = {"Closed Won", "Closed Lost", "Negotiation", "Closed Lost",
+                                        "Proposal"};
+    const char *st = stage[x % 5];
+    buf_printf(b, "D-%llu,%llu,%s,%s,%d", (unsigned long long)r, (unsigned long long)(x % 90000),
+               (x >> 4) % 2 ? "Inbound" : "Outbound", st, strcmp(st, "Closed Won") == 0);
+}
+
+static void test_deal_export(void **state)
+{
+    (void)state;
+    struct frame *f = generated("Deal Id,Amount,Channel,Stage,Deal Won", 300, deal_row);
+    struct target t;
+    find_ok(f, NULL, &t);
+    assert_string_equal(t.name, "Deal Won");
+    target_cleanup(&t);
+    frame_free(f);
+}
+
+/* Churn (Yes/No) between attributes named like the lead (gender, Partner, SeniorCitizen). */
+static void churn_row(struct buf *b, uint64_t r, uint64_t x)
+{
+    buf_printf(b, "C%llu,%s,%d,%s,%llu,%s,%.2f", (unsigned long long)r, x % 2 ? "Female" : "Male",
+               (int)((x >> 3) % 6 == 0), (x >> 4) % 2 ? "Yes" : "No", (unsigned long long)(x % 72),
+               (x >> 6) % 4 ? "No" : "Yes", 20 + (double)(x % 10000) / 100);
+}
+
+static void test_churn(void **state)
+{
+    (void)state;
+    struct frame *f = generated("customerID,gender,SeniorCitizen,Partner,tenure,Churn,"
+                                "MonthlyCharges",
+                                400, churn_row);
+    struct target t;
+    find_ok(f, NULL, &t);
+    assert_string_equal(t.name, "Churn");
+    assert_string_equal(t.positive, "Yes");
+    target_cleanup(&t);
+    frame_free(f);
+}
+
+/* No name reads like an outcome: the last column with two classes is taken,
+ * with a lower confidence and a reason that says so. */
+static void test_last_column_fallback(void **state)
+{
+    (void)state;
+    struct frame *f = generated("Administrative,Administrative_Duration,ProductRelated,"
+                                "BounceRates,Month,OperatingSystems,VisitorType,Weekend,conv_1m",
+                                600, shop_row);
+    struct target t;
+    find_ok(f, NULL, &t);
+    assert_string_equal(t.name, "conv_1m");
+    assert_true(t.confidence < 0.5);
+    assert_true(t.confidence == TARGET_LAST_COLUMN_CONFIDENCE);
+    if (!strstr(t.reason, "last column") || !strstr(t.reason, "--target"))
+        fail_msg("reason '%s' does not say it is the last column", t.reason);
+    target_cleanup(&t);
+    frame_free(f);
+
+    /* a last column named like an attribute of the visit is not taken:
+     * the error lists it and asks for --target */
+    f = generated("Administrative,Administrative_Duration,ProductRelated,BounceRates,Month,"
+                  "OperatingSystems,VisitorType,Returning,Weekend",
+                  600, shop_row);
+    find_err(f, NULL, LS_ENO_TARGET, "'Weekend'", "--target");
+    frame_free(f);
+    f = tu_frame_mem("Visits,Is Mobile\n3,true\n4,false\n5,true\n6,false\n");
+    find_err(f, NULL, LS_ENO_TARGET, "'Is Mobile'", NULL);
+    frame_free(f);
+    f = tu_frame_mem("Visits,Newsletter\n3,1\n4,0\n5,1\n6,0\n");
+    find_err(f, NULL, LS_ENO_TARGET, "'Newsletter'", NULL);
+    frame_free(f);
+}
+
+/* Attributes are not outcomes by name either: a Weekend flag beside a
+ * Revenue column does not compete, and "Subscribed to Newsletter" is an
+ * attribute although it says "subscribed". */
+static void test_attributes_are_not_outcomes(void **state)
+{
+    (void)state;
+    struct frame *f =
+        tu_frame_mem("Subscribed to Newsletter,Visits,Mobile\nYes,3,true\nNo,4,false\n"
+                     "No,5,true\nYes,6,false\n");
+    find_err(f, NULL, LS_ENO_TARGET, "'Subscribed to Newsletter'", NULL);
     frame_free(f);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_converted_01),  cmocka_unit_test(test_one_class),
-        cmocka_unit_test(test_is_won),        cmocka_unit_test(test_status_won_lost_open),
-        cmocka_unit_test(test_explicit_name), cmocka_unit_test(test_two_unnamed_classes),
-        cmocka_unit_test(test_no_target),     cmocka_unit_test(test_names_that_are_not_outcomes),
+        cmocka_unit_test(test_converted_01),
+        cmocka_unit_test(test_one_class),
+        cmocka_unit_test(test_is_won),
+        cmocka_unit_test(test_status_won_lost_open),
+        cmocka_unit_test(test_explicit_name),
+        cmocka_unit_test(test_two_unnamed_classes),
+        cmocka_unit_test(test_no_target),
+        cmocka_unit_test(test_names_that_are_not_outcomes),
+        cmocka_unit_test(test_web_shop_sessions),
+        cmocka_unit_test(test_trial_signups),
+        cmocka_unit_test(test_subscription_campaign),
+        cmocka_unit_test(test_deal_export),
+        cmocka_unit_test(test_churn),
+        cmocka_unit_test(test_last_column_fallback),
+        cmocka_unit_test(test_attributes_are_not_outcomes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

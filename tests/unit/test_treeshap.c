@@ -136,6 +136,7 @@ static void test_local_accuracy_leads(void **state)
     struct model m;
     struct train_summary sum;
     assert_int_equal(app_train(fr, &to, &m, &sum, &err), 0);
+    train_summary_cleanup(&sum);
     size_t nf = m.schema.nfeat;
     uint64_t n = fr->nrows;
     uint8_t *X = xmalloc(nf * n);
