@@ -37,6 +37,7 @@ static int setup(void **state)
         fprintf(stderr, "app_train: %s\n", err.msg);
         return -1;
     }
+    train_summary_cleanup(&sum);
     *state = x;
     return 0;
 }
