@@ -95,7 +95,7 @@ json_t *explain_summary_json(const struct model *m, const struct score_result *r
  * "sample_leads" says how many were explained and "sampled" whether that is
  * fewer than all (explain_summary_json says the same, with every lead). The
  * cost is max_leads explanations, whatever the size of the file. */
-#define EXPLAIN_SUMMARY_SAMPLE 5000
+#define EXPLAIN_SUMMARY_SAMPLE 2000
 json_t *explain_summary_sample(const struct model *m, const struct score_result *r,
                                uint64_t max_leads, uint32_t threads);
 

@@ -4,13 +4,14 @@
  * One lead's score taken apart: the base value, each column's contribution
  * as a bar (largest first, in the lead's own values), the raw forest
  * probability they add up to, and the calibration step to the score as its
- * own line. --json prints the same as one object.
+ * own line. --json prints the same as one object. The run is app/run.h's,
+ * shared with `score` and the server; cell text is escaped before it reaches
+ * the terminal.
  */
-#include "app/explain.h"
-#include "app/report.h"
-#include "app/score.h"
+#include "app/run.h"
 #include "cli/cli.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,8 @@ static void put_bar(double v, double scale)
     int len = scale > 0 ? (int)(BAR_WIDTH * (v < 0 ? -v : v) / scale + 0.5) : 0;
     if (len == 0 && v != 0)
         len = 1;
+    if (len > BAR_WIDTH) /* a sum of columns can outgrow the largest one: stay in the column */
+        len = BAR_WIDTH;
     for (int k = 0; k < len; k++)
         fputs(v < 0 ? "░" : "█", stdout);
     printf("%*s", BAR_WIDTH - len, "");
@@ -72,14 +75,24 @@ static void print_chart(const struct model *m, const struct frame *f, const stru
     if (top == 0 || top > nf)
         top = nf;
 
-    printf("Lead %llu of %s", (unsigned long long)row + 1, path);
-    if (r->id_col >= 0)
-        printf(" (%s %s)", f->cols[r->id_col].name, frame_cell(f, (size_t)r->id_col, row));
+    printf("Lead %llu of ", (unsigned long long)row + 1);
+    cli_print_text(path, 0);
+    if (r->id_col >= 0) {
+        fputs(" (", stdout);
+        cli_print_text(f->cols[r->id_col].name, 60);
+        fputs(" ", stdout);
+        cli_print_text(frame_cell(f, (size_t)r->id_col, row), 60);
+        fputs(")", stdout);
+    }
     printf("\nScore %.1f / 100, tier %s, rank %llu of %llu", r->score[row],
            tier_name((enum tier)r->tier[row]), (unsigned long long)r->rank[row],
            (unsigned long long)r->n);
-    if (r->label[row] >= 0)
-        printf(" — %s in the file: %s", m->target, r->label[row] ? m->positive : m->negative);
+    if (r->label[row] >= 0) {
+        fputs(" — ", stdout);
+        cli_print_text(m->target, 60);
+        fputs(" in the file: ", stdout);
+        cli_print_text(r->label[row] ? m->positive : m->negative, 60);
+    }
     printf("\n\n");
 
     cli_print_padded("base: the average lead (points)", LABEL_WIDTH);
@@ -116,131 +129,78 @@ static void print_chart(const struct model *m, const struct frame *f, const stru
     free(c);
 }
 
+struct explain_args {
+    struct run_opts run;
+    uint64_t row, top;
+    int json;
+};
+
+#define ARG(field) offsetof(struct explain_args, field)
+static const struct cli_option options[] = {
+    {"--row", NULL, 1, cli_opt_u64, ARG(row), 1, 1e15},
+    {"--id", NULL, 1, cli_opt_string, ARG(run.explain_id), 0, 0},
+    {"--top", NULL, 1, cli_opt_u64, ARG(top), 0, 100000},
+    {"--json", NULL, 0, cli_opt_flag, ARG(json), 0, 0},
+    {"--threads", NULL, 1, cli_opt_u32, ARG(run.score.threads), 1, FOREST_MAX_THREADS},
+    {NULL, NULL, 0, NULL, 0, 0, 0},
+};
+static const char *const file_names[] = {"MODEL", "FILE.csv", NULL};
+static const struct cli_command command = {"explain", usage, options, file_names, 2};
+
 int cmd_explain(int argc, char **argv)
 {
     struct cli_read rd;
     cli_read_init(&rd);
-    struct score_opts so;
-    score_opts_default(&so);
-    const char *files[2] = {NULL, NULL}, *id = NULL;
-    uint64_t row_arg = 0, top = 12;
-    int json = 0, rc = CLI_OK, have_model = 0, have_result = 0;
-    struct frame *f = NULL;
-    struct model m;
-    struct score_result res;
-    struct explain_result ex = {0};
-
-    for (int i = 1; i < argc; i++) {
-        int r = cli_common_option(argc, argv, &i, &rd, usage, &json);
-        if (r == CLI_ARG_ERROR || r == CLI_ARG_HELP) {
-            rc = r == CLI_ARG_ERROR ? CLI_USAGE : CLI_OK;
-            goto out;
-        }
-        if (r == CLI_ARG_TAKEN)
-            continue;
-        const char *a = argv[i];
-        const char *v = NULL;
-        int fr = cli_file_or_value("explain", argc, argv, &i, files, 2, &v);
-        if (fr == CLI_ARG_ERROR) {
-            rc = CLI_USAGE;
-            goto out;
-        }
-        if (fr == CLI_ARG_TAKEN)
-            continue;
-        uint64_t n;
-        if (strcmp(a, "--row") == 0) {
-            if (cli_parse_size(v, &row_arg) || row_arg < 1)
-                rc = cli_fail(CLI_USAGE, "--row must be a lead number from 1");
-        } else if (strcmp(a, "--id") == 0)
-            id = v;
-        else if (strcmp(a, "--top") == 0) {
-            if (cli_parse_size(v, &top) || top > 100000)
-                rc = cli_fail(CLI_USAGE, "--top must be 0..100000");
-        } else if (strcmp(a, "--threads") == 0) {
-            if (cli_parse_size(v, &n) || n < 1 || n > FOREST_MAX_THREADS)
-                rc = cli_fail(CLI_USAGE, "--threads must be 1..%d", FOREST_MAX_THREADS);
-            so.threads = (uint32_t)n;
-        } else
-            rc = cli_fail(CLI_USAGE, "explain: unknown option '%s' (see leadscore explain --help)",
-                          a);
-        if (rc)
-            goto out;
-    }
-    const char *model_path = files[0], *path = files[1];
-    if (!model_path || !path || (!row_arg && !id) || (row_arg && id)) {
-        fputs(usage, stderr);
-        rc = CLI_USAGE;
+    struct explain_args a = {0};
+    run_opts_default(&a.run);
+    a.top = 12;
+    const char *files[2] = {NULL, NULL};
+    struct run_result res = {0};
+    int rc = cli_parse(&command, argc, argv, &a, files, &rd);
+    if (rc >= 0)
+        goto out;
+    rc = CLI_OK;
+    if (!a.row == !a.run.explain_id) {
+        rc = cli_fail(CLI_USAGE, "explain: name the lead with --row N or --id ID (one of them)");
         goto out;
     }
+    a.run.model_path = files[0];
+    a.run.csv_path = files[1];
+    a.run.read = rd.fo;
+    a.run.user_missing = rd.user_missing;
+    a.run.explain = 1;
+    a.run.explain_row0 = a.row ? a.row - 1 : 0;
+    a.run.explain_n = 1;
+    a.run.progress = cli_step_progress;
     struct ls_error err;
     ls_error_clear(&err);
-    if (model_load(model_path, &m, &err)) {
-        rc = cli_fail(CLI_BAD_INPUT, "%s: %s", model_path, err.msg);
+    if (app_run_score(&a.run, &res, &err)) {
+        if (res.score.raw) /* scored: the lead named is not in the file */
+            rc = cli_fail(cli_code(&err), "%s%s: %s", a.row ? "--row" : "--id ",
+                          a.row ? "" : a.run.explain_id, err.msg);
+        else
+            rc = cli_fail(cli_code(&err), "%s", err.msg);
         goto out;
     }
-    have_model = 1;
-    if (m.load_note)
-        fprintf(stderr, "leadscore: note: %s\n", m.load_note);
-    if (!rd.fo.missing_tokens) /* read as training did, unless --missing says otherwise */
-        model_frame_opts(&m, &rd.fo);
-    if (frame_read_file(path, &rd.fo, &f, &err)) {
-        rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
-        goto out;
-    }
-    if (app_score(&m, f, &so, &res, &err)) {
-        rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
-        goto out;
-    }
-    have_result = 1;
-    uint64_t row = row_arg - 1;
-    if (id) {
-        if (res.id_col < 0) {
-            rc = cli_fail(CLI_USAGE, "--id: the model has no identifier column in %s; use --row",
-                          path);
-            goto out;
-        }
-        for (row = 0; row < f->nrows; row++)
-            if (strcmp(frame_cell(f, (size_t)res.id_col, row), id) == 0)
-                break;
-        if (row == f->nrows) {
-            rc = cli_fail(CLI_BAD_INPUT, "no lead of %s has %s '%s'", path,
-                          f->cols[res.id_col].name, id);
-            goto out;
-        }
-    } else if (row >= f->nrows) {
-        rc = cli_fail(CLI_USAGE, "--row %llu: %s has %llu leads", (unsigned long long)row_arg, path,
-                      (unsigned long long)f->nrows);
-        goto out;
-    }
-    app_explain(&m, &res, row, 1, so.threads, &ex);
-    if (json) {
-        json_t *j = json_object();
-        json_object_set_new(j, "row", json_integer((json_int_t)row + 1));
-        if (res.id_col >= 0) {
-            json_t *idv = json_string(frame_cell(f, (size_t)res.id_col, row));
-            json_object_set_new(j, "id", idv ? idv : json_null());
-        }
-        json_object_set_new(j, "score", json_real(res.score[row]));
-        json_object_set_new(j, "raw", json_real(100.0 * res.raw[row]));
-        json_object_set_new(j, "tier", json_string(tier_name((enum tier)res.tier[row])));
-        if (res.oob[row])
-            json_object_set_new(j, "out_of_bag", json_true());
-        explain_lead_json(&m, f, &res, &ex, row, j);
+    uint64_t row = res.ex.row0;
+    if (res.id_matches > 1)
+        fprintf(stderr,
+                "leadscore: note: %llu leads have %s '%s'; shown: the first, lead %llu of the "
+                "file (use --row to pick another)\n",
+                (unsigned long long)res.id_matches, res.f->cols[res.score.id_col].name,
+                a.run.explain_id, (unsigned long long)row + 1);
+    if (a.json) {
+        json_t *j = run_lead_json(&res, row);
         char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
         if (s)
             puts(s);
         free(s);
         json_decref(j);
     } else {
-        print_chart(&m, f, &res, &ex, row, path, (size_t)top);
+        print_chart(res.m, res.f, &res.score, &res.ex, row, files[1], (size_t)a.top);
     }
 out:
-    explain_result_cleanup(&ex);
-    if (have_result)
-        score_result_cleanup(&res);
-    if (have_model)
-        model_cleanup(&m);
-    frame_free(f);
+    run_result_cleanup(&res);
     cli_read_cleanup(&rd);
     return rc;
 }

@@ -17,6 +17,7 @@
 #include "data/target.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,27 +49,33 @@ static const char *group_digits(uint64_t v, char *out, size_t cap)
     return out;
 }
 
-/* The length of s's longest prefix of at most max bytes that ends on a
- * character boundary, so that "%.*s" never splits a UTF-8 sequence. */
-static int utf8_prefix(const char *s, size_t max)
+/* The mean of a numeric column's values, as a running mean: a sum of values
+ * near 1e308 would overflow where their mean does not. NaN when none. */
+static double column_mean(const struct frame *f, const struct column *c)
 {
-    size_t n = strnlen(s, max + 1);
-    if (n <= max)
-        return (int)n;
-    n = max;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--; /* s[n] continues a character: cut before its lead byte */
-    return (int)n;
+    double mu = NAN;
+    uint64_t k = 0;
+    for (uint64_t r = 0; c->num && r < f->nrows; r++) {
+        double x = c->num[r];
+        if (isnan(x))
+            continue;
+        k++;
+        mu = k == 1 ? x : mu + (x / (double)k - mu / (double)k);
+    }
+    return mu;
 }
-
 static void summary(const struct frame *f, const struct column *c, char *out, size_t cap)
 {
     out[0] = '\0';
     switch (c->type) {
-    case COL_NUMERIC:
-        snprintf(out, cap, "min %.6g · mean %.6g · max %.6g", c->prof.min, c->prof.mean,
-                 c->prof.max);
+    case COL_NUMERIC: {
+        char mean[32] = "n/a";
+        double mu = column_mean(f, c);
+        if (isfinite(mu))
+            snprintf(mean, sizeof mean, "%.6g", mu);
+        snprintf(out, cap, "min %.6g · mean %s · max %.6g", c->prof.min, mean, c->prof.max);
         break;
+    }
     case COL_BOOLEAN:
         snprintf(out, cap, "%s %.1f%% · %s %.1f%%", c->true_label, 100 * c->prof.mean,
                  c->false_label, 100 * (1 - c->prof.mean));
@@ -77,8 +84,9 @@ static void summary(const struct frame *f, const struct column *c, char *out, si
         size_t o = 0;
         uint64_t nonmiss = f->nrows - c->prof.missing;
         for (uint32_t k = 0; k < c->ncat && k < 3 && o + 1 < cap; k++) {
-            int w = snprintf(out + o, cap - o, "%s%.*s %.0f%%", k ? " · " : "",
-                             utf8_prefix(c->cats[k], 24), c->cats[k],
+            char cat[128];
+            cli_escape(c->cats[k], 24, cat, sizeof cat);
+            int w = snprintf(out + o, cap - o, "%s%s %.0f%%", k ? " · " : "", cat,
                              nonmiss ? 100.0 * (double)c->cat_count[k] / (double)nonmiss : 0);
             if (w < 0 || (size_t)w >= cap - o)
                 break;
@@ -96,7 +104,9 @@ static void summary(const struct frame *f, const struct column *c, char *out, si
     case COL_IDENTIFIER:
     case COL_TEXT: {
         const char *cell = frame_cell(f, (size_t)(c - f->cols), 0);
-        snprintf(out, cap, "e.g. %.*s", utf8_prefix(cell, 40), cell);
+        char ex[192];
+        cli_escape(cell, 40, ex, sizeof ex);
+        snprintf(out, cap, "e.g. %s", ex);
         break;
     }
     case COL_CONSTANT:
@@ -130,8 +140,10 @@ static void print_leakage(const struct leakage_report *lr, const char *lerr, con
             snprintf(auc, sizeof auc, "%.2f", c->auc);
         printf("  ");
         cli_print_padded(c->name, 34);
-        printf(" %-8s %5s  %8.1f%%\n      %s\n", leakage_level_name(c->level), auc,
-               100 * c->pure_share, c->reason);
+        printf(" %-8s %5s  %8.1f%%\n      ", leakage_level_name(c->level), auc,
+               100 * c->pure_share);
+        cli_print_text(c->reason, 0);
+        fputc('\n', stdout);
     }
 }
 
@@ -139,18 +151,25 @@ static void print_table(const struct frame *f, const char *path, const struct ta
                         const char *terr, const struct leakage_report *lr, const char *lerr)
 {
     char a[32], b[32];
-    printf("%s: %s rows × %zu columns (%s, delimiter '%s', %s line ends)\n", path,
+    cli_print_text(path, 0);
+    printf(": %s rows × %zu columns (%s, delimiter '%s', %s line ends)\n",
            group_digits(f->nrows, a, sizeof a), f->ncols, f->info.encoding,
            f->info.delimiter == '\t' ? "tab" : (char[2]){f->info.delimiter, 0},
            f->info.line_ending);
-    if (t)
+    if (t) {
+        char name[256], pos[256], why[1024];
+        cli_escape(t->name, 60, name, sizeof name);
+        cli_escape(t->positive, 40, pos, sizeof pos);
+        cli_escape(t->reason, 0, why, sizeof why);
         printf("target: %s — positive '%s' (%s positive, %s negative, %llu unknown); "
                "confidence %.2f: %s\n",
-               t->name, t->positive, group_digits(t->n_pos, a, sizeof a),
-               group_digits(t->n_neg, b, sizeof b), (unsigned long long)t->n_unknown, t->confidence,
-               t->reason);
-    else
-        printf("target: none — %s\n", terr ? terr : "not found");
+               name, pos, group_digits(t->n_pos, a, sizeof a), group_digits(t->n_neg, b, sizeof b),
+               (unsigned long long)t->n_unknown, t->confidence, why);
+    } else {
+        fputs("target: none — ", stdout);
+        cli_print_text(terr ? terr : "not found", 0);
+        fputc('\n', stdout);
+    }
     printf("\n  #  %-34s %-12s %8s %9s  %s\n", "column", "type", "missing", "distinct", "summary");
     for (size_t i = 0; i < f->ncols; i++) {
         const struct column *c = &f->cols[i];
@@ -168,49 +187,42 @@ static void print_table(const struct frame *f, const char *path, const struct ta
         printf("\nwarnings:\n");
         size_t k;
         json_t *v;
-        json_array_foreach(w, k, v) printf("  - %s\n", json_string_value(v));
+        json_array_foreach(w, k, v)
+        {
+            fputs("  - ", stdout);
+            cli_print_text(json_string_value(v), 0);
+            fputc('\n', stdout);
+        }
     }
     json_decref(w);
 }
+
+struct inspect_args {
+    const char *target;
+    int json;
+};
+
+static const struct cli_option options[] = {
+    {"--target", NULL, 1, cli_opt_string, offsetof(struct inspect_args, target), 0, 0},
+    {"--json", NULL, 0, cli_opt_flag, offsetof(struct inspect_args, json), 0, 0},
+    {NULL, NULL, 0, NULL, 0, 0, 0},
+};
+static const char *const file_names[] = {"FILE.csv", NULL};
+static const struct cli_command command = {"inspect", usage, options, file_names, 1};
 
 int cmd_inspect(int argc, char **argv)
 {
     struct cli_read rd;
     cli_read_init(&rd);
-    const char *path = NULL, *target_name = NULL;
-    int json = 0, rc = CLI_OK;
+    struct inspect_args args = {0};
+    const char *path = NULL;
     struct frame *f = NULL;
-
-    for (int i = 1; i < argc; i++) {
-        int r = cli_common_option(argc, argv, &i, &rd, usage, &json);
-        if (r == CLI_ARG_ERROR || r == CLI_ARG_HELP) {
-            rc = r == CLI_ARG_ERROR ? CLI_USAGE : CLI_OK;
-            goto out;
-        }
-        if (r == CLI_ARG_TAKEN)
-            continue;
-        if (strcmp(argv[i], "--target") == 0) {
-            if (i + 1 >= argc) {
-                rc = cli_fail(CLI_USAGE, "--target needs a column name");
-                goto out;
-            }
-            target_name = argv[++i];
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            rc = cli_fail(CLI_USAGE, "inspect: unknown option '%s' (see leadscore inspect --help)",
-                          argv[i]);
-            goto out;
-        } else if (!path) {
-            path = argv[i];
-        } else {
-            rc = cli_fail(CLI_USAGE, "inspect: one file at a time ('%s' is extra)", argv[i]);
-            goto out;
-        }
-    }
-    if (!path) {
-        fputs(usage, stderr);
-        rc = CLI_USAGE;
+    int rc = cli_parse(&command, argc, argv, &args, &path, &rd);
+    if (rc >= 0)
         goto out;
-    }
+    rc = CLI_OK;
+    const char *target_name = args.target;
+    int json = args.json;
 
     struct ls_error err;
     ls_error_clear(&err);
@@ -227,8 +239,11 @@ int cmd_inspect(int argc, char **argv)
     struct leakage_report lrep, *lr = NULL;
     if (trc) {
         ls_error_set(&lerr, LS_ENO_TARGET, "the scan needs a target");
-    } else if (leakage_scan(f, &t, NULL, NULL, &lrep, &lerr) == LS_OK) {
-        lr = &lrep;
+    } else {
+        cli_step_progress(NULL, "scanning for leakage", 0, 1);
+        if (leakage_scan(f, &t, NULL, NULL, &lrep, &lerr) == LS_OK)
+            lr = &lrep;
+        cli_step_progress(NULL, "scanning for leakage", 1, 1);
     }
     if (json) {
         json_t *j = profile_json(f, path, trc ? NULL : &t, trc ? terr.msg : NULL);

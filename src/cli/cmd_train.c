@@ -12,7 +12,9 @@
 #include "app/train.h"
 #include "cli/cli.h"
 #include "core/mem.h"
+#include "core/outfile.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,31 +55,13 @@ static void progress(void *ctx, uint32_t done, uint32_t total)
     (void)ctx;
     if (!isatty(STDERR_FILENO))
         return;
+    cli_step_progress(NULL, "", 1, 1); /* clears the leakage scan's line, if shown */
     int width = 30, fill = (int)((uint64_t)done * (uint64_t)width / total);
     fprintf(stderr, "\rgrowing trees [%.*s%*s] %u/%u", fill, "##############################",
             width - fill, "", done, total);
     if (done == total)
         fputs("\r\033[K", stderr);
     fflush(stderr);
-}
-
-static int parse_u32(const char *opt, const char *v, uint32_t lo, uint32_t hi, uint32_t *out)
-{
-    uint64_t n;
-    if (cli_parse_size(v, &n) || n < lo || n > hi)
-        return cli_fail(CLI_USAGE, "%s must be a whole number from %u to %u", opt, lo, hi);
-    *out = (uint32_t)n;
-    return 0;
-}
-
-static int parse_share(const char *opt, const char *v, double lo, double hi, double *out)
-{
-    char *end;
-    double d = strtod(v, &end);
-    if (end == v || *end || !(d >= lo && d <= hi))
-        return cli_fail(CLI_USAGE, "%s must be a number from %g to %g", opt, lo, hi);
-    *out = d;
-    return 0;
 }
 
 /* What the leakage scan left out (or kept, with --include-leaky), and the
@@ -134,86 +118,77 @@ static void print_text(const struct model *m, const struct train_summary *s, con
     printf("\nmodel written to %s\n", out);
 }
 
+struct train_args {
+    struct train_opts o;
+    const char *out;
+    int json, auto_exclude;
+};
+
+/* Each --exclude is kept whole: app_train reads it as one column name or a
+ * comma-separated list (train.h). */
+static int add_exclude(const struct cli_option *opt, const char *v, void *target)
+{
+    struct train_opts *o = &((struct train_args *)target)->o;
+    if (o->nexclude == TRAIN_MAX_EXCLUDE)
+        return cli_fail(CLI_USAGE, "%s: at most %d arguments", opt->name, TRAIN_MAX_EXCLUDE);
+    o->exclude[o->nexclude++] = v;
+    return 0;
+}
+
+static int set_seed(const struct cli_option *opt, const char *v, void *target)
+{
+    uint64_t seed;
+    if (cli_parse_size(v, &seed))
+        return cli_fail(CLI_USAGE, "%s must be a non-negative integer", opt->name);
+    ((struct train_args *)target)->o.forest.seed = seed;
+    return 0;
+}
+
+#define ARG(field) offsetof(struct train_args, field)
+static const struct cli_option options[] = {
+    {"--output", "-o", 1, cli_opt_string, ARG(out), 0, 0},
+    {"--target", NULL, 1, cli_opt_string, ARG(o.target), 0, 0},
+    {"--exclude", NULL, 1, add_exclude, 0, 0, 0},
+    {"--include-leaky", NULL, 0, cli_opt_flag, ARG(o.include_leaky), 0, 0},
+    {"--auto-exclude", NULL, 0, cli_opt_flag, ARG(auto_exclude), 0, 0}, /* the default now */
+    {"--balanced", NULL, 0, cli_opt_flag, ARG(o.forest.balanced), 0, 0},
+    {"--trees", NULL, 1, cli_opt_u32, ARG(o.forest.trees), 1, FOREST_MAX_TREES},
+    {"--mtry", NULL, 1, cli_opt_u32, ARG(o.forest.mtry), 1, 65535},
+    {"--min-leaf", NULL, 1, cli_opt_u32, ARG(o.forest.min_leaf), 1, 1000000},
+    {"--max-depth", NULL, 1, cli_opt_u32, ARG(o.forest.max_depth), 1, TREE_MAX_DEPTH},
+    {"--threads", NULL, 1, cli_opt_u32, ARG(o.forest.threads), 1, FOREST_MAX_THREADS},
+    {"--holdout", NULL, 1, cli_opt_double, ARG(o.holdout), 0, 0.9},
+    {"--high", NULL, 1, cli_opt_double, ARG(o.tier_high), 0, 100},
+    {"--medium", NULL, 1, cli_opt_double, ARG(o.tier_medium), 0, 100},
+    {"--seed", NULL, 1, set_seed, 0, 0, 0},
+    {"--json", NULL, 0, cli_opt_flag, ARG(json), 0, 0},
+    {NULL, NULL, 0, NULL, 0, 0, 0},
+};
+static const char *const file_names[] = {"FILE.csv", NULL};
+static const struct cli_command command = {"train", usage, options, file_names, 1};
+
 int cmd_train(int argc, char **argv)
 {
     struct cli_read rd;
     cli_read_init(&rd);
-    struct train_opts o;
-    train_opts_default(&o);
+    struct train_args a = {0};
+    train_opts_default(&a.o);
+    struct train_opts o; /* filled from a once parsed */
     const char *path = NULL, *out = NULL;
-    int json = 0, rc = CLI_OK;
+    int json = 0;
     struct frame *f = NULL;
     struct model m;
     model_init(&m);
     struct train_summary sum = {0};
-
-    for (int i = 1; i < argc; i++) {
-        int r = cli_common_option(argc, argv, &i, &rd, usage, &json);
-        if (r == CLI_ARG_ERROR || r == CLI_ARG_HELP) {
-            rc = r == CLI_ARG_ERROR ? CLI_USAGE : CLI_OK;
-            goto out;
-        }
-        if (r == CLI_ARG_TAKEN)
-            continue;
-        const char *a = argv[i];
-        if (strcmp(a, "--balanced") == 0) {
-            o.forest.balanced = 1;
-            continue;
-        }
-        if (strcmp(a, "--auto-exclude") == 0) /* the default now */
-            continue;
-        if (strcmp(a, "--include-leaky") == 0) {
-            o.include_leaky = 1;
-            continue;
-        }
-        const char *v = NULL;
-        int fr = cli_file_or_value("train", argc, argv, &i, &path, 1, &v);
-        if (fr == CLI_ARG_ERROR) {
-            rc = CLI_USAGE;
-            goto out;
-        }
-        if (fr == CLI_ARG_TAKEN)
-            continue;
-        uint64_t seed;
-        if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
-            out = v;
-        else if (strcmp(a, "--target") == 0)
-            o.target = v;
-        else if (strcmp(a, "--exclude") == 0) {
-            /* each argument is kept whole: app_train reads it as one column
-             * name or a comma-separated list (train.h) */
-            if (o.nexclude == TRAIN_MAX_EXCLUDE)
-                rc = cli_fail(CLI_USAGE, "--exclude: at most %d arguments", TRAIN_MAX_EXCLUDE);
-            else
-                o.exclude[o.nexclude++] = v;
-        } else if (strcmp(a, "--trees") == 0)
-            rc = parse_u32(a, v, 1, FOREST_MAX_TREES, &o.forest.trees);
-        else if (strcmp(a, "--mtry") == 0)
-            rc = parse_u32(a, v, 1, 65535, &o.forest.mtry);
-        else if (strcmp(a, "--min-leaf") == 0)
-            rc = parse_u32(a, v, 1, 1000000, &o.forest.min_leaf);
-        else if (strcmp(a, "--max-depth") == 0)
-            rc = parse_u32(a, v, 1, TREE_MAX_DEPTH, &o.forest.max_depth);
-        else if (strcmp(a, "--threads") == 0)
-            rc = parse_u32(a, v, 1, FOREST_MAX_THREADS, &o.forest.threads);
-        else if (strcmp(a, "--holdout") == 0)
-            rc = parse_share(a, v, 0, 0.9, &o.holdout);
-        else if (strcmp(a, "--high") == 0)
-            rc = parse_share(a, v, 0, 100, &o.tier_high);
-        else if (strcmp(a, "--medium") == 0)
-            rc = parse_share(a, v, 0, 100, &o.tier_medium);
-        else if (strcmp(a, "--seed") == 0) {
-            if (cli_parse_size(v, &seed))
-                rc = cli_fail(CLI_USAGE, "--seed must be a non-negative integer");
-            o.forest.seed = seed;
-        } else
-            rc = cli_fail(CLI_USAGE, "train: unknown option '%s' (see leadscore train --help)", a);
-        if (rc)
-            goto out;
-    }
-    if (!path || !out) {
-        fputs(usage, stderr);
-        rc = CLI_USAGE;
+    int rc = cli_parse(&command, argc, argv, &a, &path, &rd);
+    if (rc >= 0)
+        goto out;
+    rc = CLI_OK;
+    o = a.o;
+    out = a.out;
+    json = a.json;
+    if (!out) {
+        rc = cli_fail(CLI_USAGE, "train: missing -o MODEL (where to write the model)");
         goto out;
     }
     if (o.tier_medium > o.tier_high) {
@@ -225,17 +200,26 @@ int cmd_train(int argc, char **argv)
 
     struct ls_error err;
     ls_error_clear(&err);
+    /* before reading anything: the model must not replace the training file */
+    if (outfile_check(out, &path, 1, &err)) {
+        rc = cli_fail(cli_code(&err), "train: %s", err.msg);
+        goto out;
+    }
     if (frame_read_file(path, &rd.fo, &f, &err)) {
         rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
         goto out;
     }
     o.missing_tokens = rd.fo.missing_tokens; /* the model keeps how its file was read */
-    if (app_train(f, &o, &m, &sum, &err)) {
+    if (!o.skip_leakage_scan) /* the scan runs first in app_train */
+        cli_step_progress(NULL, "scanning for leakage", 0, 1);
+    int trc = app_train(f, &o, &m, &sum, &err);
+    cli_step_progress(NULL, "", 1, 1);
+    if (trc) {
         rc = cli_fail(CLI_BAD_INPUT, "%s: %s", path, err.msg);
         goto out;
     }
     if (model_save(&m, out, &err)) {
-        rc = cli_fail(CLI_BAD_INPUT, "%s", err.msg);
+        rc = cli_fail(cli_code(&err), "%s", err.msg);
         goto out;
     }
     for (size_t i = 0; i < sum.nwarnings; i++)

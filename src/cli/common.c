@@ -12,15 +12,40 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The reader's limits are named by their fields in data/ (the library's
+ * csv_limits); on the command line they are flags. */
+static const char *const limit_names[][2] = {
+    {"limit max_cols", "--max-columns"}, {"limit max_rows", "--max-rows"},
+    {"max_cols", "--max-columns"},       {"max_rows", "--max-rows"},
+    {"max_bytes", "--max-bytes"},        {"max_field", "--max-field"},
+};
+
 int cli_fail(int code, const char *fmt, ...)
 {
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    fputs("leadscore: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fputs("leadscore: ", stderr);
+    for (const char *p = msg; *p;) {
+        size_t k = 0, n = sizeof limit_names / sizeof limit_names[0];
+        while (k < n && strncmp(p, limit_names[k][0], strlen(limit_names[k][0])) != 0)
+            k++;
+        if (k < n) {
+            fputs(limit_names[k][1], stderr);
+            p += strlen(limit_names[k][0]);
+        } else {
+            fputc(*p++, stderr);
+        }
+    }
+    fputc('\n', stderr);
     return code;
+}
+
+int cli_code(const struct ls_error *err)
+{
+    return err->code == LS_EUSAGE ? CLI_USAGE : CLI_BAD_INPUT;
 }
 
 int cli_parse_size(const char *s, uint64_t *out)
@@ -117,6 +142,7 @@ static int read_option(int argc, char **argv, int *i, struct cli_read *rd)
     case 5: {
         free(*tokens_store);
         *tokens_store = xstrdup(v);
+        rd->user_missing = 1;
         size_t nt = 0;
         token_ptrs[nt++] = ""; /* an empty cell is always missing */
         for (char *p = *tokens_store; p && nt + 1 < token_cap;) {
@@ -171,26 +197,6 @@ void cli_progress(void *ctx, uint64_t done, uint64_t total)
     fflush(stderr);
 }
 
-int cli_common_option(int argc, char **argv, int *i, struct cli_read *rd, const char *usage,
-                      int *json)
-{
-    int r = read_option(argc, argv, i, rd);
-    if (r < 0)
-        return CLI_ARG_ERROR;
-    if (r > 0)
-        return CLI_ARG_TAKEN;
-    const char *a = argv[*i];
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-        printf("%s%s", usage, cli_read_options_help);
-        return CLI_ARG_HELP;
-    }
-    if (json && strcmp(a, "--json") == 0) {
-        *json = 1;
-        return CLI_ARG_TAKEN;
-    }
-    return CLI_ARG_NOT_MINE;
-}
-
 size_t cli_utf8_width(const char *s)
 {
     size_t w = 0;
@@ -199,36 +205,206 @@ size_t cli_utf8_width(const char *s)
     return w;
 }
 
-void cli_print_padded(const char *s, size_t width)
+/* s with every control character escaped (malloc'ed): a cell of the file
+ * must not move the cursor, ring the bell or start a new table row. */
+static char *escape_dup(const char *s)
 {
-    size_t w = cli_utf8_width(s);
-    if (w > width) { /* cut at a character boundary and mark it */
-        size_t chars = 0, i = 0;
-        for (; s[i] && chars < width - 1; i++)
-            chars += ((unsigned char)s[i + 1] & 0xC0) != 0x80;
-        printf("%.*s…", (int)i, s);
-        return;
+    size_t n = strlen(s);
+    char *e = xmalloc(6 * n + 1), *o = e;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '\n' || *p == '\r' || *p == '\t') {
+            *o++ = '\\';
+            *o++ = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+        } else if (*p < 0x20 || *p == 0x7f) {
+            o += snprintf(o, 5, "\\x%02x", *p);
+        } else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) { /* C1 controls, U+0080..9F */
+            o += snprintf(o, 7, "\\u%04x", p[1]);
+            p++;
+        } else {
+            *o++ = (char)*p;
+        }
     }
-    printf("%s%*s", s, (int)(width - w), "");
+    *o = '\0';
+    return e;
 }
 
-int cli_file_or_value(const char *cmd, int argc, char **argv, int *i, const char **files,
-                      size_t nfiles, const char **value)
+/* The byte length of s's first `chars` characters. */
+static size_t utf8_bytes(const char *s, size_t chars)
 {
-    const char *a = argv[*i];
-    if (a[0] != '-' || a[1] == '\0') {
-        for (size_t k = 0; k < nfiles; k++)
-            if (!files[k]) {
-                files[k] = a;
-                return CLI_ARG_TAKEN;
-            }
-        cli_fail(CLI_USAGE, "%s: too many files ('%s')", cmd, a);
-        return CLI_ARG_ERROR;
+    size_t i = 0, c = 0;
+    for (; s[i]; i++) {
+        if (((unsigned char)s[i] & 0xC0) != 0x80) {
+            if (c == chars)
+                break;
+            c++;
+        }
     }
-    if (*i + 1 >= argc) {
-        cli_fail(CLI_USAGE, "%s: '%s' needs a value (see leadscore %s --help)", cmd, a, cmd);
-        return CLI_ARG_ERROR;
+    return i;
+}
+
+void cli_escape(const char *s, size_t max_chars, char *out, size_t cap)
+{
+    char *e = escape_dup(s);
+    if (max_chars && cli_utf8_width(e) > max_chars)
+        snprintf(out, cap, "%.*s…", (int)utf8_bytes(e, max_chars - 1), e);
+    else
+        snprintf(out, cap, "%s", e);
+    free(e);
+}
+
+void cli_print_text(const char *s, size_t max_chars)
+{
+    char *e = escape_dup(s);
+    if (max_chars && cli_utf8_width(e) > max_chars)
+        printf("%.*s…", (int)utf8_bytes(e, max_chars - 1), e);
+    else
+        fputs(e, stdout);
+    free(e);
+}
+
+void cli_print_padded(const char *s, size_t width)
+{
+    char *e = escape_dup(s);
+    size_t w = cli_utf8_width(e);
+    if (w > width) /* cut at a character boundary and mark it */
+        printf("%.*s…", (int)utf8_bytes(e, width - 1), e);
+    else
+        printf("%s%*s", e, (int)(width - w), "");
+    free(e);
+}
+
+/* ---- the option table ------------------------------------------------------ */
+
+int cli_opt_flag(const struct cli_option *opt, const char *value, void *target)
+{
+    (void)value;
+    *(int *)((char *)target + opt->offset) = 1;
+    return 0;
+}
+
+int cli_opt_string(const struct cli_option *opt, const char *value, void *target)
+{
+    *(const char **)((char *)target + opt->offset) = value;
+    return 0;
+}
+
+static int parse_bounded(const struct cli_option *opt, const char *value, uint64_t *n)
+{
+    if (cli_parse_size(value, n) || (double)*n < opt->lo || (double)*n > opt->hi)
+        return cli_fail(CLI_USAGE, "%s must be a whole number from %.0f to %.0f (not '%s')",
+                        opt->name, opt->lo, opt->hi, value);
+    return 0;
+}
+
+int cli_opt_u32(const struct cli_option *opt, const char *value, void *target)
+{
+    uint64_t n;
+    if (parse_bounded(opt, value, &n))
+        return CLI_USAGE;
+    *(uint32_t *)((char *)target + opt->offset) = (uint32_t)n;
+    return 0;
+}
+
+int cli_opt_u64(const struct cli_option *opt, const char *value, void *target)
+{
+    uint64_t n;
+    if (parse_bounded(opt, value, &n))
+        return CLI_USAGE;
+    *(uint64_t *)((char *)target + opt->offset) = n;
+    return 0;
+}
+
+int cli_opt_double(const struct cli_option *opt, const char *value, void *target)
+{
+    char *end;
+    double d = strtod(value, &end);
+    if (end == value || *end || !(d >= opt->lo && d <= opt->hi))
+        return cli_fail(CLI_USAGE, "%s must be a number from %g to %g (not '%s')", opt->name,
+                        opt->lo, opt->hi, value);
+    *(double *)((char *)target + opt->offset) = d;
+    return 0;
+}
+
+static const struct cli_option *find_option(const struct cli_option *t, const char *a)
+{
+    for (; t && t->name; t++)
+        if (strcmp(a, t->name) == 0 || (t->alias && strcmp(a, t->alias) == 0))
+            return t;
+    return NULL;
+}
+
+int cli_parse(const struct cli_command *cmd, int argc, char **argv, void *target,
+              const char **files, struct cli_read *rd)
+{
+    size_t nfiles = 0;
+    while (cmd->files && cmd->files[nfiles])
+        nfiles++;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(cmd->usage, stdout);
+            if (rd)
+                fputs(cli_read_options_help, stdout);
+            return CLI_OK;
+        }
+        if (rd) {
+            int r = read_option(argc, argv, &i, rd);
+            if (r < 0)
+                return CLI_USAGE;
+            if (r > 0)
+                continue;
+        }
+        if (a[0] != '-' || a[1] == '\0') { /* a file ("-" too) */
+            size_t k = 0;
+            while (k < nfiles && files[k])
+                k++;
+            if (k == nfiles)
+                return cli_fail(CLI_USAGE, "%s: too many files ('%s'; see leadscore %s --help)",
+                                cmd->name, a, cmd->name);
+            files[k] = a;
+            continue;
+        }
+        const struct cli_option *opt = find_option(cmd->options, a);
+        if (!opt)
+            return cli_fail(CLI_USAGE, "%s: unknown option '%s' (see leadscore %s --help)",
+                            cmd->name, a, cmd->name);
+        const char *v = NULL;
+        if (opt->takes_value) {
+            if (i + 1 >= argc)
+                return cli_fail(CLI_USAGE, "%s: %s needs a value (see leadscore %s --help)",
+                                cmd->name, a, cmd->name);
+            v = argv[++i];
+        }
+        int rc = opt->set(opt, v, target);
+        if (rc)
+            return rc;
     }
-    *value = argv[++*i];
-    return CLI_ARG_NOT_MINE;
+    for (size_t k = 0; k < cmd->required; k++)
+        if (!files[k])
+            return cli_fail(CLI_USAGE, "%s: missing %s (usage: see leadscore %s --help)", cmd->name,
+                            cmd->files[k], cmd->name);
+    return -1;
+}
+
+void cli_step_progress(void *ctx, const char *step, uint64_t done, uint64_t total)
+{
+    (void)ctx;
+    static int last = -1;
+    if (!isatty(STDERR_FILENO) || total == 0)
+        return;
+    int pct = (int)(100 * done / total);
+    if (done >= total) {
+        if (last >= 0)
+            fputs("\r\033[K", stderr);
+        last = -1;
+        fflush(stderr);
+        return;
+    }
+    if (pct == last)
+        return;
+    last = pct;
+    int width = 30, fill = pct * width / 100;
+    fprintf(stderr, "\r%s [%.*s%*s] %3d%%", step, fill, "##############################",
+            width - fill, "", pct);
+    fflush(stderr);
 }

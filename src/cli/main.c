@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,14 +18,31 @@ static const char help[] =
     "  inspect FILE.csv [--target NAME] [--json]   type, profile and find the target\n"
     "  train FILE.csv -o MODEL [options]          learn from leads with a known outcome\n"
     "  score MODEL FILE.csv [-o OUT] [--json]      score every lead: likelihood, tier, rank\n"
+    "  explain MODEL FILE.csv --row N | --id ID    why one lead got its score\n"
     "  demo-data [--rows N] [--seed S] [-o FILE]   write a generated lead data set\n"
     "\n"
     "  leadscore COMMAND --help    options of a command\n"
     "  leadscore --version         the version\n"
     "\n"
-    "Exit codes: 0 success, 1 bad input, 2 bad usage.\n";
+    "Exit codes: 0 success, 1 bad input (a file, a value in it, a failed write),\n"
+    "2 bad usage (an option, a missing argument, an output that would replace an input).\n";
 
-int main(int argc, char **argv)
+/* The command's exit code, or 1 when what it printed did not all reach
+ * standard output (a full disk, a closed pipe): a truncated table or JSON must
+ * not look like success. */
+static int finish(int rc)
+{
+    errno = 0;
+    if ((fflush(stdout) != 0 || ferror(stdout)) && rc == CLI_OK) { /* a failure said so already */
+        int e = errno;
+        int code = cli_fail(CLI_BAD_INPUT, "writing standard output failed: %s",
+                            e ? strerror(e) : "write error");
+        return code;
+    }
+    return rc;
+}
+
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         fputs(help, stderr);
@@ -50,4 +68,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "demo-data") == 0)
         return cmd_demo_data(argc - 1, argv + 1);
     return cli_fail(CLI_USAGE, "unknown command '%s' (see leadscore --help)", cmd);
+}
+
+int main(int argc, char **argv)
+{
+    return finish(dispatch(argc, argv));
 }

@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/crc32.h"
 #include "core/mem.h"
+#include "core/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -255,6 +256,12 @@ static void serialize(const struct model *m, struct w *w)
 
 int model_save(const struct model *m, const char *path, struct ls_error *err)
 {
+    /* write a symlink's target, never over a device, FIFO or directory (core/outfile.h) */
+    char *target = NULL;
+    int rc = outfile_target(path, &target, err);
+    if (rc != LS_OK)
+        return rc;
+    path = target;
     struct w w = {0};
     buf_init(&w.b, MODEL_MAX_BYTES);
     uint8_t header[HEADER_BYTES] = {0};
@@ -262,6 +269,7 @@ int model_save(const struct model *m, const char *path, struct ls_error *err)
     serialize(m, &w);
     if (w.failed) {
         buf_cleanup(&w.b);
+        free(target);
         return ls_error_set(err, LS_ELIMIT, "the model is larger than %llu bytes",
                             (unsigned long long)MODEL_MAX_BYTES);
     }
@@ -276,7 +284,6 @@ int model_save(const struct model *m, const char *path, struct ls_error *err)
     size_t plen_path = strlen(path);
     char *tmp = xmalloc(plen_path + 16);
     snprintf(tmp, plen_path + 16, "%s.tmpXXXXXX", path);
-    int rc = LS_OK;
     int fd = mkstemp(tmp);
     if (fd < 0) {
         rc = ls_error_set(err, LS_EIO, "cannot write beside '%s': %s", path, strerror(errno));
@@ -317,6 +324,7 @@ int model_save(const struct model *m, const char *path, struct ls_error *err)
     free(dir);
 out:
     free(tmp);
+    free(target);
     buf_cleanup(&w.b);
     return rc;
 }

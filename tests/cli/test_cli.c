@@ -15,6 +15,7 @@
 
 #include "core/buf.h"
 #include "core/rng.h"
+#include "data/csvout.h"
 
 #include <jansson.h>
 #include <leadscore.h>
@@ -25,6 +26,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,6 +40,11 @@
 #define SANITIZER_EXIT 86 /* set for the child so a report cannot pass as exit 1 */
 
 static const char *g_bin;
+/* For the next run_cli only: the child's file size limit (0: none; writing
+ * past it kills the child with SIGXFSZ, a kill in the middle of a write), and
+ * a file to use as its standard output instead of the pipe (e.g. /dev/full). */
+static rlim_t g_fsize_limit;
+static const char *g_stdout_path;
 
 struct run {
     int code;  /* exit status, or -1 when killed by a signal */
@@ -114,6 +123,17 @@ static void run_cli(struct run *r, const char *const *args)
         int in = open("/dev/null", O_RDONLY);
         if (in < 0 || dup2(in, 0) < 0 || dup2(po[1], 1) < 0 || dup2(pe[1], 2) < 0)
             _exit(126);
+        if (g_stdout_path) {
+            int so = open(g_stdout_path, O_WRONLY);
+            if (so < 0 || dup2(so, 1) < 0)
+                _exit(126);
+            close(so);
+        }
+        if (g_fsize_limit) {
+            struct rlimit rl = {g_fsize_limit, g_fsize_limit};
+            if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+                _exit(126);
+        }
         close(in);
         close(po[0]);
         close(po[1]);
@@ -122,6 +142,8 @@ static void run_cli(struct run *r, const char *const *args)
         execv(g_bin, argv);
         _exit(127);
     }
+    g_fsize_limit = 0;
+    g_stdout_path = NULL;
     close(po[1]);
     close(pe[1]);
 
@@ -425,6 +447,14 @@ static void test_inspect_missing_file(void **state)
     run_free(&r);
 }
 
+/* A limit error names the flag that raises the limit, not an internal field. */
+static void expect_limit_flag(const struct run *r, const char *flag)
+{
+    expect_message(r, flag);
+    if (strstr(buf_str(&r->err), "max_"))
+        fail_msg("the message names an internal field: %s", buf_str(&r->err));
+}
+
 static void test_inspect_max_rows(void **state)
 {
     (void)state;
@@ -433,7 +463,7 @@ static void test_inspect_max_rows(void **state)
     struct run r;
     RUN(&r, "inspect", p, "--max-rows", "10");
     expect_exit(&r, 1);
-    expect_message(&r, "max_rows");
+    expect_limit_flag(&r, "--max-rows");
     expect_contains(&r.err, p);
     assert_int_equal(r.out.len, 0);
     run_free(&r);
@@ -447,16 +477,20 @@ static void test_inspect_max_rows(void **state)
     run_free(&r);
     RUN(&r, "inspect", p, "--max-rows", "1999");
     expect_exit(&r, 1);
-    expect_message(&r, "max_rows");
+    expect_limit_flag(&r, "--max-rows");
     run_free(&r);
 
     RUN(&r, "inspect", p, "--max-bytes", "1K");
     expect_exit(&r, 1);
-    expect_message(&r, "max_bytes");
+    expect_limit_flag(&r, "--max-bytes");
+    run_free(&r);
+    RUN(&r, "inspect", p, "--max-field", "4");
+    expect_exit(&r, 1);
+    expect_limit_flag(&r, "--max-field");
     run_free(&r);
     RUN(&r, "inspect", p, "--max-columns", "5");
     expect_exit(&r, 1);
-    expect_message(&r, "max_cols");
+    expect_limit_flag(&r, "--max-columns");
     run_free(&r);
 }
 
@@ -1264,25 +1298,620 @@ static void test_demo_unknown_share(void **state)
     run_free(&r);
 }
 
+/* ---- outputs never destroy anything ------------------------------------------ */
+
+/* A model trained on 1,500 demo leads, once per run of the tests; *csv the
+ * leads it was trained on. */
+static const char *demo_model(const char **csv)
+{
+    static char model[1024], data[1024];
+    if (!model[0]) {
+        make_demo(1500, 11, data, sizeof data);
+        temp_file("demo_model.lsm", "", 0, model, sizeof model);
+        struct run r;
+        RUN(&r, "train", data, "-o", model, "--threads", "2");
+        expect_exit(&r, 0);
+        run_free(&r);
+    }
+    if (csv)
+        *csv = data;
+    return model;
+}
+
+/* The file at path still holds exactly text. */
+static void expect_file_text(const char *path, const char *text)
+{
+    struct buf b;
+    read_whole(path, &b);
+    if (b.len != strlen(text) || memcmp(b.data ? b.data : "", text, b.len) != 0)
+        fail_msg("%s was changed: '%.200s'", path, buf_str(&b));
+    buf_cleanup(&b);
+}
+
+static void expect_same_file_refused(const struct run *r)
+{
+    expect_exit(r, 2);
+    expect_message(r, "is the same file as");
+}
+
+/* An output that is an input, or the other output, is refused before
+ * anything is read or written: the files keep their bytes. */
+static void test_output_is_input(void **state)
+{
+    (void)state;
+    const char *csv;
+    const char *model = demo_model(&csv);
+    char victim[1024], hard[1024], a[1024], b[1024], sub[1024];
+    temp_file("victim.csv", "Converted,x\n1,a\n0,b\n", 20, victim, sizeof victim);
+    struct run r;
+    RUN(&r, "train", victim, "-o", victim);
+    expect_same_file_refused(&r);
+    expect_file_text(victim, "Converted,x\n1,a\n0,b\n");
+    run_free(&r);
+
+    /* the model as the scores' output, the input CSV through a hard link */
+    struct buf before;
+    read_whole(model, &before);
+    RUN(&r, "score", model, csv, "-o", model);
+    expect_same_file_refused(&r);
+    run_free(&r);
+    struct buf after;
+    read_whole(model, &after);
+    assert_int_equal(before.len, after.len);
+    assert_memory_equal(before.data, after.data, before.len);
+    buf_cleanup(&before);
+    buf_cleanup(&after);
+    temp_file("hard.csv", "", 0, hard, sizeof hard);
+    unlink(hard);
+    assert_int_equal(link(victim, hard), 0);
+    RUN(&r, "train", victim, "-o", hard);
+    expect_same_file_refused(&r);
+    run_free(&r);
+    RUN(&r, "score", model, victim, "--report", hard);
+    expect_same_file_refused(&r);
+    run_free(&r);
+    expect_file_text(victim, "Converted,x\n1,a\n0,b\n");
+
+    /* -o and --report naming one new file, spelled differently */
+    temp_file("a.csv", "", 0, a, sizeof a);
+    unlink(a);
+    temp_file("sub", "", 0, sub, sizeof sub);
+    unlink(sub);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    snprintf(b, sizeof b, "%s/../a.csv", sub);
+    RUN(&r, "score", model, csv, "-o", a, "--report", b);
+    expect_same_file_refused(&r);
+    run_free(&r);
+    assert_int_equal(access(a, F_OK), -1); /* nothing was written */
+}
+
+/* Devices, FIFOs and directories are never replaced; a symlink's target is
+ * written and the link stays a link. */
+static void test_output_not_regular(void **state)
+{
+    (void)state;
+    const char *csv;
+    const char *model = demo_model(&csv);
+    char fifo[1024], dir[1024], link_path[1024], target[1024];
+    struct stat st;
+    struct run r;
+
+    /* A device node of our own (a copy of /dev/null, when we may make one):
+     * the real /dev/null must not be at stake if the check is ever broken. */
+    char dev[1024];
+    temp_file("null.dev", "", 0, dev, sizeof dev);
+    unlink(dev);
+    if (mknod(dev, S_IFCHR | 0666, makedev(1, 3)) == 0) {
+        RUN(&r, "train", csv, "-o", dev, "--trees", "2");
+        expect_exit(&r, 2);
+        expect_message(&r, "it is a device");
+        run_free(&r);
+        RUN(&r, "score", model, csv, "-o", dev);
+        expect_exit(&r, 2);
+        run_free(&r);
+        RUN(&r, "score", model, csv, "--report", dev);
+        expect_exit(&r, 2);
+        run_free(&r);
+        assert_int_equal(lstat(dev, &st), 0);
+        assert_true(S_ISCHR(st.st_mode));
+    }
+
+    temp_file("out.fifo", "", 0, fifo, sizeof fifo);
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    RUN(&r, "score", model, csv, "-o", fifo);
+    expect_exit(&r, 2);
+    expect_message(&r, "it is a FIFO");
+    run_free(&r);
+    assert_int_equal(lstat(fifo, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+
+    temp_file("outdir", "", 0, dir, sizeof dir);
+    unlink(dir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    RUN(&r, "train", csv, "-o", dir, "--trees", "2");
+    expect_exit(&r, 2);
+    expect_message(&r, "it is a directory");
+    run_free(&r);
+    assert_int_equal(stat(dir, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+
+    /* through a symlink: the target gets the scores, the link stays */
+    temp_file("target.csv", "old\n", 4, target, sizeof target);
+    temp_file("link.csv", "", 0, link_path, sizeof link_path);
+    unlink(link_path);
+    assert_int_equal(symlink("target.csv", link_path), 0);
+    RUN(&r, "score", model, csv, "-o", link_path);
+    expect_exit(&r, 0);
+    run_free(&r);
+    assert_int_equal(lstat(link_path, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    struct buf b;
+    read_whole(target, &b);
+    if (strncmp(buf_str(&b), "Lead ID,", 8) != 0)
+        fail_msg("the symlink's target was not written: '%.100s'", buf_str(&b));
+    buf_cleanup(&b);
+    /* a model through a symlink too */
+    temp_file("m_target.lsm", "", 0, target, sizeof target);
+    temp_file("m_link.lsm", "", 0, link_path, sizeof link_path);
+    unlink(link_path);
+    assert_int_equal(symlink(target, link_path), 0);
+    RUN(&r, "train", csv, "-o", link_path, "--trees", "2");
+    expect_exit(&r, 0);
+    run_free(&r);
+    assert_int_equal(lstat(link_path, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(stat(target, &st), 0);
+    assert_true(st.st_size > 100);
+}
+
+/* A run killed in the middle of writing its output (here by the file size
+ * limit: SIGXFSZ once the output passes 64 KB) leaves the old file whole. */
+static void test_output_killed_mid_write(void **state)
+{
+    (void)state;
+    const char *csv;
+    const char *model = demo_model(&csv);
+    char out[1024], report[1024];
+    temp_file("killed.csv", "old scores\n", 11, out, sizeof out);
+    struct run r;
+    g_fsize_limit = 64 << 10; /* the scored demo file is about 150 KB */
+    RUN(&r, "score", model, csv, "-o", out);
+    if (r.code != -1 || r.signo != SIGXFSZ)
+        fail_msg("expected death by SIGXFSZ, got exit %d signal %d: %.500s", r.code, r.signo,
+                 buf_str(&r.err));
+    run_free(&r);
+    expect_file_text(out, "old scores\n");
+    temp_file("killed.json", "{}\n", 3, report, sizeof report);
+    g_fsize_limit = 64 << 10;
+    RUN(&r, "score", model, csv, "--json", "-o", out, "--report", report);
+    assert_int_equal(r.signo, SIGXFSZ);
+    run_free(&r);
+    expect_file_text(out, "old scores\n");
+    expect_file_text(report, "{}\n");
+}
+
+/* Start the CLI with args, its output thrown away; returns the pid. */
+static pid_t spawn_quiet(const char *const *args)
+{
+    char *argv[RUN_MAX_ARGS + 2];
+    size_t n = 0;
+    argv[n++] = (char *)g_bin;
+    for (; args[n - 1]; n++)
+        argv[n] = (char *)args[n - 1];
+    argv[n] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int nul = open("/dev/null", O_RDWR);
+        if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0)
+            _exit(126);
+        execv(g_bin, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Two runs writing the same -o at once, one CSV and one JSON Lines: the file
+ * is one of the two complete outputs, never a mixture. */
+static void test_output_concurrent(void **state)
+{
+    (void)state;
+    const char *csv;
+    const char *model = demo_model(&csv);
+    char want_csv[1024], want_json[1024], out[1024];
+    temp_file("want.csv", "", 0, want_csv, sizeof want_csv);
+    temp_file("want.jsonl", "", 0, want_json, sizeof want_json);
+    temp_file("both.out", "", 0, out, sizeof out);
+    struct run r;
+    RUN(&r, "score", model, csv, "-o", want_csv, "--threads", "1", "--explain");
+    expect_exit(&r, 0);
+    run_free(&r);
+    RUN(&r, "score", model, csv, "--json", "-o", want_json, "--threads", "1", "--explain");
+    expect_exit(&r, 0);
+    run_free(&r);
+    struct buf a, b;
+    read_whole(want_csv, &a);
+    read_whole(want_json, &b);
+    for (int round = 0; round < 3; round++) {
+        /* with --explain the reasons are written lead by lead: long writes that overlap */
+        pid_t p1 = spawn_quiet((const char *const[]){"score", model, csv, "-o", out, "--threads",
+                                                     "1", "--explain", NULL});
+        pid_t p2 = spawn_quiet((const char *const[]){"score", model, csv, "--json", "-o", out,
+                                                     "--threads", "1", "--explain", NULL});
+        int s1, s2;
+        assert_int_equal(waitpid(p1, &s1, 0), p1);
+        assert_int_equal(waitpid(p2, &s2, 0), p2);
+        assert_true(WIFEXITED(s1) && WEXITSTATUS(s1) == 0);
+        assert_true(WIFEXITED(s2) && WEXITSTATUS(s2) == 0);
+        struct buf got;
+        read_whole(out, &got);
+        int is_a = got.len == a.len && memcmp(got.data, a.data, a.len) == 0;
+        int is_b = got.len == b.len && memcmp(got.data, b.data, b.len) == 0;
+        if (!is_a && !is_b)
+            fail_msg("round %d: the output is neither run's whole output (%zu bytes: '%.200s')",
+                     round, got.len, buf_str(&got));
+        buf_cleanup(&got);
+    }
+    buf_cleanup(&a);
+    buf_cleanup(&b);
+}
+
+/* What a command prints that cannot be written (a full disk) is an error. */
+static void test_stdout_write_error(void **state)
+{
+    (void)state;
+    const char *csv;
+    const char *model = demo_model(&csv);
+    char m2[1024];
+    temp_file("full.lsm", "", 0, m2, sizeof m2);
+    struct run r;
+    g_stdout_path = "/dev/full";
+    RUN(&r, "inspect", csv);
+    expect_exit(&r, 1);
+    expect_message(&r, "writing standard output failed");
+    run_free(&r);
+    g_stdout_path = "/dev/full";
+    RUN(&r, "explain", model, csv, "--row", "1");
+    expect_exit(&r, 1);
+    expect_message(&r, "writing standard output failed");
+    run_free(&r);
+    g_stdout_path = "/dev/full";
+    RUN(&r, "train", csv, "-o", m2, "--trees", "2");
+    expect_exit(&r, 1);
+    run_free(&r);
+    g_stdout_path = "/dev/full";
+    RUN(&r, "score", model, csv);
+    expect_exit(&r, 1);
+    run_free(&r);
+}
+
+static struct frame *read_frame_file(const char *path)
+{
+    struct buf b;
+    read_whole(path, &b);
+    struct frame_opts fo;
+    frame_opts_default(&fo);
+    struct frame *f = NULL;
+    struct ls_error err;
+    ls_error_clear(&err);
+    if (frame_read_mem(b.data ? b.data : "", b.len, &fo, &f, &err))
+        fail_msg("%s does not read back as CSV: %s", path, err.msg);
+    buf_cleanup(&b);
+    return f;
+}
+
+/* ---- score and explain on generated data; the smaller things ------------------ */
+
+static size_t count_lines(const struct buf *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->len; i++)
+        n += b->data[i] == '\n';
+    return n;
+}
+
+static void test_help_texts(void **state)
+{
+    (void)state;
+    struct run r;
+    RUN(&r, "--help");
+    expect_exit(&r, 0);
+    expect_contains(&r.out, "explain MODEL FILE.csv");
+    run_free(&r);
+    static const char *const cmds[] = {"inspect", "train", "score", "explain", "demo-data"};
+    for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
+        RUN(&r, cmds[k], "--help");
+        expect_exit(&r, 0);
+        if (strstr(buf_str(&r.out), "%%"))
+            fail_msg("%s --help prints '%%%%': %s", cmds[k], buf_str(&r.out));
+        run_free(&r);
+    }
+    RUN(&r, "score", "--help");
+    expect_contains(&r.out, "top 20% High, next 30% Medium");
+    run_free(&r);
+}
+
+/* Usage errors say what is wrong: the unknown option (also as the last
+ * argument), the option without its value, the missing file. */
+static void test_usage_messages(void **state)
+{
+    (void)state;
+    const char *csv;
+    const char *model = demo_model(&csv);
+    struct run r;
+    RUN(&r, "score", model, csv, "--frobnicate");
+    expect_exit(&r, 2);
+    expect_message(&r, "score: unknown option '--frobnicate'");
+    if (strstr(buf_str(&r.err), "needs a value"))
+        fail_msg("an unknown option reported as needing a value: %s", buf_str(&r.err));
+    run_free(&r);
+    RUN(&r, "explain", model, csv, "--row", "1", "--frobnicate");
+    expect_exit(&r, 2);
+    expect_message(&r, "explain: unknown option '--frobnicate'");
+    run_free(&r);
+    RUN(&r, "score", model, csv, "--report");
+    expect_exit(&r, 2);
+    expect_message(&r, "--report needs a value");
+    run_free(&r);
+
+    static const struct {
+        const char *args[3];
+        const char *msg;
+    } missing[] = {
+        {{"score", NULL, NULL}, "score: missing MODEL"},
+        {{"score", "m.lsm", NULL}, "score: missing FILE.csv"},
+        {{"explain", "m.lsm", NULL}, "explain: missing FILE.csv"},
+        {{"inspect", NULL, NULL}, "inspect: missing FILE.csv"},
+        {{"train", NULL, NULL}, "train: missing FILE.csv"},
+        {{"train", "x.csv", NULL}, "train: missing -o MODEL"},
+    };
+    for (size_t k = 0; k < sizeof missing / sizeof missing[0]; k++) {
+        if (missing[k].args[1])
+            RUN(&r, missing[k].args[0], missing[k].args[1]);
+        else
+            RUN(&r, missing[k].args[0]);
+        expect_exit(&r, 2);
+        expect_message(&r, missing[k].msg);
+        run_free(&r);
+    }
+}
+
+/* score on the demo leads: CSV, JSON Lines and the report (no ../shared needed). */
+static void test_score_demo(void **state)
+{
+    (void)state;
+    const char *csv;
+    const char *model = demo_model(&csv);
+    char out[1024], report[1024];
+    temp_file("demo_scored.csv", "", 0, out, sizeof out);
+    temp_file("demo_report.json", "", 0, report, sizeof report);
+    struct run r;
+    RUN(&r, "score", model, csv, "-o", out, "--report", report, "--threads", "2");
+    expect_exit(&r, 0);
+    expect_contains(&r.err, "drift: ok");
+    assert_int_equal(r.out.len, 0);
+    run_free(&r);
+    struct frame *f = read_frame_file(out);
+    assert_int_equal(f->nrows, 1500);
+    assert_string_equal(f->cols[f->ncols - 3].name, "score");
+    assert_string_equal(f->cols[f->ncols - 2].name, "tier");
+    assert_string_equal(f->cols[f->ncols - 1].name, "rank");
+    frame_free(f);
+    struct buf b;
+    read_whole(report, &b);
+    json_error_t jerr;
+    json_t *j = json_loadb(b.data, b.len, 0, &jerr);
+    buf_cleanup(&b);
+    assert_non_null(j);
+    assert_int_equal(json_int_at(j, "rows"), 1500);
+    json_t *t = json_object_get(j, "tiers");
+    assert_int_equal(json_int_at(t, "High") + json_int_at(t, "Medium") + json_int_at(t, "Low"),
+                     1500);
+    assert_non_null(json_object_get(j, "metrics"));
+    json_decref(j);
+
+    RUN(&r, "score", model, csv, "--json", "--explain", "--threads", "2");
+    expect_exit(&r, 0);
+    assert_int_equal(count_lines(&r.out), 1500);
+    char line[65536];
+    tu_text_line(buf_str(&r.out), 0, line, sizeof line);
+    json_t *l = json_loads(line, 0, &jerr);
+    assert_non_null(l);
+    assert_int_equal(json_int_at(l, "row"), 1);
+    assert_string_equal(json_str_at(l, "id"), "L-0000001");
+    assert_true(json_int_at(l, "rank") >= 1);
+    assert_non_null(json_object_get(l, "contributions"));
+    json_decref(l);
+    run_free(&r);
+}
+
+/* A scored file scored again: one score, tier and rank (the new ones), and a warning. */
+static void test_rescore_replaces(void **state)
+{
+    (void)state;
+    const char *csv;
+    const char *model = demo_model(&csv);
+    char once[1024], twice[1024];
+    temp_file("once.csv", "", 0, once, sizeof once);
+    temp_file("twice.csv", "", 0, twice, sizeof twice);
+    struct run r;
+    RUN(&r, "score", model, csv, "--explain", "-o", once, "--threads", "2");
+    expect_exit(&r, 0);
+    run_free(&r);
+    RUN(&r, "score", model, once, "-o", twice, "--threads", "2");
+    expect_exit(&r, 0);
+    expect_contains(&r.err,
+                    "already has columns from an earlier run: 'score', 'tier', 'rank', 'reason_1'");
+    expect_contains(&r.err, "the new scores replace them");
+    run_free(&r);
+    struct frame *a = read_frame_file(once), *b = read_frame_file(twice);
+    assert_int_equal(b->ncols, a->ncols - 6); /* the old reasons are gone too */
+    size_t scores = 0;
+    for (size_t c = 0; c < b->ncols; c++)
+        scores += strcmp(b->cols[c].name, "score") == 0;
+    assert_int_equal(scores, 1);
+    /* the same leads, the same scores */
+    size_t sa = tu_col(a, "score"), sb = tu_col(b, "score");
+    for (uint64_t i = 0; i < a->nrows; i++)
+        assert_string_equal(frame_cell(a, sa, i), frame_cell(b, sb, i));
+    frame_free(a);
+    frame_free(b);
+}
+
+/* explain on the demo leads: by row, by id (rank and outcome in --json),
+ * bad rows and ids with pinned exit codes, and duplicate ids named. */
+static void test_explain_demo(void **state)
+{
+    (void)state;
+    const char *csv;
+    const char *model = demo_model(&csv);
+    struct run r;
+    RUN(&r, "explain", model, csv, "--row", "1", "--threads", "2");
+    expect_exit(&r, 0);
+    expect_contains(&r.out, "Lead 1 of ");
+    expect_contains(&r.out, "(Lead ID L-0000001)");
+    expect_contains(&r.out, "→ calibrated likelihood");
+    run_free(&r);
+
+    RUN(&r, "explain", model, csv, "--id", "L-0000002", "--json");
+    expect_exit(&r, 0);
+    json_t *j = parse_json(&r);
+    assert_int_equal(json_int_at(j, "row"), 2);
+    assert_true(json_int_at(j, "rank") >= 1 && json_int_at(j, "rank") <= 1500);
+    json_int_at(j, "outcome"); /* the demo leads' outcome is known */
+    assert_non_null(json_object_get(j, "contributions"));
+    json_decref(j);
+    run_free(&r);
+
+    RUN(&r, "explain", model, csv, "--row", "1501");
+    expect_exit(&r, 1);
+    expect_message(&r, "--row");
+    run_free(&r);
+    RUN(&r, "explain", model, csv, "--row", "0");
+    expect_exit(&r, 2);
+    run_free(&r);
+    RUN(&r, "explain", model, csv, "--id", "L-9999999");
+    expect_exit(&r, 1);
+    expect_message(&r, "L-9999999");
+    run_free(&r);
+
+    /* lead 3 given lead 2's id: the first is shown, and the note says so */
+    size_t len;
+    char *text = (char *)tu_slurp(csv, &len);
+    char *third = strstr(text, "\nL-0000003,");
+    assert_non_null(third);
+    memcpy(third + 1, "L-0000002", 9);
+    char dup[1024];
+    temp_file("dup_ids.csv", text, len, dup, sizeof dup);
+    free(text);
+    RUN(&r, "explain", model, dup, "--id", "L-0000002");
+    expect_exit(&r, 0);
+    expect_contains(&r.err, "2 leads have Lead ID 'L-0000002'; shown: the first, lead 2");
+    expect_contains(&r.out, "Lead 2 of ");
+    run_free(&r);
+}
+
+/* Control characters of the file never reach the terminal raw; long values
+ * are cut with "…"; a column of 1e308 has a mean. */
+static void test_terminal_escapes(void **state)
+{
+    (void)state;
+    const char csv[] = "Kind,Big,Note,Converted\n"
+                       "\"a\x1b[31mred\",1e308,\"two\nlines\x07\",1\n"
+                       "b,1.5e308,plain,0\n"
+                       "a\x1b[31mred,1.7e308,x,1\n"
+                       "a-category-value-well-past-twenty-four-characters,1.2e308,y,0\n";
+    char p[1024];
+    temp_file("escapes.csv", csv, sizeof csv - 1, p, sizeof p);
+    struct run r;
+    RUN(&r, "inspect", p);
+    expect_exit(&r, 0);
+    const char *o = buf_str(&r.out);
+    if (strchr(o, 0x1b) || strchr(o, 0x07))
+        fail_msg("a control character reached the terminal: %s", o);
+    expect_contains(&r.out, "a\\x1b[31mred");
+    expect_contains(&r.out, "a-category-value-well-p…");
+    expect_contains(&r.out, "mean 1.35e+308");
+    if (strstr(o, "nan"))
+        fail_msg("a mean of 1e308 printed as nan: %s", o);
+    run_free(&r);
+
+    /* explain: an unseen category holding escapes */
+    const char *dcsv;
+    const char *model = demo_model(&dcsv);
+    size_t len;
+    char *text = (char *)tu_slurp(dcsv, &len);
+    char *src = strstr(text, "\nL-0000001,");
+    assert_non_null(src);
+    char *f3 = strchr(strchr(src + 1, ',') + 1, ','); /* Lead Source follows */
+    size_t rest = len - (size_t)(strchr(f3 + 1, ',') - text);
+    char *out = malloc(len + 64);
+    size_t head = (size_t)(f3 + 1 - text);
+    memcpy(out, text, head);
+    memcpy(out + head, "\x1b]0;pwned\x07", 10);
+    memcpy(out + head + 10, strchr(f3 + 1, ','), rest);
+    char e[1024];
+    temp_file("escapes_demo.csv", out, head + 10 + rest, e, sizeof e);
+    free(out);
+    free(text);
+    RUN(&r, "explain", model, e, "--row", "1", "--top", "0");
+    expect_exit(&r, 0);
+    if (strchr(buf_str(&r.out), 0x1b) || strchr(buf_str(&r.out), 0x07))
+        fail_msg("a control character reached the terminal: %s", buf_str(&r.out));
+    expect_contains(&r.out, "\\x1b]0;pwned\\x07");
+    run_free(&r);
+}
+
+/* Every line of the chart is as wide as the others, the "N more columns"
+ * bar too, even when the rest together outweigh the largest column. */
+static void test_explain_chart_columns(void **state)
+{
+    (void)state;
+    const char *csv;
+    const char *model = demo_model(&csv);
+    int overflow_seen = 0;
+    for (int row = 1; row <= 40 && !overflow_seen; row++) {
+        char n[16];
+        snprintf(n, sizeof n, "%d", row);
+        struct run r;
+        RUN(&r, "explain", model, csv, "--row", n, "--top", "1");
+        expect_exit(&r, 0);
+        char line[1024], first[1024] = "";
+        for (size_t k = 0;; k++) {
+            tu_text_line(buf_str(&r.out), k, line, sizeof line);
+            if (!line[0] && k > 3)
+                break;
+            if (strstr(line, " = ") && !first[0] && strncmp(line, "  ", 2) == 0)
+                snprintf(first, sizeof first, "%s", line);
+            if (strstr(line, "more columns together")) {
+                assert_true(first[0]);
+                size_t w = 0;
+                for (const char *c = line; *c; c++)
+                    w += ((unsigned char)*c & 0xC0) != 0x80;
+                size_t w0 = 0;
+                for (const char *c = first; *c; c++)
+                    w0 += ((unsigned char)*c & 0xC0) != 0x80;
+                if (w != w0)
+                    fail_msg(
+                        "lead %d: the 'more columns' line is %zu wide, the others %zu:\n%s\n%s",
+                        row, w, w0, first, line);
+                /* a full bar: the rest outweighs the top column */
+                overflow_seen |= strstr(line, "████████████████████████") != NULL ||
+                                 strstr(line, "░░░░░░░░░░░░░░░░░░░░░░░░") != NULL;
+                break;
+            }
+        }
+        run_free(&r);
+    }
+    assert_true(overflow_seen);
+}
+
 /* ---- score: drift ----------------------------------------------------------- */
 
 #define TIME_COL   "Total Time Spent on Website"
 #define SOURCE_COL "Lead Source"
-
-static void put_csv_field(FILE *o, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, o);
-        return;
-    }
-    fputc('"', o);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', o);
-        fputc(*s, o);
-    }
-    fputc('"', o);
-}
 
 /* Leads.csv rewritten into the temp directory with TIME_COL doubled on every
  * row and SOURCE_COL "TikTok Ads" on 30 % of the rows (a fixed RNG). */
@@ -1315,7 +1944,7 @@ static const char *write_drifted_leads(char *path, size_t cap)
     size_t tc = tu_col(f, TIME_COL), sc = tu_col(f, SOURCE_COL);
     for (size_t c = 0; c < f->ncols; c++) {
         fputs(c ? "," : "", o);
-        put_csv_field(o, f->cols[c].name);
+        csv_write_field(o, f->cols[c].name);
     }
     fputc('\n', o);
     for (uint64_t i = 0; i < n; i++) {
@@ -1329,7 +1958,7 @@ static const char *write_drifted_leads(char *path, size_t cap)
             else if (c == sc && is_new[i])
                 fputs("TikTok Ads", o);
             else
-                put_csv_field(o, cell);
+                csv_write_field(o, cell);
         }
         fputc('\n', o);
     }
@@ -1487,21 +2116,6 @@ static const char *explained_csv(void)
         snprintf(out, sizeof out, "%s", p);
     }
     return out;
-}
-
-static struct frame *read_frame_file(const char *path)
-{
-    struct buf b;
-    read_whole(path, &b);
-    struct frame_opts fo;
-    frame_opts_default(&fo);
-    struct frame *f = NULL;
-    struct ls_error err;
-    ls_error_clear(&err);
-    if (frame_read_mem(b.data ? b.data : "", b.len, &fo, &f, &err))
-        fail_msg("%s does not read back as CSV: %s", path, err.msg);
-    buf_cleanup(&b);
-    return f;
 }
 
 /*
@@ -1812,12 +2426,12 @@ static void test_explain_command(void **state)
         fail_msg("explain printed invalid UTF-8");
     run_free(&r);
 
+    /* not a lead number: bad usage (2); past the end of the file: bad input (1) */
     static const char *const bad_rows[] = {"0", "99999999", "-1", "abc", "9238", ""};
+    static const int bad_row_exit[] = {2, 1, 2, 2, 1, 2};
     for (size_t k = 0; k < sizeof bad_rows / sizeof bad_rows[0]; k++) {
         RUN(&r, "explain", model, leads, "--row", bad_rows[k]);
-        if (r.code != 1 && r.code != 2)
-            fail_msg("--row '%s': exit %d", bad_rows[k], r.code);
-        expect_exit(&r, r.code);
+        expect_exit(&r, bad_row_exit[k]);
         expect_message(&r, "--row");
         assert_int_equal(r.out.len, 0);
         run_free(&r);
@@ -1829,7 +2443,7 @@ static void test_explain_command(void **state)
 
     RUN(&r, "explain", model, leads); /* neither --row nor --id */
     expect_exit(&r, 2);
-    expect_contains(&r.err, "usage: leadscore explain");
+    expect_message(&r, "--row N or --id ID");
     assert_int_equal(r.out.len, 0);
     run_free(&r);
     RUN(&r, "explain", model, leads, "--row", "1", "--id", "x");
@@ -1837,9 +2451,7 @@ static void test_explain_command(void **state)
     assert_true(r.err.len > 0);
     run_free(&r);
     RUN(&r, "explain", model, leads, "--id", "nosuchid");
-    if (r.code != 1 && r.code != 2)
-        fail_msg("--id nosuchid: exit %d", r.code);
-    expect_exit(&r, r.code);
+    expect_exit(&r, 1);
     expect_message(&r, "nosuchid");
     assert_int_equal(r.out.len, 0);
     run_free(&r);
@@ -1922,16 +2534,31 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_inspect_leakage_not_run, free_live_runs),
         cmocka_unit_test_teardown(test_train_auto_exclude, free_live_runs),
         cmocka_unit_test_teardown(test_train_exclude_and_warnings, free_live_runs),
-        cmocka_unit_test_teardown(test_leads_leakage, free_live_runs),
         cmocka_unit_test_teardown(test_demo_deterministic, free_live_runs),
         cmocka_unit_test_teardown(test_demo_bad_values, free_live_runs),
         cmocka_unit_test_teardown(test_demo_large_seeds_differ, free_live_runs),
         cmocka_unit_test_teardown(test_demo_fractional_seed_refused, free_live_runs),
         cmocka_unit_test_teardown(test_demo_unknown_share, free_live_runs),
+        cmocka_unit_test_teardown(test_output_is_input, free_live_runs),
+        cmocka_unit_test_teardown(test_output_not_regular, free_live_runs),
+        cmocka_unit_test_teardown(test_output_killed_mid_write, free_live_runs),
+        cmocka_unit_test_teardown(test_output_concurrent, free_live_runs),
+        cmocka_unit_test_teardown(test_stdout_write_error, free_live_runs),
+        cmocka_unit_test_teardown(test_help_texts, free_live_runs),
+        cmocka_unit_test_teardown(test_usage_messages, free_live_runs),
+        cmocka_unit_test_teardown(test_score_demo, free_live_runs),
+        cmocka_unit_test_teardown(test_rescore_replaces, free_live_runs),
+        cmocka_unit_test_teardown(test_explain_demo, free_live_runs),
+        cmocka_unit_test_teardown(test_terminal_escapes, free_live_runs),
+        cmocka_unit_test_teardown(test_explain_chart_columns, free_live_runs),
+    };
+    /* on ../shared/data/Leads.csv: `test_cli BIN --leads`, skipped (77) without it */
+    const struct CMUnitTest leads[] = {
+        cmocka_unit_test_teardown(test_leads_leakage, free_live_runs),
         cmocka_unit_test_teardown(test_score_drift, free_live_runs),
         cmocka_unit_test_teardown(test_score_explain_csv, free_live_runs),
         cmocka_unit_test_teardown(test_score_explain_json, free_live_runs),
         cmocka_unit_test_teardown(test_explain_command, free_live_runs),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return TU_MAIN_SPLIT(argc - 1, argv + 1, "cli", tests, NULL, NULL, leads, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 #include "app/train.h"
 #include "core/mem.h"
 #include "core/rng.h"
+#include "data/csvout.h"
 #include "ml/drift.h"
 
 #include <jansson.h>
@@ -627,21 +628,6 @@ static int leads_teardown(void **state)
     return 0;
 }
 
-static void put_field(FILE *o, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, o);
-        return;
-    }
-    fputc('"', o);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', o);
-        fputc(*s, o);
-    }
-    fputc('"', o);
-}
-
 /*
  * The rows rows[0..n) of f (NULL: all, in order) as CSV text (malloc'ed),
  * from the cells' raw text. With drifted, TIME_COL is doubled on every row
@@ -658,7 +644,7 @@ static char *leads_text(const struct frame *f, const uint64_t *rows, uint64_t n,
     long sc = drifted ? (long)tu_col(f, SOURCE_COL) : -1;
     for (size_t c = 0; c < f->ncols; c++) {
         fputs(c ? "," : "", o);
-        put_field(o, f->cols[c].name);
+        csv_write_field(o, f->cols[c].name);
     }
     fputc('\n', o);
     for (uint64_t i = 0; i < n; i++) {
@@ -673,7 +659,7 @@ static char *leads_text(const struct frame *f, const uint64_t *rows, uint64_t n,
             else if ((long)c == sc && is_new[r])
                 fputs(NEW_SOURCE, o);
             else
-                put_field(o, cell);
+                csv_write_field(o, cell);
         }
         fputc('\n', o);
     }
@@ -976,7 +962,7 @@ static void test_other_bin(void **state)
     free(text);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest math[] = {
         cmocka_unit_test(test_psi_formula),
@@ -998,7 +984,5 @@ int main(void)
         cmocka_unit_test(test_leads_drifted),
         cmocka_unit_test(test_leads_absent_column),
     };
-    int failed = cmocka_run_group_tests_name("drift math", math, NULL, NULL);
-    failed += cmocka_run_group_tests_name("drift on Leads.csv", leads, leads_setup, leads_teardown);
-    return failed ? 1 : 0;
+    return TU_MAIN_SPLIT(argc, argv, "drift", math, NULL, NULL, leads, leads_setup, leads_teardown);
 }

@@ -1278,15 +1278,15 @@ static void test_threads_and_ranges(void **state)
     assert_int_equal(overrun, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_leads_add_up),
-        cmocka_unit_test(test_generated_add_up),
-        cmocka_unit_test(test_leads_not_oob),
-        cmocka_unit_test(test_leads_range),
-        cmocka_unit_test(test_summary_leads),
+    const struct CMUnitTest leads[] = {
+        cmocka_unit_test(test_leads_add_up),       cmocka_unit_test(test_leads_not_oob),
+        cmocka_unit_test(test_leads_range),        cmocka_unit_test(test_summary_leads),
         cmocka_unit_test(test_summary_no_outcome),
+    };
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_generated_add_up),
         cmocka_unit_test(test_summary_sample),
         cmocka_unit_test(test_top_hand_made),
         cmocka_unit_test(test_top_random),
@@ -1299,5 +1299,6 @@ int main(void)
         cmocka_unit_test(test_threads_and_ranges),
         cmocka_unit_test(test_progress),
     };
-    return cmocka_run_group_tests(tests, leads_setup, leads_teardown);
+    return TU_MAIN_SPLIT(argc, argv, "explain", tests, NULL, NULL, leads, leads_setup,
+                         leads_teardown);
 }

@@ -1046,7 +1046,7 @@ static void test_training_rows_get_oob(void **state)
     free(text);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_seed_same_file),
@@ -1071,10 +1071,5 @@ int main(void)
     const struct CMUnitTest leads_tests[] = {
         cmocka_unit_test(test_leads_oob_matches_holdout),
     };
-    int failed = cmocka_run_group_tests_name("forest", tests, NULL, NULL);
-    if (tu_leads_csv())
-        failed += cmocka_run_group_tests_name("forest_leads", leads_tests, NULL, NULL);
-    else
-        fprintf(stderr, "test_forest: ../shared/data/Leads.csv not found, skipping its group\n");
-    return failed;
+    return TU_MAIN_SPLIT(argc, argv, "forest", tests, NULL, NULL, leads_tests, NULL, NULL);
 }

@@ -820,7 +820,7 @@ static void test_leads_auto_exclude(void **state)
     frame_free(f);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_name_hints),
@@ -835,8 +835,10 @@ int main(void)
         cmocka_unit_test(test_long_utf8_value),
         cmocka_unit_test(test_auto_exclude_synthetic),
         cmocka_unit_test(test_train_leaves_out_leaky_by_default),
+    };
+    const struct CMUnitTest leads[] = {
         cmocka_unit_test(test_leads_required_outcome),
         cmocka_unit_test(test_leads_auto_exclude),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return TU_MAIN_SPLIT(argc, argv, "leakage", tests, NULL, NULL, leads, NULL, NULL);
 }

@@ -236,11 +236,13 @@ static void test_local_accuracy_leads(void **state)
     frame_free(fr);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matches_brute_force),
+    };
+    const struct CMUnitTest leads[] = {
         cmocka_unit_test(test_local_accuracy_leads),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return TU_MAIN_SPLIT(argc, argv, "treeshap", tests, NULL, NULL, leads, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include "app/score.h"
+#include "data/csvout.h"
 #include "data/demo.h"
 
 #include <stdio.h>
@@ -49,6 +50,26 @@ const char *tu_leads_csv(void)
     static char path[1024];
     snprintf(path, sizeof path, "%s/Leads.csv", LS_SHARED_DATA);
     return access(path, R_OK) == 0 ? path : NULL;
+}
+
+int tu_main_split(int argc, char **argv, const char *name, const struct CMUnitTest *base,
+                  size_t nbase, CMFixtureFunction bs, CMFixtureFunction bt,
+                  const struct CMUnitTest *leads, size_t nleads, CMFixtureFunction ls,
+                  CMFixtureFunction lt)
+{
+    char group[256];
+    if (argc > 1 && strcmp(argv[argc - 1], "--leads") == 0) {
+        if (!tu_leads_csv()) {
+            fprintf(stderr, "%s: %s/Leads.csv is absent: its tests are skipped\n", name,
+                    LS_SHARED_DATA);
+            return TU_SKIP;
+        }
+        snprintf(group, sizeof group, "%s on Leads.csv", name);
+        return _cmocka_run_group_tests(group, leads, nleads, ls, lt) ? 1 : 0;
+    }
+    if (nbase == 0)
+        return 0;
+    return _cmocka_run_group_tests(name, base, nbase, bs, bt) ? 1 : 0;
 }
 
 const char *tu_write_temp(const char *name, const void *data, size_t len)
@@ -174,21 +195,6 @@ size_t tu_feature_index(const struct model *m, const char *name)
     return 0;
 }
 
-static void tu_put_field(FILE *o, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, o);
-        return;
-    }
-    fputc('"', o);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', o);
-        fputc(*s, o);
-    }
-    fputc('"', o);
-}
-
 char *tu_frame_csv(const struct frame *f, const char *drop)
 {
     long skip = drop ? frame_find(f, drop) : -1;
@@ -206,7 +212,7 @@ char *tu_frame_csv(const struct frame *f, const char *drop)
             if (!first)
                 fputc(',', o);
             first = 0;
-            tu_put_field(o, r == 0 ? f->cols[c].name : frame_cell(f, c, r - 1));
+            csv_write_field(o, r == 0 ? f->cols[c].name : frame_cell(f, c, r - 1));
         }
         fputc('\n', o);
     }

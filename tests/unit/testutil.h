@@ -48,6 +48,23 @@ const char *tu_fixture(const char *name);
 /* Path of ../shared/data/Leads.csv, or NULL when it is not there. */
 const char *tu_leads_csv(void);
 
+/*
+ * The main of a test file with tests that need Leads.csv and tests that do
+ * not. `prog` runs the group `base` (setup/teardown bs, bt; may be empty);
+ * `prog --leads` runs only the group `leads` (ls, lt), and exits TU_SKIP (77,
+ * which ctest reports as skipped) when Leads.csv is absent. CMake registers
+ * both, so a fresh clone without ../shared shows the Leads part as skipped,
+ * never as passed. Returns the process exit code.
+ */
+int tu_main_split(int argc, char **argv, const char *name, const struct CMUnitTest *base,
+                  size_t nbase, CMFixtureFunction bs, CMFixtureFunction bt,
+                  const struct CMUnitTest *leads, size_t nleads, CMFixtureFunction ls,
+                  CMFixtureFunction lt);
+
+#define TU_MAIN_SPLIT(argc, argv, name, base, bs, bt, leads, ls, lt)                               \
+    tu_main_split(argc, argv, name, base, sizeof base / sizeof base[0], bs, bt, leads,             \
+                  sizeof leads / sizeof leads[0], ls, lt)
+
 /* Write data to a new file in the test's temp directory; returns its path
  * (owned by testutil, removed at exit). */
 const char *tu_write_temp(const char *name, const void *data, size_t len);
