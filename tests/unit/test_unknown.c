@@ -197,11 +197,13 @@ static void test_leads(void **state)
     frame_free(f);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_demo),
+    };
+    const struct CMUnitTest leads[] = {
         cmocka_unit_test(test_leads),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return TU_MAIN_SPLIT(argc, argv, "unknown", tests, NULL, NULL, leads, NULL, NULL);
 }
