@@ -190,8 +190,9 @@ void report_score_warnings(const struct model *m, const struct score_result *r, 
         }
     }
     if (r->nextra_cols) {
-        int o = snprintf(msg, sizeof msg,
-                         "%zu columns the model does not use were ignored:", r->nextra_cols);
+        int o = snprintf(msg, sizeof msg, "%zu column%s the model does not use %s ignored:",
+                         r->nextra_cols, r->nextra_cols == 1 ? "" : "s",
+                         r->nextra_cols == 1 ? "was" : "were");
         for (size_t i = 0; i < r->nextra_cols && o > 0 && (size_t)o < sizeof msg - 40; i++)
             o += snprintf(msg + o, sizeof msg - (size_t)o, "%s '%s'", i ? "," : "",
                           r->extra_cols[i]);
@@ -217,8 +218,8 @@ json_t *report_score(const struct model *m, const struct score_result *r)
     json_t *mc = json_array(), *ec = json_array(), *un = json_object();
     for (size_t i = 0; i < r->nmissing_cols; i++)
         json_array_append_new(mc, json_string(r->missing_cols[i]));
-    for (size_t i = 0; i < r->nextra_cols; i++)
-        json_array_append_new(ec, json_string(r->extra_cols[i]));
+    for (size_t i = 0; i < r->nnew_cols; i++)
+        json_array_append_new(ec, json_string(r->new_cols[i]));
     for (size_t j = 0; j < r->nfeat; j++)
         if (r->unseen[j])
             json_object_set_new(un, m->schema.feat[j].name, json_integer((json_int_t)r->unseen[j]));

@@ -138,6 +138,14 @@ int app_score(const struct model *m, const struct frame *f, const struct score_o
         if (!used)
             res->extra_cols[res->nextra_cols++] = xstrdup(f->cols[i].name);
     }
+    res->new_cols = xcalloc(res->nextra_cols ? res->nextra_cols : 1, sizeof *res->new_cols);
+    for (size_t i = 0; i < res->nextra_cols; i++) {
+        int known = 0;
+        for (uint32_t c = 0; c < m->ntrain_columns && !known; c++)
+            known = value_ieq(res->extra_cols[i], strlen(res->extra_cols[i]), m->train_columns[c]);
+        if (!known)
+            res->new_cols[res->nnew_cols++] = xstrdup(res->extra_cols[i]);
+    }
     bins_report_cleanup(&rep);
 
     res->raw = xmalloc((n ? n : 1) * sizeof *res->raw);
@@ -251,6 +259,9 @@ void score_result_cleanup(struct score_result *res)
     for (size_t i = 0; i < res->nextra_cols; i++)
         free(res->extra_cols[i]);
     free(res->extra_cols);
+    for (size_t i = 0; i < res->nnew_cols; i++)
+        free(res->new_cols[i]);
+    free(res->new_cols);
     free(res->unseen);
     free(res->unreadable);
     drift_report_cleanup(&res->drift);

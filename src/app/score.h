@@ -54,7 +54,10 @@ struct score_result {
     size_t nmissing_cols;
     char **missing_cols; /* model features absent from the file */
     size_t nextra_cols;
-    char **extra_cols;    /* file columns the model does not use */
+    char **extra_cols; /* file columns the model does not use */
+    size_t nnew_cols;
+    char **new_cols;      /* of those, the ones its training file did not have (a version 1
+                             model, which does not name them: all of them) */
     uint64_t *unseen;     /* per model feature: cells with an unseen category */
     uint64_t *unreadable; /* per model feature: cells unreadable as its kind */
     uint8_t *X;           /* binned rows, nfeat x n (kept for explanations) */

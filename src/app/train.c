@@ -383,6 +383,10 @@ int app_train(const struct frame *f, const struct train_opts *o, struct model *m
     m->neg_labels = labels_dup(t.nneg_labels ? t.neg_labels : neg1, m->nneg_labels);
     m->missing_tokens = strv_dup(o->missing_tokens ? o->missing_tokens : frame_default_missing);
     m->decimal_comma = (uint8_t)(f->info.decimal_comma != 0);
+    m->ntrain_columns = (uint32_t)(f->ncols < MODEL_MAX_COLUMNS ? f->ncols : MODEL_MAX_COLUMNS);
+    m->train_columns = xcalloc((size_t)m->ntrain_columns + 1, sizeof *m->train_columns);
+    for (uint32_t c = 0; c < m->ntrain_columns; c++)
+        m->train_columns[c] = xstrdup(f->cols[c].name);
     m->id_column = tf.id_col >= 0 ? xstrdup(f->cols[tf.id_col].name) : NULL;
     m->tier_high = o->tier_high;
     m->tier_medium = o->tier_medium;

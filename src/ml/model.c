@@ -68,6 +68,7 @@ void model_cleanup(struct model *m)
     free_strv(m->missing_tokens, strv_len(m->missing_tokens));
     free_strv(m->pos_labels, m->npos_labels);
     free_strv(m->neg_labels, m->nneg_labels);
+    free_strv(m->train_columns, m->ntrain_columns);
     memset(m, 0, sizeof *m);
 }
 
@@ -249,6 +250,7 @@ static void serialize(const struct model *m, struct w *w)
     put_strv(w, m->missing_tokens, strv_len(m->missing_tokens));
     put_strv(w, m->pos_labels, m->npos_labels);
     put_strv(w, m->neg_labels, m->nneg_labels);
+    put_strv(w, m->train_columns, m->ntrain_columns);
     put_u32(w, m->inbag ? m->inbag_bytes : 0);
     if (m->inbag)
         put(w, m->inbag, m->noob * m->inbag_bytes);
@@ -423,14 +425,14 @@ static char **get_strv(struct r *r, uint32_t max, uint32_t *count)
     if (r->bad)
         return NULL;
     if (n > max || n > (uint64_t)(r->end - r->p) / 4) {
-        bad(r, "a list of labels or tokens is too long");
+        bad(r, "a list of labels, tokens or columns is too long");
         return NULL;
     }
     char **v = xcalloc((size_t)n + 1, sizeof *v);
     for (uint32_t i = 0; i < n; i++) {
         v[i] = get_str(r);
         if (!v[i]) {
-            bad(r, "a label or token is missing");
+            bad(r, "a label, token or column name is missing");
             break;
         }
         *count = i + 1;
@@ -474,6 +476,7 @@ static void deserialize_v2(struct r *r, struct model *m)
     m->missing_tokens = get_strv(r, MODEL_MAX_TOKENS, &ntok);
     m->pos_labels = get_strv(r, MODEL_MAX_LABELS, &m->npos_labels);
     m->neg_labels = get_strv(r, MODEL_MAX_LABELS, &m->nneg_labels);
+    m->train_columns = get_strv(r, MODEL_MAX_COLUMNS, &m->ntrain_columns);
     if (!r->bad && m->target && (m->npos_labels == 0 || m->nneg_labels == 0)) {
         bad(r, "its target has a class without labels");
         return;

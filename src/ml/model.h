@@ -46,10 +46,11 @@
 
 #include <stdint.h>
 
-#define MODEL_VERSION    2
-#define MODEL_MAX_TOKENS 256          /* missing-value tokens kept */
-#define MODEL_MAX_LABELS 4096         /* labels of one target class */
-#define MODEL_MAX_BYTES  (2ULL << 30) /* a model file larger than 2 GB is refused */
+#define MODEL_VERSION     2
+#define MODEL_MAX_TOKENS  256          /* missing-value tokens kept */
+#define MODEL_MAX_LABELS  4096         /* labels of one target class */
+#define MODEL_MAX_COLUMNS 1000000      /* columns of the training file named in the model */
+#define MODEL_MAX_BYTES   (2ULL << 30) /* a model file larger than 2 GB is refused */
 
 /* The kind of ensemble: how the trees' leaves add up to a probability. */
 enum model_kind {
@@ -63,6 +64,10 @@ struct model {
     /* how training read its file */
     char **missing_tokens; /* NULL-terminated; NULL (version 1): the reader's default list */
     uint8_t decimal_comma; /* numbers of the training file used ',' as decimal mark */
+    char **train_columns;  /* every column of the training file, in its order (version 2):
+                              a scored file's column outside it is new, one inside it that
+                              is no feature was left out on purpose (ids, text, excluded) */
+    uint32_t ntrain_columns;
     /* how it was trained */
     uint32_t trees, mtry, min_leaf, max_depth;
     uint8_t balanced;

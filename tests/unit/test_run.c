@@ -252,12 +252,63 @@ static void test_outfile(void **state)
     assert_int_equal(outfile_check(l1, NULL, 0, &err), LS_EUSAGE);
 }
 
+/* new_columns names only what the training file did not have: a column left
+ * out on purpose (here --exclude) is no new column, a column never seen is. */
+static void test_run_new_columns(void **state)
+{
+    (void)state;
+    char *text = tu_demo_text(600, 9);
+    struct frame *tf = tu_frame_mem(text);
+    struct train_opts o;
+    train_opts_default(&o);
+    o.forest.trees = 10;
+    o.exclude[o.nexclude++] = "Industry";
+    struct model m;
+    struct train_summary sum;
+    struct ls_error err;
+    ls_error_clear(&err);
+    assert_int_equal(app_train(tf, &o, &m, &sum, &err), LS_OK);
+    train_summary_cleanup(&sum);
+    assert_int_equal(m.ntrain_columns, tf->ncols);
+    /* the same leads with one more column at the end */
+    size_t n = strlen(text);
+    char *with = malloc(2 * n + 64), *w = with;
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        memcpy(w, p, (size_t)(nl - p));
+        w += nl - p;
+        const char *add = p == text ? ",Brand New\n" : ",x\n";
+        memcpy(w, add, strlen(add));
+        w += strlen(add);
+        p = nl + 1;
+    }
+    *w = '\0';
+    free(text);
+    struct frame *f = tu_frame_mem(with);
+    free(with);
+    struct run_opts ro;
+    run_opts_default(&ro);
+    ro.model = &m;
+    ro.frame = f;
+    ro.report = 1;
+    struct run_result r;
+    assert_int_equal(app_run_score(&ro, &r, &err), LS_OK);
+    json_t *nc = json_object_get(r.report, "new_columns");
+    assert_int_equal(json_array_size(nc), 1);
+    assert_string_equal(json_string_value(json_array_get(nc, 0)), "Brand New");
+    assert_int_equal(r.score.nextra_cols, 2); /* Industry and Brand New are both unused */
+    run_result_cleanup(&r);
+    frame_free(f);
+    frame_free(tf);
+    model_cleanup(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_borrowed),    cmocka_unit_test(test_run_slices_match),
         cmocka_unit_test(test_run_leads_named), cmocka_unit_test(test_run_replaces_outputs),
-        cmocka_unit_test(test_outfile),
+        cmocka_unit_test(test_outfile),         cmocka_unit_test(test_run_new_columns),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
