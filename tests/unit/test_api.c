@@ -113,6 +113,7 @@ static void test_score_lead_model_tokens(void **state)
     struct model m;
     struct train_summary sum;
     assert_int_equal(app_train(f, &to, &m, &sum, &err), 0);
+    train_summary_cleanup(&sum);
     const char *path = tu_write_temp("api-tokens.lsm", "", 0);
     assert_int_equal(model_save(&m, path, &err), 0);
     struct score_opts so;

@@ -514,6 +514,9 @@ static size_t v2_offset(const struct model *m, size_t len)
         tail += 4 + strlen(m->pos_labels[i]);
     for (uint32_t i = 0; i < m->nneg_labels; i++)
         tail += 4 + strlen(m->neg_labels[i]);
+    tail += 4; /* the training columns */
+    for (uint32_t i = 0; i < m->ntrain_columns; i++)
+        tail += 4 + strlen(m->train_columns[i]);
     assert_true(tail < len);
     return len - tail;
 }
@@ -556,6 +559,12 @@ static void test_v2_sections_damaged(void **state)
     assert_true(m->noob > 100 && m->inbag_bytes == 2);
     forge_u32(fx->bytes, len, tokens, MODEL_MAX_TOKENS + 1, "too long", "token count");
     forge_u32(fx->bytes, len, tokens, UINT32_MAX, "too long", "token count ~0");
+    size_t columns = inbag - 4 - 4;
+    for (uint32_t i = 0; i < m->ntrain_columns; i++)
+        columns -= 4 + strlen(m->train_columns[i]);
+    assert_true(m->ntrain_columns > 2);
+    forge_u32(fx->bytes, len, columns, MODEL_MAX_COLUMNS + 1, "too long", "column count");
+    forge_u32(fx->bytes, len, columns, m->ntrain_columns + 1, "in-bag", "column count + 1");
     forge_u32(fx->bytes, len, inbag - 4, 3, "in-bag", "in-bag bytes 3");
     forge_u32(fx->bytes, len, inbag - 4, UINT32_MAX, "in-bag", "in-bag bytes ~0");
 
@@ -702,6 +711,7 @@ static void test_missing_tokens_kept(void **state)
     struct model trained, m;
     struct train_summary sum;
     assert_int_equal(app_train(f, &o, &trained, &sum, &err), LS_OK);
+    train_summary_cleanup(&sum);
     const char *path = tu_write_temp("tokens.lsm", "", 0);
     assert_int_equal(model_save(&trained, path, &err), LS_OK);
     model_cleanup(&trained);
@@ -779,6 +789,7 @@ static void test_long_label_lists(void **state)
     struct ls_error err;
     ls_error_clear(&err);
     assert_int_equal(app_train(f, &o, &trained, &sum, &err), LS_OK);
+    train_summary_cleanup(&sum);
     assert_int_equal(trained.train_rows, labelled);
     const char *path = tu_write_temp("stage.lsm", "", 0);
     assert_int_equal(model_save(&trained, path, &err), LS_OK);
