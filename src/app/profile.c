@@ -92,7 +92,7 @@ static json_t *column_json(const struct frame *f, const struct column *c)
     return o;
 }
 
-size_t profile_warnings(const struct frame *f, json_t *arr)
+size_t profile_read_warnings(const struct frame *f, json_t *arr)
 {
     char msg[256];
     size_t n = 0;
@@ -114,6 +114,20 @@ size_t profile_warnings(const struct frame *f, json_t *arr)
     if (in->trailing_empty_rows)
         WARN("%llu rows ended with extra empty fields, which were dropped",
              (unsigned long long)in->trailing_empty_rows);
+#undef WARN
+    return n;
+}
+
+size_t profile_warnings(const struct frame *f, json_t *arr)
+{
+    char msg[256];
+    size_t n = profile_read_warnings(f, arr);
+#define WARN(...)                                                                                  \
+    do {                                                                                           \
+        snprintf(msg, sizeof msg, __VA_ARGS__);                                                    \
+        json_array_append_new(arr, json_string(msg));                                              \
+        n++;                                                                                       \
+    } while (0)
     for (size_t i = 0; i < f->ncols; i++) {
         const struct column *c = &f->cols[i];
         if (frame_column_warning(c, msg, sizeof msg)) {

@@ -28,4 +28,9 @@ char *profile_dumps(const json_t *j, int pretty);
  * returns the count and appends strings to arr. */
 size_t profile_warnings(const struct frame *f, json_t *arr);
 
+/* Only the warnings about how the file was read (encoding fallbacks, renamed
+ * columns, short or padded rows): the ones every command that reads a file
+ * repeats, training and scoring too. Returns how many were appended. */
+size_t profile_read_warnings(const struct frame *f, json_t *arr);
+
 #endif

@@ -165,6 +165,13 @@ json_t *report_drift(const struct model *m, const struct score_result *r)
 void report_score_warnings(const struct model *m, const struct score_result *r, json_t *arr)
 {
     char msg[512];
+    if (r->nmissing_cols * 2 > r->nfeat) { /* most of the model's inputs are absent */
+        snprintf(msg, sizeof msg,
+                 "only %zu of the %zu columns the model uses are in this file: its scores rest "
+                 "on those alone; is it the kind of file the model was trained on?",
+                 r->nfeat - r->nmissing_cols, r->nfeat);
+        json_array_append_new(arr, json_string(msg));
+    }
     for (size_t i = 0; i < r->nmissing_cols; i++) {
         snprintf(msg, sizeof msg,
                  "column '%s' that the model uses is missing from the file; "
@@ -190,9 +197,9 @@ void report_score_warnings(const struct model *m, const struct score_result *r, 
         }
     }
     if (r->nextra_cols) {
-        int o = snprintf(msg, sizeof msg, "%zu column%s the model does not use %s ignored:",
-                         r->nextra_cols, r->nextra_cols == 1 ? "" : "s",
-                         r->nextra_cols == 1 ? "was" : "were");
+        int o = snprintf(msg, sizeof msg,
+                         "%zu column%s the model does not use %s ignored:", r->nextra_cols,
+                         r->nextra_cols == 1 ? "" : "s", r->nextra_cols == 1 ? "was" : "were");
         for (size_t i = 0; i < r->nextra_cols && o > 0 && (size_t)o < sizeof msg - 40; i++)
             o += snprintf(msg + o, sizeof msg - (size_t)o, "%s '%s'", i ? "," : "",
                           r->extra_cols[i]);

@@ -7,6 +7,7 @@
  */
 #include "app/run.h"
 
+#include "app/profile.h"
 #include "app/report.h"
 #include "core/mem.h"
 #include "data/csvout.h"
@@ -145,6 +146,7 @@ int app_run_score(const struct run_opts *o, struct run_result *res, struct ls_er
     res->warnings = json_array();
     if (res->m->load_note) /* e.g. a version 1 model file */
         json_array_append_new(res->warnings, json_string(res->m->load_note));
+    profile_read_warnings(res->f, res->warnings); /* as inspect says them */
     if (res->nreplaced) {
         char msg[512];
         int w = snprintf(msg, sizeof msg, "the file already has %s from an earlier run:",

@@ -125,8 +125,9 @@ int app_score(const struct model *m, const struct frame *f, const struct score_o
         score_result_cleanup(res);
         return ls_error_set(err, LS_EINPUT,
                             "the file has none of the model's %zu columns (such "
-                            "as '%s'): is it the right file for this model?",
-                            nf, m->schema.feat[0].name);
+                            "as '%s'): is it the right file for this model?%s",
+                            nf, m->schema.feat[0].name,
+                            f->ncols == 1 ? " (it was read as one column: check --delimiter)" : "");
     }
     long target_col = m->target ? frame_find(f, m->target) : -1;
     res->id_col = m->id_column ? frame_find(f, m->id_column) : -1;

@@ -4,6 +4,7 @@
 #include "app/train.h"
 
 #include "app/leakage.h"
+#include "app/profile.h"
 #include "core/mem.h"
 #include "core/rng.h"
 #include "data/target.h"
@@ -301,6 +302,13 @@ int app_train(const struct frame *f, const struct train_opts *o, struct model *m
         goto out;
     size_t *cols = tf.cols, nc = tf.ncols;
     sum->excluded = tf.skipped;
+    { /* how the file was read (encoding, renamed columns, short rows), as inspect says */
+        json_t *rw = json_array();
+        profile_read_warnings(f, rw);
+        for (size_t k = 0; k < json_array_size(rw); k++)
+            add_warning(sum, "%s", json_string_value(json_array_get(rw, k)));
+        json_decref(rw);
+    }
     for (size_t j = 0; j < nc; j++) {
         char msg[512];
         if (frame_column_warning(&f->cols[cols[j]], msg, sizeof msg))

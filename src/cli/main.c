@@ -4,6 +4,7 @@
 #include <leadscore.h>
 
 #include "cli/cli.h"
+#include "core/outfile.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -72,5 +73,6 @@ static int dispatch(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    outfile_cleanup_on_signals(); /* an interrupted run leaves no half-written temp file */
     return finish(dispatch(argc, argv));
 }

@@ -14,12 +14,68 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_LINK_HOPS 40
+
+/*
+ * Temp files being written, so that an interrupted command (SIGINT, SIGTERM,
+ * SIGHUP) removes them instead of leaving half an output beside the target.
+ * A fixed table of fixed-size paths: the handler may only call unlink(2), and
+ * must not touch malloc'ed memory that is being freed. SIGKILL cannot be
+ * caught; a file left by it is named <target>.tmpXXXXXX and never read.
+ */
+#define LIVE_MAX  8
+#define LIVE_PATH 4096
+static char live_path[LIVE_MAX][LIVE_PATH];
+static volatile sig_atomic_t live_used[LIVE_MAX];
+
+void outfile_track(const char *tmp)
+{
+    size_t n = strlen(tmp);
+    if (n >= LIVE_PATH)
+        return;
+    for (int i = 0; i < LIVE_MAX; i++)
+        if (!live_used[i]) {
+            memcpy(live_path[i], tmp, n + 1);
+            live_used[i] = 1;
+            return;
+        }
+}
+
+void outfile_untrack(const char *tmp)
+{
+    for (int i = 0; i < LIVE_MAX; i++)
+        if (live_used[i] && strcmp(live_path[i], tmp) == 0) {
+            live_used[i] = 0;
+            return;
+        }
+}
+
+static void on_signal(int sig)
+{
+    for (int i = 0; i < LIVE_MAX; i++)
+        if (live_used[i])
+            unlink(live_path[i]);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void outfile_cleanup_on_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGXFSZ};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
 
 static char *join(const char *dir, const char *name)
 {
@@ -163,6 +219,7 @@ int outfile_open(struct outfile *of, const char *path, struct ls_error *err)
     of->f = f;
     of->target = t;
     of->tmp = tmp;
+    outfile_track(tmp);
     return LS_OK;
 fail:
     free(tmp);
@@ -172,6 +229,8 @@ fail:
 
 static void release(struct outfile *of)
 {
+    if (of->tmp)
+        outfile_untrack(of->tmp);
     free(of->target);
     free(of->tmp);
     memset(of, 0, sizeof *of);

@@ -24,6 +24,17 @@
 
 #include <stdio.h>
 
+/* An interrupted command removes the temp files it is writing: install
+ * handlers for SIGINT, SIGTERM, SIGHUP and SIGXFSZ (a file size limit hit
+ * mid-write) that unlink every tracked temp file
+ * and then die of the signal as before (the CLI calls this once; a server
+ * that handles its own signals does not). outfile_open tracks its temp file
+ * until commit or abort; outfile_track / outfile_untrack do the same for
+ * other temp files (the model file's). At most 8 at a time are tracked. */
+void outfile_cleanup_on_signals(void);
+void outfile_track(const char *tmp);
+void outfile_untrack(const char *tmp);
+
 struct outfile {
     FILE *f;      /* write here between outfile_open and commit/abort */
     char *target; /* the resolved path the temp file is renamed to */

@@ -291,6 +291,7 @@ int model_save(const struct model *m, const char *path, struct ls_error *err)
         rc = ls_error_set(err, LS_EIO, "cannot write beside '%s': %s", path, strerror(errno));
         goto out;
     }
+    outfile_track(tmp); /* an interrupted train removes it (core/outfile.h) */
     const char *p = w.b.data;
     size_t left = w.b.len;
     while (left > 0) {
@@ -325,6 +326,8 @@ int model_save(const struct model *m, const char *path, struct ls_error *err)
     }
     free(dir);
 out:
+    if (tmp)
+        outfile_untrack(tmp);
     free(tmp);
     free(target);
     buf_cleanup(&w.b);

@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <leadscore.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -1467,6 +1468,27 @@ static void test_output_not_regular(void **state)
 
 /* A run killed in the middle of writing its output (here by the file size
  * limit: SIGXFSZ once the output passes 64 KB) leaves the old file whole. */
+static pid_t spawn_quiet(const char *const *args);
+
+/* Files in the directory of path whose names start with path's name + ".tmp". */
+static int leftover_temps(const char *path)
+{
+    char dir[1024], base[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    assert_non_null(slash);
+    snprintf(base, sizeof base, "%s.tmp", slash + 1);
+    *slash = '\0';
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += strncmp(e->d_name, base, strlen(base)) == 0;
+    closedir(d);
+    return n;
+}
+
 static void test_output_killed_mid_write(void **state)
 {
     (void)state;
@@ -1482,6 +1504,7 @@ static void test_output_killed_mid_write(void **state)
                  buf_str(&r.err));
     run_free(&r);
     expect_file_text(out, "old scores\n");
+    assert_int_equal(leftover_temps(out), 0); /* the half-written temp file is gone too */
     temp_file("killed.json", "{}\n", 3, report, sizeof report);
     g_fsize_limit = 64 << 10;
     RUN(&r, "score", model, csv, "--json", "-o", out, "--report", report);
@@ -1489,6 +1512,31 @@ static void test_output_killed_mid_write(void **state)
     run_free(&r);
     expect_file_text(out, "old scores\n");
     expect_file_text(report, "{}\n");
+    assert_int_equal(leftover_temps(out), 0);
+    /* an interrupted run (SIGTERM while writing) removes its temp file as well */
+    char big[1024];
+    temp_file("big.csv", "", 0, big, sizeof big);
+    RUN(&r, "demo-data", "--rows", "200000", "-o", big);
+    expect_exit(&r, 0);
+    run_free(&r);
+    const char *args[] = {"score", model, big, "-o", out, "--threads", "1", NULL};
+    pid_t pid = spawn_quiet(args);
+    for (int i = 0; i < 2000 && !leftover_temps(out); i++) { /* until it writes */
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    int st = 0;
+    if (leftover_temps(out)) {
+        kill(pid, SIGTERM);
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        if (WIFSIGNALED(st)) { /* killed while writing: old output, no temp file */
+            assert_int_equal(WTERMSIG(st), SIGTERM);
+            expect_file_text(out, "old scores\n");
+        }
+    } else {
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+    }
+    assert_int_equal(leftover_temps(out), 0);
 }
 
 /* Start the CLI with args, its output thrown away; returns the pid. */
