@@ -374,6 +374,25 @@ int app_train(const struct frame *f, const struct train_opts *o, struct model *m
     rc = forest_train(X, n, (uint32_t)nc, y, is_cat, nbins, &fo, &m->forest, oob, err);
     if (rc)
         goto out;
+    { /* settings that leave the model or its metrics hollow are said, not hidden */
+        uint32_t split = 0;
+        for (uint32_t i = 0; i < m->forest.ntrees; i++)
+            split += m->forest.trees[i].nnodes > 1;
+        if (split == 0)
+            add_warning(sum,
+                        "no tree could split (smallest leaf %u of %llu training rows): every lead "
+                        "gets the base rate and the metrics mean nothing; lower --min-leaf",
+                        forest_min_leaf(&o->forest, n), (unsigned long long)n);
+        if (o->forest.trees < 10)
+            add_warning(sum,
+                        "%u trees: each lead's out-of-bag score rests on about %.0f of them, so "
+                        "the metrics are rough (100 is the default)",
+                        o->forest.trees, 0.368 * o->forest.trees);
+        if (o->forest.mtry > nc)
+            add_warning(sum,
+                        "--mtry %u is more than the %zu features: every split tries all of them",
+                        o->forest.mtry, nc);
+    }
     m->trees = o->forest.trees;
     m->mtry = o->forest.mtry ? o->forest.mtry : (uint32_t)lround(sqrt((double)nc));
     m->min_leaf = forest_min_leaf(&o->forest, n);

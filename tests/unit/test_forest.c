@@ -665,6 +665,42 @@ static int train_rc(const struct frame *f, const struct train_opts *o, struct mo
 /* Fewer than 50 labelled leads, or fewer than 10 of either outcome, is an
  * error that gives the counts and what is needed; under 200 a warning says
  * the metrics are rough. Before, 3 rows trained and printed AUC 0. */
+/* Settings that leave a model hollow train, but say so: no tree could split,
+ * too few trees for out-of-bag metrics, more features per split than exist. */
+static void test_train_hollow_settings(void **state)
+{
+    (void)state;
+    struct frame *f = honest_frame(300, 3, 0);
+    struct model m;
+    struct train_summary sum;
+    char msg[512];
+    struct {
+        uint32_t trees, min_leaf, mtry;
+        const char *says;
+    } cases[] = {
+        {10, 100000, 0, "no tree could split"},
+        {5, 0, 0, "5 trees: each lead's out-of-bag score"},
+        {10, 0, 1000, "--mtry 1000 is more than"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct train_opts o;
+        small_opts(&o, cases[c].trees, 2, 1);
+        o.forest.min_leaf = cases[c].min_leaf;
+        o.forest.mtry = cases[c].mtry;
+        if (train_rc(f, &o, &m, &sum, msg, sizeof msg))
+            fail_msg("app_train failed: %s", msg);
+        int found = 0;
+        for (size_t k = 0; k < sum.nwarnings; k++)
+            found |= strstr(sum.warnings[k], cases[c].says) != NULL;
+        if (!found)
+            fail_msg("case %zu: no warning saying '%s' (%zu warnings)", c, cases[c].says,
+                     sum.nwarnings);
+        train_summary_cleanup(&sum);
+        model_cleanup(&m);
+    }
+    frame_free(f);
+}
+
 static void test_train_too_few_outcomes(void **state)
 {
     (void)state;
@@ -1060,6 +1096,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_calibration_many_knots),
         cmocka_unit_test(test_calibration_weak_model_ends),
         cmocka_unit_test(test_train_too_few_outcomes),
+        cmocka_unit_test(test_train_hollow_settings),
         cmocka_unit_test(test_train_numeric_junk),
         cmocka_unit_test(test_exclude_names),
         cmocka_unit_test(test_weak_model_scores_within_1_99),
