@@ -92,17 +92,19 @@ static json_t *column_json(const struct frame *f, const struct column *c)
     return o;
 }
 
-size_t profile_read_warnings(const struct frame *f, json_t *arr)
-{
-    char msg[256];
-    size_t n = 0;
-    const struct csv_info *in = &f->info;
+/* Append a formatted warning to arr and count it (msg, arr, n in scope). */
 #define WARN(...)                                                                                  \
     do {                                                                                           \
         snprintf(msg, sizeof msg, __VA_ARGS__);                                                    \
         json_array_append_new(arr, json_string(msg));                                              \
         n++;                                                                                       \
     } while (0)
+
+size_t profile_read_warnings(const struct frame *f, json_t *arr)
+{
+    char msg[256];
+    size_t n = 0;
+    const struct csv_info *in = &f->info;
     if (in->cp1252_lines)
         WARN("%llu lines were not valid UTF-8 and were read as Windows-1252",
              (unsigned long long)in->cp1252_lines);
@@ -114,7 +116,6 @@ size_t profile_read_warnings(const struct frame *f, json_t *arr)
     if (in->trailing_empty_rows)
         WARN("%llu rows ended with extra empty fields, which were dropped",
              (unsigned long long)in->trailing_empty_rows);
-#undef WARN
     return n;
 }
 
@@ -122,12 +123,6 @@ size_t profile_warnings(const struct frame *f, json_t *arr)
 {
     char msg[256];
     size_t n = profile_read_warnings(f, arr);
-#define WARN(...)                                                                                  \
-    do {                                                                                           \
-        snprintf(msg, sizeof msg, __VA_ARGS__);                                                    \
-        json_array_append_new(arr, json_string(msg));                                              \
-        n++;                                                                                       \
-    } while (0)
     for (size_t i = 0; i < f->ncols; i++) {
         const struct column *c = &f->cols[i];
         if (frame_column_warning(c, msg, sizeof msg)) {
@@ -137,9 +132,9 @@ size_t profile_warnings(const struct frame *f, json_t *arr)
         if (c->type == COL_CONSTANT)
             WARN("column '%.80s' is constant and will not be used", c->name);
     }
-#undef WARN
     return n;
 }
+#undef WARN
 
 json_t *profile_json(const struct frame *f, const char *file, const struct target *t,
                      const char *target_error)

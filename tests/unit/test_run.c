@@ -149,25 +149,34 @@ static void test_run_leads_named(void **state)
     run_result_cleanup(&r);
 }
 
+/* text with one more column on every line: header `name`, cells `cell`. */
+static char *add_column(const char *text, const char *name, const char *cell)
+{
+    size_t n = strlen(text), lines = 0;
+    for (const char *p = text; *p; p++)
+        lines += *p == '\n';
+    size_t extra = strlen(name) > strlen(cell) ? strlen(name) : strlen(cell);
+    size_t cap = n + lines * (extra + 2) + 1;
+    char *with = malloc(cap), *o = with;
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        memcpy(o, p, (size_t)(nl - p));
+        o += nl - p;
+        o += snprintf(o, cap - (size_t)(o - with), ",%s\n", p == text ? name : cell);
+        p = nl + 1;
+    }
+    *o = '\0';
+    return with;
+}
+
 /* A file that carries a previous run's columns: they are marked replaced,
  * named in a warning, and the CSV writes each output column once. */
 static void test_run_replaces_outputs(void **state)
 {
     struct fx *x = *state;
     char *text = tu_frame_csv(x->f, NULL);
-    size_t n = strlen(text);
     /* add score,tier,rank columns to every line */
-    char *with = malloc(2 * n + 64), *o = with;
-    for (const char *p = text; *p;) {
-        const char *nl = strchr(p, '\n');
-        memcpy(o, p, (size_t)(nl - p));
-        o += nl - p;
-        const char *add = p == text ? ",score,tier,rank\n" : ",1.0,Low,5\n";
-        memcpy(o, add, strlen(add));
-        o += strlen(add);
-        p = nl + 1;
-    }
-    *o = '\0';
+    char *with = add_column(text, "score,tier,rank", "1.0,Low,5");
     free(text);
     struct frame *f = tu_frame_mem(with);
     free(with);
@@ -271,18 +280,7 @@ static void test_run_new_columns(void **state)
     train_summary_cleanup(&sum);
     assert_int_equal(m.ntrain_columns, tf->ncols);
     /* the same leads with one more column at the end */
-    size_t n = strlen(text);
-    char *with = malloc(2 * n + 64), *w = with;
-    for (const char *p = text; *p;) {
-        const char *nl = strchr(p, '\n');
-        memcpy(w, p, (size_t)(nl - p));
-        w += nl - p;
-        const char *add = p == text ? ",Brand New\n" : ",x\n";
-        memcpy(w, add, strlen(add));
-        w += strlen(add);
-        p = nl + 1;
-    }
-    *w = '\0';
+    char *with = add_column(text, "Brand New", "x");
     free(text);
     struct frame *f = tu_frame_mem(with);
     free(with);

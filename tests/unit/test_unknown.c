@@ -19,6 +19,8 @@
  */
 #include "testutil.h"
 
+#include "data/csvout.h"
+
 #include "app/score.h"
 #include "app/train.h"
 #include "core/mem.h"
@@ -29,21 +31,6 @@
 
 #define SHIFT_MAX 3.0                   /* points of mean score */
 #define NEW_VALUE "A value nobody used" /* not a category of any file here */
-
-static void put_field(FILE *o, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, o);
-        return;
-    }
-    fputc('"', o);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', o);
-        fputc(*s, o);
-    }
-    fputc('"', o);
-}
 
 /* f as a frame again, without column drop, every cell of column `col` replaced
  * by `value` (col NULL: none replaced). */
@@ -65,9 +52,9 @@ static struct frame *rewrite(const struct frame *f, const char *drop, const char
             if (!first)
                 fputc(',', o);
             first = 0;
-            put_field(o, r == 0           ? f->cols[c].name
-                         : (long)c == rep ? value
-                                          : frame_cell(f, c, r - 1));
+            csv_write_field(o, r == 0           ? f->cols[c].name
+                               : (long)c == rep ? value
+                                                : frame_cell(f, c, r - 1));
         }
         fputc('\n', o);
     }
