@@ -23,10 +23,11 @@
  * ((p - q) at e minus (p - q) at the previous occurrence) telescope, so each
  * leaf adds its final (p_i - q_i) once.
  *
- * Work is split in blocks of rows handed to threads; a thread builds each
- * tree's tables (q, 1 / F at the quadrature points, "feature met again
- * below") once per block and then walks the tree for every group of four
- * rows of the block. All scratch is allocated before the walks.
+ * Work is split in blocks of rows handed to threads; for each tree a thread
+ * walks it for every group of eight rows of the block. The tree's tables
+ * (q, 1 / F at the quadrature points, "feature met again below") are built
+ * once for all threads when every tree's fit TS_SHARED_MAX, else by the
+ * thread once per block. All scratch is allocated before the walks.
  */
 #include "ml/treeshap.h"
 
@@ -50,11 +51,14 @@ typedef int64_t ts_vl __attribute__((vector_size(32)));  /* lane masks: all ones
 #define TS_BLOCK 256                            /* rows a thread takes at a time */
 
 /* Per-node tables of one tree: q of each edge (by its child), 1 / q,
- * w_k / (q + t_k (1 - q)) repeated in every lane, and whether the edge's
- * feature is split on again below it. */
+ * w_k / (q + t_k (1 - q)) for k < K, and whether the edge's feature is split
+ * on again below it. wR1 holds one double a point, broadcast into the lanes
+ * as the kernel loads it (costing what a vector load does): 8K + 17 bytes a
+ * node rather than 32K + 17 with the values stored repeated, so a big
+ * model's tables fit TS_SHARED_MAX and stream from memory four times less. */
 struct ts_tables {
     double *qc, *invq;
-    ts_v *wR1;
+    double *wR1; /* K per node */
     uint8_t *rep;
 };
 
@@ -89,9 +93,8 @@ struct ts_work {
      * take it straight from memory): t, w, w / (1 - t), 1 / w */
     ts_v *gl_t, *gl_w, *gl_wu, *gl_iw;
     /* per node (the child end of an edge) of the current tree: q, 1 / q, and
-     * w_k / (q + t_k (1 - q)) repeated in every lane */
-    double *qc, *invq;
-    ts_v *wR1;
+     * w_k / (q + t_k (1 - q)) for k < K (struct ts_tables) */
+    double *qc, *invq, *wR1;
     uint8_t *rep;
     /* per feature */
     int32_t *occ;  /* child-end node of the feature's latest occurrence on the path, or -1 */
@@ -305,7 +308,7 @@ static void tables_build(const struct treeshap *ts, const struct tree *t, uint32
         double q = tb->qc[c];
         tb->invq[c] = 1 / q;
         for (uint32_t k = 0; k < K; k++)
-            tb->wR1[(size_t)c * K + k] = (ts_v){0} + gw[k] / (q + gt[k] * (1 - q));
+            tb->wR1[(size_t)c * K + k] = gw[k] / (q + gt[k] * (1 - q));
     }
 }
 
@@ -337,10 +340,10 @@ struct treeshap *treeshap_new(const struct forest *f)
     ts->base = f->ntrees ? sum / f->ntrees : 0;
 
     /* the tables of every tree, once, when they fit: per node 17 bytes plus
-     * K vectors (blocks of leads then share them instead of rebuilding) */
+     * K doubles (blocks of leads then share them instead of rebuilding) */
     uint64_t bytes = 0;
     for (uint32_t i = 0; i < f->ntrees; i++)
-        bytes += (uint64_t)f->trees[i].nnodes * (17 + 32 * (uint64_t)ts->tree[i].K) + 128;
+        bytes += (uint64_t)f->trees[i].nnodes * (17 + 8 * (uint64_t)ts->tree[i].K) + 192;
     if (bytes <= TS_SHARED_MAX) {
         char *mem = ts->shared_mem = aligned(bytes ? bytes : 1);
         int32_t *socc = xmalloc((f->nfeat ? f->nfeat : 1) * sizeof *socc);
@@ -351,8 +354,8 @@ struct treeshap *treeshap_new(const struct forest *f)
             const struct tree *t = &f->trees[i];
             struct ts_tables *tb = &ts->tree[i].tab;
             size_t nn = t->nnodes, K = ts->tree[i].K;
-            tb->wR1 = (ts_v *)mem; /* each tree's tables start 64-byte aligned */
-            mem += nn * K * sizeof(ts_v);
+            tb->wR1 = (double *)mem; /* each tree's tables start 64-byte aligned */
+            mem += (nn * K * sizeof(double) + 63) / 64 * 64;
             tb->qc = (double *)mem;
             mem += nn * sizeof(double);
             tb->invq = (double *)mem;

@@ -148,7 +148,7 @@ TS_TARGET static void TS_FN(visit)(struct ts_work *w, uint32_t j, uint32_t d, ts
     const int clobber = (kid[0].kind != TNODE_LEAF && w->rep[n->left]) ||
                         (kid[1].kind != TNODE_LEAF && w->rep[n->left + 1]);
     if (prev >= 0) {
-        const ts_v *wR = w->wR1 + (size_t)prev * K;
+        const double *wR = w->wR1 + (size_t)prev * K;
         const double iq = w->invq[prev], qp = w->qc[prev];
         TS_EACH(k, h)
         {
@@ -221,7 +221,7 @@ TS_TARGET static void TS_FN(visit)(struct ts_work *w, uint32_t j, uint32_t d, ts
                 for (size_t x = 0; x < P; x++)
                     H[x] += Hc[x];
             hset = 1;
-            const ts_v *wR = w->wR1 + (size_t)c * K;
+            const double *wR = w->wR1 + (size_t)c * K;
             const double iq = w->invq[c];
             if (prev < 0 && !rep) { /* the common edge: 1/F splits by row into two sums */
                 ts_v s1[TS_H], s0[TS_H];
