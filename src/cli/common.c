@@ -298,7 +298,7 @@ static int parse_bounded(const struct cli_option *opt, const char *value, uint64
 
 int cli_opt_u32(const struct cli_option *opt, const char *value, void *target)
 {
-    uint64_t n;
+    uint64_t n = 0;
     if (parse_bounded(opt, value, &n))
         return CLI_USAGE;
     *(uint32_t *)((char *)target + opt->offset) = (uint32_t)n;
@@ -307,7 +307,7 @@ int cli_opt_u32(const struct cli_option *opt, const char *value, void *target)
 
 int cli_opt_u64(const struct cli_option *opt, const char *value, void *target)
 {
-    uint64_t n;
+    uint64_t n = 0;
     if (parse_bounded(opt, value, &n))
         return CLI_USAGE;
     *(uint64_t *)((char *)target + opt->offset) = n;
