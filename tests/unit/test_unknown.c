@@ -19,8 +19,6 @@
  */
 #include "testutil.h"
 
-#include "data/csvout.h"
-
 #include "app/score.h"
 #include "app/train.h"
 #include "core/mem.h"
@@ -37,28 +35,7 @@
 static struct frame *rewrite(const struct frame *f, const char *drop, const char *col,
                              const char *value)
 {
-    long skip = frame_find(f, drop), rep = col ? frame_find(f, col) : -1;
-    if (col && rep < 0)
-        fail_msg("no column '%s'", col);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *o = open_memstream(&text, &len);
-    assert_non_null(o);
-    for (uint64_t r = 0; r <= f->nrows; r++) {
-        int first = 1;
-        for (size_t c = 0; c < f->ncols; c++) {
-            if ((long)c == skip)
-                continue;
-            if (!first)
-                fputc(',', o);
-            first = 0;
-            csv_write_field(o, r == 0           ? f->cols[c].name
-                               : (long)c == rep ? value
-                                                : frame_cell(f, c, r - 1));
-        }
-        fputc('\n', o);
-    }
-    assert_int_equal(fclose(o), 0);
+    char *text = tu_frame_csv_replace(f, drop, col, value);
     struct frame *out = tu_frame_mem(text);
     free(text);
     return out;

@@ -197,9 +197,17 @@ size_t tu_feature_index(const struct model *m, const char *name)
 
 char *tu_frame_csv(const struct frame *f, const char *drop)
 {
-    long skip = drop ? frame_find(f, drop) : -1;
+    return tu_frame_csv_replace(f, drop, NULL, NULL);
+}
+
+char *tu_frame_csv_replace(const struct frame *f, const char *drop, const char *col,
+                           const char *value)
+{
+    long skip = drop ? frame_find(f, drop) : -1, rep = col ? frame_find(f, col) : -1;
     if (drop && skip < 0)
         fail_msg("no column '%s' to drop", drop);
+    if (col && rep < 0)
+        fail_msg("no column '%s' to replace", col);
     char *text = NULL;
     size_t len = 0;
     FILE *o = open_memstream(&text, &len);
@@ -212,7 +220,9 @@ char *tu_frame_csv(const struct frame *f, const char *drop)
             if (!first)
                 fputc(',', o);
             first = 0;
-            csv_write_field(o, r == 0 ? f->cols[c].name : frame_cell(f, c, r - 1));
+            csv_write_field(o, r == 0           ? f->cols[c].name
+                               : (long)c == rep ? value
+                                                : frame_cell(f, c, r - 1));
         }
         fputc('\n', o);
     }

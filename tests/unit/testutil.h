@@ -98,6 +98,10 @@ size_t tu_feature_index(const struct model *m, const char *name);
  * but the one named drop (NULL: none), fields quoted when needed. */
 char *tu_frame_csv(const struct frame *f, const char *drop);
 
+/* The same with every cell of column col (NULL: none) replaced by value. */
+char *tu_frame_csv_replace(const struct frame *f, const char *drop, const char *col,
+                           const char *value);
+
 /* 1 when s[0..n) is well-formed UTF-8 (RFC 3629: no overlongs, surrogates or
  * code points past U+10FFFF), else 0. */
 int tu_utf8_valid(const void *s, size_t n);
