@@ -47,7 +47,14 @@ extern "C" {
     X(EMPTY, "no data", 422)                                                                       \
     X(NO_TARGET, "no target column", 422)                                                          \
     X(ONE_CLASS, "target has one class", 422)                                                      \
-    X(NOT_FOUND, "not found", 404)
+    X(NOT_FOUND, "not found", 404)                                                                 \
+    X(BUSY, "busy, try again shortly", 503)                                                        \
+    X(AUTH, "unauthorized", 401)                                                                   \
+    X(METHOD, "method not allowed", 405)                                                           \
+    X(MEDIA, "unsupported media type", 415)                                                        \
+    X(LENGTH, "length required", 411)                                                              \
+    X(CONFLICT, "conflict", 409)                                                                   \
+    X(STORE, "store error", 500)
 
 enum ls_err {
     LS_OK = 0,

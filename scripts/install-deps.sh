@@ -15,8 +15,10 @@ set -euo pipefail
 packages=(
   build-essential pkg-config cmake ninja-build clang libclang-rt-14-dev
   libcsv-dev libjansson-dev libcmocka-dev
+  libmicrohttpd-dev libsqlite3-dev sqlite3 libssl-dev libcurl4-openssl-dev
+  python3 python3-jsonschema
 )
-peers=(python3 python3-sklearn python3-pandas python3-xgboost r-cran-ranger)
+peers=(python3 python3-sklearn python3-pandas python3-xgboost r-cran-ranger wrk)
 
 check_only=0
 for arg in "$@"; do

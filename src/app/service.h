@@ -1,0 +1,215 @@
+/*
+ * service.h — what the HTTP server asks of the engine, in engine terms.
+ *
+ * The service owns the store (store/store.h), a bounded pool of worker
+ * threads for the heavy work (training, scoring, explaining) and the caches
+ * that make repeated work free (a run per (file fingerprint, options), a
+ * loaded model per id). src/http/ translates requests into these calls and
+ * their JSON results into responses; it never wires engine modules itself,
+ * and the CLI reaches the same engine through app_run_score / app_train.
+ *
+ * Results are jansson objects with the API's field names (the caller owns
+ * them and json_decref's them); errors are LS_E* codes with a message in err,
+ * whose HTTP status is ls_err_http_status(code). Every function is safe to
+ * call from any number of threads at once.
+ *
+ * Heavy work is a job. A job is submitted (LS_EBUSY when `workers` jobs run
+ * and `queue` more wait: the caller answers 503 with Retry-After), runs on a
+ * worker thread, reports its stage and share done to the store (so GET
+ * /api/runs/{id} shows them), and when it ends calls the submitter's done
+ * callback from the worker thread. The submitter then takes the result with
+ * service_job_result and frees the job; or, having lost interest (the
+ * client went away, or asked not to wait), releases it at once with
+ * service_job_release and the job frees itself when it ends, its run stored
+ * as usual.
+ */
+#ifndef LS_APP_SERVICE_H
+#define LS_APP_SERVICE_H
+
+#include "core/err.h"
+#include "store/store.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+#define SERVICE_SCORE_MAX_LEADS 1000   /* leads per real-time scoring call */
+#define SERVICE_EXPLAIN_ALL_MAX 100000 /* runs up to this size explain every lead */
+#define SERVICE_EXCLUDE_MAX     256
+#define SERVICE_TREES_MAX       2000
+
+struct service;
+struct service_job;
+
+struct service_opts {
+    const char *data_dir; /* the store's folder (created when missing) */
+    uint32_t workers;     /* jobs running at once (default 1) */
+    uint32_t queue;       /* jobs waiting at most beyond those (default 4) */
+    uint32_t threads;     /* compute threads of one job (0: every core) */
+    uint64_t explain_max; /* default SERVICE_EXPLAIN_ALL_MAX */
+    uint64_t max_rows;    /* rows of an uploaded file at most (default 5,000,000) */
+};
+
+void service_opts_default(struct service_opts *o);
+
+/* Open the store and start the workers. Errors: those of store_open. */
+int service_open(const struct service_opts *o, struct service **out, struct ls_error *err);
+
+/* Stop taking jobs, let running and queued jobs finish (their done callbacks
+ * are called), stop the workers, close the store. Accepts NULL. */
+void service_close(struct service *s);
+
+struct store *service_store(struct service *s);
+
+/* {"store": "sqlite", "data_dir": ..., "datasets", "models", "runs", "jobs_running",
+ * "jobs_queued", "workers", "queue"} for GET /api/health. */
+json_t *service_health_json(struct service *s);
+
+/* ---- data sets -------------------------------------------------------- */
+
+/* An uploaded file, written whole under the store's tmp/ (store_tmp_path). */
+struct service_upload {
+    const char *tmp_path;    /* the service moves or removes it, success or not */
+    const char *filename;    /* the client's name (shown only; NULL or "" → "upload.csv") */
+    const char *fingerprint; /* SHA-256 hex of its bytes, computed while it streamed in */
+    uint64_t bytes;
+};
+
+/*
+ * Read, type and check an uploaded file and store it as a data set. *out:
+ * {dataset_id, fingerprint, filename, bytes, rows, columns: [{name, type,
+ * missing, distinct}], target: {name, positive, negative, confidence,
+ * reason} or null with target_error, leakage: [leakage_json], warnings:
+ * [...], preview: [≤ 5 row objects], existed: bool}. The same bytes again
+ * give the same dataset_id (existed true; the stored answer, fresh
+ * filename). Errors: LS_EMEDIA (not a text CSV: binary bytes, an image, a
+ * zip...), LS_EINPUT / LS_EENCODING / LS_EEMPTY / LS_ELIMIT from reading
+ * (the message has the line and column), LS_EIO, LS_ESTORE.
+ */
+int service_dataset_add(struct service *s, const struct service_upload *u, json_t **out,
+                        struct ls_error *err);
+int service_dataset_get(struct service *s, int64_t id, json_t **out, struct ls_error *err);
+/* The latest data set uploaded under filename (the old routes' handle): its id. */
+int service_dataset_by_name(struct service *s, const char *filename, int64_t *id,
+                            struct ls_error *err);
+
+/* ---- models and runs: jobs -------------------------------------------- */
+
+struct service_train {
+    int64_t dataset_id;
+    const char *target;  /* NULL: detect (and a target named but absent: see target_fallback) */
+    int target_fallback; /* 1: a named target that is no column is detected instead (old routes) */
+    const char *exclude[SERVICE_EXCLUDE_MAX];
+    size_t nexclude;
+    int include_leaky;
+    uint32_t trees; /* 0: default */
+    uint64_t seed;  /* 0: default */
+    int has_seed;
+};
+
+void service_train_init(struct service_train *t);
+
+struct service_run_req {
+    int64_t dataset_id;
+    int64_t model_id; /* 0: train first with `train` (cached by fingerprint + options) */
+    struct service_train train;
+};
+
+typedef void (*service_done_fn)(void *ctx);
+
+/*
+ * Train a model on a data set (the model is cached: the same fingerprint and
+ * options give the stored model back). The job's result: {model_id,
+ * dataset_id, cached, target, features, metrics, importance, excluded:
+ * [{column, reason, level, auc}], warnings, took_ms}. Errors at submission:
+ * LS_ENOT_FOUND (no such data set), LS_EINPUT (bad options), LS_EBUSY.
+ */
+int service_model_submit(struct service *s, const struct service_train *t, service_done_fn done,
+                         void *ctx, struct service_job **job, struct ls_error *err);
+
+/*
+ * Score a data set: train first when r->model_id is 0, then score, explain
+ * (every lead up to explain_max, else on demand), measure drift and store
+ * the run. When the cache already holds a done run for the same data set
+ * and options (or model), nothing is submitted: *cached gets the stored
+ * answer with "cached": true and *job is NULL. Otherwise *job is the job,
+ * *run_id the new run's id (visible at once as queued). The job's result:
+ * {run_id, model_id, dataset_id, filename, cached: false, status, summary:
+ * {total, tiers: {High, Medium, Low}, labelled, conversion_rate,
+ * expected_conversions}, metrics, drift, importance, top_leads: [≤ 10 leads
+ * with reasons], warnings, explained, took_ms}.
+ * Errors: LS_ENOT_FOUND (data set or model), LS_EINPUT, LS_EBUSY.
+ */
+int service_run_submit(struct service *s, const struct service_run_req *r, service_done_fn done,
+                       void *ctx, struct service_job **job, int64_t *run_id, json_t **cached,
+                       struct ls_error *err);
+
+/* After the done callback: the job's result (*out, caller owns) or its error. */
+int service_job_result(struct service_job *job, json_t **out, struct ls_error *err);
+/* Free a finished job, or let an unfinished one free itself when it ends
+ * (its done callback is then not called). Accepts NULL. */
+void service_job_release(struct service_job *job);
+/* Block until the job ends (the CLI and tests; HTTP uses the callback). */
+void service_job_wait(struct service_job *job);
+
+/* ---- reading what is stored ------------------------------------------- */
+
+int service_model_get(struct service *s, int64_t id, json_t **out, struct ls_error *err);
+/* {models: [...], total, offset, limit} newest first. */
+int service_model_list(struct service *s, uint64_t offset, uint64_t limit, json_t **out,
+                       struct ls_error *err);
+int service_model_delete(struct service *s, int64_t id, struct ls_error *err);
+
+/* A run as the job answered it, plus status, stage, progress, error,
+ * created, finished (ISO 8601 UTC); while it runs, just the progress. */
+int service_run_get(struct service *s, int64_t id, json_t **out, struct ls_error *err);
+/* {runs: [{run_id, dataset_id, model_id, filename, status, created, total,
+ * tiers, has_outcomes, auc}], total, offset, limit} newest first. */
+int service_run_list(struct service *s, uint64_t offset, uint64_t limit, json_t **out,
+                     struct ls_error *err);
+/* LS_ECONFLICT while the run is queued or running. */
+int service_run_delete(struct service *s, int64_t id, struct ls_error *err);
+
+/*
+ * One page of a run's leads: {leads: [{row, id, score, tier, rank, label,
+ * reasons: {for, against}, display: {...}}], total, offset, limit,
+ * explained, explained_on_demand}. Leads of a run that explains on demand
+ * are explained (and stored) when a page asks for them.
+ */
+int service_leads(struct service *s, int64_t run_id, const struct store_lead_query *q, json_t **out,
+                  struct ls_error *err);
+
+/* One lead in full: {row, id, score, raw, tier, rank, label, out_of_bag,
+ * fields: {every column: its cell}, base, contributions: [{column, value,
+ * points}] largest |points| first, reasons, explanation (one sentence),
+ * next_action}. */
+int service_lead(struct service *s, int64_t run_id, uint64_t row, json_t **out,
+                 struct ls_error *err);
+
+/*
+ * Write a run's export CSV to path (a fresh file the caller removes after
+ * sending it): the input columns, then score, tier, rank, reason_1..3;
+ * cells starting with = + - @ tab or CR are prefixed with ' against
+ * spreadsheet formula injection.
+ */
+int service_export(struct service *s, int64_t run_id, const char *path, struct ls_error *err);
+
+/*
+ * Every lead of a run, best first, as the old client reads them: each lead's
+ * CSV columns under their own names plus score (0..1), prediction_score,
+ * priority, explanation, next_action, lead_id, Source, and (when the file
+ * has outcomes) actual_converted and prediction_accuracy. Returns the array
+ * (caller owns).
+ */
+int service_run_results(struct service *s, int64_t run_id, json_t **out, struct ls_error *err);
+
+/*
+ * Real-time scoring for a CRM: leads is an array (1..SERVICE_SCORE_MAX_LEADS)
+ * of objects {column: value}; *out {model_id, leads: [{score, tier,
+ * reasons: {for, against}, warnings}]}. Runs on the caller's thread (it is
+ * quick: the model stays loaded). Errors: LS_ENOT_FOUND, LS_EINPUT (not an
+ * array of objects, too many leads), LS_ELIMIT.
+ */
+int service_score(struct service *s, int64_t model_id, const json_t *leads, json_t **out,
+                  struct ls_error *err);
+
+#endif
