@@ -1,7 +1,8 @@
 # LeadScore — the two commands a newcomer types, and a few more.
 #
 #   make          install missing Debian packages, build build/leadscore + libleadscore
-#   make run      build, generate a demo lead data set, inspect, train on and score it
+#   make run      build the server and start it at http://127.0.0.1:8000 with generated demo
+#                 leads already uploaded and scored (DATA_DIR, HOST, PORT to change)
 #   make test     build and run every test (normal + ASan/UBSan) through ctest
 #   make fuzz     build and run the CSV fuzzer (FUZZ_SECONDS, default 60)
 #   make bench    release build and benchmarks (bench/RESULTS.md)
@@ -11,10 +12,13 @@
 BUILD        ?= build
 FUZZ_SECONDS ?= 60
 DEMO_ROWS    ?= 5000
+DATA_DIR     ?= leadscore-data
+HOST         ?= 127.0.0.1
+PORT         ?= 8000
 CMAKE        ?= cmake
 GENERATOR    ?= Ninja
 
-.PHONY: all build deps run test fuzz bench format clean
+.PHONY: all build deps run demo test fuzz bench bench-api format clean
 
 all: build
 
@@ -27,19 +31,21 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	@ninja -C $(BUILD)
 
-# Until the server lands: inspect, train on and score a generated lead set.
-run: build
+# Build only what runs (not the sanitizer build, the tests or the benchmarks),
+# then serve: --demo uploads and scores generated leads when the store is empty.
+run: deps $(BUILD)/build.ninja
+	@ninja -C $(BUILD) leadscore
+	$(BUILD)/leadscore serve --demo --demo-rows $(DEMO_ROWS) --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
+
+# The CLI walk-through the README shows: inspect, train, score, explain a generated file.
+demo: deps $(BUILD)/build.ninja
+	@ninja -C $(BUILD) leadscore
 	@mkdir -p $(BUILD)/demo
 	@test -s $(BUILD)/demo/leads.csv || $(BUILD)/leadscore demo-data --rows $(DEMO_ROWS) -o $(BUILD)/demo/leads.csv
 	$(BUILD)/leadscore inspect $(BUILD)/demo/leads.csv
-	@echo
 	$(BUILD)/leadscore train $(BUILD)/demo/leads.csv -o $(BUILD)/demo/leads.lsm
-	@echo
 	$(BUILD)/leadscore score $(BUILD)/demo/leads.lsm $(BUILD)/demo/leads.csv --explain -o $(BUILD)/demo/scored.csv --report $(BUILD)/demo/report.json
-	@echo
 	$(BUILD)/leadscore explain $(BUILD)/demo/leads.lsm $(BUILD)/demo/leads.csv --row 1 --top 8
-	@echo
-	@echo "scored and explained leads: $(BUILD)/demo/scored.csv   run summary: $(BUILD)/demo/report.json"
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j2
@@ -58,6 +64,13 @@ bench: deps
 	@$(CMAKE) -S . -B build-release -G $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DLS_SANITIZE=OFF -DBUILD_TESTING=OFF >/dev/null
 	@ninja -C build-release
 	@bash bench/run.sh build-release
+
+# The service benchmark: upload -> scored over HTTP beside the Python peer, cached
+# answers, peak RSS, a 1,000,000-lead file and wrk on POST /api/score.
+bench-api: deps
+	@$(CMAKE) -S . -B build-release -G $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DLS_SANITIZE=OFF -DBUILD_TESTING=OFF >/dev/null
+	@ninja -C build-release leadscore
+	python3 bench/api.py build-release --rows-1m --wrk
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
