@@ -154,7 +154,8 @@ static const char *const stmt_sql[SQ_NSTMT] = {
                         " model_id = CASE WHEN ?4 != 0 THEN ?4 ELSE model_id END,"
                         " status = CASE WHEN ?2 = 'queued' THEN status ELSE 1 END"
                         " WHERE id = ?1 AND status IN (0, 1)",
-    [SQ_RUN_STATUS] = "SELECT status FROM runs WHERE id = ?",
+    [SQ_RUN_STATUS] =
+        "SELECT status, total, tier_low, tier_medium, tier_high FROM runs WHERE id = ?",
     [SQ_LEAD_INSERT] =
         "INSERT INTO leads (run_id, " LEAD_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [SQ_LEAD_GET] = "SELECT " LEAD_COLS " FROM leads WHERE run_id = ? AND row = ?",
