@@ -249,6 +249,26 @@ static int user_version(const char *dir, int set)
     return v;
 }
 
+/* Run one statement on the store's database from outside it; the first
+ * column of its first row as an integer (0 when none). */
+static int64_t db_int(const char *dir, const char *sql)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/leadscore.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    int64_t v = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
 static void test_schema_version(void **state)
 {
     (void)state;
@@ -591,7 +611,12 @@ static void test_runs(void **state)
     struct store_lead one;
     assert_int_equal(store_lead_get(s, run, 1, &one, &e), 0);
     store_lead_cleanup(&one);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM leads WHERE run_id = %lld", (long long)run);
+    assert_int_equal(db_int(s->dir, sql), 20);
     assert_int_equal(store_run_delete(s, run, &e), 0);
+    assert_int_equal(db_int(s->dir, sql), 0);
+    assert_int_equal(db_int(s->dir, "SELECT count(*) FROM run_trash"), 0);
     assert_int_equal(store_run_get(s, run, &r, &e), LS_ENOT_FOUND);
     assert_int_equal(store_lead_get(s, run, 1, &one, &e), LS_ENOT_FOUND);
     assert_int_equal(store_run_delete(s, run, &e), LS_ENOT_FOUND);
@@ -968,7 +993,15 @@ static void test_crash_sweep(void **state)
     snprintf(base, sizeof base, "%s", s->dir);
     store_close(s);
 
-    /* what a crash leaves: a half-written temp file, files no row names */
+    /* what a crash leaves: a half-written temp file, files no row names,
+     * a run deleted whose leads were not removed yet */
+    char sql[160];
+    snprintf(sql, sizeof sql, "DELETE FROM runs WHERE id = %lld", (long long)done);
+    db_int(dir, sql);
+    snprintf(sql, sizeof sql, "INSERT INTO run_trash VALUES (%lld)", (long long)done);
+    db_int(dir, sql);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM leads WHERE run_id = %lld", (long long)done);
+    assert_int_equal(db_int(dir, sql), 5);
     snprintf(p, sizeof p, "%s/tmp/up-0123.csv", base);
     write_file(p, "half");
     snprintf(p, sizeof p, "%s/models/99.lsm", base);
@@ -1001,8 +1034,11 @@ static void test_crash_sweep(void **state)
         assert_true(r.finished > 0);
         store_run_cleanup(&r);
     }
+    assert_int_equal(db_int(dir, sql), 0);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM run_trash"), 0);
+    int64_t kept = done_run(s, ds, m, NULL, 5, 0);
     struct store_run r;
-    assert_int_equal(store_run_get(s, done, &r, &e), 0);
+    assert_int_equal(store_run_get(s, kept, &r, &e), 0);
     assert_int_equal(r.status, STORE_RUN_DONE);
     store_run_cleanup(&r);
     /* the interrupted runs can be deleted now */
