@@ -83,7 +83,7 @@ static int upload(struct service *s, const void *data, size_t len, const char *n
                   struct ls_error *err, char tmp_out[4096])
 {
     char tmp[4096];
-    assert_int_equal(store_tmp_path(service_store(s), "upload", ".csv", tmp, sizeof tmp, err), 0);
+    assert_int_equal(store_tmp_path(service_store(s), "upload", "csv", tmp, sizeof tmp, err), 0);
     FILE *fp = fopen(tmp, "wb");
     assert_non_null(fp);
     assert_int_equal(fwrite(data, 1, len, fp), len);

@@ -57,7 +57,7 @@ static void test_leads_upload_run(void **state)
     /* what the HTTP upload does: the bytes into tmp/, hashed as they come */
     double t0 = now_s();
     char tmp[4096];
-    assert_int_equal(store_tmp_path(service_store(s), "upload", ".csv", tmp, sizeof tmp, &err), 0);
+    assert_int_equal(store_tmp_path(service_store(s), "upload", "csv", tmp, sizeof tmp, &err), 0);
     FILE *fp = fopen(tmp, "wb");
     assert_non_null(fp);
     assert_int_equal(fwrite(bytes, 1, len, fp), len);
@@ -121,7 +121,7 @@ static void test_leads_upload_run(void **state)
 
     /* the same file again: the same data set and a cached run */
     double t1 = now_s();
-    assert_int_equal(store_tmp_path(service_store(s), "upload", ".csv", tmp, sizeof tmp, &err), 0);
+    assert_int_equal(store_tmp_path(service_store(s), "upload", "csv", tmp, sizeof tmp, &err), 0);
     fp = fopen(tmp, "wb");
     assert_non_null(fp);
     assert_int_equal(fwrite(bytes, 1, len, fp), len);
