@@ -593,9 +593,10 @@ static int run_job(void *p, json_t **out, struct ls_error *err)
     ro.explain = ref->f->nrows <= s->opts.explain_max;
     ro.progress = run_progress;
     ro.progress_ctx = &pr;
-    if ((rc = app_run_score(&ro, &res, err)) != LS_OK)
+    rc = app_run_score(&ro, &res, err);
+    have_res = 1; /* cleaned up after an error too (run.h) */
+    if (rc != LS_OK)
         goto out;
-    have_res = 1;
     const struct score_result *r = &res.score;
     int all = res.explained && res.ex.row0 == 0 && res.ex.n == r->n;
     imp_sum = all ? explain_summary_json(&m, r, &res.ex)

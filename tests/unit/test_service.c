@@ -578,6 +578,23 @@ static void test_run_failure_is_stored(void **state)
     assert_string_equal(json_string_value(json_object_get(g, "status")), "failed");
     assert_true(json_is_string(json_object_get(g, "error")));
     json_decref(g);
+
+    /* a model that shares no column with the file: scoring fails, stored as such */
+    int64_t demo = upload_ok(s, demo_csv, "leads.csv");
+    struct service_train t;
+    service_train_init(&t);
+    t.dataset_id = demo;
+    t.trees = 10;
+    json_t *m = train_ok(s, &t);
+    r.model_id = jint(m, "model_id");
+    job = run_submit_ok(s, &r, NULL, NULL, &run_id, &cached);
+    service_job_wait(job);
+    assert_int_equal(service_job_result(job, &o, &err), LS_EINPUT);
+    service_job_release(job);
+    assert_int_equal(service_run_get(s, run_id, &g, &err), 0);
+    assert_string_equal(json_string_value(json_object_get(g, "status")), "failed");
+    json_decref(g);
+    json_decref(m);
     service_close(s);
     rm_dir(dir);
 }
