@@ -884,6 +884,84 @@ static void test_frame_cache(void **state)
     rm_dir(dir);
 }
 
+/* Every progress write a run makes, caught by wrapping the store's
+ * run_progress (the store is a table of operations). */
+static const struct store_ops *real_ops;
+static char seen_stages[64][32];
+static double seen_share[64];
+static int64_t seen_model[64];
+static int nseen;
+static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int spy_progress(struct store *st, int64_t id, const char *stage, double progress,
+                        int64_t model_id, struct ls_error *err)
+{
+    pthread_mutex_lock(&seen_lock);
+    if (nseen < 64) {
+        snprintf(seen_stages[nseen], sizeof seen_stages[nseen], "%s", stage);
+        seen_share[nseen] = progress;
+        seen_model[nseen] = model_id;
+        nseen++;
+    }
+    pthread_mutex_unlock(&seen_lock);
+    return real_ops->run_progress(st, id, stage, progress, model_id, err);
+}
+
+static int seen(const char *stage)
+{
+    for (int i = 0; i < nseen; i++)
+        if (strcmp(seen_stages[i], stage) == 0)
+            return i;
+    return -1;
+}
+
+static void test_run_reports_progress(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_service(dir, 1, 4);
+    struct store *st = service_store(s);
+    real_ops = st->ops;
+    struct store_ops spy = *st->ops;
+    spy.run_progress = spy_progress;
+    st->ops = &spy;
+    nseen = 0;
+    char *big = tu_demo_text(5000, 3); /* over one explanation slice (2048 leads) */
+    int64_t ds = upload_ok(s, big, "big.csv");
+    free(big);
+    struct service_run_req r;
+    memset(&r, 0, sizeof r);
+    r.dataset_id = ds;
+    service_train_init(&r.train);
+    r.train.trees = 40;
+    int64_t run_id = 0;
+    json_t *cached = NULL;
+    json_t *o = job_result_ok(run_submit_ok(s, &r, NULL, NULL, &run_id, &cached));
+    int64_t model_id = jint(o, "model_id");
+    json_decref(o);
+    st->ops = real_ops;
+    const char *order[] = {"reading", "training", "scoring", "explaining", "storing"};
+    int last = -1;
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+        int at = seen(order[k]);
+        if (at < 0)
+            fail_msg("no progress written for stage %s (%d writes)", order[k], nseen);
+        assert_true(at > last);
+        last = at;
+    }
+    /* shares rise within a stage and stay in 0..1; after training, the model is named */
+    for (int i = 0; i < nseen; i++) {
+        assert_true(seen_share[i] >= 0 && seen_share[i] <= 1);
+        if (i > 0 && strcmp(seen_stages[i], seen_stages[i - 1]) == 0)
+            assert_true(seen_share[i] >= seen_share[i - 1]);
+        if (i >= seen("scoring"))
+            assert_int_equal(seen_model[i], model_id);
+    }
+    assert_true(nseen < 64); /* written in steps, not per tree or per lead */
+    service_close(s);
+    rm_dir(dir);
+}
+
 static void test_iso8601(void **state)
 {
     (void)state;
@@ -911,6 +989,7 @@ int main(void)
         cmocka_unit_test(test_release_in_callback),
         cmocka_unit_test(test_close_with_queued),
         cmocka_unit_test(test_frame_cache),
+        cmocka_unit_test(test_run_reports_progress),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
