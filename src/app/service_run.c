@@ -36,7 +36,7 @@
 #define TARGET_NAME_MAX  1024
 #define DISPLAY_INFORMED 6 /* display columns beside the id */
 #define TOP_LEADS        10
-#define PROGRESS_STEP    0.02 /* share done between two progress writes */
+#define PROGRESS_STEP    0.05 /* share done between two progress writes */
 #define DEFAULT_TREES    100
 #define DEFAULT_SEED     42
 
