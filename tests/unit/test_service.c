@@ -429,6 +429,50 @@ static void test_train_then_cached(void **state)
     rm_dir(dir);
 }
 
+/* A numeric display column is stored as numbers: sorting leads by it is
+ * numeric ("9" before "10"), and blanks are null, not "". */
+static void check_numeric_sort(struct service *s, int64_t run_id, const json_t *dcols)
+{
+    static const char *const numeric[] = {"Pages Visited", "Time on Site (s)", "Email Opens",
+                                          "Days Since Last Contact"};
+    const char *col = NULL;
+    size_t i;
+    json_t *v;
+    json_array_foreach(dcols, i, v)
+    {
+        for (size_t k = 0; k < sizeof numeric / sizeof numeric[0]; k++)
+            if (strcmp(json_string_value(v), numeric[k]) == 0 && !col)
+                col = numeric[k];
+    }
+    if (!col)
+        fail_msg("no numeric column among the display columns");
+    struct store_lead_query q = {-1, NULL, col, 0, 0, STORE_PAGE_MAX};
+    struct store_lead *list = NULL;
+    size_t n = 0;
+    uint64_t total = 0;
+    struct ls_error err;
+    if (store_leads_query(service_store(s), run_id, &q, &list, &n, &total, &err))
+        fail_msg("sort by %s: %s", col, err.msg);
+    double prev = -INFINITY;
+    size_t numbers = 0;
+    for (size_t k = 0; k < n; k++) {
+        json_t *d = json_loads(list[k].display_json, 0, NULL);
+        json_t *x = json_object_get(d, col);
+        assert_non_null(x);
+        assert_false(json_is_string(x) && json_string_length(x) == 0);
+        if (json_is_number(x)) {
+            double y = json_number_value(x);
+            if (y < prev)
+                fail_msg("%s sorted %g after %g", col, y, prev);
+            prev = y;
+            numbers++;
+        }
+        json_decref(d);
+    }
+    assert_true(numbers > 0);
+    store_lead_list_free(list, n);
+}
+
 /* ---- runs ----------------------------------------------------------------- */
 
 static void test_run_scores_stores_and_caches(void **state)
@@ -473,6 +517,7 @@ static void test_run_scores_stores_and_caches(void **state)
     assert_string_equal(json_string_value(json_array_get(dcols, 1)), "Lead Source");
     assert_true(json_array_size(dcols) <= 7);
     assert_int_equal(stored_leads(s, run_id), DEMO_ROWS);
+    check_numeric_sort(s, run_id, dcols);
 
     /* a stored lead carries its reasons, contributions and display fields */
     struct store_lead l;
