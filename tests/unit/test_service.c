@@ -354,6 +354,26 @@ static void test_upload_malformed_says_line(void **state)
     rm_dir(dir);
 }
 
+/* The service's row limit applies to uploads. */
+static void test_upload_row_limit(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service_opts o;
+    service_opts_default(&o);
+    o.data_dir = dir;
+    o.max_rows = 100;
+    struct service *s = NULL;
+    struct ls_error err;
+    assert_int_equal(service_open(&o, &s, &err), 0);
+    json_t *out = NULL;
+    int rc = upload(s, demo_csv, strlen(demo_csv), "big.csv", &out, &err, NULL);
+    assert_int_equal(rc, LS_ELIMIT);
+    assert_null(out);
+    service_close(s);
+    rm_dir(dir);
+}
+
 /* ---- models --------------------------------------------------------------- */
 
 static void test_train_then_cached(void **state)
@@ -1025,6 +1045,7 @@ int main(void)
         cmocka_unit_test(test_upload_same_bytes_same_id),
         cmocka_unit_test(test_upload_refuses_binaries),
         cmocka_unit_test(test_upload_malformed_says_line),
+        cmocka_unit_test(test_upload_row_limit),
         cmocka_unit_test(test_train_then_cached),
         cmocka_unit_test(test_run_scores_stores_and_caches),
         cmocka_unit_test(test_run_failure_is_stored),
