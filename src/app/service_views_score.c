@@ -31,6 +31,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define SCORE_WARNINGS_MAX 16          /* warnings per lead */
 #define SCORE_MEMO_BYTES   (16u << 20) /* a model's memo at most */
