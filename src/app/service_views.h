@@ -48,7 +48,8 @@ struct vrun {
     int64_t id;
     unsigned refs;
     struct vmodel *vm;     /* NULL when the run's model was deleted: the frame only */
-    struct run_result res; /* res.f always; res.score only with vm */
+    struct frame *frame;   /* the data set, read as the run read it */
+    struct run_result res; /* res.f (= frame) always; res.score only with vm */
     pthread_mutex_t lock;  /* one on-demand explanation of this run at a time */
 };
 
