@@ -26,6 +26,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,11 +190,14 @@ struct progress {
     const char *stage;
     double last;
     int64_t model_id;
+    pthread_t owner; /* the job's thread: the only one that writes to the store */
 };
 
 static void progress_set(struct progress *p, const char *stage, double share)
 {
-    if (!p->run_id)
+    /* training reports from the forest's threads too: a store connection is
+     * per thread, so those short-lived threads must not open one */
+    if (!p->run_id || !pthread_equal(p->owner, pthread_self()))
         return;
     if (p->stage && strcmp(stage, p->stage) == 0 && share < 1 && share - p->last < PROGRESS_STEP)
         return; /* a write per PROGRESS_STEP at most */
@@ -336,7 +340,7 @@ static int model_job(void *p, json_t **out, struct ls_error *err)
     struct frame_ref *ref = NULL;
     struct model m;
     model_init(&m);
-    struct progress pr = {a->s, 0, NULL, 0, 0};
+    struct progress pr = {a->s, 0, NULL, 0, 0, pthread_self()};
     int64_t id = 0;
     int cached = 0;
     int rc = svc__frame_get(a->s, a->d.id, a->d.path, &ref, err);
@@ -467,13 +471,16 @@ static json_t *top_leads(const struct run_result *res, const size_t *dcols, size
 {
     const struct score_result *r = &res->score;
     uint64_t at[TOP_LEADS];
-    size_t k = 0;
+    for (size_t t = 0; t < TOP_LEADS; t++)
+        at[t] = UINT64_MAX;
     for (uint64_t i = 0; i < r->n; i++)
-        if (r->rank[i] >= 1 && r->rank[i] <= TOP_LEADS)
-            at[r->rank[i] - 1] = i, k++;
+        if (r->rank[i] >= 1 && r->rank[i] <= TOP_LEADS && at[r->rank[i] - 1] == UINT64_MAX)
+            at[r->rank[i] - 1] = i;
     json_t *a = json_array();
-    for (size_t t = 0; t < k && t < TOP_LEADS; t++) {
+    for (size_t t = 0; t < TOP_LEADS; t++) {
         uint64_t i = at[t];
+        if (i == UINT64_MAX)
+            continue;
         json_t *o = json_object();
         json_object_set_new(o, "row", json_integer((json_int_t)i + 1));
         if (r->id_col >= 0)
@@ -552,7 +559,7 @@ static int run_job(void *p, json_t **out, struct ls_error *err)
     struct store_lead *L = NULL;
     struct store_model rec;
     memset(&rec, 0, sizeof rec);
-    struct progress pr = {s, a->run_id, NULL, 0, a->model_id};
+    struct progress pr = {s, a->run_id, NULL, 0, a->model_id, pthread_self()};
     int64_t model_id = a->model_id;
     int cached_model = 0;
     int rc;
