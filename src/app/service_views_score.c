@@ -23,8 +23,10 @@
  * bins: a lead that bins like one seen before — the same lead sent again,
  * or another with the same values in every bin — costs a hash and a copy,
  * and the answer is bit-identical to computing it. The memo is a
- * direct-mapped table (VIEWS_MEMO slots, fewer for very wide models),
- * replacing on collision, under the model's memo lock.
+ * 4-way set-associative table (VIEWS_MEMO slots, fewer for very wide
+ * models; a direct-mapped one lost a fifth of 1,000 leads to collisions),
+ * the least recently used slot of a set replaced, under the model's memo
+ * lock.
  */
 #include "app/service_views.h"
 
@@ -36,12 +38,15 @@
 #include <strings.h>
 
 #define SCORE_WARNINGS_MAX 16          /* warnings per lead */
+#define MEMO_WAYS          4           /* slots a lead may take in the memo */
 #define SCORE_MEMO_BYTES   (16u << 20) /* a model's memo at most */
 #define SCORE_NUM_MAX      40          /* bytes of a number written as text */
 #define SCORE_CELLS_MAX    2000000u    /* leads x model features of one call */
 
 struct vmemo {
-    size_t nf, slots; /* slots: a power of two */
+    size_t nf, slots; /* slots: a power of two, MEMO_WAYS a set */
+    uint64_t clock;   /* use stamps */
+    uint64_t *used;   /* per slot: when last used */
     uint64_t *hash;   /* per slot; 0: empty */
     uint8_t *bins;    /* slots x nf */
     double *phi;      /* slots x nf, points */
@@ -54,6 +59,7 @@ void views__memo_free(struct vmemo *m)
     if (!m)
         return;
     free(m->hash);
+    free(m->used);
     free(m->bins);
     free(m->phi);
     free(m->base);
@@ -64,12 +70,13 @@ void views__memo_free(struct vmemo *m)
 static struct vmemo *memo_new(size_t nf)
 {
     struct vmemo *m = xcalloc(1, sizeof *m);
-    size_t per = nf * (1 + sizeof(double)) + 2 * sizeof(double), slots = VIEWS_MEMO;
-    while (slots > 16 && slots * per > SCORE_MEMO_BYTES)
+    size_t per = nf * (1 + sizeof(double)) + 4 * sizeof(double), slots = VIEWS_MEMO;
+    while (slots > 4 * MEMO_WAYS && slots * per > SCORE_MEMO_BYTES)
         slots /= 2;
     m->nf = nf;
     m->slots = slots;
     m->hash = xcalloc(slots, sizeof *m->hash);
+    m->used = xcalloc(slots, sizeof *m->used);
     m->bins = xmalloc(slots * (nf ? nf : 1));
     m->phi = xmalloc(slots * (nf ? nf : 1) * sizeof *m->phi);
     m->base = xmalloc(slots * sizeof *m->base);
@@ -97,13 +104,16 @@ static int memo_get(struct vmodel *vm, const uint8_t *row, uint64_t h, double *r
     if (!vm->memo)
         vm->memo = memo_new(nf);
     struct vmemo *m = vm->memo;
-    size_t at = (size_t)(h & (m->slots - 1));
-    if (m->hash[at] == h && memcmp(m->bins + at * nf, row, nf) == 0) {
-        memcpy(phi, m->phi + at * nf, nf * sizeof *phi);
-        *base = m->base[at];
-        *raw = m->raw[at];
-        hit = 1;
-    }
+    size_t set = (size_t)(h & (m->slots / MEMO_WAYS - 1)) * MEMO_WAYS;
+    for (size_t at = set; at < set + MEMO_WAYS; at++)
+        if (m->hash[at] == h && memcmp(m->bins + at * nf, row, nf) == 0) {
+            memcpy(phi, m->phi + at * nf, nf * sizeof *phi);
+            *base = m->base[at];
+            *raw = m->raw[at];
+            m->used[at] = ++m->clock;
+            hit = 1;
+            break;
+        }
     pthread_mutex_unlock(&vm->memo_lock);
     return hit;
 }
@@ -114,7 +124,11 @@ static void memo_put(struct vmodel *vm, const uint8_t *row, uint64_t h, double r
     size_t nf = vm->m.schema.nfeat;
     pthread_mutex_lock(&vm->memo_lock);
     struct vmemo *m = vm->memo;
-    size_t at = (size_t)(h & (m->slots - 1));
+    size_t set = (size_t)(h & (m->slots / MEMO_WAYS - 1)) * MEMO_WAYS, at = set;
+    for (size_t k = set + 1; k < set + MEMO_WAYS; k++) /* an empty slot, or the oldest */
+        if (m->used[k] < m->used[at])
+            at = k;
+    m->used[at] = ++m->clock;
     m->hash[at] = h;
     memcpy(m->bins + at * nf, row, nf);
     memcpy(m->phi + at * nf, phi, nf * sizeof *phi);
