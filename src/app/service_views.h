@@ -25,9 +25,9 @@
 #include "data/dict.h"
 #include "ml/treeshap.h"
 
-#define VIEWS_MODELS 8    /* loaded models kept */
-#define VIEWS_RUNS   2    /* run contexts kept (each holds a whole data set) */
-#define VIEWS_MEMO   4096 /* real-time explanations kept per model */
+#define VIEWS_MODELS 8     /* loaded models kept */
+#define VIEWS_RUNS   2     /* run contexts kept (each holds a whole data set) */
+#define VIEWS_MEMO   16384 /* real-time explanations kept per model (4.5 MB for Leads.csv) */
 
 struct vmemo; /* service_views_score.c */
 
