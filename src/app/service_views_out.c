@@ -122,12 +122,28 @@ static int export_lead(void *ctx, const struct store_lead *l)
     return ferror(x->o) ? LS_EIO : 0;
 }
 
+/* Per column of f: 1 when it is an earlier scoring run's output (the file
+ * was a scored export): the export writes its own, as run_write_csv does
+ * (run.c's list, RUN_OUTPUT_COLUMNS names). */
+static uint8_t *output_columns(const struct frame *f)
+{
+    static const char *const names[RUN_OUTPUT_COLUMNS] = {"score",     "tier",      "rank",
+                                                          "reason_1",  "reason_2",  "reason_3",
+                                                          "against_1", "against_2", "against_3"};
+    uint8_t *r = xcalloc(f->ncols ? f->ncols : 1, 1);
+    for (size_t c = 0; c < f->ncols; c++)
+        for (size_t k = 0; k < RUN_OUTPUT_COLUMNS; k++)
+            r[c] |= strcmp(f->cols[c].name, names[k]) == 0;
+    return r;
+}
+
 int service_export(struct service *s, int64_t run_id, const char *path, struct ls_error *err)
 {
     struct store_run run = {0};
     struct vrun *vr = NULL;
     struct outfile of = {0};
     struct export x = {0};
+    uint8_t *replaced = NULL;
     int rc = views__run_done(s, run_id, &run, err);
     if (rc)
         return rc;
@@ -136,7 +152,7 @@ int service_export(struct service *s, int64_t run_id, const char *path, struct l
         goto out;
     x.o = of.f;
     x.f = vr->res.f;
-    x.replaced = vr->vm ? vr->res.replaced : NULL;
+    x.replaced = replaced = output_columns(x.f);
     for (size_t c = 0; c < x.f->ncols; c++) {
         if (x.replaced && x.replaced[c])
             continue;
@@ -157,6 +173,7 @@ int service_export(struct service *s, int64_t run_id, const char *path, struct l
     }
     rc = outfile_commit(&of, err);
 out:
+    free(replaced);
     free(x.scratch);
     views__run_put(s, vr);
     store_run_cleanup(&run);
