@@ -106,7 +106,6 @@ static int vmodel_load(struct service *s, int64_t id, struct vmodel **out, struc
         goto out;
     }
     bins_index_build(&vm->m.schema, &vm->ix);
-    vm->ts = treeshap_new(&vm->m.forest);
     struct frame_opts fo;
     frame_opts_default(&fo);
     model_frame_opts(&vm->m, &fo);
@@ -191,6 +190,16 @@ void views__model_put(struct service *s, struct vmodel *vm)
     pthread_mutex_unlock(&s->views_lock);
     if (last)
         vmodel_free(vm);
+}
+
+const struct treeshap *views__ts(struct vmodel *vm)
+{
+    /* built on first use (32 ms for the Leads.csv model): exports and results never need it */
+    pthread_mutex_lock(&vm->memo_lock);
+    if (!vm->ts)
+        vm->ts = treeshap_new(&vm->m.forest);
+    pthread_mutex_unlock(&vm->memo_lock);
+    return vm->ts;
 }
 
 /* ---- run contexts ------------------------------------------------------- */
@@ -387,7 +396,7 @@ int views__explain(struct service *s, struct vrun *vr, struct store_lead *leads,
             memcpy(skip + i * words, r->inbag + row * words, words * sizeof *skip);
     }
     double *phi = xmalloc(k * (nf ? nf : 1) * sizeof *phi), *base = xmalloc(k * sizeof *base);
-    treeshap_rows(vr->vm->ts, X, k, 0, k, skip, words, s->opts.threads, phi, base);
+    treeshap_rows(views__ts(vr->vm), X, k, 0, k, skip, words, s->opts.threads, phi, base);
     struct store_lead *upd = xcalloc(k, sizeof *upd);
     for (size_t i = 0; i < k; i++) {
         struct store_lead *l = &leads[todo[i]];

@@ -38,7 +38,7 @@ struct vmodel {
     unsigned refs; /* under views_lock */
     struct model m;
     struct bins_index ix;
-    struct treeshap *ts;
+    struct treeshap *ts;        /* built by views__ts on first use, under memo_lock */
     const char *const *missing; /* the missing-value tokens training read with */
     struct dict feat_names;     /* feature j is entry j */
     struct dict train_cols;     /* every column of the training file (version 2) */
@@ -60,6 +60,9 @@ struct vrun {
  * views__model_put. Errors: LS_ENOT_FOUND, those of model_load. */
 int views__model_get(struct service *s, int64_t id, struct vmodel **out, struct ls_error *err);
 void views__model_put(struct service *s, struct vmodel *vm);
+
+/* The model's TreeSHAP tables (built once, then read by any thread). */
+const struct treeshap *views__ts(struct vmodel *vm);
 
 /* The run's stored record, checked to be done (LS_ECONFLICT while queued or
  * running, or failed; LS_ENOT_FOUND). The caller cleans it up. */
