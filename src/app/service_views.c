@@ -576,12 +576,10 @@ int service_lead(struct service *s, int64_t run_id, uint64_t row, json_t **out,
         goto out;
     if ((rc = views__run_score(s, vr, err)) != LS_OK) /* for the values contributions name */
         goto out;
-    int on_demand = 0;
-    if (!l.contrib || !l.reasons_json) {
+    if (!l.contrib || !l.reasons_json) { /* a run explained on demand: this lead now */
         size_t done = 0;
         if ((rc = views__explain(s, vr, &l, 1, &done, err)) != LS_OK)
             goto out;
-        on_demand = done > 0;
     }
     const struct frame *f = vr->res.f;
     json_t *o = json_object();
@@ -612,7 +610,6 @@ int service_lead(struct service *s, int64_t run_id, uint64_t row, json_t **out,
         json_object_set_new(o, "note",
                             json_string("the run's model was deleted: this lead "
                                         "cannot be explained any more"));
-    (void)on_demand;
     *out = o;
 out:
     views__run_put(s, vr);
