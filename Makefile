@@ -35,7 +35,7 @@ build: deps $(BUILD)/build.ninja
 # then serve: --demo uploads and scores generated leads when the store is empty.
 run: deps $(BUILD)/build.ninja
 	@ninja -C $(BUILD) leadscore
-	$(BUILD)/leadscore serve --demo --demo-rows $(DEMO_ROWS) --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
+	$(BUILD)/leadscore serve --demo --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
 # The CLI walk-through the README shows: inspect, train, score, explain a generated file.
 demo: deps $(BUILD)/build.ninja
