@@ -103,6 +103,7 @@ void service_opts_default(struct service_opts *o)
     o->queue = 4;
     o->threads = 0;
     o->explain_max = SERVICE_EXPLAIN_ALL_MAX;
+    o->explain_budget = SERVICE_EXPLAIN_BUDGET;
     o->max_rows = CSV_DEFAULT_MAX_ROWS;
 }
 

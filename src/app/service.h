@@ -33,20 +33,27 @@
 #include <stdint.h>
 
 #define SERVICE_SCORE_MAX_LEADS 1000   /* leads per real-time scoring call */
-#define SERVICE_EXPLAIN_ALL_MAX 100000 /* runs up to this size explain every lead */
-#define SERVICE_EXCLUDE_MAX     256
-#define SERVICE_TREES_MAX       2000
+#define SERVICE_EXPLAIN_ALL_MAX 100000 /* runs up to this size explain every lead ... */
+/* ... when explaining them all costs at most this many lead x tree-node
+ * visits: exact TreeSHAP costs ~6-10 ns a visit on one core, so 2e9 is a few
+ * seconds on two cores (Leads.csv: 9,237 leads x 86,562 nodes = 0.8e9, 1.6 s).
+ * The cost grows with leads x nodes, and nodes grow with the training rows,
+ * so a 60,000-lead file would take minutes: bigger runs explain on demand. */
+#define SERVICE_EXPLAIN_BUDGET 2000000000ull
+#define SERVICE_EXCLUDE_MAX    256
+#define SERVICE_TREES_MAX      2000
 
 struct service;
 struct service_job;
 
 struct service_opts {
-    const char *data_dir; /* the store's folder (created when missing) */
-    uint32_t workers;     /* jobs running at once (default 1) */
-    uint32_t queue;       /* jobs waiting at most beyond those (default 4) */
-    uint32_t threads;     /* compute threads of one job (0: every core) */
-    uint64_t explain_max; /* default SERVICE_EXPLAIN_ALL_MAX */
-    uint64_t max_rows;    /* rows of an uploaded file at most (default 5,000,000) */
+    const char *data_dir;    /* the store's folder (created when missing) */
+    uint32_t workers;        /* jobs running at once (default 1) */
+    uint32_t queue;          /* jobs waiting at most beyond those (default 4) */
+    uint32_t threads;        /* compute threads of one job (0: every core) */
+    uint64_t explain_max;    /* default SERVICE_EXPLAIN_ALL_MAX */
+    uint64_t explain_budget; /* lead x node visits, default SERVICE_EXPLAIN_BUDGET */
+    uint64_t max_rows;       /* rows of an uploaded file at most (default 5,000,000) */
 };
 
 void service_opts_default(struct service_opts *o);
@@ -128,7 +135,8 @@ int service_model_submit(struct service *s, const struct service_train *t, servi
 
 /*
  * Score a data set: train first when r->model_id is 0, then score, explain
- * (every lead up to explain_max, else on demand), measure drift and store
+ * (every lead when the run has at most explain_max leads and explaining them
+ * costs at most explain_budget lead x node visits; else on demand), measure drift and store
  * the run. When the cache already holds a done run for the same data set
  * and options (or model), nothing is submitted: *cached gets the stored
  * answer with "cached": true and *job is NULL. Otherwise *job is the job,

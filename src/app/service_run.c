@@ -570,6 +570,16 @@ static void leads_free(struct store_lead *L, uint64_t n)
     free(L);
 }
 
+/* Lead x tree-node visits of explaining n leads with m (TreeSHAP walks every
+ * node of every tree once per group of leads). */
+static uint64_t explain_cost(const struct model *m, uint64_t n)
+{
+    uint64_t nodes = 0;
+    for (uint32_t t = 0; t < m->forest.ntrees; t++)
+        nodes += m->forest.trees[t].nnodes;
+    return nodes && n > UINT64_MAX / nodes ? UINT64_MAX : n * nodes;
+}
+
 static int run_job(void *p, json_t **out, struct ls_error *err)
 {
     struct job_arg *a = p;
@@ -611,7 +621,8 @@ static int run_job(void *p, json_t **out, struct ls_error *err)
     ro.model = &m;
     ro.frame = ref->f;
     ro.score.threads = s->opts.threads;
-    ro.explain = ref->f->nrows <= s->opts.explain_max;
+    ro.explain = ref->f->nrows <= s->opts.explain_max &&
+                 explain_cost(&m, ref->f->nrows) <= s->opts.explain_budget;
     ro.progress = run_progress;
     ro.progress_ctx = &pr;
     rc = app_run_score(&ro, &res, err);

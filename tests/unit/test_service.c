@@ -391,6 +391,42 @@ static void test_run_scores_stores_and_caches(void **state)
     rm_dir(dir);
 }
 
+/* A run whose explanation would cost more than the budget (leads x tree
+ * nodes) is stored unexplained, to be explained a page at a time; the same
+ * file under the default budget is explained whole. */
+static void test_run_explain_budget(void **state)
+{
+    (void)state;
+    for (int small = 0; small <= 1; small++) {
+        const char *dir = fresh_dir();
+        struct service_opts o;
+        service_opts_default(&o);
+        o.data_dir = dir;
+        o.threads = 2;
+        if (small)
+            o.explain_budget = 1000; /* fewer visits than one lead costs */
+        struct service *s = NULL;
+        struct ls_error err;
+        assert_int_equal(service_open(&o, &s, &err), 0);
+        int64_t ds = upload_ok(s, demo_csv, "leads.csv");
+        struct service_run_req r;
+        memset(&r, 0, sizeof r);
+        r.dataset_id = ds;
+        service_train_init(&r.train);
+        r.train.trees = 10;
+        int64_t run_id = 0;
+        json_t *cached = NULL;
+        struct service_job *job = run_submit_ok(s, &r, NULL, NULL, &run_id, &cached);
+        json_t *a = job_result_ok(job);
+        assert_int_equal(json_is_true(json_object_get(a, "explained")), !small);
+        /* the top leads carry reasons either way */
+        json_t *top = json_array_get(json_object_get(a, "top_leads"), 0);
+        assert_true(json_is_object(json_object_get(top, "reasons")));
+        json_decref(a);
+        service_close(s);
+    }
+}
+
 static void test_run_failure_is_stored(void **state)
 {
     (void)state;
@@ -593,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_upload_row_limit),
         cmocka_unit_test(test_train_then_cached),
         cmocka_unit_test(test_run_scores_stores_and_caches),
+        cmocka_unit_test(test_run_explain_budget),
         cmocka_unit_test(test_run_failure_is_stored),
         cmocka_unit_test(test_frame_cache),
         cmocka_unit_test(test_run_reports_progress),
