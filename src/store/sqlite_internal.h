@@ -32,6 +32,7 @@ enum sq_stmt_id {
     SQ_DATASET_GET,
     SQ_DATASET_BY_FP,
     SQ_DATASET_BY_NAME,
+    SQ_DATASET_NAME_ADD,
     SQ_MODEL_INSERT,
     SQ_MODEL_GET,
     SQ_MODEL_BY_KEY,

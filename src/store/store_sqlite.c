@@ -76,6 +76,13 @@ static const char MIGRATE_V1[] =
     " info_json TEXT,"
     " created INTEGER NOT NULL);"
     "CREATE INDEX datasets_filename ON datasets(filename, id);"
+    /* every name a data set was uploaded under (the same bytes can come
+     * back under another name; the old client then asks for that name) */
+    "CREATE TABLE dataset_names ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " name TEXT NOT NULL,"
+    " dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE);"
+    "CREATE INDEX dataset_names_name ON dataset_names(name, id);"
     "CREATE TABLE models ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " dataset_id INTEGER NOT NULL REFERENCES datasets(id),"
@@ -147,7 +154,9 @@ static const char *const stmt_sql[SQ_NSTMT] = {
     [SQ_DATASET_GET] = "SELECT " DATASET_COLS " FROM datasets WHERE id = ?",
     [SQ_DATASET_BY_FP] = "SELECT " DATASET_COLS " FROM datasets WHERE fingerprint = ?",
     [SQ_DATASET_BY_NAME] =
-        "SELECT " DATASET_COLS " FROM datasets WHERE filename = ? ORDER BY id DESC LIMIT 1",
+        "SELECT " DATASET_COLS " FROM datasets WHERE id = (SELECT dataset_id FROM dataset_names "
+        "WHERE name = ? ORDER BY id DESC LIMIT 1)",
+    [SQ_DATASET_NAME_ADD] = "INSERT INTO dataset_names (name, dataset_id) VALUES (?, ?)",
     [SQ_MODEL_INSERT] = "INSERT INTO models (dataset_id, cache_key, options_json, info_json, "
                         "created) VALUES (?, ?, ?, ?, ?)",
     [SQ_MODEL_GET] = "SELECT " MODEL_COLS " FROM models WHERE id = ?",

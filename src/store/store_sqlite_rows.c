@@ -117,6 +117,20 @@ static int check_fingerprint(const char *fp, struct ls_error *err)
     return ok ? 0 : ls_error_set(err, LS_EINPUT, "a fingerprint is 64 lowercase hex digits");
 }
 
+/* Record that data set id was uploaded under name (in the caller's transaction). */
+static int name_add(struct sq_conn *c, const char *name, int64_t id, struct ls_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sq__stmt(c, SQ_DATASET_NAME_ADD, &st, err);
+    if (rc)
+        return rc;
+    sq__bind_str(st, 1, name);
+    sqlite3_bind_int64(st, 2, id);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sq__fail(c, "naming a data set", err);
+    sq__done(st);
+    return rc;
+}
+
 int sq__dataset_put(struct store *base, const char *tmp_file, struct store_dataset *d,
                     struct ls_error *err)
 {
@@ -147,8 +161,11 @@ int sq__dataset_put(struct store *base, const char *tmp_file, struct store_datas
     if (rc == 0)
         existing = sqlite3_column_int64(st, 0);
     sq__done(st);
-    if (rc < 0 || existing) {
-        rc = rc < 0 ? rc : 0;
+    if (rc < 0)
+        goto end;
+    rc = 0;
+    if (existing) {
+        rc = name_add(c, filename, existing, err);
         goto end;
     }
     if ((rc = sq__stmt(c, SQ_DATASET_INSERT, &st, err)))
@@ -165,6 +182,8 @@ int sq__dataset_put(struct store *base, const char *tmp_file, struct store_datas
     if (rc)
         goto end;
     id = sqlite3_last_insert_rowid(c->db);
+    if ((rc = name_add(c, filename, id, err)))
+        goto end;
     if (sq__upload_path(base, id, path, sizeof path)) {
         rc = ls_error_set(err, LS_ELIMIT, "the data directory's path is too long");
         goto end;

@@ -388,6 +388,10 @@ static void test_datasets(void **state)
     assert_int_equal(store_dataset_find(s, NULL, "leads.csv", &f, &e), 0);
     assert_int_equal(f.id, second);
     store_dataset_cleanup(&f);
+    /* the same bytes uploaded as other-name.csv are found under that name too */
+    assert_int_equal(store_dataset_find(s, NULL, "other-name.csv", &f, &e), 0);
+    assert_int_equal(f.id, first);
+    store_dataset_cleanup(&f);
     assert_int_equal(store_dataset_find(s, NULL, "nope.csv", &f, &e), LS_ENOT_FOUND);
     assert_int_equal(store_dataset_get(s, 999, &f, &e), LS_ENOT_FOUND);
     assert_string_equal(e.msg, "data set 999 not found");
