@@ -14,7 +14,6 @@
         return 0;                                                                                  \
     }
 
-PENDING(api_health)
 PENDING(api_openapi)
 PENDING(api_dataset_create)
 PENDING(api_dataset_get)
@@ -30,7 +29,6 @@ PENDING(api_run_leads)
 PENDING(api_run_lead)
 PENDING(api_run_export)
 PENDING(api_score)
-PENDING(compat_root)
 PENDING(compat_upload)
 PENDING(compat_train)
 PENDING(compat_predict)
