@@ -652,7 +652,7 @@ static int first_call(struct http__conn *c, const char *method, enum MHD_Result 
     struct ls_error err;
     ls_error_clear(&err);
     if (q && http_query_parse(q + 1, c->rq.params, &c->rq.nparams, &err) != 0) {
-        *ret = refuse(c, c->style, 400, err.code, err.msg, NULL);
+        *ret = refuse(c, c->style, 0, err.code, err.msg, NULL);
         return 1;
     }
 
