@@ -18,13 +18,18 @@
  * shows `detail`, so a sentence reads better). Unknown fields are ignored,
  * as FastAPI ignored them.
  *
- * The old answers carried accuracy figures measured on the rows the model
+ * /train trains and scores the file in one run (both cached by the file's
+ * fingerprint and the options), because the accuracy it reports needs
+ * every labelled lead's score; /predict then answers from that run at
+ * once. The old answers carried accuracy measured on the rows the model
  * learned from. Ours are honest: every lead with a known outcome is scored
- * out of bag (only by trees that never saw it), and the figures below are
+ * out of bag (only by trees that never saw it), and the figures are
  * measured on those scores. accuracy, precision, recall and F1 take a lead
  * as predicted to convert when its calibrated likelihood is at least 0.5;
  * precision_at_k and recall_at_k look at the top 10 % of the labelled
- * leads by score; pr_auc is the average precision.
+ * leads by score; pr_auc is the average precision. The history list gives
+ * what the run stored (AUC-based figures, precision and recall in the top
+ * 10 %) and null for the threshold figures, which need every lead.
  */
 #include "http/handler_args.h"
 #include "http/handlers.h"
@@ -222,70 +227,24 @@ int compat_upload(struct http_req *rq, struct http_resp *rs)
     return 0;
 }
 
-/* ---- POST /train ----------------------------------------------------------- */
-
 static const char *const train_keys[] = {"filename", "target_col", NULL};
 
-static int train_finish(struct http_req *rq, struct http_resp *rs)
+/* ---- POST /train, POST /predict, GET /prediction-history/{id} -------------- */
+
+/* A job's end: its result (the run's answer) in *out, or the error filled
+ * into rs (-1). The job is freed either way. */
+static int job_take(struct http_resp *rs, json_t **out)
 {
     struct ls_error err = {0};
-    json_t *out = NULL;
-    int rc = service_job_result(rs->job, &out, &err);
+    int rc = service_job_result(rs->job, out, &err);
     service_job_release(rs->job);
     rs->job = NULL;
-    if (rc != 0)
-        return args_service_error(rs, OLD, &err);
-    const json_t *m = json_object_get(out, "metrics");
-    double acc = num(json_object_get(m, "accuracy")), auc = num(json_object_get(m, "auc"));
-    json_int_t rows = count(json_object_get(m, "rows"));
-    const json_t *target = json_object_get(out, "target");
-    const char *tname = json_is_string(target) ? json_string_value(target)
-                                               : json_string_value(json_object_get(target, "name"));
-    char analysis[2048], left[512] = "";
-    size_t len = 0, i;
-    json_t *ex;
-    json_array_foreach(json_object_get(out, "excluded"), i, ex)
-    {
-        const char *c = json_string_value(json_object_get(ex, "column"));
-        if (!c || len >= sizeof left - 1)
-            continue;
-        int n = snprintf(left + len, sizeof left - len, "%s%.60s", len ? ", " : "", c);
-        len = n > 0 ? len + (size_t)n : len;
+    if (rc != 0) {
+        args_service_error(rs, OLD, &err);
+        return -1;
     }
-    snprintf(analysis, sizeof analysis,
-             "Out-of-bag accuracy %.1f%% at a 0.5 threshold on %lld leads with a known outcome "
-             "(each lead judged only by trees that never trained on it). AUC %.3f: a lead that "
-             "converted scores above one that did not %.0f%% of the time. Target: %s.%s%s%s",
-             100.0 * acc, (long long)rows, auc, 100.0 * auc, tname ? tname : "detected",
-             len ? " Left out as leaky (filled in after the outcome): " : "", left, len ? "." : "");
-    rs->json = json_pack("{s:s,s:{s:o,s:s,s:o,s:O*}}", "status", "trained", "metrics", "accuracy",
-                         num_json(acc), "analysis", analysis, "auc", num_json(auc), "model_id",
-                         json_object_get(out, "model_id"));
-    json_decref(out);
     return 0;
 }
-
-int compat_train(struct http_req *rq, struct http_resp *rs)
-{
-    struct ls_error err = {0};
-    struct args a;
-    struct service_train t;
-    const char *filename = NULL, *target = NULL;
-    service_train_init(&t);
-    if (args_body(&a, rq, rs, OLD, 422, train_keys, 0) != 0 ||
-        args_string(&a, "filename", 1, &filename) != 0 ||
-        args_string(&a, "target_col", 1, &target) != 0 ||
-        dataset_of(rq, rs, filename, &t.dataset_id) != 0)
-        return 0;
-    t.target = target;
-    t.target_fallback = 1;
-    if (service_model_submit(rq->svc, &t, rq->done, rq->done_ctx, &rs->job, &err) != 0)
-        return args_service_error(rs, OLD, &err);
-    rs->finish = train_finish;
-    return HTTP_PENDING;
-}
-
-/* ---- POST /predict, GET /prediction-history/{id} ---------------------------- */
 
 /* The old client's view of a done run (run: the service's answer for it):
  * predict 1 adds distribution, drift_alert and missing_feature_count. */
@@ -305,8 +264,8 @@ static int run_answer(struct http_req *rq, struct http_resp *rs, const json_t *r
         json_object_set(o, "timestamp", json_object_get(run, "created"));
     json_object_set_new(o, "results", results);
     if (predict) {
-        const json_t *tiers = json_object_get(summary, "tiers"),
-                     *drift = json_object_get(run, "drift");
+        const json_t *tiers = json_object_get(summary, "tiers");
+        const json_t *drift = json_object_get(run, "drift");
         json_object_set_new(o, "distribution",
                             json_pack("{s:I,s:I,s:I}", "High",
                                       count(json_object_get(tiers, "High")), "Medium",
@@ -321,58 +280,177 @@ static int run_answer(struct http_req *rq, struct http_resp *rs, const json_t *r
     return 0;
 }
 
-static int predict_finish(struct http_req *rq, struct http_resp *rs)
+/*
+ * /train's answer from the run it scored: the out-of-bag accuracy at 0.5
+ * (accuracy_metrics, the figure /predict repeats) and a paragraph saying
+ * what it is, with the AUC in words and the columns left out as leaky.
+ */
+static int train_answer(struct http_req *rq, struct http_resp *rs, const json_t *run)
 {
     struct ls_error err = {0};
-    json_t *out = NULL;
-    int rc = service_job_result(rs->job, &out, &err);
-    service_job_release(rs->job);
-    rs->job = NULL;
-    if (rc != 0)
-        return args_service_error(rs, OLD, &err);
-    run_answer(rq, rs, out, 1);
-    json_decref(out);
+    json_t *results = NULL, *model = NULL, *acc = NULL;
+    int64_t run_id = (int64_t)count(json_object_get(run, "run_id"));
+    int64_t model_id = (int64_t)count(json_object_get(run, "model_id"));
+    if (service_run_results(rq->svc, run_id, &results, &err) != 0 ||
+        service_model_get(rq->svc, model_id, &model, &err) != 0) {
+        args_service_error(rs, OLD, &err);
+        goto out;
+    }
+    acc = accuracy_metrics(results, json_object_get(run, "metrics"));
+    double accuracy = num(json_object_get(acc, "accuracy")), auc = num(json_object_get(acc, "auc"));
+    json_int_t labelled = count(json_object_get(acc, "labelled_leads"));
+    const char *target = json_string_value(json_object_get(run, "target"));
+    char analysis[2048], left[512] = "", aucs[160] = "";
+    size_t len = 0, i;
+    json_t *ex;
+    json_array_foreach(json_object_get(model, "excluded"), i, ex)
+    {
+        const char *c = json_string_value(json_object_get(ex, "column"));
+        if (!c || len >= sizeof left - 1)
+            continue;
+        int n = snprintf(left + len, sizeof left - len, "%s%.60s", len ? ", " : "", c);
+        len = n > 0 ? len + (size_t)n : len;
+    }
+    if (isfinite(auc))
+        snprintf(aucs, sizeof aucs,
+                 " AUC %.3f: a lead that converted scores above one that did not %.0f%% of the "
+                 "time.",
+                 auc, 100.0 * auc);
+    snprintf(analysis, sizeof analysis,
+             "Out-of-bag accuracy %.1f%% at a 0.5 threshold on %lld leads with a known outcome "
+             "(each lead judged only by trees that never trained on it, so this is what to "
+             "expect on new leads).%s Target: %s.%s%s%s",
+             100.0 * accuracy, (long long)labelled, aucs, target ? target : "detected",
+             len ? " Left out as leaky (known only after the outcome): " : "", left,
+             len ? "." : "");
+    rs->json = json_pack("{s:s,s:{s:o,s:s,s:o,s:I,s:I}}", "status", "trained", "metrics",
+                         "accuracy", num_json(accuracy), "analysis", analysis, "auc", num_json(auc),
+                         "model_id", (json_int_t)model_id, "run_id", (json_int_t)run_id);
+out:
+    json_decref(acc);
+    json_decref(results);
+    json_decref(model);
     return 0;
 }
 
+static int train_finish(struct http_req *rq, struct http_resp *rs)
+{
+    json_t *run = NULL;
+    if (job_take(rs, &run) == 0)
+        train_answer(rq, rs, run);
+    json_decref(run);
+    return 0;
+}
+
+static int predict_finish(struct http_req *rq, struct http_resp *rs)
+{
+    json_t *run = NULL;
+    if (job_take(rs, &run) == 0)
+        run_answer(rq, rs, run, 1);
+    json_decref(run);
+    return 0;
+}
+
+/* Submit r: a cached run is answered at once by answer(), else the job is
+ * parked with finish. */
+static int submit(struct http_req *rq, struct http_resp *rs, const struct service_run_req *r,
+                  int (*answer)(struct http_req *, struct http_resp *, const json_t *),
+                  http_finish_fn finish)
+{
+    struct ls_error err = {0};
+    json_t *cached = NULL;
+    int64_t run_id = 0;
+    if (service_run_submit(rq->svc, r, rq->done, rq->done_ctx, &rs->job, &run_id, &cached, &err) !=
+        0)
+        return args_service_error(rs, OLD, &err);
+    if (cached) {
+        answer(rq, rs, cached);
+        json_decref(cached);
+        return 0;
+    }
+    rs->finish = finish;
+    return HTTP_PENDING;
+}
+
+/* The options the old client's /train means, for data set id and target. */
+static void old_train(struct service_run_req *r, int64_t dataset_id, const char *target)
+{
+    memset(r, 0, sizeof *r);
+    service_train_init(&r->train);
+    r->dataset_id = dataset_id;
+    r->train.dataset_id = dataset_id;
+    r->train.target = target;
+    r->train.target_fallback = 1; /* the client always says "Converted" */
+}
+
+/*
+ * POST /train trains and scores in one run (both cached by the file's
+ * fingerprint and the options): the accuracy it reports needs every
+ * labelled lead's out-of-bag score, and /predict then answers from the
+ * same run at once.
+ */
+int compat_train(struct http_req *rq, struct http_resp *rs)
+{
+    struct args a;
+    struct service_run_req r;
+    const char *filename = NULL, *target = NULL;
+    int64_t dataset_id = 0;
+    if (args_body(&a, rq, rs, OLD, 422, train_keys, 0) != 0 ||
+        args_string(&a, "filename", 1, &filename) != 0 ||
+        args_string(&a, "target_col", 1, &target) != 0 ||
+        dataset_of(rq, rs, filename, &dataset_id) != 0)
+        return 0;
+    old_train(&r, dataset_id, target);
+    return submit(rq, rs, &r, train_answer, train_finish);
+}
+
+static int predict_answer(struct http_req *rq, struct http_resp *rs, const json_t *run)
+{
+    return run_answer(rq, rs, run, 1);
+}
+
+/*
+ * POST /predict scores the file with the latest model trained on it: the
+ * latest done run of the file with that model answers at once (the one
+ * /train made, usually); without one the model scores it; without a model
+ * the file is trained on first, as /train would.
+ */
 int compat_predict(struct http_req *rq, struct http_resp *rs)
 {
     static const char *const keys[] = {"filename", "explain", NULL};
     struct ls_error err = {0};
     struct args a;
-    struct service_run_req r = {0};
+    struct service_run_req r;
     struct store_model m = {0};
+    struct store_run found = {0};
+    struct store *st = service_store(rq->svc);
     const char *filename = NULL;
     int explain = 0, rc = 0;
-    int64_t run_id = 0;
-    json_t *cached = NULL;
-    service_train_init(&r.train);
+    int64_t dataset_id = 0;
+    json_t *run = NULL;
     /* explain is accepted for the old client: every lead is explained anyway */
     if (args_body(&a, rq, rs, OLD, 422, keys, 0) != 0 ||
         args_string(&a, "filename", 1, &filename) != 0 || args_bool(&a, "explain", &explain) != 0 ||
-        dataset_of(rq, rs, filename, &r.dataset_id) != 0)
+        dataset_of(rq, rs, filename, &dataset_id) != 0)
         return 0;
-    /* the latest model trained on this data set; none yet: train as /train would */
-    if (store_model_find(service_store(rq->svc), NULL, r.dataset_id, &m, &err) == 0) {
-        r.model_id = m.id;
-        store_model_cleanup(&m);
-    } else if (err.code != LS_ENOT_FOUND) {
+    old_train(&r, dataset_id, "Converted");
+    rc = store_model_find(st, NULL, dataset_id, &m, &err);
+    if (rc == LS_ENOT_FOUND)
+        return submit(rq, rs, &r, predict_answer, predict_finish);
+    if (rc != 0)
         return args_service_error(rs, OLD, &err);
+    r.model_id = m.id;
+    if (store_run_find(st, NULL, filename, &found, &err) == 0 && found.dataset_id == dataset_id &&
+        found.model_id == m.id && service_run_get(rq->svc, found.id, &run, &err) == 0) {
+        run_answer(rq, rs, run, 1);
+        rc = 0;
     } else {
-        r.train.dataset_id = r.dataset_id;
-        r.train.target = "Converted";
-        r.train.target_fallback = 1;
+        rc = submit(rq, rs, &r, predict_answer, predict_finish);
     }
-    if (service_run_submit(rq->svc, &r, rq->done, rq->done_ctx, &rs->job, &run_id, &cached, &err) !=
-        0)
-        return args_service_error(rs, OLD, &err);
-    if (cached) {
-        rc = run_answer(rq, rs, cached, 1);
-        json_decref(cached);
-        return rc;
-    }
-    rs->finish = predict_finish;
-    return HTTP_PENDING;
+    json_decref(run);
+    store_run_cleanup(&found);
+    store_model_cleanup(&m);
+    return rc;
 }
 
 int compat_history_run(struct http_req *rq, struct http_resp *rs)
