@@ -162,6 +162,8 @@ struct store_ops {
     int (*leads_each)(struct store *s, int64_t run_id,
                       int (*fn)(void *ctx, const struct store_lead *l), void *ctx,
                       struct ls_error *err);
+    int (*counts)(struct store *s, uint64_t *datasets, uint64_t *models, uint64_t *runs,
+                  struct ls_error *err);
 };
 
 /* Every backend's handle starts with this. */
@@ -175,7 +177,11 @@ struct store {
  * backend today. Creates the folders, migrates an older schema, refuses a
  * newer one (LS_ESTORE, naming both versions), sweeps tmp/ and unnamed
  * files, and marks interrupted runs failed. *out is set on success only.
- * Errors: LS_EIO (the folder cannot be made or written), LS_ESTORE.
+ * One process at a time holds a data directory (an flock on DATA_DIR/lock,
+ * released when the process dies): the sweep must never remove another
+ * live process's files.
+ * Errors: LS_EIO (the folder cannot be made or written), LS_ESTORE,
+ * LS_EBUSY (another process holds the directory).
  */
 int store_open(const char *dir, struct store **out, struct ls_error *err);
 void store_close(struct store *s); /* accepts NULL */
@@ -194,6 +200,11 @@ int store_tmp_path(const struct store *s, const char *prefix, const char *suffix
  * When a data set with the same fingerprint exists, nothing is added:
  * tmp_file is removed, *d is replaced by the existing record and
  * LS_ECONFLICT is returned (the caller answers with the existing id).
+ * On 0 and on LS_ECONFLICT alike, *d is then a record read back from the
+ * store (its strings the store's copies, freed with store_dataset_cleanup;
+ * the caller's own strings are neither freed nor kept). A filename longer
+ * than STORE_FILENAME_MAX bytes is cut (at a UTF-8 boundary) when stored
+ * and when looked up. tmp_file must lie in DATA_DIR/tmp/ (LS_EINPUT).
  * store_dataset_find looks up by fingerprint, or (fingerprint NULL) the
  * latest upload of filename. Lookups return LS_ENOT_FOUND when there is none.
  */
@@ -217,10 +228,12 @@ void store_dataset_cleanup(struct store_dataset *d);
 /*
  * Models. store_model_put moves tmp_file into models/ID.lsm and inserts m
  * (dataset_id, cache_key, options_json, info_json); m->id, m->path and
- * m->created are set. store_model_find: the latest model with that cache
+ * m->created are set (as for data sets, *m is then the record read back:
+ * free it with store_model_cleanup). store_model_find: the latest model with that cache
  * key, or (cache_key NULL) the latest model of dataset_id. store_model_delete
  * removes the row and its file; runs made with it stay (their scores are
- * stored), but can no longer explain on demand. Lists are newest first;
+ * stored), but can no longer explain on demand; LS_ECONFLICT while a queued
+ * or running run uses the model. Lists are newest first;
  * *total is the count of all; free a list with store_model_list_free.
  */
 static inline int store_model_put(struct store *s, const char *tmp_file, struct store_model *m,
@@ -307,8 +320,13 @@ void store_run_list_free(struct store_run *list, size_t n);
 /*
  * Leads. store_leads_query: one page of a done run's leads (q->limit at
  * most STORE_PAGE_MAX; a sort name that is neither a known key nor a
- * display column is LS_EINPUT), *total the count matching the filter;
- * sorting and filtering happen in SQL, ties broken by rank. Free with
+ * display column is LS_EINPUT; a run not done is LS_ECONFLICT), *total the
+ * count matching the filter; sorting and filtering happen in SQL, ties
+ * broken by rank. Ranks follow scores (rank 1 = highest score, as
+ * app_score gives them; store_run_finish refuses others with LS_EINPUT), so
+ * "score" descending is rank order and ascending its exact reverse. A
+ * display value stored as a JSON number sorts numerically, before text.
+ * q matches without regard to ASCII case (LIKE; % and _ are literal). Free with
  * store_lead_list_free. store_lead_get: one lead (LS_ENOT_FOUND for a row
  * outside the run). store_leads_explain stores reasons, base and
  * contributions of leads explained on demand (matched by row). store_leads_each
@@ -340,6 +358,13 @@ static inline int store_leads_each(struct store *s, int64_t run_id,
 }
 void store_lead_cleanup(struct store_lead *l);
 void store_lead_list_free(struct store_lead *list, size_t n);
+
+/* How many data sets, models and runs (any status) are stored (for health). */
+static inline int store_counts(struct store *s, uint64_t *datasets, uint64_t *models,
+                               uint64_t *runs, struct ls_error *err)
+{
+    return s->ops->counts(s, datasets, models, runs, err);
+}
 
 /* The SQLite backend (store_open calls it). */
 int store_sqlite_open(const char *dir, struct store **out, struct ls_error *err);

@@ -1,0 +1,291 @@
+/*
+ * narrate.c — a lead's sentence and next action (see narrate.h).
+ *
+ * Text is assembled in a bounded buffer (struct buf) that cuts at a UTF-8
+ * character boundary, so an unusually long column name or value can shorten
+ * the sentence but never break a character or overflow. The next action is
+ * chosen by rules on the top reason's column name (time on site, visits,
+ * pages, last activity, origin, occupation, e-mail opt-out) because those
+ * are the columns lead files carry; any other column falls back to "Column
+ * is value" when that stays within NARRATE_ACTION_WORDS words, else to the
+ * tier's plain action.
+ */
+#include "app/narrate.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MINUS           "\u2212" /* a real minus sign, as explain.c writes points */
+#define VALUE_WORDS_MAX 4        /* a value quoted in an action: at most this many words */
+#define VALUE_BYTES_MAX 40       /* ... and bytes */
+#define ACTION_MAX      256      /* bytes of an action being built */
+
+struct buf {
+    char *p;
+    size_t cap, len;
+};
+
+/* Append printf-style; a cut lands on a character boundary. */
+static void put(struct buf *b, const char *fmt, ...)
+{
+    if (b->cap == 0 || b->len + 1 >= b->cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    if (w < 0)
+        return;
+    if ((size_t)w < b->cap - b->len) {
+        b->len += (size_t)w;
+        return;
+    }
+    /* vsnprintf cut at a byte: drop a last character it left incomplete */
+    size_t end = b->cap - 1, at = end;
+    while (at > b->len && ((unsigned char)b->p[at - 1] & 0xC0) == 0x80)
+        at--;
+    if (at > b->len) {
+        unsigned char lead = (unsigned char)b->p[at - 1];
+        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+        if (at - 1 + need > end)
+            end = at - 1;
+    }
+    b->p[end] = '\0';
+    b->len = b->cap; /* full: later puts do nothing */
+}
+
+static void score_text(double score, char *out, size_t cap)
+{
+    if (score > 0 && score < 0.5)
+        snprintf(out, cap, "under 1%%");
+    else
+        snprintf(out, cap, "%.0f%%", score < 0 ? 0.0 : score > 100 ? 100.0 : score);
+}
+
+static void points_text(double v, char *out, size_t cap)
+{
+    if (v < 0)
+        snprintf(out, cap, MINUS "%.1f pts", -v);
+    else
+        snprintf(out, cap, "+%.1f pts", v);
+}
+
+static int is_missing_value(const char *v)
+{
+    return !v || !*v || strncmp(v, "missing", 7) == 0;
+}
+
+/* "Column is value (+1.0 pts)" (is_form) or "Column = value", with tail
+ * before the points; a missing value reads "Column is missing" or "a
+ * missing Column". */
+static void put_reason(struct buf *b, const struct narrate_reason *r, int is_form, const char *tail)
+{
+    char pts[32];
+    points_text(r->points, pts, sizeof pts);
+    const char *col = r->column ? r->column : "?";
+    if (is_missing_value(r->value) && is_form)
+        put(b, "%s is missing%s (%s)", col, tail, pts);
+    else if (is_missing_value(r->value))
+        put(b, "a missing %s%s (%s)", col, tail, pts);
+    else if (is_form)
+        put(b, "%s is %s%s (%s)", col, r->value, tail, pts);
+    else
+        put(b, "%s = %s%s (%s)", col, r->value, tail, pts);
+}
+
+static double total(const struct narrate_reason *r, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += r[i].points < 0 ? -r[i].points : r[i].points;
+    return s;
+}
+
+const char *narrate_sentence(double score, const struct narrate_reason *pos, size_t npos,
+                             const struct narrate_reason *neg, size_t nneg, char *out, size_t cap)
+{
+    struct buf b = {out, cap, 0};
+    if (cap)
+        out[0] = '\0';
+    char sc[32];
+    score_text(score, sc, sizeof sc);
+    if (!pos)
+        npos = 0;
+    if (!neg)
+        nneg = 0;
+    if (npos == 0 && nneg == 0) {
+        put(&b, "Scored %s; no single value moves it far from the average lead.", sc);
+        return out;
+    }
+    int pos_leads = npos > 0 && total(pos, npos) >= total(neg, nneg);
+    const struct narrate_reason *lead = pos_leads ? pos : neg, *other = pos_leads ? neg : pos;
+    size_t nlead = pos_leads ? npos : nneg, nother = pos_leads ? nneg : npos;
+    if (nlead > 2)
+        nlead = 2;
+    put(&b, pos_leads ? "Scored %s mainly because " : "Scored %s, held down mainly by ", sc);
+    for (size_t i = 0; i < nlead; i++) {
+        if (i)
+            put(&b, " and ");
+        put_reason(&b, &lead[i], pos_leads, "");
+    }
+    if (nother) {
+        put(&b, "; ");
+        put_reason(&b, &other[0], 0, pos_leads ? " pulls it down" : " helps");
+    }
+    put(&b, ".");
+    return out;
+}
+
+/* ---- next action -------------------------------------------------------- */
+
+static int has(const char *s, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; s && *s; s++) {
+        size_t i = 0;
+        while (i < n && s[i] && tolower((unsigned char)s[i]) == needle[i])
+            i++;
+        if (i == n)
+            return 1;
+    }
+    return 0;
+}
+
+static size_t words(const char *s)
+{
+    size_t n = 0;
+    int in = 0;
+    for (; *s; s++) {
+        int sp = isspace((unsigned char)*s);
+        if (!sp && !in)
+            n++;
+        in = !sp;
+    }
+    return n;
+}
+
+/* A value short enough to quote in an action, and really the lead's value
+ * (not "missing", not a category the model never saw). */
+static int quotable(const char *v)
+{
+    return !is_missing_value(v) && !strstr(v, "(new value") && strlen(v) <= VALUE_BYTES_MAX &&
+           words(v) <= VALUE_WORDS_MAX;
+}
+
+static int yes(const char *v)
+{
+    return v && (strcmp(v, "Yes") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "YES") == 0 ||
+                 strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "True") == 0);
+}
+
+/* Why, from one reason, as a clause: "they spent a long time on the site".
+ * 0 when the column says nothing an action can use. */
+static int clause(const struct narrate_reason *r, char *out, size_t cap)
+{
+    if (!r || !r->column)
+        return 0;
+    int up = r->points > 0;
+    const char *c = r->column, *v = r->value;
+    int known = !is_missing_value(v) && !strstr(v, "(new value");
+    if (has(c, "time") && known)
+        snprintf(out, cap,
+                 up ? "they spent a long time on the site" : "they spent little time on the site");
+    else if (has(c, "visit") && known)
+        snprintf(out, cap, up ? "they visit the site often" : "they rarely visit the site");
+    else if (has(c, "page") && known)
+        snprintf(out, cap, up ? "they view many pages per visit" : "they view few pages per visit");
+    else if (has(c, "activity") && quotable(v))
+        snprintf(out, cap, "their last activity was %s", v);
+    else if ((has(c, "origin") || has(c, "source")) && quotable(v))
+        snprintf(out, cap, "they came through %s", v);
+    else if ((has(c, "occupation") || has(c, "profession")) && quotable(v))
+        snprintf(out, cap, up ? "%s fits the profile" : "%s rarely converts", v);
+    else if (quotable(v) && strlen(c) <= VALUE_BYTES_MAX)
+        snprintf(out, cap, "%s is %s", c, v);
+    else
+        return 0;
+    return 1;
+}
+
+/* out = head + ": " + why when that stays within the word limit, else plain. */
+static void action(struct buf *b, const char *head, const struct narrate_reason *r,
+                   const char *plain)
+{
+    char why[ACTION_MAX], whole[2 * ACTION_MAX];
+    if (clause(r, why, sizeof why)) {
+        snprintf(whole, sizeof whole, "%s: %s", head, why);
+        if (words(whole) <= NARRATE_ACTION_WORDS) {
+            put(b, "%s", whole);
+            return;
+        }
+    }
+    put(b, "%s", plain);
+}
+
+const char *narrate_next_action(int tier, const struct narrate_reason *top_for,
+                                const struct narrate_reason *top_against, char *out, size_t cap)
+{
+    struct buf b = {out, cap, 0};
+    if (cap)
+        out[0] = '\0';
+    const struct narrate_reason *a = top_against;
+    /* facts that change what to do, whatever the tier */
+    if (a && a->column && has(a->value, "bounce")) {
+        put(&b, tier >= 2 ? "Call today; their email bounced, so fix the address"
+                          : "Fix the email address first: their email bounced");
+        return out;
+    }
+    for (int k = 0; k < 2; k++) {
+        const struct narrate_reason *r = k ? top_against : top_for;
+        if (r && r->column && has(r->column, "do not email") && yes(r->value)) {
+            put(&b, tier >= 1 ? "Call, don't email: they opted out of email"
+                              : "Leave out of email nurture: they opted out");
+            return out;
+        }
+    }
+    if (tier >= 2)
+        action(&b, "Call today", top_for, "Call today while their interest is high");
+    else if (tier == 1)
+        action(&b, "Send a nurture email this week", top_for,
+               "Send a nurture email and follow up this week");
+    else
+        action(&b, "Automated nurture only", top_against,
+               "Add to automated nurture; no call needed now");
+    return out;
+}
+
+/* ---- from stored reasons ------------------------------------------------ */
+
+/* Up to max reasons of one side of a reasons object. */
+static size_t from_json(const json_t *reasons, const char *side, struct narrate_reason *r,
+                        size_t max)
+{
+    const json_t *a = json_is_object(reasons) ? json_object_get(reasons, side) : NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < json_array_size(a) && n < max; i++) {
+        const json_t *o = json_array_get(a, i);
+        const char *c = json_string_value(json_object_get(o, "column"));
+        const json_t *p = json_object_get(o, "points");
+        if (!c || !json_is_number(p))
+            continue;
+        const char *v = json_string_value(json_object_get(o, "value"));
+        r[n++] = (struct narrate_reason){c, v ? v : "missing", json_number_value(p)};
+    }
+    return n;
+}
+
+const char *narrate_json_sentence(double score, const json_t *reasons, char *out, size_t cap)
+{
+    struct narrate_reason p[3], n[3];
+    size_t np = from_json(reasons, "for", p, 3), nn = from_json(reasons, "against", n, 3);
+    return narrate_sentence(score, p, np, n, nn, out, cap);
+}
+
+const char *narrate_json_action(int tier, const json_t *reasons, char *out, size_t cap)
+{
+    struct narrate_reason p[1], n[1];
+    size_t np = from_json(reasons, "for", p, 1), nn = from_json(reasons, "against", n, 1);
+    return narrate_next_action(tier, np ? p : NULL, nn ? n : NULL, out, cap);
+}

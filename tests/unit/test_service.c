@@ -1,0 +1,846 @@
+/*
+ * test_service.c — the service's engine side (app/service.h) on generated
+ * leads: uploads (the same bytes are the same data set, binaries and broken
+ * CSVs refused with the reason), training and scoring jobs and their caches,
+ * the worker pool's limits, releasing a job early, and closing with work
+ * still queued. Every test opens its own service on its own data folder.
+ *
+ * Jobs are held where a test needs them to be (running, or waiting behind
+ * one that runs) by a done callback that waits at a gate the test opens: the
+ * worker stays busy while its callback runs, so "the pool is full" is a
+ * state the test makes, not a race it hopes to win.
+ */
+#include "testutil.h"
+
+#include "app/service.h"
+#include "app/service_internal.h"
+#include "core/sha256.h"
+#include "store/store.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEMO_ROWS 600
+
+static char *demo_csv; /* generated leads, DEMO_ROWS of them */
+
+static int setup(void **state)
+{
+    (void)state;
+    demo_csv = tu_demo_text(DEMO_ROWS, 7);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    free(demo_csv);
+    return 0;
+}
+
+/* A fresh data folder for one service. */
+static const char *fresh_dir(void)
+{
+    static char dir[512];
+    static int n;
+    const char *base = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/lssvc.%d.%d.XXXXXX", base && *base ? base : "/tmp", (int)getpid(),
+             n++);
+    assert_non_null(mkdtemp(dir));
+    return dir;
+}
+
+static void rm_dir(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static struct service *open_service(const char *dir, uint32_t workers, uint32_t queue)
+{
+    struct service_opts o;
+    service_opts_default(&o);
+    o.data_dir = dir;
+    o.workers = workers;
+    o.queue = queue;
+    o.threads = 2;
+    struct service *s = NULL;
+    struct ls_error err;
+    int rc = service_open(&o, &s, &err);
+    if (rc)
+        fail_msg("service_open: %s", err.msg);
+    return s;
+}
+
+/* Upload data as the HTTP layer does: written whole under the store's tmp/,
+ * hashed while written. */
+static int upload(struct service *s, const void *data, size_t len, const char *name, json_t **out,
+                  struct ls_error *err, char tmp_out[4096])
+{
+    char tmp[4096];
+    assert_int_equal(store_tmp_path(service_store(s), "upload", ".csv", tmp, sizeof tmp, err), 0);
+    FILE *fp = fopen(tmp, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(data, 1, len, fp), len);
+    assert_int_equal(fclose(fp), 0);
+    char fpr[SHA256_HEX];
+    sha256_hex(data, len, fpr);
+    struct service_upload u = {tmp, name, fpr, len};
+    if (tmp_out)
+        snprintf(tmp_out, 4096, "%s", tmp);
+    return service_dataset_add(s, &u, out, err);
+}
+
+static int64_t upload_ok(struct service *s, const char *text, const char *name)
+{
+    json_t *o = NULL;
+    struct ls_error err;
+    int rc = upload(s, text, strlen(text), name, &o, &err, NULL);
+    if (rc)
+        fail_msg("upload %s: %s", name, err.msg);
+    int64_t id = json_integer_value(json_object_get(o, "dataset_id"));
+    assert_true(id > 0);
+    json_decref(o);
+    return id;
+}
+
+static int64_t jint(const json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v))
+        fail_msg("'%s' is not an integer", key);
+    return json_integer_value(v);
+}
+
+/* ---- a gate that holds a worker inside a done callback ----------------- */
+
+struct gate {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int open;
+    int entered; /* callbacks that reached the gate */
+    int calls;   /* callbacks called in all */
+};
+
+static void gate_init(struct gate *g)
+{
+    pthread_mutex_init(&g->lock, NULL);
+    pthread_cond_init(&g->cond, NULL);
+    g->open = 0;
+    g->entered = 0;
+    g->calls = 0;
+}
+
+static void gate_destroy(struct gate *g)
+{
+    pthread_cond_destroy(&g->cond);
+    pthread_mutex_destroy(&g->lock);
+}
+
+static void gate_done(void *ctx)
+{
+    struct gate *g = ctx;
+    pthread_mutex_lock(&g->lock);
+    g->calls++;
+    g->entered++;
+    pthread_cond_broadcast(&g->cond);
+    while (!g->open)
+        pthread_cond_wait(&g->cond, &g->lock);
+    pthread_mutex_unlock(&g->lock);
+}
+
+static void gate_wait_entered(struct gate *g, int n)
+{
+    pthread_mutex_lock(&g->lock);
+    while (g->entered < n)
+        pthread_cond_wait(&g->cond, &g->lock);
+    pthread_mutex_unlock(&g->lock);
+}
+
+static void gate_open(struct gate *g)
+{
+    pthread_mutex_lock(&g->lock);
+    g->open = 1;
+    pthread_cond_broadcast(&g->cond);
+    pthread_mutex_unlock(&g->lock);
+}
+
+static void count_done(void *ctx)
+{
+    struct gate *g = ctx;
+    pthread_mutex_lock(&g->lock);
+    g->calls++;
+    pthread_mutex_unlock(&g->lock);
+}
+
+/* ---- helpers for jobs ---------------------------------------------------- */
+
+static json_t *job_result_ok(struct service_job *job)
+{
+    service_job_wait(job);
+    json_t *o = NULL;
+    struct ls_error err;
+    int rc = service_job_result(job, &o, &err);
+    if (rc)
+        fail_msg("job failed (%d): %s", rc, err.msg);
+    service_job_release(job);
+    return o;
+}
+
+static json_t *train_ok(struct service *s, const struct service_train *t)
+{
+    struct service_job *job = NULL;
+    struct ls_error err;
+    int rc = service_model_submit(s, t, NULL, NULL, &job, &err);
+    if (rc)
+        fail_msg("model submit: %s", err.msg);
+    return job_result_ok(job);
+}
+
+/* Submit a run; returns its job (NULL when answered from the cache: *cached). */
+static struct service_job *run_submit_ok(struct service *s, const struct service_run_req *r,
+                                         service_done_fn done, void *ctx, int64_t *run_id,
+                                         json_t **cached)
+{
+    struct service_job *job = NULL;
+    struct ls_error err;
+    int rc = service_run_submit(s, r, done, ctx, &job, run_id, cached, &err);
+    if (rc)
+        fail_msg("run submit: %s", err.msg);
+    return job;
+}
+
+static uint64_t stored_leads(struct service *s, int64_t run_id)
+{
+    struct store_lead_query q = {-1, NULL, "rank", 0, 0, 10};
+    struct store_lead *list = NULL;
+    size_t n = 0;
+    uint64_t total = 0;
+    struct ls_error err;
+    int rc = store_leads_query(service_store(s), run_id, &q, &list, &n, &total, &err);
+    if (rc)
+        fail_msg("leads_query: %s", err.msg);
+    assert_true(n > 0);
+    assert_int_equal(list[0].rank, 1);
+    store_lead_list_free(list, n);
+    return total;
+}
+
+/* ---- uploads -------------------------------------------------------------- */
+
+static void test_upload_same_bytes_same_id(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_service(dir, 1, 4);
+    json_t *a = NULL, *b = NULL, *g = NULL;
+    struct ls_error err;
+    assert_int_equal(upload(s, demo_csv, strlen(demo_csv), "leads.csv", &a, &err, NULL), 0);
+    assert_int_equal(jint(a, "rows"), DEMO_ROWS);
+    assert_false(json_is_true(json_object_get(a, "existed")));
+    assert_string_equal(json_string_value(json_object_get(a, "filename")), "leads.csv");
+    char fpr[SHA256_HEX];
+    sha256_hex(demo_csv, strlen(demo_csv), fpr);
+    assert_string_equal(json_string_value(json_object_get(a, "fingerprint")), fpr);
+    json_t *cols = json_object_get(a, "columns");
+    assert_int_equal(json_array_size(cols), 13);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(cols, 0), "name")),
+                        "Lead ID");
+    assert_non_null(json_object_get(json_array_get(cols, 0), "type"));
+    assert_non_null(json_object_get(json_array_get(cols, 0), "missing"));
+    assert_non_null(json_object_get(json_array_get(cols, 0), "distinct"));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(a, "target"), "name")),
+                        "Converted");
+    assert_true(json_is_array(json_object_get(a, "leakage")));
+    assert_true(json_is_array(json_object_get(a, "warnings")));
+    json_t *pv = json_object_get(a, "preview");
+    assert_int_equal(json_array_size(pv), 5);
+    char line[512];
+    tu_text_line(demo_csv, 1, line, sizeof line);
+    char first_id[32];
+    snprintf(first_id, sizeof first_id, "%.*s", (int)strcspn(line, ","), line);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(pv, 0), "Lead ID")),
+                        first_id);
+
+    /* the same bytes under another name: the same data set, not read again */
+    assert_int_equal(upload(s, demo_csv, strlen(demo_csv), "again.csv", &b, &err, NULL), 0);
+    assert_int_equal(jint(b, "dataset_id"), jint(a, "dataset_id"));
+    assert_true(json_is_true(json_object_get(b, "existed")));
+    assert_string_equal(json_string_value(json_object_get(b, "filename")), "again.csv");
+    assert_int_equal(jint(b, "rows"), DEMO_ROWS);
+
+    assert_int_equal(service_dataset_get(s, jint(a, "dataset_id"), &g, &err), 0);
+    assert_int_equal(jint(g, "rows"), DEMO_ROWS);
+    assert_int_equal(service_dataset_get(s, 999999, &g, &err), LS_ENOT_FOUND);
+    int64_t id = 0;
+    assert_int_equal(service_dataset_by_name(s, "leads.csv", &id, &err), 0);
+    assert_int_equal(id, jint(a, "dataset_id"));
+    assert_int_equal(service_dataset_by_name(s, "nope.csv", &id, &err), LS_ENOT_FOUND);
+
+    /* other bytes: another data set */
+    char *other = tu_demo_text(300, 8);
+    int64_t id2 = upload_ok(s, other, "leads.csv");
+    assert_true(id2 != jint(a, "dataset_id"));
+    assert_int_equal(service_dataset_by_name(s, "leads.csv", &id, &err), 0);
+    assert_int_equal(id, id2); /* the latest upload of that name */
+    free(other);
+    json_decref(a);
+    json_decref(b);
+    json_decref(g);
+    service_close(s);
+    rm_dir(dir);
+}
+
+static void test_upload_refuses_binaries(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_service(dir, 1, 4);
+    static const unsigned char png[] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A,
+                                        0,    0,   0,   13,  'I',  'H',  'D',  'R'};
+    static const unsigned char zip[] = {'P', 'K', 3, 4, 20, 0, 0, 0, 8, 0};
+    static const unsigned char nul[] = {'a', ',', 'b', '\n', '1', 0, '2', '\n'};
+    const struct {
+        const void *p;
+        size_t n;
+        const char *word;
+    } cases[] = {{png, sizeof png, "PNG"}, {zip, sizeof zip, "ZIP"}, {nul, sizeof nul, "NUL"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *o = NULL;
+        struct ls_error err;
+        char tmp[4096];
+        int rc = upload(s, cases[i].p, cases[i].n, "x.csv", &o, &err, tmp);
+        assert_int_equal(rc, LS_EMEDIA);
+        assert_null(o);
+        if (!strstr(err.msg, cases[i].word))
+            fail_msg("'%s' does not say %s", err.msg, cases[i].word);
+        assert_int_not_equal(access(tmp, F_OK), 0); /* the upload was removed */
+    }
+    /* UTF-16 text holds NULs and is still a CSV */
+    static const char u16[] = "\xFF\xFE"
+                              "a\0,\0b\0\n\0001\0,\0002\0\n\0";
+    json_t *o = NULL;
+    struct ls_error err;
+    int rc = upload(s, u16, sizeof u16 - 1, "u16.csv", &o, &err, NULL);
+    if (rc == LS_EMEDIA)
+        fail_msg("UTF-16 refused: %s", err.msg);
+    json_decref(o);
+    service_close(s);
+    rm_dir(dir);
+}
+
+static void test_upload_malformed_says_line(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_service(dir, 1, 4);
+    const char *bad = "a,b,c\n1,2,3\n4,\"5,6\n7,8,9\n";
+    json_t *o = NULL;
+    struct ls_error err;
+    int rc = upload(s, bad, strlen(bad), "bad.csv", &o, &err, NULL);
+    assert_int_equal(rc, LS_EINPUT);
+    assert_null(o);
+    if (!strstr(err.msg, "line 3") || !strstr(err.msg, "column 2") || !strstr(err.msg, "bad.csv"))
+        fail_msg("message without its place: %s", err.msg);
+    const char *empty = "a,b,c\n";
+    rc = upload(s, empty, strlen(empty), "empty.csv", &o, &err, NULL);
+    assert_int_equal(rc, LS_EEMPTY);
+    service_close(s);
+    rm_dir(dir);
+}
+
+/* ---- models --------------------------------------------------------------- */
+
+static void test_train_then_cached(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_service(dir, 1, 4);
+    int64_t ds = upload_ok(s, demo_csv, "leads.csv");
+    struct service_train t;
+    service_train_init(&t);
+    t.dataset_id = ds;
+    t.trees = 30;
+    json_t *a = train_ok(s, &t);
+    assert_true(jint(a, "model_id") > 0);
+    assert_false(json_is_true(json_object_get(a, "cached")));
+    assert_string_equal(json_string_value(json_object_get(a, "target")), "Converted");
+    json_t *auc = json_object_get(json_object_get(a, "metrics"), "auc");
+    assert_true(json_is_number(auc));
+    assert_true(json_number_value(auc) > 0.5);
+    assert_true(json_array_size(json_object_get(a, "importance")) > 0);
+    assert_true(json_array_size(json_object_get(a, "features")) > 0);
+    assert_true(json_is_array(json_object_get(a, "excluded")));
+    assert_true(json_is_number(json_object_get(a, "took_ms")));
+
+    /* the same options, said differently (the target named, not detected) */
+    t.target = "converted";
+    json_t *b = train_ok(s, &t);
+    assert_true(json_is_true(json_object_get(b, "cached")));
+    assert_int_equal(jint(b, "model_id"), jint(a, "model_id"));
+
+    /* the old client's fixed target on a file without it: detected, and cached too */
+    t.target = "No Such Column";
+    struct service_job *job = NULL;
+    struct ls_error err;
+    assert_int_equal(service_model_submit(s, &t, NULL, NULL, &job, &err), LS_EINPUT);
+    t.target_fallback = 1;
+    json_t *c = train_ok(s, &t);
+    assert_int_equal(jint(c, "model_id"), jint(a, "model_id"));
+
+    /* other options: another model */
+    t.target = NULL;
+    t.seed = 9;
+    t.has_seed = 1;
+    json_t *d = train_ok(s, &t);
+    assert_false(json_is_true(json_object_get(d, "cached")));
+    assert_true(jint(d, "model_id") != jint(a, "model_id"));
+    t.exclude[t.nexclude++] = "Lead Source";
+    json_t *e = train_ok(s, &t);
+    assert_true(jint(e, "model_id") != jint(d, "model_id"));
+
+    json_t *g = NULL, *l = NULL;
+    assert_int_equal(service_model_get(s, jint(a, "model_id"), &g, &err), 0);
+    assert_int_equal(jint(g, "model_id"), jint(a, "model_id"));
+    assert_int_equal(service_model_list(s, 0, 10, &l, &err), 0);
+    assert_int_equal(jint(l, "total"), 3);
+    assert_int_equal(jint(json_array_get(json_object_get(l, "models"), 0), "model_id"),
+                     jint(e, "model_id")); /* newest first */
+    assert_int_equal(service_model_delete(s, jint(e, "model_id"), &err), 0);
+    json_t *gone = NULL;
+    assert_int_equal(service_model_get(s, jint(e, "model_id"), &gone, &err), LS_ENOT_FOUND);
+
+    /* errors at submission */
+    t.dataset_id = 424242;
+    assert_int_equal(service_model_submit(s, &t, NULL, NULL, &job, &err), LS_ENOT_FOUND);
+    t.dataset_id = ds;
+    t.trees = SERVICE_TREES_MAX + 1;
+    assert_int_equal(service_model_submit(s, &t, NULL, NULL, &job, &err), LS_EINPUT);
+
+    json_t *all[] = {a, b, c, d, e, g, l};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        json_decref(all[i]);
+    service_close(s);
+    rm_dir(dir);
+}
+
+/* ---- runs ----------------------------------------------------------------- */
+
+static void test_run_scores_stores_and_caches(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_service(dir, 1, 4);
+    int64_t ds = upload_ok(s, demo_csv, "leads.csv");
+    struct service_run_req r;
+    memset(&r, 0, sizeof r);
+    r.dataset_id = ds;
+    service_train_init(&r.train);
+    r.train.trees = 30;
+    int64_t run_id = 0;
+    json_t *cached = NULL;
+    struct service_job *job = run_submit_ok(s, &r, NULL, NULL, &run_id, &cached);
+    assert_non_null(job);
+    assert_null(cached);
+    assert_true(run_id > 0);
+    json_t *a = job_result_ok(job);
+    assert_int_equal(jint(a, "run_id"), run_id);
+    assert_true(jint(a, "model_id") > 0);
+    assert_false(json_is_true(json_object_get(a, "cached")));
+    json_t *sum = json_object_get(a, "summary");
+    assert_int_equal(jint(sum, "total"), DEMO_ROWS);
+    json_t *tiers = json_object_get(sum, "tiers");
+    assert_int_equal(jint(tiers, "High") + jint(tiers, "Medium") + jint(tiers, "Low"), DEMO_ROWS);
+    assert_true(jint(sum, "labelled") > 0);
+    assert_true(json_is_number(json_object_get(sum, "conversion_rate")));
+    double exp_conv = json_number_value(json_object_get(sum, "expected_conversions"));
+    assert_true(exp_conv > 0 && exp_conv < DEMO_ROWS);
+    assert_true(json_is_object(json_object_get(a, "metrics")));
+    assert_true(json_is_object(json_object_get(a, "drift")));
+    assert_true(json_array_size(json_object_get(a, "importance")) > 0);
+    json_t *top = json_object_get(a, "top_leads");
+    assert_int_equal(json_array_size(top), 10);
+    assert_int_equal(jint(json_array_get(top, 0), "rank"), 1);
+    assert_true(json_is_object(json_object_get(json_array_get(top, 0), "reasons")));
+    assert_true(json_is_true(json_object_get(a, "explained")));
+    json_t *dcols = json_object_get(a, "display_columns");
+    assert_string_equal(json_string_value(json_array_get(dcols, 0)), "Lead ID");
+    assert_string_equal(json_string_value(json_array_get(dcols, 1)), "Lead Source");
+    assert_true(json_array_size(dcols) <= 7);
+    assert_int_equal(stored_leads(s, run_id), DEMO_ROWS);
+
+    /* a stored lead carries its reasons, contributions and display fields */
+    struct store_lead l;
+    memset(&l, 0, sizeof l);
+    struct ls_error err;
+    assert_int_equal(store_lead_get(service_store(s), run_id, 1, &l, &err), 0);
+    assert_non_null(l.reasons_json);
+    assert_non_null(l.contrib);
+    assert_true(l.ncontrib > 0);
+    assert_non_null(strstr(l.display_json, "Lead Source"));
+    double sumc = l.base;
+    for (size_t j = 0; j < l.ncontrib; j++)
+        sumc += l.contrib[j];
+    ASSERT_NEAR(sumc, 100.0 * l.raw, 1e-6); /* base + contributions = raw, in points */
+    store_lead_cleanup(&l);
+
+    json_t *g = NULL;
+    assert_int_equal(service_run_get(s, run_id, &g, &err), 0);
+    assert_string_equal(json_string_value(json_object_get(g, "status")), "done");
+    assert_int_equal(jint(json_object_get(g, "summary"), "total"), DEMO_ROWS);
+    assert_true(json_is_string(json_object_get(g, "finished")));
+
+    /* the same file and options: answered from the store */
+    int64_t again = 0;
+    job = run_submit_ok(s, &r, NULL, NULL, &again, &cached);
+    assert_null(job);
+    assert_non_null(cached);
+    assert_int_equal(again, run_id);
+    assert_true(json_is_true(json_object_get(cached, "cached")));
+    assert_int_equal(jint(cached, "run_id"), run_id);
+    assert_int_equal(jint(json_object_get(cached, "summary"), "total"), DEMO_ROWS);
+    json_decref(cached);
+
+    /* other options: a new run; the trained model given by id: a new run too */
+    r.train.trees = 20;
+    job = run_submit_ok(s, &r, NULL, NULL, &again, &cached);
+    assert_non_null(job);
+    json_t *b = job_result_ok(job);
+    assert_true(again != run_id);
+    assert_true(jint(b, "model_id") != jint(a, "model_id"));
+    struct service_run_req rm = r;
+    rm.model_id = jint(a, "model_id");
+    int64_t by_model = 0;
+    job = run_submit_ok(s, &rm, NULL, NULL, &by_model, &cached);
+    assert_non_null(job);
+    json_t *c = job_result_ok(job);
+    assert_true(by_model != run_id && by_model != again);
+    assert_int_equal(jint(c, "model_id"), jint(a, "model_id"));
+    /* the same scores as the run that trained that model */
+    assert_int_equal(jint(json_object_get(json_object_get(c, "summary"), "tiers"), "High"),
+                     jint(tiers, "High"));
+    rm.model_id = 777777;
+    assert_int_equal(service_run_submit(s, &rm, NULL, NULL, &job, &again, &cached, &err),
+                     LS_ENOT_FOUND);
+
+    json_t *list = NULL;
+    assert_int_equal(service_run_list(s, 0, 2, &list, &err), 0);
+    assert_int_equal(jint(list, "total"), 3);
+    assert_int_equal(json_array_size(json_object_get(list, "runs")), 2);
+    json_t *first = json_array_get(json_object_get(list, "runs"), 0);
+    assert_int_equal(jint(first, "run_id"), by_model); /* newest first */
+    assert_int_equal(jint(first, "total"), DEMO_ROWS);
+    assert_string_equal(json_string_value(json_object_get(first, "status")), "done");
+
+    assert_int_equal(service_run_delete(s, run_id, &err), 0);
+    json_t *gone = NULL;
+    assert_int_equal(service_run_get(s, run_id, &gone, &err), LS_ENOT_FOUND);
+
+    json_t *all[] = {a, b, c, g, list};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        json_decref(all[i]);
+    service_close(s);
+    rm_dir(dir);
+}
+
+static void test_run_failure_is_stored(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_service(dir, 1, 4);
+    /* no outcome column at all */
+    char text[8192];
+    size_t w = (size_t)snprintf(text, sizeof text, "Name,City,Visits\n");
+    for (int i = 0; i < 80; i++)
+        w += (size_t)snprintf(text + w, sizeof text - w, "p%d,c%d,%d\n", i, i % 5, i % 13);
+    int64_t ds = upload_ok(s, text, "notarget.csv");
+    struct service_run_req r;
+    memset(&r, 0, sizeof r);
+    r.dataset_id = ds;
+    service_train_init(&r.train);
+    int64_t run_id = 0;
+    json_t *cached = NULL;
+    struct service_job *job = run_submit_ok(s, &r, NULL, NULL, &run_id, &cached);
+    service_job_wait(job);
+    json_t *o = NULL;
+    struct ls_error err;
+    int rc = service_job_result(job, &o, &err);
+    assert_int_not_equal(rc, 0);
+    assert_true(err.msg[0] != 0);
+    service_job_release(job);
+    json_t *g = NULL;
+    assert_int_equal(service_run_get(s, run_id, &g, &err), 0);
+    assert_string_equal(json_string_value(json_object_get(g, "status")), "failed");
+    assert_true(json_is_string(json_object_get(g, "error")));
+    json_decref(g);
+    service_close(s);
+    rm_dir(dir);
+}
+
+/* ---- the pool ------------------------------------------------------------- */
+
+static void test_busy_when_full(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_service(dir, 1, 0);
+    int64_t ds = upload_ok(s, demo_csv, "leads.csv");
+    struct gate g;
+    gate_init(&g);
+    struct service_train t;
+    service_train_init(&t);
+    t.dataset_id = ds;
+    t.trees = 10;
+    struct service_job *held = NULL, *job = NULL;
+    struct ls_error err;
+    assert_int_equal(service_model_submit(s, &t, gate_done, &g, &held, &err), 0);
+    /* one job running, none may wait */
+    assert_int_equal(service_model_submit(s, &t, NULL, NULL, &job, &err), LS_EBUSY);
+    if (!strstr(err.msg, "busy"))
+        fail_msg("busy message: %s", err.msg);
+    struct service_run_req r;
+    memset(&r, 0, sizeof r);
+    r.dataset_id = ds;
+    r.train = t;
+    int64_t run_id = 0;
+    json_t *cached = NULL;
+    assert_int_equal(service_run_submit(s, &r, NULL, NULL, &job, &run_id, &cached, &err), LS_EBUSY);
+    json_t *h = service_health_json(s);
+    assert_int_equal(jint(h, "workers"), 1);
+    json_decref(h);
+    /* a refused run left nothing in the history */
+    json_t *list = NULL;
+    assert_int_equal(service_run_list(s, 0, 10, &list, &err), 0);
+    assert_int_equal(jint(list, "total"), 0);
+    json_decref(list);
+
+    gate_wait_entered(&g, 1);
+    gate_open(&g);
+    json_t *o = job_result_ok(held);
+    assert_true(jint(o, "model_id") > 0);
+    json_decref(o);
+    /* room again */
+    assert_int_equal(service_model_submit(s, &t, NULL, NULL, &job, &err), 0);
+    json_decref(job_result_ok(job));
+    assert_int_equal(g.calls, 1);
+    service_close(s);
+    gate_destroy(&g);
+    rm_dir(dir);
+}
+
+/* A queued run is visible at once with its status. */
+static void test_queued_run_visible(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_service(dir, 1, 2);
+    int64_t ds = upload_ok(s, demo_csv, "leads.csv");
+    struct gate g;
+    gate_init(&g);
+    struct service_train t;
+    service_train_init(&t);
+    t.dataset_id = ds;
+    t.trees = 10;
+    struct service_job *held = NULL;
+    struct ls_error err;
+    assert_int_equal(service_model_submit(s, &t, gate_done, &g, &held, &err), 0);
+    gate_wait_entered(&g, 1); /* the only worker is held */
+    struct service_run_req r;
+    memset(&r, 0, sizeof r);
+    r.dataset_id = ds;
+    r.train = t;
+    int64_t run_id = 0;
+    json_t *cached = NULL;
+    struct service_job *job = run_submit_ok(s, &r, NULL, NULL, &run_id, &cached);
+    json_t *q = NULL;
+    assert_int_equal(service_run_get(s, run_id, &q, &err), 0);
+    assert_string_equal(json_string_value(json_object_get(q, "status")), "queued");
+    assert_string_equal(json_string_value(json_object_get(q, "stage")), "queued");
+    assert_null(json_object_get(q, "summary"));
+    json_decref(q);
+    json_t *h = service_health_json(s);
+    assert_int_equal(jint(h, "jobs_running"), 1);
+    assert_int_equal(jint(h, "jobs_queued"), 1);
+    json_decref(h);
+    /* a queued run cannot be deleted */
+    assert_int_equal(service_run_delete(s, run_id, &err), LS_ECONFLICT);
+    gate_open(&g);
+    json_decref(job_result_ok(held));
+    json_t *o = job_result_ok(job);
+    assert_int_equal(jint(json_object_get(o, "summary"), "total"), DEMO_ROWS);
+    /* the run reused the model the first job trained */
+    assert_true(json_is_true(json_object_get(o, "model_cached")));
+    json_decref(o);
+    service_close(s);
+    gate_destroy(&g);
+    rm_dir(dir);
+}
+
+/* Released before it finished: the job frees itself, its run is stored, its
+ * callback is never called (ASan would see a leak or a use after free). */
+static void test_release_early(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_service(dir, 1, 4);
+    int64_t ds = upload_ok(s, demo_csv, "leads.csv");
+    struct gate hold, calls;
+    gate_init(&hold);
+    gate_init(&calls);
+    struct service_train t;
+    service_train_init(&t);
+    t.dataset_id = ds;
+    t.trees = 10;
+    struct service_job *held = NULL;
+    struct ls_error err;
+    assert_int_equal(service_model_submit(s, &t, gate_done, &hold, &held, &err), 0);
+    gate_wait_entered(&hold, 1);
+
+    /* queued behind the held job, then released while it waits */
+    struct service_run_req r;
+    memset(&r, 0, sizeof r);
+    r.dataset_id = ds;
+    r.train = t;
+    int64_t run_id = 0;
+    json_t *cached = NULL;
+    struct service_job *job = run_submit_ok(s, &r, count_done, &calls, &run_id, &cached);
+    service_job_release(job);
+    gate_open(&hold);
+    json_decref(job_result_ok(held));
+
+    /* a run released while it works; then closing waits for it */
+    r.train.trees = 12;
+    int64_t run2 = 0;
+    job = run_submit_ok(s, &r, count_done, &calls, &run2, &cached);
+    service_job_release(job);
+    service_close(s);
+    assert_int_equal(calls.calls, 0);
+
+    s = open_service(dir, 1, 4);
+    json_t *g = NULL;
+    assert_int_equal(service_run_get(s, run_id, &g, &err), 0);
+    assert_string_equal(json_string_value(json_object_get(g, "status")), "done");
+    json_decref(g);
+    assert_int_equal(service_run_get(s, run2, &g, &err), 0);
+    assert_string_equal(json_string_value(json_object_get(g, "status")), "done");
+    json_decref(g);
+    service_close(s);
+    gate_destroy(&hold);
+    gate_destroy(&calls);
+    rm_dir(dir);
+}
+
+/* Release from inside the done callback, after taking the result. */
+struct in_cb {
+    struct service_job *job;
+    int rc;
+    int64_t model_id;
+    struct gate *g;
+};
+
+static void release_in_callback(void *ctx)
+{
+    struct in_cb *c = ctx;
+    /* the job pointer is set before the job can run (service.h) */
+    json_t *o = NULL;
+    struct ls_error err;
+    c->rc = service_job_result(c->job, &o, &err);
+    c->model_id = json_integer_value(json_object_get(o, "model_id"));
+    json_decref(o);
+    service_job_release(c->job);
+    count_done(c->g);
+}
+
+static void test_release_in_callback(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_service(dir, 1, 4);
+    int64_t ds = upload_ok(s, demo_csv, "leads.csv");
+    struct gate g;
+    gate_init(&g);
+    struct in_cb c = {NULL, -1, 0, &g};
+    struct service_train t;
+    service_train_init(&t);
+    t.dataset_id = ds;
+    t.trees = 10;
+    struct ls_error err;
+    assert_int_equal(service_model_submit(s, &t, release_in_callback, &c, &c.job, &err), 0);
+    service_close(s); /* drains: the callback has run when close returns */
+    assert_int_equal(g.calls, 1);
+    assert_int_equal(c.rc, 0);
+    assert_true(c.model_id > 0);
+    gate_destroy(&g);
+    rm_dir(dir);
+}
+
+/* Closing with jobs still queued runs them all; their owners may release them
+ * after the service is gone. */
+static void test_close_with_queued(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_service(dir, 1, 3);
+    int64_t ds = upload_ok(s, demo_csv, "leads.csv");
+    struct gate calls;
+    gate_init(&calls);
+    struct service_job *jobs[3];
+    int64_t ids[3];
+    for (int i = 0; i < 3; i++) {
+        struct service_run_req r;
+        memset(&r, 0, sizeof r);
+        r.dataset_id = ds;
+        service_train_init(&r.train);
+        r.train.trees = (uint32_t)(10 + i);
+        json_t *cached = NULL;
+        jobs[i] = run_submit_ok(s, &r, count_done, &calls, &ids[i], &cached);
+        assert_non_null(jobs[i]);
+    }
+    service_close(s);
+    assert_int_equal(calls.calls, 3);
+    for (int i = 0; i < 3; i++) {
+        json_t *o = NULL;
+        struct ls_error err;
+        assert_int_equal(service_job_result(jobs[i], &o, &err), 0);
+        assert_int_equal(jint(o, "run_id"), ids[i]);
+        json_decref(o);
+        service_job_release(jobs[i]);
+    }
+    gate_destroy(&calls);
+    rm_dir(dir);
+}
+
+static void test_iso8601(void **state)
+{
+    (void)state;
+    char b[32];
+    service__iso8601(0, b);
+    assert_string_equal(b, "1970-01-01T00:00:00.000Z");
+    service__iso8601(1795990599120LL, b);
+    assert_string_equal(b, "2026-11-29T22:16:39.120Z");
+    assert_true(service__now_ms() > 1700000000000LL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_iso8601),
+        cmocka_unit_test(test_upload_same_bytes_same_id),
+        cmocka_unit_test(test_upload_refuses_binaries),
+        cmocka_unit_test(test_upload_malformed_says_line),
+        cmocka_unit_test(test_train_then_cached),
+        cmocka_unit_test(test_run_scores_stores_and_caches),
+        cmocka_unit_test(test_run_failure_is_stored),
+        cmocka_unit_test(test_busy_when_full),
+        cmocka_unit_test(test_queued_run_visible),
+        cmocka_unit_test(test_release_early),
+        cmocka_unit_test(test_release_in_callback),
+        cmocka_unit_test(test_close_with_queued),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
