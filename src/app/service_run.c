@@ -256,6 +256,7 @@ static int ensure_model(struct job_arg *a, const struct frame *f, struct progres
     struct train_summary sum;
     memset(&sum, 0, sizeof sum);
     json_t *o = NULL;
+    char *info_s = NULL;
     char tmp[4096] = "";
     int rc = store_model_find(s->store, a->model_key, 0, &rec, err);
     if (rc == LS_OK) {
@@ -310,16 +311,19 @@ static int ensure_model(struct job_arg *a, const struct frame *f, struct progres
     train_summary_json(&sum, o); /* excluded, leakage_checks, include_leaky, warnings */
     json_object_set_new(o, "took_ms", json_real(sum.took_ms));
 
-    if ((rc = store_tmp_path(s->store, "model", ".lsm", tmp, sizeof tmp, err)) != LS_OK)
+    if ((rc = store_tmp_path(s->store, "model", "lsm", tmp, sizeof tmp, err)) != LS_OK)
         goto out;
     if ((rc = model_save(m, tmp, err)) != LS_OK)
         goto out;
+    info_s = svc__dumps(o);
     rec.dataset_id = a->d.id;
-    rec.cache_key = xstrdup(a->model_key);
-    rec.options_json = xstrdup(a->options_json);
-    rec.info_json = svc__dumps(o);
-    if ((rc = store_model_put(s->store, tmp, &rec, err)) != LS_OK)
+    rec.cache_key = a->model_key; /* borrowed: the store copies, *rec becomes its record */
+    rec.options_json = a->options_json;
+    rec.info_json = info_s;
+    if ((rc = store_model_put(s->store, tmp, &rec, err)) != LS_OK) {
+        memset(&rec, 0, sizeof rec); /* still our borrowed strings */
         goto out;
+    }
     tmp[0] = 0; /* moved into the store */
     *model_id = rec.id;
     *info = svc__model_answer(&rec);
@@ -328,6 +332,7 @@ static int ensure_model(struct job_arg *a, const struct frame *f, struct progres
 out:
     if (tmp[0])
         unlink(tmp);
+    free(info_s);
     json_decref(o);
     train_summary_cleanup(&sum);
     store_model_cleanup(&rec);
@@ -588,9 +593,10 @@ static int run_job(void *p, json_t **out, struct ls_error *err)
     ro.explain = ref->f->nrows <= s->opts.explain_max;
     ro.progress = run_progress;
     ro.progress_ctx = &pr;
-    if ((rc = app_run_score(&ro, &res, err)) != LS_OK)
+    rc = app_run_score(&ro, &res, err);
+    have_res = 1; /* cleaned up after an error too (run.h) */
+    if (rc != LS_OK)
         goto out;
-    have_res = 1;
     const struct score_result *r = &res.score;
     int all = res.explained && res.ex.row0 == 0 && res.ex.n == r->n;
     imp_sum = all ? explain_summary_json(&m, r, &res.ex)

@@ -83,7 +83,7 @@ static int upload(struct service *s, const void *data, size_t len, const char *n
                   struct ls_error *err, char tmp_out[4096])
 {
     char tmp[4096];
-    assert_int_equal(store_tmp_path(service_store(s), "upload", ".csv", tmp, sizeof tmp, err), 0);
+    assert_int_equal(store_tmp_path(service_store(s), "upload", "csv", tmp, sizeof tmp, err), 0);
     FILE *fp = fopen(tmp, "wb");
     assert_non_null(fp);
     assert_int_equal(fwrite(data, 1, len, fp), len);
@@ -578,6 +578,23 @@ static void test_run_failure_is_stored(void **state)
     assert_string_equal(json_string_value(json_object_get(g, "status")), "failed");
     assert_true(json_is_string(json_object_get(g, "error")));
     json_decref(g);
+
+    /* a model that shares no column with the file: scoring fails, stored as such */
+    int64_t demo = upload_ok(s, demo_csv, "leads.csv");
+    struct service_train t;
+    service_train_init(&t);
+    t.dataset_id = demo;
+    t.trees = 10;
+    json_t *m = train_ok(s, &t);
+    r.model_id = jint(m, "model_id");
+    job = run_submit_ok(s, &r, NULL, NULL, &run_id, &cached);
+    service_job_wait(job);
+    assert_int_equal(service_job_result(job, &o, &err), LS_EINPUT);
+    service_job_release(job);
+    assert_int_equal(service_run_get(s, run_id, &g, &err), 0);
+    assert_string_equal(json_string_value(json_object_get(g, "status")), "failed");
+    json_decref(g);
+    json_decref(m);
     service_close(s);
     rm_dir(dir);
 }
@@ -815,6 +832,58 @@ static void test_close_with_queued(void **state)
     rm_dir(dir);
 }
 
+/* The frame read at upload serves the run that follows: the stored file is
+ * not read again (here it is gone, and the run still works). A data set
+ * pushed out of the small cache is read from its file again. */
+static void test_frame_cache(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_service(dir, 1, 4);
+    int64_t ds = upload_ok(s, demo_csv, "leads.csv");
+    struct store_dataset d;
+    memset(&d, 0, sizeof d);
+    struct ls_error err;
+    assert_int_equal(store_dataset_get(service_store(s), ds, &d, &err), 0);
+    char *saved = (char *)tu_slurp(d.path, &(size_t){0});
+    assert_int_equal(unlink(d.path), 0);
+    struct service_run_req r;
+    memset(&r, 0, sizeof r);
+    r.dataset_id = ds;
+    service_train_init(&r.train);
+    r.train.trees = 10;
+    int64_t run_id = 0;
+    json_t *cached = NULL;
+    json_t *o = job_result_ok(run_submit_ok(s, &r, NULL, NULL, &run_id, &cached));
+    assert_int_equal(jint(json_object_get(o, "summary"), "total"), DEMO_ROWS);
+    json_decref(o);
+
+    /* four other uploads push it out of the cache: now its file is needed */
+    for (int i = 0; i < 4; i++) {
+        char *other = tu_demo_text(100, (uint64_t)(20 + i));
+        upload_ok(s, other, "other.csv");
+        free(other);
+    }
+    r.train.trees = 11;
+    struct service_job *job = run_submit_ok(s, &r, NULL, NULL, &run_id, &cached);
+    service_job_wait(job);
+    assert_int_not_equal(service_job_result(job, &o, &err), 0); /* the file is gone */
+    service_job_release(job);
+    /* put back, the data set reads again */
+    FILE *fp = fopen(d.path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(saved, 1, strlen(demo_csv), fp), strlen(demo_csv));
+    assert_int_equal(fclose(fp), 0);
+    r.train.trees = 12;
+    o = job_result_ok(run_submit_ok(s, &r, NULL, NULL, &run_id, &cached));
+    assert_int_equal(jint(json_object_get(o, "summary"), "total"), DEMO_ROWS);
+    json_decref(o);
+    free(saved);
+    store_dataset_cleanup(&d);
+    service_close(s);
+    rm_dir(dir);
+}
+
 static void test_iso8601(void **state)
 {
     (void)state;
@@ -841,6 +910,7 @@ int main(void)
         cmocka_unit_test(test_release_early),
         cmocka_unit_test(test_release_in_callback),
         cmocka_unit_test(test_close_with_queued),
+        cmocka_unit_test(test_frame_cache),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

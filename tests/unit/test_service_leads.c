@@ -57,7 +57,7 @@ static void test_leads_upload_run(void **state)
     /* what the HTTP upload does: the bytes into tmp/, hashed as they come */
     double t0 = now_s();
     char tmp[4096];
-    assert_int_equal(store_tmp_path(service_store(s), "upload", ".csv", tmp, sizeof tmp, &err), 0);
+    assert_int_equal(store_tmp_path(service_store(s), "upload", "csv", tmp, sizeof tmp, &err), 0);
     FILE *fp = fopen(tmp, "wb");
     assert_non_null(fp);
     assert_int_equal(fwrite(bytes, 1, len, fp), len);
@@ -121,7 +121,7 @@ static void test_leads_upload_run(void **state)
 
     /* the same file again: the same data set and a cached run */
     double t1 = now_s();
-    assert_int_equal(store_tmp_path(service_store(s), "upload", ".csv", tmp, sizeof tmp, &err), 0);
+    assert_int_equal(store_tmp_path(service_store(s), "upload", "csv", tmp, sizeof tmp, &err), 0);
     fp = fopen(tmp, "wb");
     assert_non_null(fp);
     assert_int_equal(fwrite(bytes, 1, len, fp), len);
@@ -155,6 +155,68 @@ static void test_leads_upload_run(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* The same flow with explain_max 0 (every lead explained on demand, as a run
+ * over SERVICE_EXPLAIN_ALL_MAX leads does): the top leads still carry
+ * reasons; the time is printed beside the first test's. */
+static void test_leads_explain_on_demand(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    uint8_t *bytes = tu_slurp(tu_leads_csv(), &len);
+    char dir[512];
+    const char *base = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/lssvcleads.XXXXXX", base && *base ? base : "/tmp");
+    assert_non_null(mkdtemp(dir));
+    struct service_opts o;
+    service_opts_default(&o);
+    o.data_dir = dir;
+    o.explain_max = 0;
+    struct service *s = NULL;
+    struct ls_error err;
+    if (service_open(&o, &s, &err))
+        fail_msg("service_open: %s", err.msg);
+    char tmp[4096];
+    assert_int_equal(store_tmp_path(service_store(s), "upload", "csv", tmp, sizeof tmp, &err), 0);
+    FILE *fp = fopen(tmp, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(bytes, 1, len, fp), len);
+    assert_int_equal(fclose(fp), 0);
+    char fpr[SHA256_HEX];
+    sha256_hex(bytes, len, fpr);
+    double t0 = now_s();
+    struct service_upload u = {tmp, "Leads.csv", fpr, len};
+    json_t *ds = NULL;
+    if (service_dataset_add(s, &u, &ds, &err))
+        fail_msg("upload: %s", err.msg);
+    struct service_run_req r;
+    memset(&r, 0, sizeof r);
+    r.dataset_id = jint(ds, "dataset_id");
+    service_train_init(&r.train);
+    struct service_job *job = NULL;
+    int64_t run_id = 0;
+    json_t *cached = NULL, *res = NULL;
+    if (service_run_submit(s, &r, NULL, NULL, &job, &run_id, &cached, &err))
+        fail_msg("run: %s", err.msg);
+    service_job_wait(job);
+    if (service_job_result(job, &res, &err))
+        fail_msg("run job: %s", err.msg);
+    service_job_release(job);
+    double t1 = now_s();
+    assert_int_equal(jint(json_object_get(res, "summary"), "total"), LEADS_ROWS);
+    assert_false(json_is_true(json_object_get(res, "explained")));
+    json_t *top = json_array_get(json_object_get(res, "top_leads"), 0);
+    assert_true(json_is_object(json_object_get(top, "reasons")));
+    printf("Leads.csv, explained on demand (explain_max 0): upload -> run done %.0f ms\n",
+           1000 * (t1 - t0));
+    json_decref(res);
+    json_decref(ds);
+    service_close(s);
+    free(bytes);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     if (!tu_leads_csv()) {
@@ -163,6 +225,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_leads_upload_run),
+        cmocka_unit_test(test_leads_explain_on_demand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
