@@ -57,6 +57,7 @@ static void vrun_free(struct service *s, struct vrun *vr)
     if (!vr)
         return;
     run_result_cleanup(&vr->res);
+    frame_free(vr->frame);
     if (vr->vm)
         views__model_put(s, vr->vm);
     pthread_mutex_destroy(&vr->lock);
@@ -225,18 +226,23 @@ static int vrun_build(struct service *s, const struct store_run *run, struct vru
     int rc = store_dataset_get(s->store, run->dataset_id, &d, err);
     if (rc)
         goto out;
+    /* read as the run's job read it (service.c: the default reading options
+     * and the service's row limit), so every cell and bin is the run's */
+    struct frame_opts fo;
+    frame_opts_default(&fo);
+    fo.csv.limits.max_rows = s->opts.max_rows;
+    if ((rc = frame_read_file(d.path, &fo, &vr->frame, err)) != LS_OK)
+        goto out;
     rc = run->model_id > 0 ? views__model_get(s, run->model_id, &vr->vm, err) : LS_ENOT_FOUND;
     if (rc == LS_ENOT_FOUND) { /* the model was deleted: the file's cells are still there */
         ls_error_clear(err);
-        struct frame_opts fo;
-        frame_opts_default(&fo);
-        rc = frame_read_file(d.path, &fo, &vr->res.frame_store, err);
-        vr->res.f = vr->res.frame_store;
+        rc = LS_OK;
+        vr->res.f = vr->frame;
     } else if (rc == LS_OK) {
         struct run_opts o;
         run_opts_default(&o);
         o.model = &vr->vm->m;
-        o.csv_path = d.path;
+        o.frame = vr->frame;
         o.score.threads = s->opts.threads;
         rc = app_run_score(&o, &vr->res, err);
     }

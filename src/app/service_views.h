@@ -25,9 +25,9 @@
 #include "data/dict.h"
 #include "ml/treeshap.h"
 
-#define VIEWS_MODELS 8    /* loaded models kept */
-#define VIEWS_RUNS   2    /* run contexts kept (each holds a whole data set) */
-#define VIEWS_MEMO   4096 /* real-time explanations kept per model */
+#define VIEWS_MODELS 8     /* loaded models kept */
+#define VIEWS_RUNS   2     /* run contexts kept (each holds a whole data set) */
+#define VIEWS_MEMO   16384 /* real-time explanations kept per model (4.5 MB for Leads.csv) */
 
 struct vmemo; /* service_views_score.c */
 
@@ -48,7 +48,8 @@ struct vrun {
     int64_t id;
     unsigned refs;
     struct vmodel *vm;     /* NULL when the run's model was deleted: the frame only */
-    struct run_result res; /* res.f always; res.score only with vm */
+    struct frame *frame;   /* the data set, read as the run read it */
+    struct run_result res; /* res.f (= frame) always; res.score only with vm */
     pthread_mutex_t lock;  /* one on-demand explanation of this run at a time */
 };
 
