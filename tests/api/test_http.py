@@ -439,6 +439,16 @@ class Lifecycle(lsapi.TestCase):
             with self.assertRaises(OSError):
                 socket.create_connection(("127.0.0.1", srv.port), timeout=2).close()
 
+    def test_demo_seeds_an_empty_store_once(self):
+        with tempfile.TemporaryDirectory(prefix="lsdemo-") as tmp:
+            data = os.path.join(tmp, "data")
+            for _ in range(2):  # the second start finds a run and adds none
+                with lsapi.Server(args=["--demo"], data_dir=data) as srv:
+                    j = srv.get("/api/runs").json()
+                    self.assertEqual(j["total"], 1, j)
+                    self.assertEqual(j["runs"][0]["status"], "done")
+                    self.assertGreater(j["runs"][0]["total"], 0)
+
 
 class Jobs(lsapi.TestCase):
     """Requests that wait for a job: the connection is suspended and resumed."""
