@@ -289,6 +289,13 @@ class Access(lsapi.TestCase):
             time.sleep(0.2)
             self.assertNotIn(tok, srv.log())
 
+    def test_port_in_use_is_a_clear_error(self):
+        with lsapi.Server() as srv, tempfile.TemporaryDirectory() as d:
+            p = subprocess.run([lsapi.binary(), "serve", "--port", str(srv.port), "--data-dir",
+                                os.path.join(d, "data")], capture_output=True, timeout=60)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn(b"cannot listen", p.stderr)
+
 
 class Cors(lsapi.TestCase):
     def test_preflight_and_origins(self):
