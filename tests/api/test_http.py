@@ -4,6 +4,7 @@ the token, CORS, static files that never leave their folder, graceful stop
 and the request log. The routes' own behaviour is tested in their files.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -238,6 +239,16 @@ class Uploads(lsapi.TestCase):
         # whatever the handler answers, the temp file is moved or removed
         r = self.srv.upload("/api/datasets", "../../etc/passwd", b"a,b\n1,2\n3,4\n")
         self.assertNotEqual(r.status, 500, r)
+        if r.status in (200, 201):  # the name is shown as its base name only
+            self.assertEqual(r.json()["filename"], "passwd")
+            # hashed while it streamed in: the SHA-256 of exactly the bytes sent
+            self.assertEqual(r.json()["fingerprint"],
+                             hashlib.sha256(b"a,b\n1,2\n3,4\n").hexdigest())
+        name = b"..\\dir\\x\x01y\xff.csv"  # backslashes, a control byte, invalid UTF-8
+        r = self.srv.upload("/api/datasets", name, b"a,b\n1,2\n3,5\n")
+        self.assertNotEqual(r.status, 500, r)
+        if r.status in (200, 201):
+            self.assertEqual(r.json()["filename"], "x_y_.csv")
         wait_no_tmp(self, self.srv)
 
     def test_client_gone_mid_upload_removes_the_temp_file(self):
