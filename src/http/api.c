@@ -366,7 +366,7 @@ int api_run_export(struct http_req *rq, struct http_resp *rs)
     if (service_run_get(rq->svc, id, &run, &err) != 0)
         goto fail;
     export_name(json_string_value(json_object_get(run, "filename")), id, name, sizeof name);
-    if (store_tmp_path(service_store(rq->svc), "export", ".csv", rs->file_path,
+    if (store_tmp_path(service_store(rq->svc), "export", "csv", rs->file_path,
                        sizeof rs->file_path, &err) != 0)
         goto fail;
     if (service_export(rq->svc, id, rs->file_path, &err) != 0) {
