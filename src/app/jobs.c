@@ -62,8 +62,15 @@ static void job_free(struct service_job *j)
     free(j);
 }
 
+static void job_ended(struct jobs *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->running--;
+    pthread_mutex_unlock(&p->lock);
+}
+
 /* Run one job and hand its result over (see the life in the file comment). */
-static void job_run(struct service_job *j)
+static void job_run(struct jobs *p, struct service_job *j)
 {
     pthread_mutex_lock(&j->lock);
     j->state = JOB_RUNNING;
@@ -88,6 +95,7 @@ static void job_run(struct service_job *j)
     if (j->released) {
         pthread_mutex_unlock(&j->lock);
         job_free(j);
+        job_ended(p);
         return;
     }
     if (j->done) {
@@ -97,6 +105,9 @@ static void job_run(struct service_job *j)
         j->done(j->ctx);
         pthread_mutex_lock(&j->lock);
     }
+    /* the pool has room again before anyone waiting on the job wakes up, so a
+     * waiter that submits at once is not refused by this very job */
+    job_ended(p);
     j->state = JOB_DONE;
     int released = j->released;
     pthread_cond_broadcast(&j->cond);
@@ -121,9 +132,8 @@ static void *worker(void *arg)
         p->queued--;
         p->running++;
         pthread_mutex_unlock(&p->lock);
-        job_run(j);
+        job_run(p, j); /* counts itself out of running */
         pthread_mutex_lock(&p->lock);
-        p->running--;
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;

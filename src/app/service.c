@@ -33,8 +33,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PREVIEW_ROWS 5
-#define SNIFF_BYTES  1024
+#define PREVIEW_ROWS        5
+#define SERVICE_WORKERS_MAX 64
+#define SNIFF_BYTES         1024
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -113,6 +114,8 @@ int service_open(const struct service_opts *o, struct service **out, struct ls_e
     s->opts = *o;
     if (!s->opts.workers)
         s->opts.workers = 1;
+    if (s->opts.workers > SERVICE_WORKERS_MAX) /* each holds a whole job's memory */
+        s->opts.workers = SERVICE_WORKERS_MAX;
     if (!s->opts.max_rows)
         s->opts.max_rows = CSV_DEFAULT_MAX_ROWS;
     if ((rc = store_open(o->data_dir ? o->data_dir : "leadscore-data", &s->store, err)) != LS_OK)
@@ -166,24 +169,17 @@ json_t *service_health_json(struct service *s)
     json_object_set_new(o, "store", json_string(s->store->ops->name));
     json_object_set_new(o, "data_dir", svc__str(s->data_dir));
     struct ls_error err;
-    struct store_model *ml = NULL;
-    struct store_run *rl = NULL;
-    size_t n = 0;
-    uint64_t total = 0;
-    json_t *nd = json_null(), *nm = json_null(), *nr = json_null();
-    if (store_model_list(s->store, 0, 1, &ml, &n, &total, &err) == LS_OK) {
-        json_decref(nm);
-        nm = json_integer((json_int_t)total);
-        store_model_list_free(ml, n);
+    uint64_t nd = 0, nm = 0, nr = 0;
+    if (store_counts(s->store, &nd, &nm, &nr, &err) == LS_OK) {
+        json_object_set_new(o, "datasets", json_integer((json_int_t)nd));
+        json_object_set_new(o, "models", json_integer((json_int_t)nm));
+        json_object_set_new(o, "runs", json_integer((json_int_t)nr));
+    } else { /* health still answers: the store's trouble is the news */
+        json_object_set_new(o, "datasets", json_null());
+        json_object_set_new(o, "models", json_null());
+        json_object_set_new(o, "runs", json_null());
+        json_object_set_new(o, "store_error", json_string(err.msg));
     }
-    if (store_run_list(s->store, 0, 1, &rl, &n, &total, &err) == LS_OK) {
-        json_decref(nr);
-        nr = json_integer((json_int_t)total);
-        store_run_list_free(rl, n);
-    }
-    json_object_set_new(o, "datasets", nd); /* the store has no count of them (yet) */
-    json_object_set_new(o, "models", nm);
-    json_object_set_new(o, "runs", nr);
     uint32_t running = 0, queued = 0;
     jobs_counts(svc__state(s)->pool, &running, &queued);
     json_object_set_new(o, "jobs_running", json_integer(running));
@@ -449,13 +445,14 @@ int service_dataset_add(struct service *s, const struct service_upload *u, json_
     info = dataset_info(f);
     info_s = svc__dumps(info);
     snprintf(d.fingerprint, sizeof d.fingerprint, "%s", fp);
-    d.filename = xstrndup(name, STORE_FILENAME_MAX);
+    d.filename = (char *)name; /* borrowed: the store copies, and *d becomes its record */
     d.bytes = u->bytes ? u->bytes : f->info.bytes;
     d.rows = f->nrows;
     d.ncols = (uint32_t)f->ncols;
     d.info_json = info_s;
-    info_s = NULL;
     rc = store_dataset_put(s->store, u->tmp_path, &d, err);
+    if (rc != LS_OK && rc != LS_ECONFLICT) /* *d still holds our borrowed strings */
+        memset(&d, 0, sizeof d);
     if (rc == LS_OK || rc == LS_ECONFLICT) {
         tmp_owned = 0; /* moved, or removed by the store */
         int existed = rc == LS_ECONFLICT;

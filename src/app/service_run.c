@@ -36,7 +36,7 @@
 #define TARGET_NAME_MAX  1024
 #define DISPLAY_INFORMED 6 /* display columns beside the id */
 #define TOP_LEADS        10
-#define PROGRESS_STEP    0.02 /* share done between two progress writes */
+#define PROGRESS_STEP    0.05 /* share done between two progress writes */
 #define DEFAULT_TREES    100
 #define DEFAULT_SEED     42
 
@@ -256,6 +256,7 @@ static int ensure_model(struct job_arg *a, const struct frame *f, struct progres
     struct train_summary sum;
     memset(&sum, 0, sizeof sum);
     json_t *o = NULL;
+    char *info_s = NULL;
     char tmp[4096] = "";
     int rc = store_model_find(s->store, a->model_key, 0, &rec, err);
     if (rc == LS_OK) {
@@ -310,16 +311,19 @@ static int ensure_model(struct job_arg *a, const struct frame *f, struct progres
     train_summary_json(&sum, o); /* excluded, leakage_checks, include_leaky, warnings */
     json_object_set_new(o, "took_ms", json_real(sum.took_ms));
 
-    if ((rc = store_tmp_path(s->store, "model", ".lsm", tmp, sizeof tmp, err)) != LS_OK)
+    if ((rc = store_tmp_path(s->store, "model", "lsm", tmp, sizeof tmp, err)) != LS_OK)
         goto out;
     if ((rc = model_save(m, tmp, err)) != LS_OK)
         goto out;
+    info_s = svc__dumps(o);
     rec.dataset_id = a->d.id;
-    rec.cache_key = xstrdup(a->model_key);
-    rec.options_json = xstrdup(a->options_json);
-    rec.info_json = svc__dumps(o);
-    if ((rc = store_model_put(s->store, tmp, &rec, err)) != LS_OK)
+    rec.cache_key = a->model_key; /* borrowed: the store copies, *rec becomes its record */
+    rec.options_json = a->options_json;
+    rec.info_json = info_s;
+    if ((rc = store_model_put(s->store, tmp, &rec, err)) != LS_OK) {
+        memset(&rec, 0, sizeof rec); /* still our borrowed strings */
         goto out;
+    }
     tmp[0] = 0; /* moved into the store */
     *model_id = rec.id;
     *info = svc__model_answer(&rec);
@@ -328,6 +332,7 @@ static int ensure_model(struct job_arg *a, const struct frame *f, struct progres
 out:
     if (tmp[0])
         unlink(tmp);
+    free(info_s);
     json_decref(o);
     train_summary_cleanup(&sum);
     store_model_cleanup(&rec);
@@ -389,7 +394,9 @@ fail:
 
 /* ---- scoring ------------------------------------------------------------ */
 
-/* 1 when name reads like the lead's source ("Lead Source", "source"). */
+/* How much name reads like the lead's source: 2 for "Lead Source" or
+ * "source" (case and punctuation aside), 1 for a name containing "source",
+ * else 0. */
 static int source_rank(const char *name)
 {
     char b[64];
@@ -445,11 +452,30 @@ static size_t display_columns(const struct frame *f, const struct score_result *
     return n;
 }
 
+/* A display cell: a number for a numeric column's number (so that sorting
+ * leads by it in the store is numeric), null for a blank, else the text. */
+static json_t *display_cell(const struct frame *f, size_t c, uint64_t row)
+{
+    const struct column *col = &f->cols[c];
+    const char *cell = frame_cell(f, c, row);
+    if (col->type == COL_NUMERIC && col->num) {
+        double v = col->num[row];
+        if (isfinite(v)) {
+            if (v == floor(v) && fabs(v) < 9007199254740992.0) /* 2^53: exact */
+                return json_integer((json_int_t)v);
+            return json_real(v);
+        }
+    }
+    if (!cell[0])
+        return json_null();
+    return svc__str(cell);
+}
+
 static json_t *display_json(const struct frame *f, const size_t *cols, size_t n, uint64_t row)
 {
     json_t *o = json_object();
     for (size_t k = 0; k < n; k++)
-        json_object_set_new(o, f->cols[cols[k]].name, svc__str(frame_cell(f, cols[k], row)));
+        json_object_set_new(o, f->cols[cols[k]].name, display_cell(f, cols[k], row));
     return o;
 }
 
@@ -588,9 +614,10 @@ static int run_job(void *p, json_t **out, struct ls_error *err)
     ro.explain = ref->f->nrows <= s->opts.explain_max;
     ro.progress = run_progress;
     ro.progress_ctx = &pr;
-    if ((rc = app_run_score(&ro, &res, err)) != LS_OK)
+    rc = app_run_score(&ro, &res, err);
+    have_res = 1; /* cleaned up after an error too (run.h) */
+    if (rc != LS_OK)
         goto out;
-    have_res = 1;
     const struct score_result *r = &res.score;
     int all = res.explained && res.ex.row0 == 0 && res.ex.n == r->n;
     imp_sum = all ? explain_summary_json(&m, r, &res.ex)

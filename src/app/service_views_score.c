@@ -3,26 +3,31 @@
  * /api/score): a few leads as JSON objects, scored and explained on the
  * caller's thread against a model that stays loaded.
  *
- * The path is meant to cost a few microseconds a lead besides the
- * explanation: nothing is read from disk or the store after the model is
- * cached (views__model_get), a lead's columns are matched to the model's
- * features through a hash of their names built once per model, its values
- * are binned with the model's own rules (as ls_model_score_lead reads a
- * lead: the training file's missing tokens, bins_value), and the scratch
- * of one call serves all its leads.
+ * Besides the explanation the path costs microseconds a lead: nothing is
+ * read from disk or the store once the model is cached (views__model_get),
+ * a lead's columns are matched to the model's features through a hash of
+ * their names built once per model, its values are binned with the
+ * model's own rules (as ls_model_score_lead reads a lead: the training
+ * file's missing tokens, bins_value), and one call's scratch serves all its
+ * leads.
  *
- * The explanation is exact TreeSHAP (the same values as a run's), on the
- * TreeSHAP tables cached with the model. Exact TreeSHAP of one lead costs
- * what the tree walks cost (several hundred microseconds for a 100-tree
- * forest; the figure is measured by test_service_views --leads), far above
- * the tens of microseconds a high-rate webhook allows. Because a lead's
- * contributions depend on nothing but its binned values (a real-time lead
- * is scored by every tree), they are memoised per model by those bins: a
- * lead that bins like one seen before — the same lead sent again, or a
- * different lead with the same values in every bin — costs a hash and a
- * copy, and the answer is bit-identical to computing it. The memo is a
- * direct-mapped table (VIEWS_MEMO slots, fewer for very wide models),
- * replacing on collision, under the model's memo lock.
+ * The explanation is exact TreeSHAP — the same values as a run's — on the
+ * TreeSHAP tables cached with the model. It is the expensive part: the
+ * kernel walks every node of every tree for a group of eight leads at once
+ * (ml/treeshap.c), so a call's new leads are explained together in one
+ * treeshap_rows call (a lone lead costs what eight do). Measured on the
+ * Leads.csv model (100 trees, 86,562 nodes, 2 shared cores; printed by
+ * `test_service_views --leads`): a new lead alone 7.4-9.4 ms of CPU, new
+ * leads 1,000 a call 0.5-0.6 ms each, a lead the memo knows 17 us (the
+ * JSON included). Since a lead's score and contributions depend on
+ * nothing but its binned values (a real-time lead is scored by every
+ * tree), both are memoised per model by those bins: a lead that bins like
+ * one seen before — the same lead sent again, or another with the same
+ * value in every bin — costs a hash and a copy, and the answer is
+ * bit-identical to computing it. The memo is a 4-way set-associative
+ * table (VIEWS_MEMO slots, fewer for very wide models; a direct-mapped one
+ * of 4,096 slots lost a fifth of 1,000 leads to collisions), the least
+ * recently used slot of a set replaced, under the model's memo lock.
  */
 #include "app/service_views.h"
 
@@ -34,15 +39,20 @@
 #include <strings.h>
 
 #define SCORE_WARNINGS_MAX 16          /* warnings per lead */
+#define MEMO_WAYS          4           /* slots a lead may take in the memo */
 #define SCORE_MEMO_BYTES   (16u << 20) /* a model's memo at most */
 #define SCORE_NUM_MAX      40          /* bytes of a number written as text */
+#define SCORE_CELLS_MAX    2000000u    /* leads x model features of one call */
 
 struct vmemo {
-    size_t nf, slots; /* slots: a power of two */
+    size_t nf, slots; /* slots: a power of two, MEMO_WAYS a set */
+    uint64_t clock;   /* use stamps */
+    uint64_t *used;   /* per slot: when last used */
     uint64_t *hash;   /* per slot; 0: empty */
     uint8_t *bins;    /* slots x nf */
     double *phi;      /* slots x nf, points */
     double *base;     /* per slot, points */
+    double *raw;      /* per slot: the forest's probability */
 };
 
 void views__memo_free(struct vmemo *m)
@@ -50,24 +60,28 @@ void views__memo_free(struct vmemo *m)
     if (!m)
         return;
     free(m->hash);
+    free(m->used);
     free(m->bins);
     free(m->phi);
     free(m->base);
+    free(m->raw);
     free(m);
 }
 
 static struct vmemo *memo_new(size_t nf)
 {
     struct vmemo *m = xcalloc(1, sizeof *m);
-    size_t per = nf * (1 + sizeof(double)) + 2 * sizeof(double), slots = VIEWS_MEMO;
-    while (slots > 16 && slots * per > SCORE_MEMO_BYTES)
+    size_t per = nf * (1 + sizeof(double)) + 4 * sizeof(double), slots = VIEWS_MEMO;
+    while (slots > 4 * MEMO_WAYS && slots * per > SCORE_MEMO_BYTES)
         slots /= 2;
     m->nf = nf;
     m->slots = slots;
     m->hash = xcalloc(slots, sizeof *m->hash);
+    m->used = xcalloc(slots, sizeof *m->used);
     m->bins = xmalloc(slots * (nf ? nf : 1));
     m->phi = xmalloc(slots * (nf ? nf : 1) * sizeof *m->phi);
     m->base = xmalloc(slots * sizeof *m->base);
+    m->raw = xmalloc(slots * sizeof *m->raw);
     return m;
 }
 
@@ -80,34 +94,47 @@ static uint64_t bins_hash(const uint8_t *b, size_t n)
     return h ? h : 1;
 }
 
-/* Contributions (points) and base of one binned lead: from the memo, or
- * computed by TreeSHAP and remembered. */
-static void explain_one(struct vmodel *vm, const uint8_t *row, double *phi, double *base)
+/* A lead's probability, contributions (points) and base from the memo: 1
+ * when it was there. */
+static int memo_get(struct vmodel *vm, const uint8_t *row, uint64_t h, double *raw, double *phi,
+                    double *base)
 {
     size_t nf = vm->m.schema.nfeat;
-    uint64_t h = bins_hash(row, nf);
+    int hit = 0;
     pthread_mutex_lock(&vm->memo_lock);
     if (!vm->memo)
         vm->memo = memo_new(nf);
     struct vmemo *m = vm->memo;
-    size_t at = (size_t)(h & (m->slots - 1));
-    if (m->hash[at] == h && memcmp(m->bins + at * nf, row, nf) == 0) {
-        memcpy(phi, m->phi + at * nf, nf * sizeof *phi);
-        *base = m->base[at];
-        pthread_mutex_unlock(&vm->memo_lock);
-        return;
-    }
+    size_t set = (size_t)(h & (m->slots / MEMO_WAYS - 1)) * MEMO_WAYS;
+    for (size_t at = set; at < set + MEMO_WAYS; at++)
+        if (m->hash[at] == h && memcmp(m->bins + at * nf, row, nf) == 0) {
+            memcpy(phi, m->phi + at * nf, nf * sizeof *phi);
+            *base = m->base[at];
+            *raw = m->raw[at];
+            m->used[at] = ++m->clock;
+            hit = 1;
+            break;
+        }
     pthread_mutex_unlock(&vm->memo_lock);
-    double b;
-    treeshap_rows(vm->ts, row, 1, 0, 1, NULL, 0, 1, phi, &b);
-    for (size_t j = 0; j < nf; j++)
-        phi[j] *= 100.0;
-    *base = 100.0 * b;
+    return hit;
+}
+
+static void memo_put(struct vmodel *vm, const uint8_t *row, uint64_t h, double raw,
+                     const double *phi, double base)
+{
+    size_t nf = vm->m.schema.nfeat;
     pthread_mutex_lock(&vm->memo_lock);
+    struct vmemo *m = vm->memo;
+    size_t set = (size_t)(h & (m->slots / MEMO_WAYS - 1)) * MEMO_WAYS, at = set;
+    for (size_t k = set + 1; k < set + MEMO_WAYS; k++) /* an empty slot, or the oldest */
+        if (m->used[k] < m->used[at])
+            at = k;
+    m->used[at] = ++m->clock;
     m->hash[at] = h;
     memcpy(m->bins + at * nf, row, nf);
     memcpy(m->phi + at * nf, phi, nf * sizeof *phi);
-    m->base[at] = *base;
+    m->base[at] = base;
+    m->raw[at] = raw;
     pthread_mutex_unlock(&vm->memo_lock);
 }
 
@@ -143,14 +170,16 @@ static int known_column(const struct vmodel *vm, const char *key)
     return 0;
 }
 
-/* One call's scratch, sized once for the model. */
-struct scratch {
-    size_t nf;
-    const char **text; /* per feature: the lead's value as text, NULL: missing */
-    uint8_t *how;      /* per feature: 0 read, 1 unseen category, 2 unreadable, 3 missing */
-    char *num;         /* per feature: SCORE_NUM_MAX bytes for a number or boolean */
-    uint8_t *row;      /* bins */
-    double *phi;
+/* One call's scratch: its leads' values, bins and answers. */
+struct batch {
+    size_t nf, n;
+    const json_t **val; /* n x nf: the lead's JSON value of feature j, NULL when absent */
+    uint8_t *how;       /* n x nf: 0 read, 1 unseen category, 2 unreadable, 3 missing */
+    uint8_t *X;         /* n x nf bins, one lead's together */
+    double *raw, *base; /* per lead */
+    double *phi;        /* n x nf, points */
+    uint64_t *hash;
+    uint8_t *hit;
 };
 
 static void warn(json_t *w, const char *fmt, const char *a)
@@ -163,65 +192,90 @@ static void warn(json_t *w, const char *fmt, const char *a)
     json_array_append_new(w, s ? s : json_string("a column name is not valid UTF-8"));
 }
 
-/* Read one lead object into x->text; unknown columns become warnings. */
-static int read_lead(const struct vmodel *vm, const json_t *lead, size_t li, struct scratch *x,
+/* A value as the text a file would hold (numbers as written by %lld / %.17g,
+ * booleans as the training file wrote them); NULL for null or absent. */
+static const char *as_text(const struct feature *ft, const json_t *v, char *buf, size_t cap)
+{
+    switch (v ? json_typeof(v) : JSON_NULL) {
+    case JSON_STRING:
+        return json_string_value(v);
+    case JSON_INTEGER:
+        snprintf(buf, cap, "%lld", (long long)json_integer_value(v));
+        return buf;
+    case JSON_REAL:
+        snprintf(buf, cap, "%.17g", json_real_value(v));
+        return buf;
+    case JSON_TRUE:
+    case JSON_FALSE: {
+        int t = json_is_true(v);
+        const char *lab = ft->kind == FEAT_BOOLEAN ? (t ? ft->true_label : ft->false_label) : NULL;
+        snprintf(buf, cap, "%s", lab ? lab : t ? "true" : "false");
+        return buf;
+    }
+    default:
+        return NULL;
+    }
+}
+
+/* Match lead li's columns to the model's features (unknown ones warn). */
+static int read_lead(const struct vmodel *vm, const json_t *lead, size_t li, struct batch *b,
                      json_t *warnings, struct ls_error *err)
 {
     const char *key;
-    const json_t *v;
-    size_t nf = x->nf;
-    for (size_t j = 0; j < nf; j++)
-        x->text[j] = NULL;
+    json_t *v;
+    const json_t **val = b->val + li * b->nf;
+    for (size_t j = 0; j < b->nf; j++)
+        val[j] = NULL;
     json_object_foreach((json_t *)lead, key, v)
     {
-        long j = feature_of(vm, key);
-        if (j < 0) {
-            if (!known_column(vm, key))
-                warn(warnings, "unknown column '%.120s': the model does not use it", key);
-            continue;
-        }
-        const struct feature *ft = &vm->m.schema.feat[j];
-        char *num = x->num + (size_t)j * SCORE_NUM_MAX;
-        switch (json_typeof(v)) {
-        case JSON_STRING:
-            x->text[j] = json_string_value(v);
-            break;
-        case JSON_INTEGER:
-            snprintf(num, SCORE_NUM_MAX, "%lld", (long long)json_integer_value(v));
-            x->text[j] = num;
-            break;
-        case JSON_REAL:
-            snprintf(num, SCORE_NUM_MAX, "%.17g", json_real_value(v));
-            x->text[j] = num;
-            break;
-        case JSON_TRUE:
-        case JSON_FALSE: {
-            int t = json_is_true(v);
-            const char *lab =
-                ft->kind == FEAT_BOOLEAN ? (t ? ft->true_label : ft->false_label) : NULL;
-            snprintf(num, SCORE_NUM_MAX, "%s", lab ? lab : t ? "true" : "false");
-            x->text[j] = num;
-            break;
-        }
-        case JSON_NULL:
-            x->text[j] = NULL;
-            break;
-        default:
+        if (json_is_object(v) || json_is_array(v))
             return ls_error_set(err, LS_EINPUT,
                                 "lead %zu: column '%.120s' holds an %s; give a string, a number, "
                                 "true/false or null",
                                 li + 1, key, json_is_object(v) ? "object" : "array");
-        }
+        long j = feature_of(vm, key);
+        if (j >= 0)
+            val[j] = v;
+        else if (!known_column(vm, key))
+            warn(warnings, "unknown column '%.120s': the model does not use it", key);
     }
     return LS_OK;
 }
 
-/* The lead's value of feature j as a reason shows it (explain_value's words). */
-static void value_text(const struct scratch *x, size_t j, char *out, size_t cap)
+/* Lead li's bins. */
+static void bin_lead(struct vmodel *vm, struct batch *b, size_t li, json_t *warnings)
 {
-    const char *t = x->text[j];
-    char cell[EXPLAIN_VALUE_MAX + 1];
-    if (x->how[j] == 3 || !t) {
+    const struct model *m = &vm->m;
+    size_t nf = b->nf, absent = 0;
+    uint8_t *row = b->X + li * nf, *how = b->how + li * nf;
+    for (size_t j = 0; j < nf; j++) {
+        char buf[SCORE_NUM_MAX];
+        const json_t *v = b->val[li * nf + j];
+        const char *t = as_text(&m->schema.feat[j], v, buf, sizeof buf);
+        size_t len = t ? strlen(t) : 0;
+        absent += !v;
+        if (!t || is_missing(vm, t, len)) {
+            row[j] = BINS_MISSING;
+            how[j] = 3;
+            continue;
+        }
+        int h = 0;
+        row[j] = bins_value(&m->schema, &vm->ix, j, t, len, 0, &h);
+        /* an unseen category that takes the missing bin (an older model) reads as unreadable */
+        how[j] = h == 1 && row[j] != BINS_UNSEEN ? 2 : (uint8_t)h;
+    }
+    if (absent == nf)
+        warn(warnings, "%s", "the lead has none of the model's columns: every value is missing");
+}
+
+/* Lead li's value of feature j as a reason shows it (explain_value's words). */
+static void value_text(const struct vmodel *vm, const struct batch *b, size_t li, size_t j,
+                       char *out, size_t cap)
+{
+    char buf[SCORE_NUM_MAX], cell[EXPLAIN_VALUE_MAX + 1];
+    const char *t = as_text(&vm->m.schema.feat[j], b->val[li * b->nf + j], buf, sizeof buf);
+    uint8_t how = b->how[li * b->nf + j];
+    if (how == 3 || !t) {
         snprintf(out, cap, "missing");
         return;
     }
@@ -235,25 +289,26 @@ static void value_text(const struct scratch *x, size_t j, char *out, size_t cap)
     } else {
         memcpy(cell, t, len + 1);
     }
-    if (x->how[j] == 1)
+    if (how == 1)
         snprintf(out, cap, "%s (new value)", cell);
-    else if (x->how[j] == 2)
+    else if (how == 2)
         snprintf(out, cap, "%s (new value, read as missing)", cell);
     else
         snprintf(out, cap, "%s", cell);
 }
 
-static json_t *reasons_side(const struct vmodel *vm, const struct scratch *x,
-                            const struct explain_result *e, int sign)
+static json_t *reasons_side(const struct vmodel *vm, const struct batch *b, size_t li, int sign)
 {
+    size_t nf = b->nf;
+    struct explain_result e = {.row0 = 0, .n = 1, .nfeat = nf, .phi = b->phi + li * nf};
     size_t feat[EXPLAIN_REASONS];
-    size_t k = explain_top(e, 0, sign, feat, EXPLAIN_REASONS);
+    size_t k = explain_top(&e, 0, sign, feat, EXPLAIN_REASONS);
     json_t *a = json_array();
     for (size_t i = 0; i < k; i++) {
         size_t j = feat[i];
-        double p = e->phi[j];
+        double p = e.phi[j];
         char val[EXPLAIN_VALUE_MAX + 64], pts[32], text[512];
-        value_text(x, j, val, sizeof val);
+        value_text(vm, b, li, j, val, sizeof val);
         if (p < 0)
             snprintf(pts, sizeof pts, "\u2212%.1f", -p);
         else
@@ -270,44 +325,56 @@ static json_t *reasons_side(const struct vmodel *vm, const struct scratch *x,
     return a;
 }
 
-static json_t *score_lead(struct vmodel *vm, struct scratch *x, json_t *warnings)
+/* Score and explain the leads the memo did not have, all in one TreeSHAP call. */
+static void compute_misses(struct vmodel *vm, struct batch *b)
+{
+    size_t nf = b->nf, k = 0;
+    for (size_t i = 0; i < b->n; i++)
+        k += !b->hit[i];
+    if (k == 0)
+        return;
+    size_t *at = xmalloc(k * sizeof *at);
+    uint8_t *Xg = xmalloc(k * (nf ? nf : 1));
+    double *phi = xmalloc(k * (nf ? nf : 1) * sizeof *phi), *base = xmalloc(k * sizeof *base);
+    for (size_t i = 0, g = 0; i < b->n; i++)
+        if (!b->hit[i]) {
+            at[g] = i;
+            for (size_t j = 0; j < nf; j++) /* feature-major, as treeshap_rows reads */
+                Xg[j * k + g] = b->X[i * nf + j];
+            g++;
+        }
+    treeshap_rows(views__ts(vm), Xg, k, 0, k, NULL, 0, 1, phi, base);
+    for (size_t g = 0; g < k; g++) {
+        size_t i = at[g];
+        double *p = b->phi + i * nf;
+        for (size_t j = 0; j < nf; j++)
+            p[j] = 100.0 * phi[g * nf + j];
+        b->base[i] = 100.0 * base[g];
+        b->raw[i] = forest_predict_row(&vm->m.forest, b->X + i * nf, 1, 0);
+        memo_put(vm, b->X + i * nf, b->hash[i], b->raw[i], p, b->base[i]);
+    }
+    free(at);
+    free(Xg);
+    free(phi);
+    free(base);
+}
+
+static json_t *answer(const struct vmodel *vm, const struct batch *b, size_t i, json_t *warnings)
 {
     const struct model *m = &vm->m;
-    size_t nf = x->nf, absent = 0;
-    for (size_t j = 0; j < nf; j++) {
-        const char *t = x->text[j];
-        size_t len = t ? strlen(t) : 0;
-        int how = 0;
-        if (!t || is_missing(vm, t, len)) {
-            x->row[j] = BINS_MISSING;
-            x->how[j] = 3;
-            absent += !t;
-            continue;
-        }
-        x->row[j] = bins_value(&m->schema, &vm->ix, j, t, len, 0, &how);
-        /* an unseen category that takes the missing bin (an older model) reads as unreadable */
-        x->how[j] = how == 1 && x->row[j] != BINS_UNSEEN ? 2 : (uint8_t)how;
-    }
-    if (absent == nf)
-        warn(warnings, "%s", "the lead has none of the model's columns: every value is missing");
-    double p = forest_predict_row(&m->forest, x->row, 1, 0);
-    double score = 100.0 * calib_apply(&m->calib, p);
+    double score = 100.0 * calib_apply(&m->calib, b->raw[i]);
     enum tier t = score >= m->tier_high     ? TIER_HIGH
                   : score >= m->tier_medium ? TIER_MEDIUM
                                             : TIER_LOW;
-    double base = 0, raw = 0;
-    explain_one(vm, x->row, x->phi, &base);
-    struct explain_result e = {
-        .row0 = 0, .n = 1, .nfeat = nf, .phi = x->phi, .base = &base, .raw = &raw};
     json_t *o = json_object();
     json_object_set_new(o, "score", json_real(score));
-    json_object_set_new(o, "raw", json_real(100.0 * p));
+    json_object_set_new(o, "raw", json_real(100.0 * b->raw[i]));
     json_object_set_new(o, "tier", json_string(tier_name(t)));
     json_t *rs = json_object();
-    json_object_set_new(rs, "for", reasons_side(vm, x, &e, 1));
-    json_object_set_new(rs, "against", reasons_side(vm, x, &e, -1));
+    json_object_set_new(rs, "for", reasons_side(vm, b, i, 1));
+    json_object_set_new(rs, "against", reasons_side(vm, b, i, -1));
     json_object_set_new(o, "reasons", rs);
-    json_object_set_new(o, "base", json_real(base));
+    json_object_set_new(o, "base", json_real(b->base[i]));
     json_object_set_new(o, "warnings", warnings);
     return o;
 }
@@ -316,47 +383,70 @@ int service_score(struct service *s, int64_t model_id, const json_t *leads, json
                   struct ls_error *err)
 {
     struct vmodel *vm = NULL;
-    struct scratch x = {0};
-    json_t *answers = NULL, *warnings = NULL;
+    struct batch b = {0};
+    json_t **warnings = NULL, *answers = NULL;
+    size_t n = json_array_size(leads);
     int rc = LS_OK;
-    if (!json_is_array(leads) || json_array_size(leads) == 0)
+    if (!json_is_array(leads) || n == 0)
         return ls_error_set(err, LS_EINPUT, "leads must be a non-empty array of objects");
-    if (json_array_size(leads) > SERVICE_SCORE_MAX_LEADS)
-        return ls_error_set(err, LS_EINPUT, "%zu leads: at most %d a call", json_array_size(leads),
+    if (n > SERVICE_SCORE_MAX_LEADS)
+        return ls_error_set(err, LS_EINPUT, "%zu leads: at most %d a call", n,
                             SERVICE_SCORE_MAX_LEADS);
-    for (size_t i = 0; i < json_array_size(leads); i++)
+    for (size_t i = 0; i < n; i++)
         if (!json_is_object(json_array_get(leads, i)))
             return ls_error_set(err, LS_EINPUT, "lead %zu is not an object {column: value}", i + 1);
     if ((rc = views__model_get(s, model_id, &vm, err)) != LS_OK)
         return rc;
-    size_t nf = vm->m.schema.nfeat;
-    x.nf = nf;
-    x.text = xcalloc(nf ? nf : 1, sizeof *x.text);
-    x.how = xmalloc(nf ? nf : 1);
-    x.num = xmalloc((nf ? nf : 1) * SCORE_NUM_MAX);
-    x.row = xmalloc(nf ? nf : 1);
-    x.phi = xmalloc((nf ? nf : 1) * sizeof *x.phi);
-    answers = json_array();
-    for (size_t i = 0; i < json_array_size(leads); i++) {
-        warnings = json_array();
-        if ((rc = read_lead(vm, json_array_get(leads, i), i, &x, warnings, err)) != LS_OK)
+    size_t nf = vm->m.schema.nfeat, cells = n * (nf ? nf : 1);
+    if (cells > SCORE_CELLS_MAX) {
+        rc = ls_error_set(err, LS_ELIMIT,
+                          "%zu leads of a %zu-column model: at most %u values a call; send fewer "
+                          "leads at a time",
+                          n, nf, (unsigned)SCORE_CELLS_MAX);
+        goto out;
+    }
+    b.nf = nf;
+    b.n = n;
+    b.val = xmalloc(cells * sizeof *b.val);
+    b.how = xmalloc(cells);
+    b.X = xmalloc(cells);
+    b.phi = xmalloc(cells * sizeof *b.phi);
+    b.raw = xmalloc(n * sizeof *b.raw);
+    b.base = xmalloc(n * sizeof *b.base);
+    b.hash = xmalloc(n * sizeof *b.hash);
+    b.hit = xmalloc(n);
+    warnings = xcalloc(n, sizeof *warnings);
+    for (size_t i = 0; i < n; i++) {
+        warnings[i] = json_array();
+        if ((rc = read_lead(vm, json_array_get(leads, i), i, &b, warnings[i], err)) != LS_OK)
             goto out;
-        json_array_append_new(answers, score_lead(vm, &x, warnings));
-        warnings = NULL; /* the answer owns it */
+        bin_lead(vm, &b, i, warnings[i]);
+        b.hash[i] = bins_hash(b.X + i * nf, nf);
+        b.hit[i] =
+            (uint8_t)memo_get(vm, b.X + i * nf, b.hash[i], &b.raw[i], b.phi + i * nf, &b.base[i]);
+    }
+    compute_misses(vm, &b);
+    answers = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(answers, answer(vm, &b, i, warnings[i]));
+        warnings[i] = NULL; /* the answer owns it */
     }
     json_t *o = json_object();
     json_object_set_new(o, "model_id", json_integer((json_int_t)model_id));
     json_object_set_new(o, "leads", answers);
-    answers = NULL;
     *out = o;
 out:
-    json_decref(warnings);
-    json_decref(answers);
-    free(x.text);
-    free(x.how);
-    free(x.num);
-    free(x.row);
-    free(x.phi);
+    for (size_t i = 0; warnings && i < n; i++)
+        json_decref(warnings[i]);
+    free(warnings);
+    free(b.val);
+    free(b.how);
+    free(b.X);
+    free(b.phi);
+    free(b.raw);
+    free(b.base);
+    free(b.hash);
+    free(b.hit);
     views__model_put(s, vm);
     return rc;
 }

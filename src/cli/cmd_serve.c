@@ -108,7 +108,7 @@ static int seed_demo(struct service *svc, struct ls_error *err)
         goto out;
     if (json_integer_value(json_object_get(list, "total")) > 0)
         goto out;
-    if ((rc = store_tmp_path(service_store(svc), "demo", ".csv", tmp, sizeof tmp, err)) != 0)
+    if ((rc = store_tmp_path(service_store(svc), "demo", "csv", tmp, sizeof tmp, err)) != 0)
         goto out;
     if (!(f = fopen(tmp, "wx"))) {
         rc = ls_error_set(err, LS_EIO, "%s: %s", tmp, strerror(errno));

@@ -141,16 +141,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         fprintf(stderr, "%s %s - %.1fms (no answer: client gone)\n", c->method[0] ? c->method : "-",
                 path, ms);
 
-    /* A job callback may still be returning from MHD_resume_connection. */
+    /* A job callback may still be returning from MHD_resume_connection:
+     * taking the lock once waits for it to let go. */
     pthread_mutex_lock(&c->mu);
-    enum http__job_state js = c->job_state;
     pthread_mutex_unlock(&c->mu);
-    if (c->rs.job) {
-        if (js != HTTP__JOB_DONE) /* never while suspended; a handler that lost a job */
-            service_job_wait(c->rs.job);
-        service_job_release(c->rs.job);
-        c->rs.job = NULL;
-    }
+    /* A job still here ended, or was never waited for; once released its
+     * callback is not running and never will be (service.h). */
+    service_job_release(c->rs.job);
+    c->rs.job = NULL;
     pthread_mutex_destroy(&c->mu);
     http__upload_free(c);
     http_params_cleanup(c->rq.params, c->rq.nparams);
@@ -517,8 +515,7 @@ static enum MHD_Result run_handler(struct http__conn *c)
         return suspend_or_finish(c);
     if (rc == HTTP_PENDING)
         http_error(&c->rs, c->style, 500, LS_EIO, "a handler waited without a job");
-    else if (c->rs.job) { /* a handler that submitted and then failed */
-        service_job_wait(c->rs.job);
+    else if (c->rs.job) { /* a handler that submitted and then failed: the job runs on */
         service_job_release(c->rs.job);
         c->rs.job = NULL;
     }
@@ -652,7 +649,7 @@ static int first_call(struct http__conn *c, const char *method, enum MHD_Result 
     struct ls_error err;
     ls_error_clear(&err);
     if (q && http_query_parse(q + 1, c->rq.params, &c->rq.nparams, &err) != 0) {
-        *ret = refuse(c, c->style, 400, err.code, err.msg, NULL);
+        *ret = refuse(c, c->style, 0, err.code, err.msg, NULL);
         return 1;
     }
 

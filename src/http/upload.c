@@ -113,7 +113,7 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
         ls_error_clear(&err);
         u->got_file = 1;
         clean_filename(filename, c->upload.filename, sizeof c->upload.filename);
-        if (store_tmp_path(service_store(c->rq.svc), "upload", ".csv", c->upload.tmp_path,
+        if (store_tmp_path(service_store(c->rq.svc), "upload", "csv", c->upload.tmp_path,
                            sizeof c->upload.tmp_path, &err) != 0) {
             c->upload.tmp_path[0] = '\0';
             fail(c, 500, LS_EIO, err.msg);

@@ -237,6 +237,8 @@ class Server:
             if et is None and self.check_exit and rc != 0:
                 raise AssertionError("server exited %r: %s" % (rc, self.log()))
         finally:
+            if self.proc and self.proc.stdout:
+                self.proc.stdout.close()
             if self._stderr:
                 self._stderr.close()
                 self._stderr = None
