@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MINUS           "\u2212" /* a real minus sign, as explain.c writes points */
@@ -288,4 +289,309 @@ const char *narrate_json_action(int tier, const json_t *reasons, char *out, size
     struct narrate_reason p[1], n[1];
     size_t np = from_json(reasons, "for", p, 1), nn = from_json(reasons, "against", n, 1);
     return narrate_next_action(tier, np ? p : NULL, nn ? n : NULL, out, cap);
+}
+
+/* ---- reading stored reasons without jansson ----------------------------- */
+
+struct jp {
+    const char *p;
+    int bad;
+};
+
+static void jp_ws(struct jp *j)
+{
+    while (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')
+        j->p++;
+}
+
+static int jp_lit(struct jp *j, char c)
+{
+    jp_ws(j);
+    if (*j->p != c)
+        return 0;
+    j->p++;
+    return 1;
+}
+
+static unsigned hex4(const char *s, int *ok)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = s[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            *ok = 0;
+    }
+    return v;
+}
+
+/* Append code point cp as UTF-8 to out (len, cap); drops what does not fit whole. */
+static void put_cp(char *out, size_t *len, size_t cap, unsigned cp)
+{
+    char u[4];
+    size_t n;
+    if (cp < 0x80)
+        u[0] = (char)cp, n = 1;
+    else if (cp < 0x800)
+        u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
+    else if (cp < 0x10000)
+        u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F)),
+        u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
+    else
+        u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F)),
+        u[2] = (char)(0x80 | (cp >> 6 & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
+    if (out && *len + n < cap) {
+        memcpy(out + *len, u, n);
+        *len += n;
+    } else if (out) {
+        *len = cap; /* full: nothing more, not even a later shorter character */
+    }
+}
+
+/* A string into out (cap bytes with the NUL; NULL: skip it). */
+static void jp_str(struct jp *j, char *out, size_t cap)
+{
+    size_t len = 0;
+    if (!jp_lit(j, '"')) {
+        j->bad = 1;
+        return;
+    }
+    for (;;) {
+        unsigned char c = (unsigned char)*j->p;
+        if (c == '\0' || c < 0x20) {
+            j->bad = 1;
+            break;
+        }
+        j->p++;
+        if (c == '"')
+            break;
+        if (c != '\\') { /* raw UTF-8 byte: copied; a cut keeps characters whole below */
+            if (out && len + 1 < cap)
+                out[len++] = (char)c;
+            else if (out)
+                len = cap;
+            continue;
+        }
+        char e = *j->p++;
+        unsigned cp;
+        int ok = 1;
+        switch (e) {
+        case '"':
+            cp = '"';
+            break;
+        case '\\':
+            cp = '\\';
+            break;
+        case '/':
+            cp = '/';
+            break;
+        case 'b':
+            cp = '\b';
+            break;
+        case 'f':
+            cp = '\f';
+            break;
+        case 'n':
+            cp = '\n';
+            break;
+        case 'r':
+            cp = '\r';
+            break;
+        case 't':
+            cp = '\t';
+            break;
+        case 'u':
+            cp = hex4(j->p, &ok);
+            if (ok)
+                j->p += 4;
+            if (ok && cp >= 0xD800 && cp < 0xDC00 && j->p[0] == '\\' && j->p[1] == 'u') {
+                unsigned lo = hex4(j->p + 2, &ok);
+                if (ok && lo >= 0xDC00 && lo < 0xE000) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    j->p += 6;
+                }
+            }
+            if (cp >= 0xD800 && cp < 0xE000)
+                cp = 0xFFFD; /* a lone surrogate */
+            break;
+        default:
+            ok = 0;
+            cp = 0;
+        }
+        if (!ok) {
+            j->bad = 1;
+            break;
+        }
+        put_cp(out, &len, cap, cp);
+    }
+    if (out && cap) {
+        if (len >= cap) { /* cut: back to a character boundary */
+            len = cap - 1;
+            size_t at = len;
+            while (at > 0 && ((unsigned char)out[at - 1] & 0xC0) == 0x80)
+                at--;
+            if (at > 0) {
+                unsigned char lead = (unsigned char)out[at - 1];
+                size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+                if (at - 1 + need > len)
+                    len = at - 1;
+            }
+        }
+        out[len] = '\0';
+    }
+}
+
+static void jp_skip(struct jp *j, int depth);
+
+static void jp_number(struct jp *j, double *v)
+{
+    jp_ws(j);
+    char *end;
+    double d = strtod(j->p, &end);
+    if (end == j->p)
+        j->bad = 1;
+    else
+        j->p = end;
+    if (v)
+        *v = d;
+}
+
+static void jp_skip(struct jp *j, int depth)
+{
+    jp_ws(j);
+    char c = *j->p;
+    if (depth > 32) {
+        j->bad = 1;
+    } else if (c == '"') {
+        jp_str(j, NULL, 0);
+    } else if (c == '{' || c == '[') {
+        char close = c == '{' ? '}' : ']';
+        j->p++;
+        if (jp_lit(j, close))
+            return;
+        do {
+            if (c == '{') {
+                jp_str(j, NULL, 0);
+                if (!jp_lit(j, ':'))
+                    j->bad = 1;
+            }
+            if (!j->bad)
+                jp_skip(j, depth + 1);
+        } while (!j->bad && jp_lit(j, ','));
+        if (!j->bad && !jp_lit(j, close))
+            j->bad = 1;
+    } else if (strncmp(j->p, "true", 4) == 0 || strncmp(j->p, "null", 4) == 0) {
+        j->p += 4;
+    } else if (strncmp(j->p, "false", 5) == 0) {
+        j->p += 5;
+    } else {
+        jp_number(j, NULL);
+    }
+}
+
+static char *arena(struct narrate_parsed *o)
+{
+    char *s = o->buf + o->used;
+    o->used += NARRATE_FIELD_MAX + 1;
+    return s;
+}
+
+/* One side's array of reasons. */
+static void jp_side(struct jp *j, struct narrate_parsed *o, int pos)
+{
+    if (!jp_lit(j, '[')) {
+        j->bad = 1;
+        return;
+    }
+    if (jp_lit(j, ']'))
+        return;
+    do {
+        size_t *n = pos ? &o->npos : &o->nneg;
+        if (*n >= 3) { /* more than we keep */
+            jp_skip(j, 1);
+            continue;
+        }
+        char *col = arena(o), *val = arena(o);
+        size_t tused = o->used;
+        char *text = o->buf + tused;
+        col[0] = val[0] = text[0] = '\0';
+        double points = 0;
+        int has_col = 0, has_points = 0, has_val = 0;
+        if (!jp_lit(j, '{')) {
+            j->bad = 1;
+            return;
+        }
+        if (!jp_lit(j, '}'))
+            do {
+                char key[16];
+                jp_str(j, key, sizeof key);
+                if (j->bad || !jp_lit(j, ':')) {
+                    j->bad = 1;
+                    return;
+                }
+                jp_ws(j);
+                if (strcmp(key, "column") == 0 && *j->p == '"')
+                    jp_str(j, col, NARRATE_FIELD_MAX + 1), has_col = 1;
+                else if (strcmp(key, "value") == 0 && *j->p == '"')
+                    jp_str(j, val, NARRATE_FIELD_MAX + 1), has_val = 1;
+                else if (strcmp(key, "text") == 0 && *j->p == '"')
+                    jp_str(j, text, NARRATE_FIELD_MAX + 1);
+                else if (strcmp(key, "points") == 0 &&
+                         (*j->p == '-' || (*j->p >= '0' && *j->p <= '9')))
+                    jp_number(j, &points), has_points = 1;
+                else
+                    jp_skip(j, 1);
+            } while (!j->bad && jp_lit(j, ','));
+        if (j->bad || !jp_lit(j, '}')) {
+            j->bad = 1;
+            return;
+        }
+        o->used = tused + NARRATE_FIELD_MAX + 1;
+        if (!has_col || !has_points) { /* not a reason: its room back */
+            o->used = (size_t)(col - o->buf);
+            continue;
+        }
+        struct narrate_reason *r = pos ? &o->pos[*n] : &o->neg[*n];
+        *r = (struct narrate_reason){col, has_val ? val : "missing", points};
+        (pos ? o->pos_text : o->neg_text)[*n] = text;
+        (*n)++;
+    } while (!j->bad && jp_lit(j, ','));
+    if (!j->bad && !jp_lit(j, ']'))
+        j->bad = 1;
+}
+
+int narrate_parse(const char *json, struct narrate_parsed *o)
+{
+    o->npos = o->nneg = 0;
+    o->used = 0;
+    if (!json)
+        return -1;
+    struct jp j = {json, 0};
+    if (!jp_lit(&j, '{'))
+        goto bad;
+    if (!jp_lit(&j, '}'))
+        do {
+            char key[16];
+            jp_str(&j, key, sizeof key);
+            if (j.bad || !jp_lit(&j, ':'))
+                goto bad;
+            if (strcmp(key, "for") == 0)
+                jp_side(&j, o, 1);
+            else if (strcmp(key, "against") == 0)
+                jp_side(&j, o, 0);
+            else
+                jp_skip(&j, 1);
+        } while (!j.bad && jp_lit(&j, ','));
+    if (j.bad || !jp_lit(&j, '}'))
+        goto bad;
+    return 0;
+bad:
+    o->npos = o->nneg = 0;
+    return -1;
 }

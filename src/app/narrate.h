@@ -64,4 +64,25 @@ const char *narrate_next_action(int tier, const struct narrate_reason *top_for,
 const char *narrate_json_sentence(double score, const json_t *reasons, char *out, size_t cap);
 const char *narrate_json_action(int tier, const json_t *reasons, char *out, size_t cap);
 
+/*
+ * A stored reasons text (explain_lead_json's "reasons" as compact JSON) read
+ * without building JSON objects — a run's whole results read one per lead,
+ * and jansson's json_loads spent most of that time allocating. Each string
+ * is decoded (escapes, \uXXXX) into the struct's own buffer, cut at a
+ * character boundary past NARRATE_FIELD_MAX bytes; at most 3 reasons a
+ * side are kept, other keys are skipped. Returns 0, or -1 for text that is
+ * not such an object (then no reasons).
+ */
+#define NARRATE_FIELD_MAX 600
+
+struct narrate_parsed {
+    struct narrate_reason pos[3], neg[3];
+    const char *pos_text[3], *neg_text[3]; /* each reason's "text", "" when absent */
+    size_t npos, nneg;
+    char buf[6 * 3 * (NARRATE_FIELD_MAX + 1)];
+    size_t used;
+};
+
+int narrate_parse(const char *json, struct narrate_parsed *out);
+
 #endif

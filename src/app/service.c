@@ -33,8 +33,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PREVIEW_ROWS 5
-#define SNIFF_BYTES  1024
+#define PREVIEW_ROWS        5
+#define SERVICE_WORKERS_MAX 64
+#define SNIFF_BYTES         1024
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -113,6 +114,8 @@ int service_open(const struct service_opts *o, struct service **out, struct ls_e
     s->opts = *o;
     if (!s->opts.workers)
         s->opts.workers = 1;
+    if (s->opts.workers > SERVICE_WORKERS_MAX) /* each holds a whole job's memory */
+        s->opts.workers = SERVICE_WORKERS_MAX;
     if (!s->opts.max_rows)
         s->opts.max_rows = CSV_DEFAULT_MAX_ROWS;
     if ((rc = store_open(o->data_dir ? o->data_dir : "leadscore-data", &s->store, err)) != LS_OK)

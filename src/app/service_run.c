@@ -36,7 +36,7 @@
 #define TARGET_NAME_MAX  1024
 #define DISPLAY_INFORMED 6 /* display columns beside the id */
 #define TOP_LEADS        10
-#define PROGRESS_STEP    0.02 /* share done between two progress writes */
+#define PROGRESS_STEP    0.05 /* share done between two progress writes */
 #define DEFAULT_TREES    100
 #define DEFAULT_SEED     42
 
@@ -394,7 +394,9 @@ fail:
 
 /* ---- scoring ------------------------------------------------------------ */
 
-/* 1 when name reads like the lead's source ("Lead Source", "source"). */
+/* How much name reads like the lead's source: 2 for "Lead Source" or
+ * "source" (case and punctuation aside), 1 for a name containing "source",
+ * else 0. */
 static int source_rank(const char *name)
 {
     char b[64];
@@ -450,11 +452,30 @@ static size_t display_columns(const struct frame *f, const struct score_result *
     return n;
 }
 
+/* A display cell: a number for a numeric column's number (so that sorting
+ * leads by it in the store is numeric), null for a blank, else the text. */
+static json_t *display_cell(const struct frame *f, size_t c, uint64_t row)
+{
+    const struct column *col = &f->cols[c];
+    const char *cell = frame_cell(f, c, row);
+    if (col->type == COL_NUMERIC && col->num) {
+        double v = col->num[row];
+        if (isfinite(v)) {
+            if (v == floor(v) && fabs(v) < 9007199254740992.0) /* 2^53: exact */
+                return json_integer((json_int_t)v);
+            return json_real(v);
+        }
+    }
+    if (!cell[0])
+        return json_null();
+    return svc__str(cell);
+}
+
 static json_t *display_json(const struct frame *f, const size_t *cols, size_t n, uint64_t row)
 {
     json_t *o = json_object();
     for (size_t k = 0; k < n; k++)
-        json_object_set_new(o, f->cols[cols[k]].name, svc__str(frame_cell(f, cols[k], row)));
+        json_object_set_new(o, f->cols[cols[k]].name, display_cell(f, cols[k], row));
     return o;
 }
 

@@ -106,7 +106,6 @@ static int vmodel_load(struct service *s, int64_t id, struct vmodel **out, struc
         goto out;
     }
     bins_index_build(&vm->m.schema, &vm->ix);
-    vm->ts = treeshap_new(&vm->m.forest);
     struct frame_opts fo;
     frame_opts_default(&fo);
     model_frame_opts(&vm->m, &fo);
@@ -193,6 +192,16 @@ void views__model_put(struct service *s, struct vmodel *vm)
         vmodel_free(vm);
 }
 
+const struct treeshap *views__ts(struct vmodel *vm)
+{
+    /* built on first use (32 ms for the Leads.csv model): exports and results never need it */
+    pthread_mutex_lock(&vm->memo_lock);
+    if (!vm->ts)
+        vm->ts = treeshap_new(&vm->m.forest);
+    pthread_mutex_unlock(&vm->memo_lock);
+    return vm->ts;
+}
+
 /* ---- run contexts ------------------------------------------------------- */
 
 int views__run_done(struct service *s, int64_t id, struct store_run *out, struct ls_error *err)
@@ -233,24 +242,17 @@ static int vrun_build(struct service *s, const struct store_run *run, struct vru
     fo.csv.limits.max_rows = s->opts.max_rows;
     if ((rc = frame_read_file(d.path, &fo, &vr->frame, err)) != LS_OK)
         goto out;
+    vr->res.f = vr->frame;
     rc = run->model_id > 0 ? views__model_get(s, run->model_id, &vr->vm, err) : LS_ENOT_FOUND;
     if (rc == LS_ENOT_FOUND) { /* the model was deleted: the file's cells are still there */
         ls_error_clear(err);
         rc = LS_OK;
-        vr->res.f = vr->frame;
-    } else if (rc == LS_OK) {
-        struct run_opts o;
-        run_opts_default(&o);
-        o.model = &vr->vm->m;
-        o.frame = vr->frame;
-        o.score.threads = s->opts.threads;
-        rc = app_run_score(&o, &vr->res, err);
     }
     if (rc)
         goto out;
-    if (vr->res.f->nrows != run->total) {
+    if (vr->frame->nrows != run->total) {
         rc = ls_error_set(err, LS_ESTORE, "run %lld: its data set has %llu rows, the run %llu",
-                          (long long)run->id, (unsigned long long)vr->res.f->nrows,
+                          (long long)run->id, (unsigned long long)vr->frame->nrows,
                           (unsigned long long)run->total);
         goto out;
     }
@@ -327,6 +329,38 @@ void views__run_put(struct service *s, struct vrun *vr)
         vrun_free(s, vr);
 }
 
+/* Score the run's file again (bins, tiers: what explain_value and an
+ * explanation read), once; call with vr->lock held. */
+static int run_score_locked(struct service *s, struct vrun *vr, struct ls_error *err)
+{
+    if (vr->scored || !vr->vm)
+        return LS_OK;
+    struct run_opts o;
+    run_opts_default(&o);
+    o.model = &vr->vm->m;
+    o.frame = vr->frame;
+    o.score.threads = s->opts.threads;
+    int rc = app_run_score(&o, &vr->res, err);
+    if (rc) {
+        run_result_cleanup(&vr->res);
+        vr->res.f = vr->frame;
+        return rc;
+    }
+    if (vr->res.score.n != vr->frame->nrows)
+        return ls_error_set(err, LS_ESTORE, "run %lld: scoring its file again gave %llu leads",
+                            (long long)vr->id, (unsigned long long)vr->res.score.n);
+    vr->scored = 1;
+    return LS_OK;
+}
+
+int views__run_score(struct service *s, struct vrun *vr, struct ls_error *err)
+{
+    pthread_mutex_lock(&vr->lock);
+    int rc = run_score_locked(s, vr, err);
+    pthread_mutex_unlock(&vr->lock);
+    return rc;
+}
+
 /* ---- explaining on demand ----------------------------------------------- */
 
 int views__explain(struct service *s, struct vrun *vr, struct store_lead *leads, size_t n,
@@ -337,11 +371,14 @@ int views__explain(struct service *s, struct vrun *vr, struct store_lead *leads,
         return LS_OK; /* no model: stays unexplained */
     const struct model *m = &vr->vm->m;
     const struct score_result *r = &vr->res.score;
-    size_t nf = r->nfeat, words = r->inbag ? r->inbag_words : 0;
-    int rc = LS_OK;
     pthread_mutex_lock(&vr->lock);
+    size_t *todo = NULL, k = 0;
+    int rc = run_score_locked(s, vr, err);
+    if (rc)
+        goto out;
+    size_t nf = r->nfeat, words = r->inbag ? r->inbag_words : 0;
     /* which leads: those without reasons, whose row is in the file */
-    size_t *todo = xmalloc((n ? n : 1) * sizeof *todo), k = 0;
+    todo = xmalloc((n ? n : 1) * sizeof *todo);
     for (size_t i = 0; i < n; i++)
         if ((!leads[i].reasons_json || !leads[i].contrib) && leads[i].row >= 1 &&
             leads[i].row <= r->n)
@@ -359,7 +396,7 @@ int views__explain(struct service *s, struct vrun *vr, struct store_lead *leads,
             memcpy(skip + i * words, r->inbag + row * words, words * sizeof *skip);
     }
     double *phi = xmalloc(k * (nf ? nf : 1) * sizeof *phi), *base = xmalloc(k * sizeof *base);
-    treeshap_rows(vr->vm->ts, X, k, 0, k, skip, words, s->opts.threads, phi, base);
+    treeshap_rows(views__ts(vr->vm), X, k, 0, k, skip, words, s->opts.threads, phi, base);
     struct store_lead *upd = xcalloc(k, sizeof *upd);
     for (size_t i = 0; i < k; i++) {
         struct store_lead *l = &leads[todo[i]];
@@ -522,6 +559,8 @@ int service_lead(struct service *s, int64_t run_id, uint64_t row, json_t **out,
         return rc;
     if ((rc = store_lead_get(s->store, run_id, row, &l, err)) != LS_OK ||
         (rc = views__run_get(s, &run, &vr, err)) != LS_OK)
+        goto out;
+    if ((rc = views__run_score(s, vr, err)) != LS_OK) /* for the values contributions name */
         goto out;
     int on_demand = 0;
     if (!l.contrib || !l.reasons_json) {

@@ -8,8 +8,10 @@
  * costs a walk of every tree), an index of its feature and training-file
  * column names, and a memo of real-time explanations by binned lead.
  * A run context (struct vrun) is a done run's model, its data set's frame
- * and app_run_score's result on it: what a lead's fields, the value each
- * contribution names and an on-demand explanation need.
+ * and, once something needs it, app_run_score's result on them: a lead's
+ * fields, exports and the old client's results need the frame only; the
+ * value each contribution names and an on-demand explanation need the
+ * bins (scoring Leads.csv again costs ~0.4 s of CPU, reading it ~0.05 s).
  *
  * Both caches are small LRU lists under s->views_lock, most recent first,
  * and refcounted: the cache holds one reference, every user one more, and
@@ -36,7 +38,7 @@ struct vmodel {
     unsigned refs; /* under views_lock */
     struct model m;
     struct bins_index ix;
-    struct treeshap *ts;
+    struct treeshap *ts;        /* built by views__ts on first use, under memo_lock */
     const char *const *missing; /* the missing-value tokens training read with */
     struct dict feat_names;     /* feature j is entry j */
     struct dict train_cols;     /* every column of the training file (version 2) */
@@ -49,7 +51,8 @@ struct vrun {
     unsigned refs;
     struct vmodel *vm;     /* NULL when the run's model was deleted: the frame only */
     struct frame *frame;   /* the data set, read as the run read it */
-    struct run_result res; /* res.f (= frame) always; res.score only with vm */
+    int scored;            /* res holds the file scored again (under lock) */
+    struct run_result res; /* res.f (= frame) always; res.score once scored */
     pthread_mutex_t lock;  /* one on-demand explanation of this run at a time */
 };
 
@@ -57,6 +60,9 @@ struct vrun {
  * views__model_put. Errors: LS_ENOT_FOUND, those of model_load. */
 int views__model_get(struct service *s, int64_t id, struct vmodel **out, struct ls_error *err);
 void views__model_put(struct service *s, struct vmodel *vm);
+
+/* The model's TreeSHAP tables (built once, then read by any thread). */
+const struct treeshap *views__ts(struct vmodel *vm);
 
 /* The run's stored record, checked to be done (LS_ECONFLICT while queued or
  * running, or failed; LS_ENOT_FOUND). The caller cleans it up. */
@@ -66,6 +72,10 @@ int views__run_done(struct service *s, int64_t id, struct store_run *out, struct
 int views__run_get(struct service *s, const struct store_run *run, struct vrun **out,
                    struct ls_error *err);
 void views__run_put(struct service *s, struct vrun *vr);
+
+/* Score the run's file again into vr->res, once (needs vr->vm; a no-op
+ * without it). */
+int views__run_score(struct service *s, struct vrun *vr, struct ls_error *err);
 
 /* Explain those of leads[0..n) that have no reasons yet (leads of vr's run,
  * which needs its model), fill in their reasons_json, base and contrib,

@@ -78,6 +78,7 @@ struct export
     const uint8_t *replaced;
     char *scratch; /* "'" + a risky cell */
     size_t scratch_cap;
+    struct narrate_parsed reasons; /* the current lead's */
 };
 
 static void safe_field(struct export *x, const char *s)
@@ -110,16 +111,28 @@ static int export_lead(void *ctx, const struct store_lead *l)
     }
     fprintf(x->o, "%.1f,%s,%llu", l->score, tier_name((enum tier)l->tier),
             (unsigned long long)l->rank);
-    json_t *r = l->reasons_json ? json_loads(l->reasons_json, 0, NULL) : NULL;
-    const json_t *pos = json_object_get(r, "for");
+    narrate_parse(l->reasons_json, &x->reasons);
     for (size_t k = 0; k < 3; k++) {
-        const char *t = json_string_value(json_object_get(json_array_get(pos, k), "text"));
         fputc(',', x->o);
-        safe_field(x, t ? t : "");
+        safe_field(x, k < x->reasons.npos ? x->reasons.pos_text[k] : "");
     }
-    json_decref(r);
     fputc('\n', x->o);
     return ferror(x->o) ? LS_EIO : 0;
+}
+
+/* Per column of f: 1 when it is an earlier scoring run's output (the file
+ * was a scored export): the export writes its own, as run_write_csv does
+ * (run.c's list, RUN_OUTPUT_COLUMNS names). */
+static uint8_t *output_columns(const struct frame *f)
+{
+    static const char *const names[RUN_OUTPUT_COLUMNS] = {"score",     "tier",      "rank",
+                                                          "reason_1",  "reason_2",  "reason_3",
+                                                          "against_1", "against_2", "against_3"};
+    uint8_t *r = xcalloc(f->ncols ? f->ncols : 1, 1);
+    for (size_t c = 0; c < f->ncols; c++)
+        for (size_t k = 0; k < RUN_OUTPUT_COLUMNS; k++)
+            r[c] |= strcmp(f->cols[c].name, names[k]) == 0;
+    return r;
 }
 
 int service_export(struct service *s, int64_t run_id, const char *path, struct ls_error *err)
@@ -128,6 +141,7 @@ int service_export(struct service *s, int64_t run_id, const char *path, struct l
     struct vrun *vr = NULL;
     struct outfile of = {0};
     struct export x = {0};
+    uint8_t *replaced = NULL;
     int rc = views__run_done(s, run_id, &run, err);
     if (rc)
         return rc;
@@ -136,7 +150,7 @@ int service_export(struct service *s, int64_t run_id, const char *path, struct l
         goto out;
     x.o = of.f;
     x.f = vr->res.f;
-    x.replaced = vr->vm ? vr->res.replaced : NULL;
+    x.replaced = replaced = output_columns(x.f);
     for (size_t c = 0; c < x.f->ncols; c++) {
         if (x.replaced && x.replaced[c])
             continue;
@@ -157,6 +171,7 @@ int service_export(struct service *s, int64_t run_id, const char *path, struct l
     }
     rc = outfile_commit(&of, err);
 out:
+    free(replaced);
     free(x.scratch);
     views__run_put(s, vr);
     store_run_cleanup(&run);
@@ -176,6 +191,7 @@ struct results {
     long source_col, lead_number_col;
     struct ranked *a;
     size_t n, cap;
+    struct narrate_parsed reasons; /* the current lead's */
 };
 
 static int cmp_ranked(const void *a, const void *b)
@@ -223,16 +239,19 @@ static int result_lead(void *ctx, const struct store_lead *l)
     json_t *o = json_object();
     for (size_t c = 0; c < f->ncols; c++)
         json_object_set_new(o, f->cols[c].name, cell_json(f, c, row));
-    json_t *reasons = l->reasons_json ? json_loads(l->reasons_json, 0, NULL) : NULL;
+    struct narrate_parsed *p = &R->reasons;
+    narrate_parse(l->reasons_json, p);
     char text[NARRATE_TEXT_MAX];
     json_object_set_new(o, "score", json_real(l->score / 100.0));
     json_object_set_new(o, "prediction_score", json_real(l->score / 100.0));
     json_object_set_new(o, "priority", json_string(tier_name((enum tier)l->tier)));
     json_object_set_new(o, "explanation",
-                        views__str(narrate_json_sentence(l->score, reasons, text, sizeof text)));
-    json_object_set_new(o, "next_action",
-                        views__str(narrate_json_action(l->tier, reasons, text, sizeof text)));
-    json_decref(reasons);
+                        views__str(narrate_sentence(l->score, p->pos, p->npos, p->neg, p->nneg,
+                                                    text, sizeof text)));
+    json_object_set_new(
+        o, "next_action",
+        views__str(narrate_next_action(l->tier, p->npos ? p->pos : NULL, p->nneg ? p->neg : NULL,
+                                       text, sizeof text)));
     if (l->lead_id)
         json_object_set_new(o, "lead_id", views__str(l->lead_id));
     else if (R->lead_number_col >= 0 && !frame_is_missing(f, (size_t)R->lead_number_col, row))
@@ -265,36 +284,37 @@ int service_run_results(struct service *s, int64_t run_id, json_t **out, struct 
 {
     struct store_run run = {0};
     struct vrun *vr = NULL;
-    struct results R = {0};
     int rc = views__run_done(s, run_id, &run, err);
     if (rc)
         return rc;
+    struct results *R = xcalloc(1, sizeof *R); /* its parse buffer is 11 KB */
     if ((rc = views__run_get(s, &run, &vr, err)) != LS_OK)
         goto out;
-    R.f = vr->res.f;
-    R.has_outcomes = run.has_outcomes;
-    R.source_col = frame_find(R.f, "Source");
-    if (R.source_col < 0)
-        R.source_col = frame_find(R.f, "Lead Source");
-    R.lead_number_col = frame_find(R.f, "Lead Number");
+    R->f = vr->res.f;
+    R->has_outcomes = run.has_outcomes;
+    R->source_col = frame_find(R->f, "Source");
+    if (R->source_col < 0)
+        R->source_col = frame_find(R->f, "Lead Source");
+    R->lead_number_col = frame_find(R->f, "Lead Number");
     ls_error_clear(err);
-    rc = store_leads_each(s->store, run_id, result_lead, &R, err);
+    rc = store_leads_each(s->store, run_id, result_lead, R, err);
     if (rc == LS_ESTORE && !err->msg[0])
         rc = ls_error_set(err, LS_ESTORE, "run %lld: a lead's row is outside its data set",
                           (long long)run_id);
     if (rc)
         goto out;
-    qsort(R.a, R.n, sizeof *R.a, cmp_ranked);
+    qsort(R->a, R->n, sizeof *R->a, cmp_ranked);
     json_t *a = json_array();
-    for (size_t i = 0; i < R.n; i++) {
-        json_array_append_new(a, R.a[i].o);
-        R.a[i].o = NULL;
+    for (size_t i = 0; i < R->n; i++) {
+        json_array_append_new(a, R->a[i].o);
+        R->a[i].o = NULL;
     }
     *out = a;
 out:
-    for (size_t i = 0; i < R.n; i++)
-        json_decref(R.a[i].o);
-    free(R.a);
+    for (size_t i = 0; i < R->n; i++)
+        json_decref(R->a[i].o);
+    free(R->a);
+    free(R);
     views__run_put(s, vr);
     store_run_cleanup(&run);
     return rc;

@@ -343,7 +343,7 @@ static void compute_misses(struct vmodel *vm, struct batch *b)
                 Xg[j * k + g] = b->X[i * nf + j];
             g++;
         }
-    treeshap_rows(vm->ts, Xg, k, 0, k, NULL, 0, 1, phi, base);
+    treeshap_rows(views__ts(vm), Xg, k, 0, k, NULL, 0, 1, phi, base);
     for (size_t g = 0; g < k; g++) {
         size_t i = at[g];
         double *p = b->phi + i * nf;

@@ -26,6 +26,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define API HTTP_STYLE_API
@@ -366,8 +367,8 @@ int api_run_export(struct http_req *rq, struct http_resp *rs)
     if (service_run_get(rq->svc, id, &run, &err) != 0)
         goto fail;
     export_name(json_string_value(json_object_get(run, "filename")), id, name, sizeof name);
-    if (store_tmp_path(service_store(rq->svc), "export", ".csv", rs->file_path,
-                       sizeof rs->file_path, &err) != 0)
+    if (store_tmp_path(service_store(rq->svc), "export", "csv", rs->file_path, sizeof rs->file_path,
+                       &err) != 0)
         goto fail;
     if (service_export(rq->svc, id, rs->file_path, &err) != 0) {
         unlink(rs->file_path); /* a partial export never stays behind */

@@ -3,7 +3,8 @@
  *
  * The backend is split by concern: store_sqlite.c opens the database, keeps
  * the connection pool, migrates the schema and sweeps leftovers at open;
- * store_sqlite_rows.c holds data sets, models and runs; store_sqlite_leads.c
+ * store_sqlite_rows.c holds data sets and models, store_sqlite_runs.c runs,
+ * store_sqlite_leads.c
  * a run's leads (the bulk insert of store_run_finish, paging, explaining,
  * exporting). They meet here and nowhere else: nothing outside src/store/
  * includes this header.
@@ -139,6 +140,24 @@ int sq__run_list(struct store *s, uint64_t offset, uint64_t limit, struct store_
 int sq__run_delete(struct store *s, int64_t id, struct ls_error *err);
 int sq__counts(struct store *s, uint64_t *datasets, uint64_t *models, uint64_t *runs,
                struct ls_error *err);
+
+/* Shared by the row files: step a bound lookup (0 with a row, 1 without,
+ * else the error); a cache key's length check; one page of a table, newest
+ * first, with the count of all, in one snapshot (read fills item i of
+ * *items, each isz bytes; cleanup frees one). */
+int sq__step_row(struct sq_conn *c, sqlite3_stmt *st, const char *what, struct ls_error *err);
+int sq__check_key(const char *key, struct ls_error *err);
+int sq__list_page(struct sq_store *s, const char *table, const char *cols, uint64_t offset,
+                  uint64_t limit, size_t isz,
+                  void (*read)(const struct store *s, sqlite3_stmt *st, void *item),
+                  void (*cleanup)(void *item), void **items, size_t *n, uint64_t *total,
+                  struct ls_error *err);
+
+/* Remove the leads of run id in batches, each its own write transaction,
+ * then its run_trash entry. sq__purge_trash does so for every run listed
+ * in run_trash (at open, after a crash mid-delete). */
+int sq__purge_leads(struct sq_store *s, struct sq_conn *c, int64_t id, struct ls_error *err);
+int sq__purge_trash(struct sq_store *s, struct sq_conn *c, struct ls_error *err);
 
 /* The run's status inside the caller's transaction: 0, or LS_ENOT_FOUND. */
 int sq__run_status(struct sq_conn *c, int64_t id, enum store_run_status *st, struct ls_error *err);

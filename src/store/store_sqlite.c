@@ -57,6 +57,13 @@
  * one tier. contrib is the lead's contributions as raw doubles (host byte
  * order, ncontrib = bytes / 8); reasons_json and display_json are JSON
  * text, checked well-formed on the way in.
+ *
+ * leads.run_id has no foreign key on purpose: a deleted run's row goes at
+ * once (the run is gone for every reader), its leads in batches of their
+ * own transactions, so deleting a million-lead run never holds the writer
+ * for seconds. run_trash lists runs whose leads are still being removed;
+ * the sweep at open finishes them after a crash. Ids are never reused, so
+ * a leftover lead can never join a new run.
  */
 static const char MIGRATE_V1[] =
     "CREATE TABLE datasets ("
@@ -101,7 +108,7 @@ static const char MIGRATE_V1[] =
     "CREATE INDEX runs_filename ON runs(filename, id) WHERE status = 2;"
     "CREATE INDEX runs_status ON runs(status) WHERE status < 2;"
     "CREATE TABLE leads ("
-    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " run_id INTEGER NOT NULL,"
     " row INTEGER NOT NULL,"
     " lead_id TEXT,"
     " score REAL NOT NULL,"
@@ -116,7 +123,8 @@ static const char MIGRATE_V1[] =
     " contrib BLOB,"
     " PRIMARY KEY (run_id, row));"
     "CREATE INDEX leads_rank ON leads(run_id, rank);"
-    "CREATE INDEX leads_tier_rank ON leads(run_id, tier, rank);";
+    "CREATE INDEX leads_tier_rank ON leads(run_id, tier, rank);"
+    "CREATE TABLE run_trash (id INTEGER PRIMARY KEY);";
 
 /* migrations[v] takes the schema from version v to v + 1. */
 static const char *const migrations[] = {MIGRATE_V1};
@@ -154,7 +162,8 @@ static const char *const stmt_sql[SQ_NSTMT] = {
                         " model_id = CASE WHEN ?4 != 0 THEN ?4 ELSE model_id END,"
                         " status = CASE WHEN ?2 = 'queued' THEN status ELSE 1 END"
                         " WHERE id = ?1 AND status IN (0, 1)",
-    [SQ_RUN_STATUS] = "SELECT status FROM runs WHERE id = ?",
+    [SQ_RUN_STATUS] =
+        "SELECT status, total, tier_low, tier_medium, tier_high FROM runs WHERE id = ?",
     [SQ_LEAD_INSERT] =
         "INSERT INTO leads (run_id, " LEAD_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [SQ_LEAD_GET] = "SELECT " LEAD_COLS " FROM leads WHERE run_id = ? AND row = ?",
@@ -551,6 +560,8 @@ static int sweep(struct sq_store *s, struct sq_conn *c, struct ls_error *err)
     }
     sqlite3_finalize(st);
     if ((rc = sq__write_end(s, c, 1, rc, err)))
+        return rc;
+    if ((rc = sq__purge_trash(s, c, err)))
         return rc;
     if ((rc = sweep_folder(s, c, "tmp", NULL, NULL, err)) ||
         (rc = sweep_folder(s, c, "uploads", "datasets", ".csv", err)) ||

@@ -1,5 +1,5 @@
 /*
- * store_sqlite_rows.c — data sets, models and runs in SQLite.
+ * store_sqlite_rows.c — data sets and models in SQLite (runs: store_sqlite_runs.c).
  *
  * Every write is one transaction under the writer lock (sq__write_begin),
  * and every check that decides a write (does the fingerprint exist, is the
@@ -16,18 +16,13 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define RUN_COLS_SQL                                                                               \
-    "id, dataset_id, model_id, filename, cache_key, status, stage, progress, error, total, "       \
-    "tier_low, tier_medium, tier_high, has_outcomes, explained, summary_json, created, finished"
 #define MODEL_COLS_SQL "id, dataset_id, cache_key, options_json, info_json, created"
-#define CACHE_KEY_MAX  128  /* bytes of a cache key (a SHA-256 hex is 64) */
-#define RUN_ERROR_MAX  4096 /* bytes of a failed run's reason kept */
+#define CACHE_KEY_MAX  128 /* bytes of a cache key (a SHA-256 hex is 64) */
 #define PATH_CAP       (PATH_MAX + 64)
 
 /* ---- reading rows ----------------------------------------------------- */
@@ -63,31 +58,7 @@ static void read_model(const struct store *s, sqlite3_stmt *st, struct store_mod
     m->path = xstrdup(path);
 }
 
-static void read_run(sqlite3_stmt *st, struct store_run *r)
-{
-    memset(r, 0, sizeof *r);
-    r->id = sqlite3_column_int64(st, 0);
-    r->dataset_id = sqlite3_column_int64(st, 1);
-    r->model_id = sqlite3_column_int64(st, 2);
-    r->filename = sq__col_str(st, 3);
-    r->cache_key = sq__col_str(st, 4);
-    r->status = (enum store_run_status)sqlite3_column_int(st, 5);
-    const char *stage = (const char *)sqlite3_column_text(st, 6);
-    snprintf(r->stage, sizeof r->stage, "%s", stage ? stage : "");
-    r->progress = sqlite3_column_double(st, 7);
-    r->error = sq__col_str(st, 8);
-    r->total = (uint64_t)sqlite3_column_int64(st, 9);
-    for (int t = 0; t < 3; t++)
-        r->tier[t] = (uint64_t)sqlite3_column_int64(st, 10 + t);
-    r->has_outcomes = sqlite3_column_int(st, 13);
-    r->explained = sqlite3_column_int(st, 14);
-    r->summary_json = sq__col_str(st, 15);
-    r->created = sqlite3_column_int64(st, 16);
-    r->finished = sqlite3_column_int64(st, 17);
-}
-
-/* Step a bound lookup: 0 with a row, 1 without one, else the error. */
-static int step_row(struct sq_conn *c, sqlite3_stmt *st, const char *what, struct ls_error *err)
+int sq__step_row(struct sq_conn *c, sqlite3_stmt *st, const char *what, struct ls_error *err)
 {
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW)
@@ -107,7 +78,7 @@ static int check_page(uint64_t offset, uint64_t limit, struct ls_error *err)
     return 0;
 }
 
-static int check_key(const char *key, struct ls_error *err)
+int sq__check_key(const char *key, struct ls_error *err)
 {
     if (key && strlen(key) > CACHE_KEY_MAX)
         return ls_error_set(err, LS_EINPUT, "a cache key has at most %d bytes", CACHE_KEY_MAX);
@@ -127,7 +98,7 @@ static int dataset_load(struct sq_store *s, struct sq_conn *c, enum sq_stmt_id w
         sq__bind_str(st, 1, text);
     else
         sqlite3_bind_int64(st, 1, id);
-    rc = step_row(c, st, "reading a data set", err);
+    rc = sq__step_row(c, st, "reading a data set", err);
     if (rc == 0)
         read_dataset(&s->base, st, out);
     else if (rc == 1)
@@ -172,7 +143,7 @@ int sq__dataset_put(struct store *base, const char *tmp_file, struct store_datas
     if ((rc = sq__stmt(c, SQ_DATASET_BY_FP, &st, err)))
         goto end;
     sq__bind_str(st, 1, d->fingerprint);
-    rc = step_row(c, st, "looking up a fingerprint", err);
+    rc = sq__step_row(c, st, "looking up a fingerprint", err);
     if (rc == 0)
         existing = sqlite3_column_int64(st, 0);
     sq__done(st);
@@ -274,7 +245,7 @@ static int model_load(struct sq_store *s, struct sq_conn *c, enum sq_stmt_id whi
         sq__bind_str(st, 1, key);
     else
         sqlite3_bind_int64(st, 1, id);
-    rc = step_row(c, st, "reading a model", err);
+    rc = sq__step_row(c, st, "reading a model", err);
     if (rc == 0)
         read_model(&s->base, st, out);
     else if (rc == 1)
@@ -296,7 +267,7 @@ int sq__model_put(struct store *base, const char *tmp_file, struct store_model *
     int64_t id = 0;
     int rc = 0, moved = 0;
 
-    if ((rc = check_key(m->cache_key, err)) || (rc = sq__check_tmp(base, tmp_file, err)))
+    if ((rc = sq__check_key(m->cache_key, err)) || (rc = sq__check_tmp(base, tmp_file, err)))
         return rc;
     if ((rc = sq__acquire(s, &c, err)))
         goto out;
@@ -305,7 +276,7 @@ int sq__model_put(struct store *base, const char *tmp_file, struct store_model *
     if ((rc = sq__stmt(c, SQ_DATASET_GET, &st, err)))
         goto end;
     sqlite3_bind_int64(st, 1, m->dataset_id);
-    rc = step_row(c, st, "looking up a data set", err);
+    rc = sq__step_row(c, st, "looking up a data set", err);
     sq__done(st);
     if (rc == 1)
         rc = ls_error_set(err, LS_ENOT_FOUND, "data set %lld not found", (long long)m->dataset_id);
@@ -362,7 +333,7 @@ int sq__model_find(struct store *base, const char *cache_key, int64_t dataset_id
 {
     struct sq_store *s = sq_of(base);
     struct sq_conn *c = NULL;
-    int rc = check_key(cache_key, err);
+    int rc = sq__check_key(cache_key, err);
     if (rc || (rc = sq__acquire(s, &c, err)))
         return rc;
     rc = cache_key ? model_load(s, c, SQ_MODEL_BY_KEY, 0, cache_key, out, err)
@@ -373,11 +344,11 @@ int sq__model_find(struct store *base, const char *cache_key, int64_t dataset_id
 
 /* One page of a table, newest first, with the count of all, in one snapshot.
  * read(row) fills item i of *items (each of size isz). */
-static int list_page(struct sq_store *s, const char *table, const char *cols, uint64_t offset,
-                     uint64_t limit, size_t isz,
-                     void (*read)(const struct store *s, sqlite3_stmt *st, void *item),
-                     void (*cleanup)(void *item), void **items, size_t *n, uint64_t *total,
-                     struct ls_error *err)
+int sq__list_page(struct sq_store *s, const char *table, const char *cols, uint64_t offset,
+                  uint64_t limit, size_t isz,
+                  void (*read)(const struct store *s, sqlite3_stmt *st, void *item),
+                  void (*cleanup)(void *item), void **items, size_t *n, uint64_t *total,
+                  struct ls_error *err)
 {
     struct sq_conn *c = NULL;
     sqlite3_stmt *st = NULL;
@@ -432,29 +403,18 @@ static void read_model_item(const struct store *s, sqlite3_stmt *st, void *item)
     read_model(s, st, item);
 }
 
-static void read_run_item(const struct store *s, sqlite3_stmt *st, void *item)
-{
-    (void)s;
-    read_run(st, item);
-}
-
 static void model_item_cleanup(void *item)
 {
     store_model_cleanup(item);
-}
-
-static void run_item_cleanup(void *item)
-{
-    store_run_cleanup(item);
 }
 
 int sq__model_list(struct store *base, uint64_t offset, uint64_t limit, struct store_model **out,
                    size_t *n, uint64_t *total, struct ls_error *err)
 {
     void *items = NULL;
-    int rc =
-        list_page(sq_of(base), "models", MODEL_COLS_SQL, offset, limit, sizeof(struct store_model),
-                  read_model_item, model_item_cleanup, &items, n, total, err);
+    int rc = sq__list_page(sq_of(base), "models", MODEL_COLS_SQL, offset, limit,
+                           sizeof(struct store_model), read_model_item, model_item_cleanup, &items,
+                           n, total, err);
     if (rc == 0)
         *out = items;
     return rc;
@@ -474,7 +434,7 @@ int sq__model_delete(struct store *base, int64_t id, struct ls_error *err)
     if ((rc = sq__stmt(c, SQ_MODEL_GET, &st, err)))
         goto end;
     sqlite3_bind_int64(st, 1, id);
-    rc = step_row(c, st, "looking up a model", err);
+    rc = sq__step_row(c, st, "looking up a model", err);
     sq__done(st);
     st = NULL;
     if (rc == 1)
@@ -488,7 +448,7 @@ int sq__model_delete(struct store *base, int64_t id, struct ls_error *err)
         goto end;
     }
     sqlite3_bind_int64(st, 1, id);
-    rc = step_row(c, st, "deleting a model", err);
+    rc = sq__step_row(c, st, "deleting a model", err);
     if (rc == 0)
         rc = ls_error_set(err, LS_ECONFLICT, "model %lld is in use by run %lld, not finished yet",
                           (long long)id, (long long)sqlite3_column_int64(st, 0));
@@ -512,290 +472,6 @@ end:
      * names, which the next open sweeps */
     if (rc == 0 && sq__model_path(base, id, path, sizeof path) == 0)
         unlink(path);
-out:
-    sq__release(s, c);
-    return rc;
-}
-
-/* ---- runs ------------------------------------------------------------- */
-
-int sq__run_status(struct sq_conn *c, int64_t id, enum store_run_status *status,
-                   struct ls_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sq__stmt(c, SQ_RUN_STATUS, &st, err);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, id);
-    rc = step_row(c, st, "reading a run", err);
-    if (rc == 0)
-        *status = (enum store_run_status)sqlite3_column_int(st, 0);
-    else if (rc == 1)
-        rc = ls_error_set(err, LS_ENOT_FOUND, "run %lld not found", (long long)id);
-    sq__done(st);
-    return rc;
-}
-
-/* Why a run that is no longer queued or running cannot change. */
-static int run_not_open(struct sq_conn *c, int64_t id, struct ls_error *err)
-{
-    enum store_run_status status;
-    int rc = sq__run_status(c, id, &status, err);
-    if (rc)
-        return rc;
-    return ls_error_set(err, LS_ECONFLICT, "run %lld is already %s", (long long)id,
-                        store_run_status_name(status));
-}
-
-/* 0 when the row with id exists in table (models, datasets), else LS_ENOT_FOUND. */
-static int row_exists(struct sq_conn *c, enum sq_stmt_id which, int64_t id, const char *what,
-                      struct ls_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sq__stmt(c, which, &st, err);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, id);
-    rc = step_row(c, st, "looking up", err);
-    sq__done(st);
-    if (rc == 1)
-        rc = ls_error_set(err, LS_ENOT_FOUND, "%s %lld not found", what, (long long)id);
-    return rc;
-}
-
-int sq__run_create(struct store *base, struct store_run *r, struct ls_error *err)
-{
-    struct sq_store *s = sq_of(base);
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    char *filename = NULL;
-    int64_t now = sq__now_ms();
-    int rc = check_key(r->cache_key, err);
-    if (rc || (rc = sq__acquire(s, &c, err)))
-        return rc;
-    if ((rc = sq__write_begin(s, c, 0, err)))
-        goto out;
-    if ((rc = sq__stmt(c, SQ_DATASET_GET, &st, err)))
-        goto end;
-    sqlite3_bind_int64(st, 1, r->dataset_id);
-    rc = step_row(c, st, "looking up a data set", err);
-    if (rc == 0) /* the run's file name: the caller's, else the data set's */
-        filename =
-            sq__filename(r->filename ? r->filename : (const char *)sqlite3_column_text(st, 2));
-    sq__done(st);
-    if (rc == 1)
-        rc = ls_error_set(err, LS_ENOT_FOUND, "data set %lld not found", (long long)r->dataset_id);
-    if (rc)
-        goto end;
-    if (r->model_id && (rc = row_exists(c, SQ_MODEL_GET, r->model_id, "model", err)))
-        goto end;
-    if ((rc = sq__stmt(c, SQ_RUN_INSERT, &st, err)))
-        goto end;
-    sqlite3_bind_int64(st, 1, r->dataset_id);
-    sqlite3_bind_int64(st, 2, r->model_id);
-    sq__bind_str(st, 3, filename);
-    sq__bind_str(st, 4, r->cache_key);
-    sqlite3_bind_int64(st, 5, now);
-    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sq__fail(c, "adding a run", err);
-    sq__done(st);
-end:
-    if (rc == 0)
-        r->id = sqlite3_last_insert_rowid(c->db);
-    rc = sq__write_end(s, c, 0, rc, err);
-    if (rc == 0) {
-        r->created = now;
-        r->status = STORE_RUN_QUEUED;
-        snprintf(r->stage, sizeof r->stage, "queued");
-    } else {
-        r->id = 0;
-    }
-out:
-    sq__release(s, c);
-    free(filename);
-    return rc;
-}
-
-int sq__run_progress(struct store *base, int64_t id, const char *stage, double progress,
-                     int64_t model_id, struct ls_error *err)
-{
-    struct sq_store *s = sq_of(base);
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    if (!stage || !*stage || strlen(stage) >= sizeof((struct store_run *)0)->stage)
-        return ls_error_set(err, LS_EINPUT, "a stage is a name of 1 to 31 bytes");
-    if (isnan(progress))
-        return ls_error_set(err, LS_EINPUT, "progress is not a number");
-    progress = progress < 0 ? 0 : progress > 1 ? 1 : progress;
-    int rc = sq__acquire(s, &c, err);
-    if (rc)
-        return rc;
-    if ((rc = sq__write_begin(s, c, 0, err)))
-        goto out;
-    if (model_id && (rc = row_exists(c, SQ_MODEL_GET, model_id, "model", err)))
-        goto end;
-    if ((rc = sq__stmt(c, SQ_RUN_PROGRESS, &st, err)))
-        goto end;
-    sqlite3_bind_int64(st, 1, id);
-    sq__bind_str(st, 2, stage);
-    sqlite3_bind_double(st, 3, progress);
-    sqlite3_bind_int64(st, 4, model_id);
-    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sq__fail(c, "recording progress", err);
-    sq__done(st);
-    if (rc == 0 && sqlite3_changes(c->db) == 0)
-        rc = run_not_open(c, id, err);
-end:
-    rc = sq__write_end(s, c, 0, rc, err);
-out:
-    sq__release(s, c);
-    return rc;
-}
-
-int sq__run_fail(struct store *base, int64_t id, const char *why, struct ls_error *err)
-{
-    struct sq_store *s = sq_of(base);
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    char reason[RUN_ERROR_MAX + 1];
-    size_t n = strlen(why && *why ? why : "failed");
-    if (n > RUN_ERROR_MAX) {
-        n = RUN_ERROR_MAX;
-        while (n > 0 && ((unsigned char)why[n] & 0xC0) == 0x80)
-            n--;
-    }
-    memcpy(reason, why && *why ? why : "failed", n);
-    reason[n] = '\0';
-    int rc = sq__acquire(s, &c, err);
-    if (rc)
-        return rc;
-    if ((rc = sq__write_begin(s, c, 1, err)))
-        goto out;
-    if (sqlite3_prepare_v2(c->db,
-                           "UPDATE runs SET status = 3, error = ?, finished = ?"
-                           " WHERE id = ? AND status IN (0, 1)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = sq__fail(c, "failing a run", err);
-        goto end;
-    }
-    sq__bind_str(st, 1, reason);
-    sqlite3_bind_int64(st, 2, sq__now_ms());
-    sqlite3_bind_int64(st, 3, id);
-    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sq__fail(c, "failing a run", err);
-    sqlite3_finalize(st);
-    if (rc == 0 && sqlite3_changes(c->db) == 0)
-        rc = run_not_open(c, id, err);
-end:
-    rc = sq__write_end(s, c, 1, rc, err);
-out:
-    sq__release(s, c);
-    return rc;
-}
-
-int sq__run_get(struct store *base, int64_t id, struct store_run *out, struct ls_error *err)
-{
-    struct sq_store *s = sq_of(base);
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    int rc = sq__acquire(s, &c, err);
-    if (rc)
-        return rc;
-    if ((rc = sq__stmt(c, SQ_RUN_GET, &st, err)))
-        goto out;
-    sqlite3_bind_int64(st, 1, id);
-    rc = step_row(c, st, "reading a run", err);
-    if (rc == 0)
-        read_run(st, out);
-    else if (rc == 1)
-        rc = ls_error_set(err, LS_ENOT_FOUND, "run %lld not found", (long long)id);
-    sq__done(st);
-out:
-    sq__release(s, c);
-    return rc;
-}
-
-int sq__run_find(struct store *base, const char *cache_key, const char *filename,
-                 struct store_run *out, struct ls_error *err)
-{
-    struct sq_store *s = sq_of(base);
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    char *name = NULL;
-    const char *sql = cache_key  ? "SELECT " RUN_COLS_SQL " FROM runs WHERE status = 2 AND "
-                                   "cache_key = ? ORDER BY id DESC LIMIT 1"
-                      : filename ? "SELECT " RUN_COLS_SQL " FROM runs WHERE status = 2 AND "
-                                   "filename = ? ORDER BY id DESC LIMIT 1"
-                                 : "SELECT " RUN_COLS_SQL " FROM runs WHERE status = 2 "
-                                   "ORDER BY id DESC LIMIT 1";
-    int rc = check_key(cache_key, err);
-    if (rc || (rc = sq__acquire(s, &c, err)))
-        return rc;
-    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        rc = sq__fail(c, "finding a run", err);
-        goto out;
-    }
-    if (cache_key) {
-        sq__bind_str(st, 1, cache_key);
-    } else if (filename) {
-        name = sq__filename(filename);
-        sq__bind_str(st, 1, name);
-    }
-    rc = step_row(c, st, "finding a run", err);
-    if (rc == 0)
-        read_run(st, out);
-    else if (rc == 1)
-        rc = cache_key  ? ls_error_set(err, LS_ENOT_FOUND, "no finished run with that cache key")
-             : filename ? ls_error_set(err, LS_ENOT_FOUND, "no finished run of %s", name)
-                        : ls_error_set(err, LS_ENOT_FOUND, "no finished run");
-out:
-    sqlite3_finalize(st);
-    sq__release(s, c);
-    free(name);
-    return rc;
-}
-
-int sq__run_list(struct store *base, uint64_t offset, uint64_t limit, struct store_run **out,
-                 size_t *n, uint64_t *total, struct ls_error *err)
-{
-    void *items = NULL;
-    int rc = list_page(sq_of(base), "runs", RUN_COLS_SQL, offset, limit, sizeof(struct store_run),
-                       read_run_item, run_item_cleanup, &items, n, total, err);
-    if (rc == 0)
-        *out = items;
-    return rc;
-}
-
-int sq__run_delete(struct store *base, int64_t id, struct ls_error *err)
-{
-    struct sq_store *s = sq_of(base);
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    enum store_run_status status;
-    int rc = sq__acquire(s, &c, err);
-    if (rc)
-        return rc;
-    if ((rc = sq__write_begin(s, c, 0, err)))
-        goto out;
-    if ((rc = sq__run_status(c, id, &status, err)))
-        goto end;
-    if (status == STORE_RUN_QUEUED || status == STORE_RUN_RUNNING) {
-        rc = ls_error_set(err, LS_ECONFLICT, "run %lld is %s: it can be deleted once it ends",
-                          (long long)id, store_run_status_name(status));
-        goto end;
-    }
-    static const char *const del[] = {"DELETE FROM leads WHERE run_id = ?",
-                                      "DELETE FROM runs WHERE id = ?"};
-    for (size_t i = 0; i < 2 && !rc; i++) {
-        if (sqlite3_prepare_v2(c->db, del[i], -1, &st, NULL) != SQLITE_OK) {
-            rc = sq__fail(c, "deleting a run", err);
-            break;
-        }
-        sqlite3_bind_int64(st, 1, id);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = sq__fail(c, "deleting a run", err);
-        sqlite3_finalize(st);
-        st = NULL;
-    }
-end:
-    rc = sq__write_end(s, c, 0, rc, err);
 out:
     sq__release(s, c);
     return rc;

@@ -11,6 +11,8 @@ import io
 import json
 import os
 import tempfile
+import threading
+import time
 
 import lsapi
 import oaschema
@@ -19,7 +21,8 @@ ROWS = 600
 
 
 def demo_bytes(tmp, rows=ROWS, seed=42, name="leads.csv"):
-    return open(lsapi.demo_csv(os.path.join(tmp, name), rows=rows, seed=seed), "rb").read()
+    with open(lsapi.demo_csv(os.path.join(tmp, name), rows=rows, seed=seed), "rb") as f:
+        return f.read()
 
 
 class Api(lsapi.TestCase):
@@ -381,32 +384,59 @@ class Api(lsapi.TestCase):
 
 
 class Busy(lsapi.TestCase):
-    """One worker, no queue: a second job while one runs is a 503 with Retry-After,
-    and a running run cannot be deleted (409)."""
+    """One worker, no queue: a job while another runs is a 503 with Retry-After
+    (on /api/ and on the old routes), and a run not yet done cannot be deleted
+    (409) nor paged (409)."""
+
+    def wait_idle(self, srv, want_running):
+        """Poll /api/health until jobs_running is want_running (bounded, not timed)."""
+        for _ in range(6000):
+            h = srv.get("/api/health").json()
+            if h["jobs_running"] == want_running:
+                return
+            time.sleep(0.05)
+        self.fail("jobs_running never became %d" % want_running)
 
     def test_pool_full(self):
         with tempfile.TemporaryDirectory(prefix="routes-busy-") as tmp:
-            # big enough that its training is still running when the next request comes
-            data = demo_bytes(tmp, rows=20000, seed=5)
+            # training on this takes seconds: long enough to ask while it runs
+            big = demo_bytes(tmp, rows=20000, seed=5, name="big.csv")
+            small = demo_bytes(tmp, rows=1000, seed=6, name="small.csv")
             with oaschema.Server(args=["--workers", "1", "--queue", "0"]) as srv:
-                ds = srv.upload("/api/datasets", "big.csv", data).json()["dataset_id"]
-                r = srv.post_json("/api/runs", {"dataset_id": ds, "trees": 2000, "wait": False})
+                ds_big = srv.upload("/api/datasets", "big.csv", big).json()["dataset_id"]
+                ds = srv.upload("/api/datasets", "small.csv", small).json()["dataset_id"]
+                self.assertStatus(srv.upload("/upload", "small.csv", small), 200)
+                first = {}
+                t = threading.Thread(target=lambda: first.setdefault(
+                    "r", srv.post_json("/api/models", {"dataset_id": ds_big, "trees": 300})))
+                t.start()
+                try:
+                    self.wait_idle(srv, 1)
+                    r = srv.post_json("/api/runs", {"dataset_id": ds, "trees": 10})
+                    self.assertApiError(r, 503, "BUSY")
+                    self.assertGreaterEqual(int(r.header("retry-after")), 1)
+                    self.assertApiError(srv.post_json("/api/models", {"dataset_id": ds}), 503,
+                                        "BUSY")
+                    r = srv.post_json("/train", {"filename": "small.csv",
+                                                 "target_col": "Converted"})
+                    self.assertCompatError(r, 503)
+                    self.assertGreaterEqual(int(r.header("retry-after")), 1)
+                    self.assertCompatError(srv.post_json("/predict", {"filename": "small.csv"}),
+                                           503)
+                finally:
+                    t.join()
+                self.assertStatus(first["r"], 201)
+                self.wait_idle(srv, 0)
+                # a run not done yet: no delete, no leads
+                r = srv.post_json("/api/runs", {"dataset_id": ds, "trees": 100, "wait": False})
                 self.assertStatus(r, 202)
-                first = r.json()["run_id"]
-                r = srv.post_json("/api/runs", {"dataset_id": ds, "trees": 10})
-                self.assertApiError(r, 503, "BUSY")
-                self.assertGreaterEqual(int(r.header("retry-after")), 1)
-                r = srv.post_json("/api/models", {"dataset_id": ds, "trees": 10})
-                self.assertApiError(r, 503, "BUSY")
-                self.assertApiError(srv.delete("/api/runs/%d" % first), 409, "CONFLICT")
-                g = srv.get("/api/runs/%d" % first).json()
-                self.assertIn(g["status"], ("queued", "running"))
-                self.assertIn("progress", g)
-                self.assertApiError(srv.get("/api/runs/%d/leads" % first), 409)
-                self.assertEqual(srv.wait_job(first)["status"], "done")
-                # the pool is free again
-                r = srv.post_json("/api/runs", {"dataset_id": ds, "trees": 10})
-                self.assertStatus(r, 201)
+                run_id = r.json()["run_id"]
+                self.assertApiError(srv.delete("/api/runs/%d" % run_id), 409, "CONFLICT")
+                self.assertApiError(srv.get("/api/runs/%d/leads" % run_id), 409)
+                self.assertCompatError(srv.get("/prediction-history/%d" % run_id), 409)
+                self.assertEqual(srv.wait_job(run_id)["status"], "done")
+                self.wait_idle(srv, 0)
+                self.assertStatus(srv.delete("/api/runs/%d" % run_id), 204)
 
 
 if __name__ == "__main__":

@@ -202,6 +202,78 @@ static void test_from_json(void **state)
                "Send a nurture email and follow up this week");
 }
 
+/* The stored reasons read without jansson give what jansson reads. */
+static void test_parse(void **state)
+{
+    (void)state;
+    const char *texts[] = {
+        "{\"for\":[{\"column\":\"Lead Origin\",\"value\":\"Lead Add Form\",\"points\":21.3,"
+        "\"text\":\"Lead Origin = Lead Add Form \u2192 +21.3 pts\"}],\"against\":[{\"column\":"
+        "\"Last Activity\",\"value\":\"Email \\\"Bounced\\\"\",\"points\":-4.1e0,\"text\":\"x\"}]}",
+        /* escapes, a surrogate pair, keys in another order, unknown keys, 4 reasons */
+        "{ \"extra\": {\"a\": [1, 2, {\"b\": null}]}, \"against\": [], \"for\": [ "
+        "{\"points\": 3, \"value\": \"tab\\there \\ud83d\\ude00\", \"column\": \"A\\u00e9\", "
+        "\"z\": true},"
+        "{\"column\": \"B\", \"points\": 2},"
+        "{\"column\": \"C\", \"points\": 1.5, \"value\": \"c\"},"
+        "{\"column\": \"D\", \"points\": 1, \"value\": \"d\"}]}",
+        /* an entry without points is no reason */
+        "{\"for\":[{\"column\":\"A\"},{\"column\":\"B\",\"value\":\"b\",\"points\":0.5}],"
+        "\"against\":[]}",
+    };
+    for (size_t t = 0; t < sizeof texts / sizeof *texts; t++) {
+        json_error_t je;
+        json_t *r = json_loads(texts[t], 0, &je);
+        if (!r)
+            fail_msg("case %zu is not JSON: %s", t, je.text);
+        static struct narrate_parsed p;
+        assert_int_equal(narrate_parse(texts[t], &p), 0);
+        char a[NARRATE_TEXT_MAX], b[NARRATE_TEXT_MAX];
+        narrate_json_sentence(50, r, a, sizeof a);
+        narrate_sentence(50, p.pos, p.npos, p.neg, p.nneg, b, sizeof b);
+        ASSERT_STR(b, a);
+        const json_t *f = json_object_get(r, "for");
+        for (size_t k = 0; k < p.npos; k++) {
+            const char *txt = json_string_value(json_object_get(json_array_get(f, k), "text"));
+            ASSERT_STR(p.pos_text[k], txt ? txt : "");
+        }
+        json_decref(r);
+    }
+    static struct narrate_parsed p;
+    assert_int_equal(narrate_parse("{\"for\":[{\"column\":\"A\",\"points\":1}]}", &p), 0);
+    assert_int_equal(p.npos, 1);
+    ASSERT_STR(p.pos[0].value, "missing");
+    assert_int_equal(
+        narrate_parse("{\"for\":[{\"column\":\"\\u00e9\\ud83d\\ude00\",\"points\":1}]}", &p), 0);
+    ASSERT_STR(p.pos[0].column, "\u00e9\U0001F600");
+    /* malformed: no reasons, never a crash */
+    const char *bad[] = {"",
+                         "[",
+                         "{\"for\": [",
+                         "{\"for\": [{\"column\": \"A\", \"points\": 1}",
+                         "{\"for\": 3}",
+                         "{\"for\": [{\"column\": \"\\x\"}]}",
+                         "nul",
+                         "{\"for\": [{\"column\": \"A\\u12\"}]}",
+                         "{\"for\":[{\"column\":\"a\nb\"}]}"};
+    for (size_t t = 0; t < sizeof bad / sizeof *bad; t++) {
+        assert_int_equal(narrate_parse(bad[t], &p), -1);
+        assert_int_equal(p.npos + p.nneg, 0);
+    }
+    assert_int_equal(narrate_parse(NULL, &p), -1);
+    /* a value longer than a field is cut at a character boundary */
+    char *big = malloc(4000);
+    size_t n = (size_t)snprintf(big, 4000, "{\"for\":[{\"column\":\"A\",\"points\":1,\"value\":\"");
+    for (int i = 0; i < 700; i++)
+        n += (size_t)snprintf(big + n, 4000 - n, "\u00e9");
+    snprintf(big + n, 4000 - n, "\"}]}");
+    assert_int_equal(narrate_parse(big, &p), 0);
+    assert_true(strlen(p.pos[0].value) <= NARRATE_FIELD_MAX);
+    assert_true(strlen(p.pos[0].value) >= NARRATE_FIELD_MAX - 1);
+    assert_true(tu_utf8_valid(p.pos[0].value, strlen(p.pos[0].value)));
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_actions),
         cmocka_unit_test(test_actions_word_limit),
         cmocka_unit_test(test_from_json),
+        cmocka_unit_test(test_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -354,6 +354,26 @@ static void test_upload_malformed_says_line(void **state)
     rm_dir(dir);
 }
 
+/* The service's row limit applies to uploads. */
+static void test_upload_row_limit(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service_opts o;
+    service_opts_default(&o);
+    o.data_dir = dir;
+    o.max_rows = 100;
+    struct service *s = NULL;
+    struct ls_error err;
+    assert_int_equal(service_open(&o, &s, &err), 0);
+    json_t *out = NULL;
+    int rc = upload(s, demo_csv, strlen(demo_csv), "big.csv", &out, &err, NULL);
+    assert_int_equal(rc, LS_ELIMIT);
+    assert_null(out);
+    service_close(s);
+    rm_dir(dir);
+}
+
 /* ---- models --------------------------------------------------------------- */
 
 static void test_train_then_cached(void **state)
@@ -429,6 +449,50 @@ static void test_train_then_cached(void **state)
     rm_dir(dir);
 }
 
+/* A numeric display column is stored as numbers: sorting leads by it is
+ * numeric ("9" before "10"), and blanks are null, not "". */
+static void check_numeric_sort(struct service *s, int64_t run_id, const json_t *dcols)
+{
+    static const char *const numeric[] = {"Pages Visited", "Time on Site (s)", "Email Opens",
+                                          "Days Since Last Contact"};
+    const char *col = NULL;
+    size_t i;
+    json_t *v;
+    json_array_foreach(dcols, i, v)
+    {
+        for (size_t k = 0; k < sizeof numeric / sizeof numeric[0]; k++)
+            if (strcmp(json_string_value(v), numeric[k]) == 0 && !col)
+                col = numeric[k];
+    }
+    if (!col)
+        fail_msg("no numeric column among the display columns");
+    struct store_lead_query q = {-1, NULL, col, 0, 0, STORE_PAGE_MAX};
+    struct store_lead *list = NULL;
+    size_t n = 0;
+    uint64_t total = 0;
+    struct ls_error err;
+    if (store_leads_query(service_store(s), run_id, &q, &list, &n, &total, &err))
+        fail_msg("sort by %s: %s", col, err.msg);
+    double prev = -INFINITY;
+    size_t numbers = 0;
+    for (size_t k = 0; k < n; k++) {
+        json_t *d = json_loads(list[k].display_json, 0, NULL);
+        json_t *x = json_object_get(d, col);
+        assert_non_null(x);
+        assert_false(json_is_string(x) && json_string_length(x) == 0);
+        if (json_is_number(x)) {
+            double y = json_number_value(x);
+            if (y < prev)
+                fail_msg("%s sorted %g after %g", col, y, prev);
+            prev = y;
+            numbers++;
+        }
+        json_decref(d);
+    }
+    assert_true(numbers > 0);
+    store_lead_list_free(list, n);
+}
+
 /* ---- runs ----------------------------------------------------------------- */
 
 static void test_run_scores_stores_and_caches(void **state)
@@ -473,6 +537,7 @@ static void test_run_scores_stores_and_caches(void **state)
     assert_string_equal(json_string_value(json_array_get(dcols, 1)), "Lead Source");
     assert_true(json_array_size(dcols) <= 7);
     assert_int_equal(stored_leads(s, run_id), DEMO_ROWS);
+    check_numeric_sort(s, run_id, dcols);
 
     /* a stored lead carries its reasons, contributions and display fields */
     struct store_lead l;
@@ -884,6 +949,84 @@ static void test_frame_cache(void **state)
     rm_dir(dir);
 }
 
+/* Every progress write a run makes, caught by wrapping the store's
+ * run_progress (the store is a table of operations). */
+static const struct store_ops *real_ops;
+static char seen_stages[64][32];
+static double seen_share[64];
+static int64_t seen_model[64];
+static int nseen;
+static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int spy_progress(struct store *st, int64_t id, const char *stage, double progress,
+                        int64_t model_id, struct ls_error *err)
+{
+    pthread_mutex_lock(&seen_lock);
+    if (nseen < 64) {
+        snprintf(seen_stages[nseen], sizeof seen_stages[nseen], "%s", stage);
+        seen_share[nseen] = progress;
+        seen_model[nseen] = model_id;
+        nseen++;
+    }
+    pthread_mutex_unlock(&seen_lock);
+    return real_ops->run_progress(st, id, stage, progress, model_id, err);
+}
+
+static int seen(const char *stage)
+{
+    for (int i = 0; i < nseen; i++)
+        if (strcmp(seen_stages[i], stage) == 0)
+            return i;
+    return -1;
+}
+
+static void test_run_reports_progress(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_service(dir, 1, 4);
+    struct store *st = service_store(s);
+    real_ops = st->ops;
+    struct store_ops spy = *st->ops;
+    spy.run_progress = spy_progress;
+    st->ops = &spy;
+    nseen = 0;
+    char *big = tu_demo_text(5000, 3); /* over one explanation slice (2048 leads) */
+    int64_t ds = upload_ok(s, big, "big.csv");
+    free(big);
+    struct service_run_req r;
+    memset(&r, 0, sizeof r);
+    r.dataset_id = ds;
+    service_train_init(&r.train);
+    r.train.trees = 40;
+    int64_t run_id = 0;
+    json_t *cached = NULL;
+    json_t *o = job_result_ok(run_submit_ok(s, &r, NULL, NULL, &run_id, &cached));
+    int64_t model_id = jint(o, "model_id");
+    json_decref(o);
+    st->ops = real_ops;
+    const char *order[] = {"reading", "training", "scoring", "explaining", "storing"};
+    int last = -1;
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+        int at = seen(order[k]);
+        if (at < 0)
+            fail_msg("no progress written for stage %s (%d writes)", order[k], nseen);
+        assert_true(at > last);
+        last = at;
+    }
+    /* shares rise within a stage and stay in 0..1; after training, the model is named */
+    for (int i = 0; i < nseen; i++) {
+        assert_true(seen_share[i] >= 0 && seen_share[i] <= 1);
+        if (i > 0 && strcmp(seen_stages[i], seen_stages[i - 1]) == 0)
+            assert_true(seen_share[i] >= seen_share[i - 1]);
+        if (i >= seen("scoring"))
+            assert_int_equal(seen_model[i], model_id);
+    }
+    assert_true(nseen < 64); /* written in steps, not per tree or per lead */
+    service_close(s);
+    rm_dir(dir);
+}
+
 static void test_iso8601(void **state)
 {
     (void)state;
@@ -902,6 +1045,7 @@ int main(void)
         cmocka_unit_test(test_upload_same_bytes_same_id),
         cmocka_unit_test(test_upload_refuses_binaries),
         cmocka_unit_test(test_upload_malformed_says_line),
+        cmocka_unit_test(test_upload_row_limit),
         cmocka_unit_test(test_train_then_cached),
         cmocka_unit_test(test_run_scores_stores_and_caches),
         cmocka_unit_test(test_run_failure_is_stored),
@@ -911,6 +1055,7 @@ int main(void)
         cmocka_unit_test(test_release_in_callback),
         cmocka_unit_test(test_close_with_queued),
         cmocka_unit_test(test_frame_cache),
+        cmocka_unit_test(test_run_reports_progress),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

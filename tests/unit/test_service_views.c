@@ -7,10 +7,8 @@
  * results, and real-time scoring (the same score as a run, to 1e-9; its
  * errors). A service is opened on a temporary data directory and a run is
  * made on generated leads with a column of spreadsheet-formula cells.
- *
- * `test_service_views --leads` runs the Leads.csv group (skipped, 77,
- * without it): the real-time scoring path's cost per lead, printed, not
- * asserted.
+ * (test_service_views_leads.c does the same on Leads.csv and prints the
+ * real-time path's cost.)
  */
 #include "testutil.h"
 
@@ -23,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define ROWS 600
@@ -642,114 +639,7 @@ static void test_score_inputs(void **state)
     json_decref(ok);
 }
 
-/* ---- Leads.csv: the real-time path's cost, printed ----------------------- */
-
-static int leads_setup(void **state)
-{
-    const char *path = tu_leads_csv();
-    if (!path)
-        return -1;
-    struct fx *x = xcalloc(1, sizeof *x);
-    snprintf(x->dir, sizeof x->dir, "/tmp/ls-views-leads-XXXXXX");
-    assert_non_null(mkdtemp(x->dir));
-    struct service_opts o;
-    service_opts_default(&o);
-    o.data_dir = x->dir;
-    struct ls_error err;
-    ls_error_clear(&err);
-    if (service_open(&o, &x->s, &err))
-        fail_msg("service_open: %s", err.msg);
-    size_t len = 0;
-    x->csv = (char *)tu_slurp(path, &len);
-    x->dataset_id = upload(x->s, x->csv, len, "Leads.csv");
-    struct service_run_req r;
-    memset(&r, 0, sizeof r);
-    service_train_init(&r.train);
-    r.dataset_id = x->dataset_id;
-    r.train.dataset_id = x->dataset_id;
-    struct service_job *job = NULL;
-    json_t *cached = NULL, *res = NULL;
-    int64_t run_id = 0;
-    if (service_run_submit(x->s, &r, NULL, NULL, &job, &run_id, &cached, &err))
-        fail_msg("run: %s", err.msg);
-    if (job) {
-        service_job_wait(job);
-        if (service_job_result(job, &res, &err))
-            fail_msg("run job: %s", err.msg);
-        service_job_release(job);
-    } else {
-        res = cached;
-    }
-    x->run_id = json_integer_value(json_object_get(res, "run_id"));
-    x->model_id = json_integer_value(json_object_get(res, "model_id"));
-    json_decref(res);
-    struct frame_opts fo;
-    frame_opts_default(&fo);
-    assert_int_equal(frame_read_mem(x->csv, len, &fo, &x->f, &err), LS_OK);
-    *state = x;
-    return 0;
-}
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static double cpu_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-/* One lead per call, as a webhook sends it: first leads never seen (exact
- * TreeSHAP each time), then the same leads again (the memo). */
-static void test_leads_score_cost(void **state)
-{
-    struct fx *x = *state;
-    struct ls_error err;
-    ls_error_clear(&err);
-    enum { N = 1000 };
-    json_t **one = xmalloc(N * sizeof *one);
-    for (int i = 0; i < N; i++) {
-        one[i] = json_array();
-        json_array_append_new(one[i], lead_object(x->f, (uint64_t)i * 9 % x->f->nrows));
-    }
-    json_t *ans = NULL;
-    /* the model's first load, not timed */
-    assert_int_equal(service_score(x->s, x->model_id, one[0], &ans, &err), LS_OK);
-    json_decref(ans);
-    for (int pass = 0; pass < 2; pass++) {
-        double t0 = now_s(), c0 = cpu_s();
-        for (int i = 1; i < N; i++) {
-            assert_int_equal(service_score(x->s, x->model_id, one[i], &ans, &err), LS_OK);
-            json_decref(ans);
-        }
-        double t1 = now_s(), c1 = cpu_s();
-        printf("service_score, one lead a call, Leads.csv model, %s: %.1f us wall, %.1f us CPU "
-               "per lead (%d calls)\n",
-               pass == 0 ? "new leads (exact TreeSHAP)" : "same leads again (memo)",
-               1e6 * (t1 - t0) / (N - 1), 1e6 * (c1 - c0) / (N - 1), N - 1);
-    }
-    /* a call of N leads never seen: one TreeSHAP pass, eight leads a group */
-    json_t *batch = json_array();
-    for (int i = 0; i < N; i++)
-        json_array_append_new(batch, lead_object(x->f, ((uint64_t)i * 9 + 4) % x->f->nrows));
-    double t0 = now_s(), c0 = cpu_s();
-    assert_int_equal(service_score(x->s, x->model_id, batch, &ans, &err), LS_OK);
-    double t1 = now_s(), c1 = cpu_s();
-    printf("service_score, %d new leads in one call: %.1f us wall, %.1f us CPU per lead\n", N,
-           1e6 * (t1 - t0) / N, 1e6 * (c1 - c0) / N);
-    json_decref(ans);
-    json_decref(batch);
-    for (int i = 0; i < N; i++)
-        json_decref(one[i]);
-    free(one);
-}
-
-int main(int argc, char **argv)
+int main(void)
 {
     const struct CMUnitTest base[] = {
         cmocka_unit_test(test_leads_pages),  cmocka_unit_test(test_lead_full),
@@ -757,9 +647,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_results),      cmocka_unit_test(test_score_matches_run),
         cmocka_unit_test(test_score_inputs),
     };
-    const struct CMUnitTest leads[] = {
-        cmocka_unit_test(test_leads_score_cost),
-    };
-    return TU_MAIN_SPLIT(argc, argv, "test_service_views", base, setup, teardown, leads,
-                         leads_setup, teardown);
+    return cmocka_run_group_tests_name("test_service_views", base, setup, teardown);
 }

@@ -145,6 +145,7 @@ static struct store_lead *make_leads(size_t n, int with_contrib)
         const char *name = i == 3   ? "50% off_deal"
                            : i == 4 ? "50x offxdeal"
                            : i == 5 ? "O'Brien"
+                           : i == 6 ? "Say \\\"hi\\\" \\u00e9t\\u00e9"
                                     : "Name";
         snprintf(buf, sizeof buf, "{\"name\":\"%s %zu\",\"city\":\"%s\",\"n\":%zu}", name, i,
                  CITIES[i % 4], (i * 37) % n);
@@ -161,6 +162,15 @@ static struct store_lead *make_leads(size_t n, int with_contrib)
     return l;
 }
 
+/* The run's counts from its leads, as store_run_finish wants them. */
+static void fin_counts(struct store_run *r, const struct store_lead *l, size_t n)
+{
+    r->total = n;
+    r->tier[0] = r->tier[1] = r->tier[2] = 0;
+    for (size_t i = 0; i < n; i++)
+        r->tier[l[i].tier]++;
+}
+
 /* A done run of n leads; returns its id. */
 static int64_t done_run(struct store *s, int64_t dataset_id, int64_t model_id, const char *key,
                         size_t n, int with_contrib)
@@ -171,9 +181,7 @@ static int64_t done_run(struct store *s, int64_t dataset_id, int64_t model_id, c
     struct ls_error e = {0};
     r.id = id;
     r.model_id = model_id;
-    r.total = n;
-    for (size_t i = 0; i < n; i++)
-        r.tier[l[i].tier]++;
+    fin_counts(&r, l, n);
     r.has_outcomes = 1;
     r.explained = with_contrib;
     r.summary_json = (char *)"{\"summary\":{}}";
@@ -236,6 +244,26 @@ static int user_version(const char *dir, int set)
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* Run one statement on the store's database from outside it; the first
+ * column of its first row as an integer (0 when none). */
+static int64_t db_int(const char *dir, const char *sql)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/leadscore.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    int64_t v = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
     sqlite3_close(db);
     return v;
@@ -507,6 +535,11 @@ static void test_runs(void **state)
     fin.tier[0] = 1;
     fin.tier[1] = 2;
     fin.tier[2] = 17;
+    /* counts that are not the leads' own are refused */
+    assert_int_equal(store_run_finish(s, &fin, l, 20, &e), LS_EINPUT);
+    assert_non_null(strstr(e.msg, "counts"));
+    fin_counts(&fin, l, 20);
+    assert_int_equal(fin.tier[2], 7);
     fin.has_outcomes = 1;
     fin.explained = 1;
     fin.summary_json = (char *)"{\"ok\":true}";
@@ -515,7 +548,9 @@ static void test_runs(void **state)
     assert_int_equal(r.status, STORE_RUN_DONE);
     assert_string_equal(r.stage, "done");
     assert_int_equal(r.total, 20);
-    assert_int_equal(r.tier[2], 17);
+    assert_int_equal(r.tier[0], 7);
+    assert_int_equal(r.tier[1], 6);
+    assert_int_equal(r.tier[2], 7);
     assert_int_equal(r.has_outcomes, 1);
     assert_int_equal(r.explained, 1);
     assert_int_equal(r.model_id, m);
@@ -576,7 +611,12 @@ static void test_runs(void **state)
     struct store_lead one;
     assert_int_equal(store_lead_get(s, run, 1, &one, &e), 0);
     store_lead_cleanup(&one);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM leads WHERE run_id = %lld", (long long)run);
+    assert_int_equal(db_int(s->dir, sql), 20);
     assert_int_equal(store_run_delete(s, run, &e), 0);
+    assert_int_equal(db_int(s->dir, sql), 0);
+    assert_int_equal(db_int(s->dir, "SELECT count(*) FROM run_trash"), 0);
     assert_int_equal(store_run_get(s, run, &r, &e), LS_ENOT_FOUND);
     assert_int_equal(store_lead_get(s, run, 1, &one, &e), LS_ENOT_FOUND);
     assert_int_equal(store_run_delete(s, run, &e), LS_ENOT_FOUND);
@@ -593,7 +633,7 @@ static void test_finish_checks(void **state)
     struct store_lead *l = make_leads(10, 0);
     struct store_run fin = {0};
     fin.id = run;
-    fin.total = 10;
+    fin_counts(&fin, l, 10);
 
     l[2].rank = 2; /* twice */
     assert_int_equal(store_run_finish(s, &fin, l, 10, &e), LS_EINPUT);
@@ -602,9 +642,10 @@ static void test_finish_checks(void **state)
     l[5].score = 200; /* rank 6 above rank 1's score */
     assert_int_equal(store_run_finish(s, &fin, l, 10, &e), LS_EINPUT);
     l[5].score = keep;
+    int t1 = l[1].tier;
     l[1].tier = 3;
     assert_int_equal(store_run_finish(s, &fin, l, 10, &e), LS_EINPUT);
-    l[1].tier = 1;
+    l[1].tier = t1;
     char *d0 = l[0].display_json;
     l[0].display_json = (char *)"{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,"
                                 "\"h\":8,\"i\":9,\"j\":10,\"k\":11,\"l\":12,\"m\":13}";
@@ -719,6 +760,16 @@ static void test_leads_filters(void **state)
     assert_int_equal(total, 1);
     assert_int_equal(p[0].rank, 6);
     assert_non_null(strstr(p[0].display_json, "O'Brien"));
+    store_lead_list_free(p, n);
+    /* values JSON escapes in its text: a quote, non-ASCII written \u00e9 */
+    p = query(f, (struct store_lead_query){.tier = -1, .q = "\"HI\"", .limit = 50}, &n, &total);
+    assert_int_equal(total, 1);
+    assert_int_equal(p[0].rank, 7);
+    store_lead_list_free(p, n);
+    p = query(f, (struct store_lead_query){.tier = -1, .q = "\xc3\xa9t\xc3\xa9", .limit = 50}, &n,
+              &total);
+    assert_int_equal(total, 1);
+    assert_int_equal(p[0].rank, 7);
     store_lead_list_free(p, n);
     p = query(f, (struct store_lead_query){.tier = -1, .q = "%", .limit = 50}, &n, &total);
     assert_int_equal(total, 1);
@@ -942,7 +993,15 @@ static void test_crash_sweep(void **state)
     snprintf(base, sizeof base, "%s", s->dir);
     store_close(s);
 
-    /* what a crash leaves: a half-written temp file, files no row names */
+    /* what a crash leaves: a half-written temp file, files no row names,
+     * a run deleted whose leads were not removed yet */
+    char sql[160];
+    snprintf(sql, sizeof sql, "DELETE FROM runs WHERE id = %lld", (long long)done);
+    db_int(dir, sql);
+    snprintf(sql, sizeof sql, "INSERT INTO run_trash VALUES (%lld)", (long long)done);
+    db_int(dir, sql);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM leads WHERE run_id = %lld", (long long)done);
+    assert_int_equal(db_int(dir, sql), 5);
     snprintf(p, sizeof p, "%s/tmp/up-0123.csv", base);
     write_file(p, "half");
     snprintf(p, sizeof p, "%s/models/99.lsm", base);
@@ -975,8 +1034,11 @@ static void test_crash_sweep(void **state)
         assert_true(r.finished > 0);
         store_run_cleanup(&r);
     }
+    assert_int_equal(db_int(dir, sql), 0);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM run_trash"), 0);
+    int64_t kept = done_run(s, ds, m, NULL, 5, 0);
     struct store_run r;
-    assert_int_equal(store_run_get(s, done, &r, &e), 0);
+    assert_int_equal(store_run_get(s, kept, &r, &e), 0);
     assert_int_equal(r.status, STORE_RUN_DONE);
     store_run_cleanup(&r);
     /* the interrupted runs can be deleted now */
@@ -1060,7 +1122,8 @@ static void test_concurrency(void **state)
         for (int step = 0; step < 5; step++)
             werr += store_run_progress(s, id, "scoring", step / 5.0, 0, &e) != 0;
         struct store_lead *l = make_leads(2000, 1);
-        struct store_run fin = {.id = id, .total = 2000};
+        struct store_run fin = {.id = id};
+        fin_counts(&fin, l, 2000);
         werr += store_run_finish(s, &fin, l, 2000, &e) != 0;
         store_lead_list_free(l, 2000);
         if (k % 3 == 0)
