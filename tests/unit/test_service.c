@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEMO_ROWS 600
@@ -861,6 +862,67 @@ static void test_release_in_callback(void **state)
     rm_dir(dir);
 }
 
+/* Released from another thread while its callback runs: release returns
+ * only once the callback is over, so the submitter may free its context. */
+struct slow_cb {
+    struct gate *g;
+    int finished; /* under g->lock */
+};
+
+static void slow_done(void *ctx)
+{
+    struct slow_cb *c = ctx;
+    gate_done(c->g);
+    pthread_mutex_lock(&c->g->lock);
+    c->finished = 1;
+    pthread_mutex_unlock(&c->g->lock);
+}
+
+struct releaser {
+    struct service_job *job;
+    struct slow_cb *cb;
+    int finished_at_return;
+};
+
+static void *release_thread(void *arg)
+{
+    struct releaser *r = arg;
+    service_job_release(r->job);
+    pthread_mutex_lock(&r->cb->g->lock);
+    r->finished_at_return = r->cb->finished;
+    pthread_mutex_unlock(&r->cb->g->lock);
+    return NULL;
+}
+
+static void test_release_waits_for_callback(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_service(dir, 1, 4);
+    int64_t ds = upload_ok(s, demo_csv, "leads.csv");
+    struct gate g;
+    gate_init(&g);
+    struct slow_cb cb = {&g, 0};
+    struct service_train t;
+    service_train_init(&t);
+    t.dataset_id = ds;
+    t.trees = 10;
+    struct releaser rel = {NULL, &cb, -1};
+    struct ls_error err;
+    assert_int_equal(service_model_submit(s, &t, slow_done, &cb, &rel.job, &err), 0);
+    gate_wait_entered(&g, 1); /* the callback runs and waits at the gate */
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, release_thread, &rel), 0);
+    struct timespec pause = {0, 20 * 1000 * 1000}; /* give release time to return early if wrong */
+    nanosleep(&pause, NULL);
+    gate_open(&g);
+    pthread_join(th, NULL);
+    assert_int_equal(rel.finished_at_return, 1);
+    service_close(s);
+    gate_destroy(&g);
+    rm_dir(dir);
+}
+
 /* Closing with jobs still queued runs them all; their owners may release them
  * after the service is gone. */
 static void test_close_with_queued(void **state)
@@ -1053,6 +1115,7 @@ int main(void)
         cmocka_unit_test(test_queued_run_visible),
         cmocka_unit_test(test_release_early),
         cmocka_unit_test(test_release_in_callback),
+        cmocka_unit_test(test_release_waits_for_callback),
         cmocka_unit_test(test_close_with_queued),
         cmocka_unit_test(test_frame_cache),
         cmocka_unit_test(test_run_reports_progress),
