@@ -27,9 +27,10 @@
 
 #define LEAD_COLS_SQL                                                                              \
     "row, lead_id, score, raw, tier, rank, label, oob, reasons_json, display_json, base, contrib"
-#define CONTRIB_MAX   100000    /* contributions per lead (one per model feature) */
-#define EXPLAIN_MAX   (1 << 20) /* leads per store_leads_explain call */
-#define SORT_NAME_MAX 256
+#define CONTRIB_MAX     100000    /* contributions per lead (one per model feature) */
+#define EXPLAIN_MAX     (1 << 20) /* leads per store_leads_explain call */
+#define SORT_NAME_MAX   256
+#define BIG_CACHE_LEADS 50000 /* a finish this big gets the big page cache */
 
 /* ---- reading leads ---------------------------------------------------- */
 
@@ -267,6 +268,7 @@ int sq__run_finish(struct store *base, const struct store_run *r, const struct s
         return rc;
     if ((rc = sq__acquire(s, &c, err)))
         goto out;
+    sq__big_cache(c, n >= BIG_CACHE_LEADS);
     if ((rc = sq__write_begin(s, c, 1, err)))
         goto out;
     if (n && (rc = check_display(c, leads[0].display_json, err)))
@@ -317,6 +319,8 @@ int sq__run_finish(struct store *base, const struct store_run *r, const struct s
 end:
     rc = sq__write_end(s, c, 1, rc, err);
 out:
+    if (c)
+        sq__big_cache(c, 0);
     sq__release(s, c);
     free(order);
     return rc;
