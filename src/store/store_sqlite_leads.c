@@ -262,8 +262,8 @@ int sq__run_finish(struct store *base, const struct store_run *r, const struct s
     sqlite3_stmt *st = NULL;
     size_t *order = NULL;
     int rc = 0;
-    if (n && !leads)
-        return ls_error_set(err, LS_EINPUT, "no leads given");
+    if (!r || (n && !leads))
+        return ls_error_set(err, LS_EINPUT, "no run or no leads given");
     if ((rc = check_leads(r, leads, n, &order, err)))
         return rc;
     if ((rc = sq__acquire(s, &c, err)))
@@ -442,7 +442,8 @@ int sq__leads_query(struct store *base, int64_t run_id, const struct store_lead_
      * non-ASCII), a display value that matches also matches in
      * display_json's text: a LIKE over that text is then a cheap first test
      * that never drops a match, and json_each (which alone tells values
-     * from keys) only runs on the rows that pass it. */
+     * from keys) only runs on the rows that pass it. (A number matches as
+     * display_json writes it: 1e+20 is not found as "1.0e".) */
     int plain = pattern != NULL;
     for (const char *p = q->q; plain && *p; p++)
         plain = *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\' && *p != '/';
