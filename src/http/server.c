@@ -496,11 +496,8 @@ static enum MHD_Result run_handler(struct http__conn *c)
     if (c->route->body == HTTP_BODY_JSON && c->body_len > 0) {
         struct ls_error err;
         ls_error_clear(&err);
-        /* The old routes answer a bad body 422, as FastAPI did. */
         if (http_json_parse(c->body, c->body_len, &rq->json, &err) != 0)
-            return answer_error(c, c->style,
-                                c->style == HTTP_STYLE_COMPAT && err.code == LS_EINPUT ? 422 : 0,
-                                err.code, err.msg, NULL);
+            return answer_error(c, c->style, 0, err.code, err.msg, NULL);
     }
     if (c->route->body == HTTP_BODY_UPLOAD) {
         if (http__upload_end(c) != 0)

@@ -80,8 +80,8 @@ class Errors(lsapi.TestCase):
         r = self.srv.post_json("/api/runs", '{\n  "dataset_id": 1,\n  "x": tru\n}')
         j = self.assertApiError(r, 400)
         self.assertIn("line 3", j["error"]["message"])
-        r = self.srv.post_json("/train", "{")  # old route: {"detail": ...}, 422 as FastAPI
-        self.assertCompatError(r, 422)
+        r = self.srv.post_json("/train", "{")  # old route: {"detail": ...}
+        self.assertCompatError(r, 400)
         self.assertIn("line 1", r.json()["detail"])
 
     def test_duplicate_keys_refused(self):
