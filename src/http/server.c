@@ -618,7 +618,8 @@ static int first_call(struct http__conn *c, const char *method, enum MHD_Result 
     }
 
     /* The token, before saying whether an /api/ path exists. */
-    int needs_token = srv->cfg.token && (c->route ? !c->route->open : is_api(c->path));
+    int needs_token =
+        srv->cfg.token && (c->route ? !c->route->open : is_api(c->path) || allowed != 0);
     if (needs_token && !token_ok(c)) {
         *ret = refuse(c, c->style, 401, LS_EAUTH,
                       "missing or wrong token: send Authorization: Bearer TOKEN", NULL);

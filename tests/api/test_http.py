@@ -293,6 +293,7 @@ class Access(lsapi.TestCase):
                 self.assertStatus(r, 401, bad)
             self.assertStatus(srv.get("/api/nope", auth=False), 401)  # no route map for strangers
             self.assertCompatError(srv.get("/prediction-history", auth=False), 401)
+            self.assertCompatError(srv.delete("/upload", auth=False), 401)  # not even a 405
             self.assertStatus(srv.post_json("/api/runs", {}, auth=False), 401)
             r = srv.get("/api/runs")  # with the token: past the check
             self.assertNotEqual(r.status, 401, r)
