@@ -5,6 +5,7 @@
 #                 leads already uploaded and scored (DATA_DIR, HOST, PORT to change)
 #   make test     build and run every test (normal + ASan/UBSan) through ctest
 #   make fuzz     build and run the CSV fuzzer (FUZZ_SECONDS, default 60)
+#   make fuzz-http  build and run the HTTP request-layer fuzzer (FUZZ_SECONDS)
 #   make bench    release build and benchmarks (bench/RESULTS.md)
 #   make format   clang-format every C file
 #   make clean    remove build directories
@@ -18,7 +19,7 @@ PORT         ?= 8000
 CMAKE        ?= cmake
 GENERATOR    ?= Ninja
 
-.PHONY: all build deps run demo test fuzz bench bench-api format clean
+.PHONY: all build deps run demo test fuzz fuzz-http fuzz-config bench bench-api format clean
 
 all: build
 
@@ -50,15 +51,25 @@ demo: deps $(BUILD)/build.ninja
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j2
 
-fuzz: deps
+fuzz-config: deps
 	@$(CMAKE) -S . -B build-fuzz -G $(GENERATOR) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DLS_FUZZ=ON -DLS_SANITIZE=OFF -DLS_BENCH=OFF -DBUILD_TESTING=OFF \
 	  -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" >/dev/null
+
+fuzz: fuzz-config
 	@ninja -C build-fuzz fuzz_csv
 	@mkdir -p build-fuzz/corpus
 	@cp -n tests/fixtures/*.csv build-fuzz/corpus/ 2>/dev/null || true
 	build-fuzz/fuzz_csv -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
 	  -print_final_stats=1 build-fuzz/corpus
+
+# Seeds: requests of every route's shape; the corpus grows in build-fuzz/corpus-http.
+fuzz-http: fuzz-config
+	@ninja -C build-fuzz fuzz_http
+	@mkdir -p build-fuzz/corpus-http
+	@cp -n tests/fuzz/http_seeds/* build-fuzz/corpus-http/ 2>/dev/null || true
+	build-fuzz/fuzz_http -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	  -print_final_stats=1 build-fuzz/corpus-http
 
 bench: deps
 	@$(CMAKE) -S . -B build-release -G $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DLS_SANITIZE=OFF -DBUILD_TESTING=OFF >/dev/null

@@ -21,6 +21,7 @@ static const char help[] =
     "  score MODEL FILE.csv [-o OUT] [--json]      score every lead: likelihood, tier, rank\n"
     "  explain MODEL FILE.csv --row N | --id ID    why one lead got its score\n"
     "  demo-data [--rows N] [--seed S] [-o FILE]   write a generated lead data set\n"
+    "  serve [--host H] [--port P] [--data-dir D]  the HTTP API, the old routes and the web app\n"
     "\n"
     "  leadscore COMMAND --help    options of a command\n"
     "  leadscore --version         the version\n"
@@ -68,6 +69,8 @@ static int dispatch(int argc, char **argv)
         return cmd_explain(argc - 1, argv + 1);
     if (strcmp(cmd, "demo-data") == 0)
         return cmd_demo_data(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
     return cli_fail(CLI_USAGE, "unknown command '%s' (see leadscore --help)", cmd);
 }
 

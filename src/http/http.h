@@ -18,7 +18,12 @@
  * one with rq->done / rq->done_ctx as its callback, stores it in rs->job
  * with a finish function, and returns HTTP_PENDING; the server suspends the
  * connection, resumes it when the job calls back, and calls rs->finish to
- * fill the response.
+ * fill the response. finish takes the result (service_job_result) and may
+ * release the job (setting rs->job to NULL); a job still in rs->job after
+ * finish, or after a handler that did not return HTTP_PENDING, is released
+ * by the server.
+ * An upload's tmp_path belongs to the handler (the service moves or
+ * removes it); one still there when a handler returns is removed.
  */
 #ifndef LS_HTTP_HTTP_H
 #define LS_HTTP_HTTP_H

@@ -1,0 +1,428 @@
+/*
+ * api.c — the handlers of /api/: the service's own JSON API.
+ *
+ * Each handler reads its arguments strictly (handler_args.h: an unknown
+ * field or a value out of range is a 400 naming it), makes one or two
+ * src/app/service.h calls and turns their answer into a response; nothing
+ * here wires engine modules. The answers are the service's JSON objects
+ * as they are, so the API's field names live in one place (service*.c) and
+ * are described once, in openapi.json.
+ *
+ * Training and scoring are jobs: the handler submits one with the
+ * server's done callback, parks it in rs->job with a finish function and
+ * returns HTTP_PENDING; the finish function takes the job's result and
+ * frees the job. A submission the pool cannot take (LS_EBUSY) is a 503
+ * with Retry-After. Status codes: 201 for something new (a data set, a
+ * model, a run), 200 for an answer that already existed (the same upload,
+ * a cached model or run), 202 for a run submitted with "wait": false, 204
+ * for a deletion.
+ */
+#include "http/handler_args.h"
+#include "http/handlers.h"
+
+#include "core/mem.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define API HTTP_STYLE_API
+
+#define PAGE_DEFAULT 50
+#define OFFSET_MAX   ((uint64_t)1 << 53) /* past any count the store can hold */
+
+/* ---- data sets ------------------------------------------------------------ */
+
+int api_dataset_create(struct http_req *rq, struct http_resp *rs)
+{
+    struct ls_error err = {0};
+    json_t *out = NULL;
+    if (!rq->upload)
+        return http_error(rs, API, 400, LS_EINPUT,
+                          "a multipart/form-data field \"file\" is needed");
+    struct service_upload u = {
+        .tmp_path = rq->upload->tmp_path,
+        .filename = rq->upload->filename,
+        .fingerprint = rq->upload->fingerprint,
+        .bytes = rq->upload->bytes,
+    };
+    if (service_dataset_add(rq->svc, &u, &out, &err) != 0)
+        return args_service_error(rs, API, &err);
+    rs->status = json_is_true(json_object_get(out, "existed")) ? 200 : 201;
+    rs->json = out;
+    return 0;
+}
+
+int api_dataset_get(struct http_req *rq, struct http_resp *rs)
+{
+    struct ls_error err = {0};
+    json_t *out = NULL;
+    if (service_dataset_get(rq->svc, rq->ids[0], &out, &err) != 0)
+        return args_service_error(rs, API, &err);
+    rs->json = out;
+    return 0;
+}
+
+/* ---- training options, shared by POST /api/models and POST /api/runs ------ */
+
+/* Read target, exclude, include_leaky, trees and seed into t; *given counts
+ * the fields present (POST /api/runs refuses them beside a model_id). */
+static int read_train(struct args *a, struct service_train *t, int *given)
+{
+    int64_t v = 0;
+    int has = 0, leaky = -1;
+    *given = 0;
+    if (args_string(a, "target", 0, &t->target) != 0)
+        return -1;
+    *given += t->target != NULL;
+    if (args_strings(a, "exclude", t->exclude, SERVICE_EXCLUDE_MAX, &t->nexclude) != 0)
+        return -1;
+    *given += json_object_get(a->body, "exclude") != NULL;
+    if (args_bool(a, "include_leaky", &leaky) != 0)
+        return -1;
+    if (leaky >= 0) {
+        t->include_leaky = leaky;
+        *given += 1;
+    }
+    if (args_int(a, "trees", 1, SERVICE_TREES_MAX, &v, &has) != 0)
+        return -1;
+    if (has) {
+        t->trees = (uint32_t)v;
+        *given += 1;
+    }
+    if (args_int(a, "seed", 0, INT64_MAX, &v, &has) != 0)
+        return -1;
+    if (has) {
+        t->seed = (uint64_t)v;
+        t->has_seed = 1;
+        *given += 1;
+    }
+    return 0;
+}
+
+/* ---- models ------------------------------------------------------------- */
+
+static int model_finish(struct http_req *rq, struct http_resp *rs)
+{
+    struct ls_error err = {0};
+    json_t *out = NULL;
+    int rc = service_job_result(rs->job, &out, &err);
+    service_job_release(rs->job);
+    rs->job = NULL;
+    if (rc != 0)
+        return args_service_error(rs, API, &err);
+    rs->status = json_is_true(json_object_get(out, "cached")) ? 200 : 201;
+    rs->json = out;
+    return 0;
+}
+
+int api_model_create(struct http_req *rq, struct http_resp *rs)
+{
+    static const char *const keys[] = {"dataset_id", "target", "exclude", "include_leaky",
+                                       "trees",      "seed",   NULL};
+    struct ls_error err = {0};
+    struct args a;
+    struct service_train t;
+    int given = 0;
+    service_train_init(&t);
+    if (args_body(&a, rq, rs, API, 400, keys, 1) != 0 ||
+        args_id(&a, "dataset_id", 1, &t.dataset_id) != 0 || read_train(&a, &t, &given) != 0)
+        return 0;
+    if (service_model_submit(rq->svc, &t, rq->done, rq->done_ctx, &rs->job, &err) != 0)
+        return args_service_error(rs, API, &err);
+    rs->finish = model_finish;
+    return HTTP_PENDING;
+}
+
+int api_model_list(struct http_req *rq, struct http_resp *rs)
+{
+    struct ls_error err = {0};
+    struct args a = {.rs = rs, .style = API, .status = 400};
+    uint64_t offset = 0, limit = 0;
+    json_t *out = NULL;
+    if (args_query_u64(&a, rq, "offset", 0, OFFSET_MAX, 0, &offset) != 0 ||
+        args_query_u64(&a, rq, "limit", 1, STORE_PAGE_MAX, PAGE_DEFAULT, &limit) != 0)
+        return 0;
+    if (service_model_list(rq->svc, offset, limit, &out, &err) != 0)
+        return args_service_error(rs, API, &err);
+    rs->json = out;
+    return 0;
+}
+
+int api_model_get(struct http_req *rq, struct http_resp *rs)
+{
+    struct ls_error err = {0};
+    json_t *out = NULL;
+    if (service_model_get(rq->svc, rq->ids[0], &out, &err) != 0)
+        return args_service_error(rs, API, &err);
+    rs->json = out;
+    return 0;
+}
+
+int api_model_delete(struct http_req *rq, struct http_resp *rs)
+{
+    struct ls_error err = {0};
+    if (service_model_delete(rq->svc, rq->ids[0], &err) != 0)
+        return args_service_error(rs, API, &err);
+    rs->status = 204;
+    return 0;
+}
+
+/* ---- runs --------------------------------------------------------------- */
+
+static int run_finish(struct http_req *rq, struct http_resp *rs)
+{
+    struct ls_error err = {0};
+    json_t *out = NULL;
+    int rc = service_job_result(rs->job, &out, &err);
+    service_job_release(rs->job);
+    rs->job = NULL;
+    if (rc != 0)
+        return args_service_error(rs, API, &err);
+    rs->status = 201;
+    rs->json = out;
+    return 0;
+}
+
+int api_run_create(struct http_req *rq, struct http_resp *rs)
+{
+    static const char *const keys[] = {"dataset_id", "model_id",      "target",
+                                       "exclude",    "include_leaky", "trees",
+                                       "seed",       "wait",          NULL};
+    struct ls_error err = {0};
+    struct args a;
+    struct service_run_req r = {0};
+    int given = 0, wait = 1;
+    int64_t run_id = 0;
+    json_t *cached = NULL;
+    service_train_init(&r.train);
+    if (args_body(&a, rq, rs, API, 400, keys, 1) != 0 ||
+        args_id(&a, "dataset_id", 1, &r.dataset_id) != 0 ||
+        args_id(&a, "model_id", 0, &r.model_id) != 0 || read_train(&a, &r.train, &given) != 0 ||
+        args_bool(&a, "wait", &wait) != 0)
+        return 0;
+    if (r.model_id && given) {
+        args_fail(&a, "target, exclude, include_leaky, trees and seed train a model: "
+                      "give them without model_id");
+        return 0;
+    }
+    r.train.dataset_id = r.dataset_id;
+    if (service_run_submit(rq->svc, &r, rq->done, rq->done_ctx, &rs->job, &run_id, &cached, &err) !=
+        0)
+        return args_service_error(rs, API, &err);
+    if (cached) {
+        rs->json = cached;
+        return 0;
+    }
+    if (!wait) {
+        /* the job stores its run as usual and frees itself when it ends */
+        service_job_release(rs->job);
+        rs->job = NULL;
+        rs->status = 202;
+        rs->json = json_pack("{s:I,s:s}", "run_id", (json_int_t)run_id, "status", "queued");
+        return 0;
+    }
+    rs->finish = run_finish;
+    return HTTP_PENDING;
+}
+
+int api_run_list(struct http_req *rq, struct http_resp *rs)
+{
+    struct ls_error err = {0};
+    struct args a = {.rs = rs, .style = API, .status = 400};
+    uint64_t offset = 0, limit = 0;
+    json_t *out = NULL;
+    if (args_query_u64(&a, rq, "offset", 0, OFFSET_MAX, 0, &offset) != 0 ||
+        args_query_u64(&a, rq, "limit", 1, STORE_PAGE_MAX, PAGE_DEFAULT, &limit) != 0)
+        return 0;
+    if (service_run_list(rq->svc, offset, limit, &out, &err) != 0)
+        return args_service_error(rs, API, &err);
+    rs->json = out;
+    return 0;
+}
+
+int api_run_get(struct http_req *rq, struct http_resp *rs)
+{
+    struct ls_error err = {0};
+    json_t *out = NULL;
+    if (service_run_get(rq->svc, rq->ids[0], &out, &err) != 0)
+        return args_service_error(rs, API, &err);
+    rs->json = out;
+    return 0;
+}
+
+int api_run_delete(struct http_req *rq, struct http_resp *rs)
+{
+    struct ls_error err = {0};
+    if (service_run_delete(rq->svc, rq->ids[0], &err) != 0)
+        return args_service_error(rs, API, &err);
+    rs->status = 204;
+    return 0;
+}
+
+/* ---- leads -------------------------------------------------------------- */
+
+static const char *const tier_names[] = {"Low", "Medium", "High"}; /* enum tier order */
+
+int api_run_leads(struct http_req *rq, struct http_resp *rs)
+{
+    struct ls_error err = {0};
+    struct args a = {.rs = rs, .style = API, .status = 400};
+    struct store_lead_query q = {.tier = -1, .sort = "score", .desc = 1};
+    json_t *out = NULL;
+    const char *tier = http_param(rq, "tier"), *sort = http_param(rq, "sort"),
+               *order = http_param(rq, "order"), *text = http_param(rq, "q");
+    if (tier && *tier) {
+        for (int k = 0; k < 3; k++)
+            if (strcasecmp(tier, tier_names[k]) == 0)
+                q.tier = k;
+        if (q.tier < 0) {
+            args_fail(&a, "parameter tier must be High, Medium or Low");
+            return 0;
+        }
+    }
+    if (text && strlen(text) > STORE_QUERY_MAX) {
+        args_fail(&a, "parameter q must be at most %d bytes", STORE_QUERY_MAX);
+        return 0;
+    }
+    if (text && *text)
+        q.q = text;
+    if (sort && *sort) {
+        if (strlen(sort) > ARGS_STRING_MAX) {
+            args_fail(&a, "parameter sort must be at most %d bytes", ARGS_STRING_MAX);
+            return 0;
+        }
+        q.sort = sort;
+        /* a score is read best first; a rank, a row, an id or a name from the start */
+        q.desc = strcmp(sort, "score") == 0;
+    }
+    if (order && *order) {
+        if (strcmp(order, "asc") == 0)
+            q.desc = 0;
+        else if (strcmp(order, "desc") == 0)
+            q.desc = 1;
+        else {
+            args_fail(&a, "parameter order must be asc or desc");
+            return 0;
+        }
+    }
+    if (args_query_u64(&a, rq, "offset", 0, OFFSET_MAX, 0, &q.offset) != 0 ||
+        args_query_u64(&a, rq, "limit", 1, STORE_PAGE_MAX, PAGE_DEFAULT, &q.limit) != 0)
+        return 0;
+    if (service_leads(rq->svc, rq->ids[0], &q, &out, &err) != 0) {
+        /* the store names a sort it does not know; the client should read which parameter */
+        if (err.code == LS_EINPUT && sort && *sort && !strstr(err.msg, "sort")) {
+            char msg[sizeof err.msg];
+            snprintf(msg, sizeof msg, "parameter sort: %s", err.msg);
+            snprintf(err.msg, sizeof err.msg, "%s", msg);
+        }
+        return args_service_error(rs, API, &err);
+    }
+    rs->json = out;
+    return 0;
+}
+
+int api_run_lead(struct http_req *rq, struct http_resp *rs)
+{
+    struct ls_error err = {0};
+    json_t *out = NULL;
+    if (service_lead(rq->svc, rq->ids[0], (uint64_t)rq->ids[1], &out, &err) != 0)
+        return args_service_error(rs, API, &err);
+    rs->json = out;
+    return 0;
+}
+
+/*
+ * The export's file name: the data set's name without its extension, kept
+ * to letters, digits, '-', '_' and '.', then "-scored-RUN.csv". The client's
+ * file name can hold quotes, semicolons or line breaks, which would break
+ * out of the Content-Disposition header.
+ */
+static void export_name(const char *filename, int64_t run_id, char *out, size_t cap)
+{
+    char base[81];
+    size_t n = 0;
+    const char *dot = filename ? strrchr(filename, '.') : NULL;
+    for (const char *p = filename; p && *p && p != dot && n < sizeof base - 1; p++) {
+        unsigned char c = (unsigned char)*p;
+        int ok = isalnum(c) || c == '-' || c == '_' || c == '.';
+        if (ok || (n > 0 && base[n - 1] != '_'))
+            base[n++] = ok ? (char)c : '_';
+    }
+    while (n > 0 && (base[n - 1] == '_' || base[n - 1] == '.'))
+        n--;
+    base[n] = '\0';
+    snprintf(out, cap, "%s-scored-%" PRId64 ".csv", n ? base : "leads", run_id);
+}
+
+int api_run_export(struct http_req *rq, struct http_resp *rs)
+{
+    struct ls_error err = {0};
+    json_t *run = NULL;
+    char name[128];
+    int64_t id = rq->ids[0];
+    if (service_run_get(rq->svc, id, &run, &err) != 0)
+        goto fail;
+    export_name(json_string_value(json_object_get(run, "filename")), id, name, sizeof name);
+    if (store_tmp_path(service_store(rq->svc), "export", "csv", rs->file_path, sizeof rs->file_path,
+                       &err) != 0)
+        goto fail;
+    if (service_export(rq->svc, id, rs->file_path, &err) != 0) {
+        unlink(rs->file_path); /* a partial export never stays behind */
+        rs->file_path[0] = '\0';
+        goto fail;
+    }
+    rs->content_type = "text/csv; charset=utf-8";
+    snprintf(rs->disposition, sizeof rs->disposition, "attachment; filename=\"%s\"", name);
+    json_decref(run);
+    return 0;
+fail:
+    json_decref(run);
+    return args_service_error(rs, API, &err);
+}
+
+/* ---- real-time scoring ---------------------------------------------------- */
+
+int api_score(struct http_req *rq, struct http_resp *rs)
+{
+    static const char *const keys[] = {"model_id", "leads", NULL};
+    struct ls_error err = {0};
+    struct args a;
+    int64_t model_id = 0;
+    json_t *out = NULL;
+    if (args_body(&a, rq, rs, API, 400, keys, 1) != 0 || args_id(&a, "model_id", 1, &model_id) != 0)
+        return 0;
+    const json_t *leads = json_object_get(a.body, "leads");
+    if (!json_is_array(leads)) {
+        args_fail(&a, "leads must be an array of objects {column: value}");
+        return 0;
+    }
+    if (json_array_size(leads) < 1 || json_array_size(leads) > SERVICE_SCORE_MAX_LEADS) {
+        args_fail(&a, "leads must hold 1 to %d leads (got %zu)", SERVICE_SCORE_MAX_LEADS,
+                  json_array_size(leads));
+        return 0;
+    }
+    if (service_score(rq->svc, model_id, leads, &out, &err) != 0)
+        return args_service_error(rs, API, &err);
+    rs->json = out;
+    return 0;
+}
+
+/* ---- the OpenAPI document --------------------------------------------------- */
+
+/* openapi.json, embedded at build time (cmake/embed.cmake) */
+extern const unsigned char ls_openapi_json[];
+extern const size_t ls_openapi_json_len;
+
+int api_openapi(struct http_req *rq, struct http_resp *rs)
+{
+    (void)rq;
+    rs->body = xmalloc(ls_openapi_json_len);
+    memcpy(rs->body, ls_openapi_json, ls_openapi_json_len);
+    rs->body_len = ls_openapi_json_len;
+    rs->content_type = "application/json";
+    return 0;
+}
