@@ -541,8 +541,10 @@ static enum MHD_Result refuse(struct http__conn *c, enum http_style style, int s
     c->defer_style = style;
     c->early_status = status;
     c->early_code = code;
-    snprintf(c->early_msg, sizeof c->early_msg, "%s", msg);
-    snprintf(c->defer_allow, sizeof c->defer_allow, "%s", allow ? allow : "");
+    if (msg != c->early_msg) /* a caller may pass the message it already wrote there */
+        snprintf(c->early_msg, sizeof c->early_msg, "%s", msg);
+    if (allow != c->defer_allow)
+        snprintf(c->defer_allow, sizeof c->defer_allow, "%s", allow ? allow : "");
     return MHD_YES;
 }
 
