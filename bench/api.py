@@ -29,6 +29,7 @@ import time
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+PEER_PY = "/usr/bin/python3"  # Debian's, where install-deps.sh --peers puts scikit-learn
 LEADS = os.path.join(HERE, "..", "..", "shared", "data", "Leads.csv")
 
 
@@ -142,7 +143,7 @@ def bench_peer(path, runs):
     for _ in range(runs):
         d = tempfile.mkdtemp(prefix="skbench-")
         port = free_port()
-        p = subprocess.Popen([sys.executable, os.path.join(HERE, "api_sklearn.py"), str(port), d],
+        p = subprocess.Popen([PEER_PY, os.path.join(HERE, "api_sklearn.py"), str(port), d],
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         p.stdout.readline()
         try:
