@@ -166,10 +166,10 @@ int main(int argc, char **argv)
     page(s, big, "sort TotalVisits desc, first 50",
          (struct store_lead_query){.tier = -1, .sort = "TotalVisits", .desc = 1, .limit = 50});
 
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     if ((rc = store_run_delete(s, big, &e)))
         die("delete", rc, &e);
-    printf("store_run_delete: %.2f s\n", now_s() - t0);
+    printf("store_run_delete: %.2f s (CPU %.2f s)\n", now_s() - t0, cpu_s() - c0);
 
     char db[600];
     snprintf(db, sizeof db, "%s/leadscore.db", s->dir);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct views {
     struct vmodel *model[VIEWS_MODELS]; /* most recent first */
@@ -49,6 +50,7 @@ static void vmodel_free(struct vmodel *vm)
     dict_cleanup(&vm->train_cols);
     bins_index_cleanup(&vm->ix);
     model_cleanup(&vm->m);
+    free(vm->path);
     free(vm);
 }
 
@@ -106,6 +108,7 @@ static int vmodel_load(struct service *s, int64_t id, struct vmodel **out, struc
         goto out;
     }
     bins_index_build(&vm->m.schema, &vm->ix);
+    vm->path = xstrdup(rec.path);
     struct frame_opts fo;
     frame_opts_default(&fo);
     model_frame_opts(&vm->m, &fo);
@@ -140,12 +143,23 @@ int views__model_get(struct service *s, int64_t id, struct vmodel **out, struct 
     for (size_t i = 0; i < v->nmodel; i++)
         if (v->model[i]->id == id) {
             vm = v->model[i];
+            /* a deleted model (store_model_delete removes its file) leaves
+             * the cache: one stat, far cheaper than asking the store */
+            if (access(vm->path, F_OK) != 0) {
+                memmove(v->model + i, v->model + i + 1, (v->nmodel - i - 1) * sizeof *v->model);
+                v->nmodel--;
+                evicted = --vm->refs == 0 ? vm : NULL;
+                vm = NULL;
+                break;
+            }
             memmove(v->model + 1, v->model, i * sizeof *v->model);
             v->model[0] = vm;
             vm->refs++;
             break;
         }
     pthread_mutex_unlock(&s->views_lock);
+    vmodel_free(evicted);
+    evicted = NULL;
     if (vm) {
         *out = vm;
         return LS_OK;
@@ -562,12 +576,10 @@ int service_lead(struct service *s, int64_t run_id, uint64_t row, json_t **out,
         goto out;
     if ((rc = views__run_score(s, vr, err)) != LS_OK) /* for the values contributions name */
         goto out;
-    int on_demand = 0;
-    if (!l.contrib || !l.reasons_json) {
+    if (!l.contrib || !l.reasons_json) { /* a run explained on demand: this lead now */
         size_t done = 0;
         if ((rc = views__explain(s, vr, &l, 1, &done, err)) != LS_OK)
             goto out;
-        on_demand = done > 0;
     }
     const struct frame *f = vr->res.f;
     json_t *o = json_object();
@@ -598,7 +610,6 @@ int service_lead(struct service *s, int64_t run_id, uint64_t row, json_t **out,
         json_object_set_new(o, "note",
                             json_string("the run's model was deleted: this lead "
                                         "cannot be explained any more"));
-    (void)on_demand;
     *out = o;
 out:
     views__run_put(s, vr);

@@ -35,6 +35,7 @@ struct vmemo; /* service_views_score.c */
 
 struct vmodel {
     int64_t id;
+    char *path;    /* the model file: gone once the model is deleted */
     unsigned refs; /* under views_lock */
     struct model m;
     struct bins_index ix;

@@ -243,6 +243,7 @@ static int result_lead(void *ctx, const struct store_lead *l)
     narrate_parse(l->reasons_json, p);
     char text[NARRATE_TEXT_MAX];
     json_object_set_new(o, "score", json_real(l->score / 100.0));
+    /* the old server sent its probability under both names; ours is the calibrated one */
     json_object_set_new(o, "prediction_score", json_real(l->score / 100.0));
     json_object_set_new(o, "priority", json_string(tier_name((enum tier)l->tier)));
     json_object_set_new(o, "explanation",

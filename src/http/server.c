@@ -160,10 +160,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(c->body);
     free(c->path);
     free(c->uri);
+    int pending = c->pending;
     free(c);
     *con_cls = NULL;
     pthread_mutex_lock(&srv->mu);
     srv->active--;
+    if (pending) /* resumed, but closed before the handler was called again */
+        srv->suspended--;
     pthread_cond_broadcast(&srv->cv);
     pthread_mutex_unlock(&srv->mu);
 }
@@ -208,7 +211,7 @@ static void common_headers(struct http__conn *c, struct MHD_Response *r)
     }
     if (c->srv->cfg.ncors)
         MHD_add_response_header(r, "Vary", "Origin");
-    if (c->srv->stopping)
+    if (__atomic_load_n(&c->srv->stopping, __ATOMIC_RELAXED))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 }
 
@@ -615,7 +618,8 @@ static int first_call(struct http__conn *c, const char *method, enum MHD_Result 
     }
 
     /* The token, before saying whether an /api/ path exists. */
-    int needs_token = srv->cfg.token && (c->route ? !c->route->open : is_api(c->path));
+    int needs_token =
+        srv->cfg.token && (c->route ? !c->route->open : is_api(c->path) || allowed != 0);
     if (needs_token && !token_ok(c)) {
         *ret = refuse(c, c->style, 401, LS_EAUTH,
                       "missing or wrong token: send Authorization: Bearer TOKEN", NULL);
@@ -886,9 +890,7 @@ void http_server_stop(struct http_server *srv)
 {
     if (!srv)
         return;
-    pthread_mutex_lock(&srv->mu);
-    srv->stopping = 1;
-    pthread_mutex_unlock(&srv->mu);
+    __atomic_store_n(&srv->stopping, 1, __ATOMIC_RELAXED);
     MHD_socket ls = MHD_quiesce_daemon(srv->daemon);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);

@@ -195,10 +195,12 @@ int http__upload_end(struct http__conn *c)
     }
     if (!u->failed && !u->got_file)
         fail(c, 400, LS_EINPUT, "no file: send it in the multipart field 'file'");
-    if (!u->failed && close(u->fd) != 0)
-        fail(c, 500, LS_EIO, "writing the upload failed");
-    else if (!u->failed)
-        u->fd = -1;
+    if (!u->failed) {
+        int closed = close(u->fd);
+        u->fd = -1; /* released even when close reports an error */
+        if (closed != 0)
+            fail(c, 500, LS_EIO, "writing the upload failed");
+    }
     if (u->failed) {
         remove_tmp(c);
         return c->early_code ? c->early_code : LS_EINPUT;

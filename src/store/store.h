@@ -270,11 +270,15 @@ void store_model_list_free(struct store_model *list, size_t n);
  * store_run_progress records the stage, its share done and (when not 0) the
  * model the run trained. store_run_finish stores the run's results (status
  * done, total, tiers, has_outcomes, explained, summary_json, model_id) and
- * all its leads in one transaction; store_run_fail marks it failed with why.
+ * all its leads in one transaction (r->total and r->tier must be the
+ * leads' own counts, else LS_EINPUT: they answer a page's total without
+ * counting); store_run_fail marks it failed with why.
  * store_run_find: the latest done run with that cache key, or (cache_key
  * NULL) the latest done run of data sets named filename, or (both NULL) the
  * latest done run. store_run_delete removes the run and its leads (LS_ECONFLICT
- * while it is queued or running). Lists are newest first, every status.
+ * while it is queued or running): the run at once, its leads in batches
+ * before it returns (a crash between is finished at the next open). Lists
+ * are newest first, every status.
  */
 static inline int store_run_create(struct store *s, struct store_run *r, struct ls_error *err)
 {
@@ -320,18 +324,21 @@ void store_run_list_free(struct store_run *list, size_t n);
 /*
  * Leads. store_leads_query: one page of a done run's leads (q->limit at
  * most STORE_PAGE_MAX; a sort name that is neither a known key nor a
- * display column is LS_EINPUT; a run not done is LS_ECONFLICT), *total the
- * count matching the filter; sorting and filtering happen in SQL, ties
- * broken by rank. Ranks follow scores (rank 1 = highest score, as
- * app_score gives them; store_run_finish refuses others with LS_EINPUT), so
- * "score" descending is rank order and ascending its exact reverse. A
- * display value stored as a JSON number sorts numerically, before text.
- * q matches without regard to ASCII case (LIKE; % and _ are literal). Free with
+ * display column is LS_EINPUT), *total the count matching the filter;
+ * sorting and filtering happen in SQL, ties broken by rank. Ranks follow
+ * scores (rank 1 = highest score, as app_score gives them;
+ * store_run_finish refuses others with LS_EINPUT), so "score" descending
+ * is rank order and ascending its exact reverse. A display value stored as
+ * a JSON number sorts numerically, before text. q matches without regard
+ * to ASCII case (LIKE; % and _ are literal). Free with
  * store_lead_list_free. store_lead_get: one lead (LS_ENOT_FOUND for a row
  * outside the run). store_leads_explain stores reasons, base and
- * contributions of leads explained on demand (matched by row). store_leads_each
- * calls fn for every lead in row order (for exports), stopping at fn's first
- * non-zero return, which it returns.
+ * contributions of leads explained on demand (matched by row; a row
+ * outside the run is LS_ENOT_FOUND and nothing of the call is kept).
+ * store_leads_each calls fn for every lead in row order (for exports), its
+ * strings valid during the call only, stopping at fn's first non-zero
+ * return, which it returns. A run that is not done has no leads to read or
+ * explain yet: every lead call answers LS_ECONFLICT for it.
  */
 static inline int store_leads_query(struct store *s, int64_t run_id,
                                     const struct store_lead_query *q, struct store_lead **out,

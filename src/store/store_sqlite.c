@@ -191,6 +191,14 @@ int sq__fail(struct sq_conn *c, const char *what, struct ls_error *err)
     return ls_error_set(err, LS_ESTORE, "%s: %s", what, sqlite3_errmsg(c->db));
 }
 
+void sq__big_cache(struct sq_conn *c, int on)
+{
+    sqlite3_exec(c->db, on ? "PRAGMA cache_size = -65536" : "PRAGMA cache_size = -2000", NULL, NULL,
+                 NULL);
+    if (!on)
+        sqlite3_db_release_memory(c->db);
+}
+
 int sq__exec(struct sq_conn *c, const char *sql, struct ls_error *err)
 {
     if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
@@ -324,7 +332,12 @@ static int conn_open(struct sq_store *s, struct sq_conn **out, struct ls_error *
      * sqlite3 shell) may hold the write lock briefly: wait, do not fail */
     sqlite3_busy_timeout(c->db, 10000);
     sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-    if ((rc = sq__exec(c, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;", err)))
+    /* journal_size_limit: a million-lead run's transaction grows the WAL to
+     * hundreds of MB; once checkpointed it is cut back to 64 MB, not kept */
+    if ((rc = sq__exec(c,
+                       "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
+                       " PRAGMA journal_size_limit = 67108864;",
+                       err)))
         goto out;
 out:
     if (rc) {

@@ -27,9 +27,10 @@
 
 #define LEAD_COLS_SQL                                                                              \
     "row, lead_id, score, raw, tier, rank, label, oob, reasons_json, display_json, base, contrib"
-#define CONTRIB_MAX   100000    /* contributions per lead (one per model feature) */
-#define EXPLAIN_MAX   (1 << 20) /* leads per store_leads_explain call */
-#define SORT_NAME_MAX 256
+#define CONTRIB_MAX     100000    /* contributions per lead (one per model feature) */
+#define EXPLAIN_MAX     (1 << 20) /* leads per store_leads_explain call */
+#define SORT_NAME_MAX   256
+#define BIG_CACHE_LEADS 50000 /* a finish this big gets the big page cache */
 
 /* ---- reading leads ---------------------------------------------------- */
 
@@ -261,12 +262,13 @@ int sq__run_finish(struct store *base, const struct store_run *r, const struct s
     sqlite3_stmt *st = NULL;
     size_t *order = NULL;
     int rc = 0;
-    if (n && !leads)
-        return ls_error_set(err, LS_EINPUT, "no leads given");
+    if (!r || (n && !leads))
+        return ls_error_set(err, LS_EINPUT, "no run or no leads given");
     if ((rc = check_leads(r, leads, n, &order, err)))
         return rc;
     if ((rc = sq__acquire(s, &c, err)))
         goto out;
+    sq__big_cache(c, n >= BIG_CACHE_LEADS);
     if ((rc = sq__write_begin(s, c, 1, err)))
         goto out;
     if (n && (rc = check_display(c, leads[0].display_json, err)))
@@ -317,6 +319,8 @@ int sq__run_finish(struct store *base, const struct store_run *r, const struct s
 end:
     rc = sq__write_end(s, c, 1, rc, err);
 out:
+    if (c)
+        sq__big_cache(c, 0);
     sq__release(s, c);
     free(order);
     return rc;
@@ -438,7 +442,8 @@ int sq__leads_query(struct store *base, int64_t run_id, const struct store_lead_
      * non-ASCII), a display value that matches also matches in
      * display_json's text: a LIKE over that text is then a cheap first test
      * that never drops a match, and json_each (which alone tells values
-     * from keys) only runs on the rows that pass it. */
+     * from keys) only runs on the rows that pass it. (A number matches as
+     * display_json writes it: 1e+20 is not found as "1.0e".) */
     int plain = pattern != NULL;
     for (const char *p = q->q; plain && *p; p++)
         plain = *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\' && *p != '/';

@@ -352,18 +352,22 @@ out:
     return rc;
 }
 
-#define PURGE_BATCH 5000 /* leads deleted per transaction */
+#define PURGE_BATCH 20000 /* leads deleted per transaction (~0.1 s of CPU each) */
 
 int sq__purge_leads(struct sq_store *s, struct sq_conn *c, int64_t id, struct ls_error *err)
 {
     int rc = 0, more = 1;
+    sq__big_cache(c, 1);
     while (more && !rc) {
         sqlite3_stmt *st = NULL;
         if ((rc = sq__write_begin(s, c, 0, err)))
             return rc;
         if (sqlite3_prepare_v2(c->db,
+                               /* in rank order, the order they went in:
+                                * the table's pages and two of its
+                                * indexes are then freed front to back */
                                "DELETE FROM leads WHERE rowid IN (SELECT rowid FROM leads"
-                               " WHERE run_id = ?1 LIMIT ?2)",
+                               " INDEXED BY leads_rank WHERE run_id = ?1 ORDER BY rank LIMIT ?2)",
                                -1, &st, NULL) != SQLITE_OK) {
             rc = sq__fail(c, "deleting leads", err);
         } else {
@@ -389,6 +393,7 @@ int sq__purge_leads(struct sq_store *s, struct sq_conn *c, int64_t id, struct ls
         }
         rc = sq__write_end(s, c, 0, rc, err);
     }
+    sq__big_cache(c, 0);
     return rc;
 }
 

@@ -4,6 +4,7 @@ the token, CORS, static files that never leave their folder, graceful stop
 and the request log. The routes' own behaviour is tested in their files.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 import lsapi
@@ -80,6 +82,7 @@ class Errors(lsapi.TestCase):
         self.assertIn("line 3", j["error"]["message"])
         r = self.srv.post_json("/train", "{")  # old route: {"detail": ...}
         self.assertCompatError(r, 400)
+        self.assertIn("line 1", r.json()["detail"])
 
     def test_duplicate_keys_refused(self):
         r = self.srv.post_json("/api/runs", '{"dataset_id": 1, "dataset_id": 2}')
@@ -236,6 +239,16 @@ class Uploads(lsapi.TestCase):
         # whatever the handler answers, the temp file is moved or removed
         r = self.srv.upload("/api/datasets", "../../etc/passwd", b"a,b\n1,2\n3,4\n")
         self.assertNotEqual(r.status, 500, r)
+        if r.status in (200, 201):  # the name is shown as its base name only
+            self.assertEqual(r.json()["filename"], "passwd")
+            # hashed while it streamed in: the SHA-256 of exactly the bytes sent
+            self.assertEqual(r.json()["fingerprint"],
+                             hashlib.sha256(b"a,b\n1,2\n3,4\n").hexdigest())
+        name = b"..\\dir\\x\x01y\xff.csv"  # backslashes, a control byte, invalid UTF-8
+        r = self.srv.upload("/api/datasets", name, b"a,b\n1,2\n3,5\n")
+        self.assertNotEqual(r.status, 500, r)
+        if r.status in (200, 201):
+            self.assertEqual(r.json()["filename"], "x_y_.csv")
         wait_no_tmp(self, self.srv)
 
     def test_client_gone_mid_upload_removes_the_temp_file(self):
@@ -280,12 +293,20 @@ class Access(lsapi.TestCase):
                 self.assertStatus(r, 401, bad)
             self.assertStatus(srv.get("/api/nope", auth=False), 401)  # no route map for strangers
             self.assertCompatError(srv.get("/prediction-history", auth=False), 401)
+            self.assertCompatError(srv.delete("/upload", auth=False), 401)  # not even a 405
             self.assertStatus(srv.post_json("/api/runs", {}, auth=False), 401)
             r = srv.get("/api/runs")  # with the token: past the check
             self.assertNotEqual(r.status, 401, r)
             self.assertNotEqual(srv.get("/", auth=False).status, 401)  # static files are open
             time.sleep(0.2)
             self.assertNotIn(tok, srv.log())
+
+    def test_port_in_use_is_a_clear_error(self):
+        with lsapi.Server() as srv, tempfile.TemporaryDirectory() as d:
+            p = subprocess.run([lsapi.binary(), "serve", "--port", str(srv.port), "--data-dir",
+                                os.path.join(d, "data")], capture_output=True, timeout=60)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn(b"cannot listen", p.stderr)
 
 
 class Cors(lsapi.TestCase):
@@ -436,6 +457,92 @@ class Lifecycle(lsapi.TestCase):
             # no new connection once stopping
             with self.assertRaises(OSError):
                 socket.create_connection(("127.0.0.1", srv.port), timeout=2).close()
+
+    def test_demo_seeds_an_empty_store_once(self):
+        with tempfile.TemporaryDirectory(prefix="lsdemo-") as tmp:
+            data = os.path.join(tmp, "data")
+            for _ in range(2):  # the second start finds a run and adds none
+                with lsapi.Server(args=["--demo"], data_dir=data) as srv:
+                    j = srv.get("/api/runs").json()
+                    self.assertEqual(j["total"], 1, j)
+                    self.assertEqual(j["runs"][0]["status"], "done")
+                    self.assertGreater(j["runs"][0]["total"], 0)
+
+
+class Jobs(lsapi.TestCase):
+    """Requests that wait for a job: the connection is suspended and resumed."""
+
+    def test_many_waiting_requests_and_clients_that_leave(self):
+        with tempfile.TemporaryDirectory(prefix="lsjobs-") as tmp:
+            path = lsapi.demo_csv(os.path.join(tmp, "d.csv"), rows=300)
+            with lsapi.Server(args=["--workers", "2", "--queue", "64"]) as srv:
+                r = srv.upload_file("/api/datasets", path)
+                self.assertIn(r.status, (200, 201), r)
+                ds = r.json()["dataset_id"]
+                # clients that go away while their job runs: the job ends, the
+                # request is released (the sanitizer build checks nothing leaks)
+                for seed in range(1, 6):
+                    body = json.dumps({"dataset_id": ds, "trees": 20, "seed": seed}).encode()
+                    s = socket.create_connection(("127.0.0.1", srv.port))
+                    s.sendall(raw_request("POST", "/api/models", {
+                        "Content-Type": "application/json", "Content-Length": str(len(body))},
+                        body))
+                    s.close()
+                # many at once: jobs that end before, during and after the suspension
+                statuses = []
+                lock = threading.Lock()
+
+                def one(seed):
+                    r = srv.post_json("/api/models", {"dataset_id": ds, "trees": 2, "seed": seed})
+                    with lock:
+                        statuses.append((r.status, r.json().get("model_id")))
+
+                threads = [threading.Thread(target=one, args=(100 + i,)) for i in range(24)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join(600)
+                self.assertEqual(len(statuses), 24)
+                for st, mid in statuses:
+                    self.assertIn(st, (200, 201))
+                    self.assertIsInstance(mid, int)
+                self.assertEqual(len({mid for _, mid in statuses}), 24)  # one model per seed
+                self.assertStatus(srv.get("/api/health"), 200)
+                time.sleep(0.5)
+                log = srv.log()
+                # one log line per request: the 24, and the 5 that left (answered into
+                # a closed socket, or released unanswered)
+                answered = len(re.findall(r"^POST /api/models 20[01] ", log, re.M))
+                gone = len(re.findall(r"^POST /api/models - .*client gone", log, re.M))
+                self.assertGreaterEqual(answered, 24, log)
+                self.assertEqual(answered + gone, 29, log)
+
+    def test_sigterm_waits_for_a_running_job(self):
+        with tempfile.TemporaryDirectory(prefix="lsjobs-") as tmp:
+            path = lsapi.demo_csv(os.path.join(tmp, "d.csv"), rows=5000)
+            with lsapi.Server(args=["--workers", "1"]) as srv:
+                ds = srv.upload_file("/api/datasets", path).json()["dataset_id"]
+                out = {}
+
+                def run():
+                    out["r"] = srv.post_json("/api/runs", {"dataset_id": ds, "trees": 300})
+
+                t = threading.Thread(target=run)
+                t.start()
+                deadline = time.time() + 120
+                running = False
+                while time.time() < deadline and t.is_alive() and not running:
+                    runs = srv.get("/api/runs").json().get("runs", [])
+                    running = any(x.get("status") in ("queued", "running") for x in runs)
+                    time.sleep(0.02)
+                srv.proc.send_signal(signal.SIGTERM)
+                t.join(600)
+                r = out.get("r")
+                self.assertIsNotNone(r, "no answer")
+                self.assertEqual(r.status, 201, r)
+                self.assertEqual(r.json()["status"], "done")
+                self.assertEqual(srv.proc.wait(600), 0)
+            # the run was stored whole: a restart on the same folder shows it done
 
 
 if __name__ == "__main__":

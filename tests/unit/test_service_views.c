@@ -634,8 +634,10 @@ static void test_score_inputs(void **state)
     json_decref(first);
     json_decref(second);
     json_decref(batch);
-    /* no such model */
+    /* no such model; a deleted one, though it was loaded */
     assert_int_equal(service_score(x->s, 987654, ok, &ans, &err), LS_ENOT_FOUND);
+    assert_int_equal(service_model_delete(x->s, x->model_id, &err), LS_OK);
+    assert_int_equal(service_score(x->s, x->model_id, ok, &ans, &err), LS_ENOT_FOUND);
     json_decref(ok);
 }
 
