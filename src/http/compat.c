@@ -143,30 +143,33 @@ static json_t *accuracy_metrics(const json_t *results, const json_t *metrics)
  * columns that moved. */
 static json_t *drift_alert(const json_t *drift)
 {
+    static const char head[] = "The data has drifted from what the model learned from",
+                      tail[] = ". Scores may be less reliable; retrain on recent leads.";
     const char *status = json_string_value(json_object_get(drift, "status"));
     if (!status || strcmp(status, "drift") != 0)
         return json_false();
     char msg[1024];
     size_t len = 0;
-    int n = snprintf(msg, sizeof msg, "The data has drifted from what the model learned from");
-    len = n > 0 ? (size_t)n : 0;
+    int named = 0;
     const char *name;
     json_t *c;
-    int named = 0;
+    len = (size_t)snprintf(msg, sizeof msg, "%s", head);
     json_object_foreach((json_t *)json_object_get(drift, "columns"), name, c)
     {
         const char *st = json_string_value(json_object_get(c, "status"));
-        if (!st || strcmp(st, "drift") != 0 || len >= sizeof msg - 1)
+        char item[160];
+        if (!st || strcmp(st, "drift") != 0)
             continue;
-        n = snprintf(msg + len, sizeof msg - len, "%s%.80s (PSI %.2f)", named ? ", " : ": ", name,
-                     num(json_object_get(c, "psi")));
-        len = n > 0 ? len + (size_t)n : len;
+        int n = snprintf(item, sizeof item, "%s%.*s (PSI %.2f)", named ? ", " : ": ",
+                         args_utf8_fit(name, 80), name, num(json_object_get(c, "psi")));
+        /* whole names only, and room kept for the tail */
+        if (n < 0 || (size_t)n >= sizeof item || len + (size_t)n + sizeof tail > sizeof msg)
+            break;
+        memcpy(msg + len, item, (size_t)n + 1);
+        len += (size_t)n;
         named++;
     }
-    if (len < sizeof msg - 1)
-        snprintf(msg + len, sizeof msg - len,
-                 ". Scores may be less reliable; retrain on recent "
-                 "leads.");
+    snprintf(msg + len, sizeof msg - len, "%s", tail);
     return json_string(msg);
 }
 
@@ -191,7 +194,8 @@ static int dataset_of(struct http_req *rq, struct http_resp *rs, const char *fil
         return 0;
     if (err.code == LS_ENOT_FOUND) {
         char msg[512];
-        snprintf(msg, sizeof msg, "File '%.200s' has not been uploaded; upload it first", filename);
+        snprintf(msg, sizeof msg, "File '%.*s' has not been uploaded; upload it first",
+                 args_utf8_fit(filename, 200), filename);
         http_error(rs, OLD, 404, LS_ENOT_FOUND, msg);
     } else {
         args_service_error(rs, OLD, &err);
@@ -221,8 +225,8 @@ int compat_upload(struct http_req *rq, struct http_resp *rs)
     json_array_foreach(json_object_get(out, "columns"), i, col)
         json_array_append(names, json_object_get(col, "name"));
     json_t *preview = json_object_get(out, "preview");
-    rs->json = json_pack("{s:O,s:o,s:O}", "filename", json_object_get(out, "filename"), "columns",
-                         names, "preview", preview ? preview : json_array());
+    rs->json = json_pack("{s:O,s:o,s:o}", "filename", json_object_get(out, "filename"), "columns",
+                         names, "preview", preview ? json_incref(preview) : json_array());
     json_decref(out);
     return 0;
 }
@@ -306,10 +310,14 @@ static int train_answer(struct http_req *rq, struct http_resp *rs, const json_t 
     json_array_foreach(json_object_get(model, "excluded"), i, ex)
     {
         const char *c = json_string_value(json_object_get(ex, "column"));
-        if (!c || len >= sizeof left - 1)
+        char item[80];
+        if (!c)
             continue;
-        int n = snprintf(left + len, sizeof left - len, "%s%.60s", len ? ", " : "", c);
-        len = n > 0 ? len + (size_t)n : len;
+        int n = snprintf(item, sizeof item, "%s%.*s", len ? ", " : "", args_utf8_fit(c, 60), c);
+        if (n < 0 || (size_t)n >= sizeof item || len + (size_t)n >= sizeof left)
+            break; /* whole names only */
+        memcpy(left + len, item, (size_t)n + 1);
+        len += (size_t)n;
     }
     if (isfinite(auc))
         snprintf(aucs, sizeof aucs,
@@ -319,8 +327,9 @@ static int train_answer(struct http_req *rq, struct http_resp *rs, const json_t 
     snprintf(analysis, sizeof analysis,
              "Out-of-bag accuracy %.1f%% at a 0.5 threshold on %lld leads with a known outcome "
              "(each lead judged only by trees that never trained on it, so this is what to "
-             "expect on new leads).%s Target: %s.%s%s%s",
-             100.0 * accuracy, (long long)labelled, aucs, target ? target : "detected",
+             "expect on new leads).%s Target: %.*s.%s%s%s",
+             100.0 * accuracy, (long long)labelled, aucs, target ? args_utf8_fit(target, 200) : 8,
+             target ? target : "detected",
              len ? " Left out as leaky (known only after the outcome): " : "", left,
              len ? "." : "");
     rs->json = json_pack("{s:s,s:{s:o,s:s,s:o,s:I,s:I}}", "status", "trained", "metrics",

@@ -65,7 +65,8 @@ int args_body(struct args *a, const struct http_req *rq, struct http_resp *rs,
                 len += (size_t)k;
             }
             /* the key is the client's: cut it so the message stays readable */
-            return args_fail(a, "unknown field \"%.64s\" (allowed: %s)", key, list);
+            return args_fail(a, "unknown field \"%.*s\" (allowed: %s)", args_utf8_fit(key, 64), key,
+                             list);
         }
     }
     return 0;
@@ -172,6 +173,17 @@ int args_query_u64(struct args *a, const struct http_req *rq, const char *name, 
                          min, max);
     *out = (uint64_t)x;
     return 0;
+}
+
+int args_utf8_fit(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+    if (n < max || s[n] == '\0')
+        return (int)n;
+    /* cut before the sequence that straddles max: back over continuation bytes */
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return (int)n;
 }
 
 int args_service_error(struct http_resp *rs, enum http_style style, const struct ls_error *err)

@@ -54,6 +54,11 @@ int args_strings(struct args *a, const char *key, const char **out, size_t max, 
 int args_query_u64(struct args *a, const struct http_req *rq, const char *name, uint64_t min,
                    uint64_t max, uint64_t def, uint64_t *out);
 
+/* The bytes of the longest prefix of s, at most max, that does not cut a
+ * UTF-8 sequence: for quoting a client's name in a message ("%.*s") that
+ * must stay valid UTF-8 (jansson refuses anything else). */
+int args_utf8_fit(const char *s, size_t max);
+
 /* Fill rs from err (http_error_ls in style), with Retry-After when the
  * worker pool was full (LS_EBUSY). Returns 0. */
 int args_service_error(struct http_resp *rs, enum http_style style, const struct ls_error *err);
