@@ -34,23 +34,57 @@
 #define PAGE_DEFAULT 50
 #define OFFSET_MAX   ((uint64_t)1 << 53) /* past any count the store can hold */
 
+/* ---- the list / get / delete shape every stored kind shares ------------ */
+
+typedef int (*list_fn)(struct service *s, uint64_t offset, uint64_t limit, json_t **out,
+                       struct ls_error *err);
+typedef int (*get_fn)(struct service *s, int64_t id, json_t **out, struct ls_error *err);
+typedef int (*delete_fn)(struct service *s, int64_t id, struct ls_error *err);
+
+/* A page of a list: ?offset= (default 0) and ?limit= (1..STORE_PAGE_MAX). */
+static int answer_list(struct http_req *rq, struct http_resp *rs, list_fn fn)
+{
+    struct ls_error err = {0};
+    struct args a = {.rs = rs, .style = API, .status = 400};
+    uint64_t offset = 0, limit = 0;
+    json_t *out = NULL;
+    if (args_query_u64(&a, rq, "offset", 0, OFFSET_MAX, 0, &offset) != 0 ||
+        args_query_u64(&a, rq, "limit", 1, STORE_PAGE_MAX, PAGE_DEFAULT, &limit) != 0)
+        return 0;
+    if (fn(rq->svc, offset, limit, &out, &err) != 0)
+        return args_service_error(rs, API, &err);
+    rs->json = out;
+    return 0;
+}
+
+/* The record of the path's {id}. */
+static int answer_get(struct http_req *rq, struct http_resp *rs, get_fn fn)
+{
+    struct ls_error err = {0};
+    json_t *out = NULL;
+    if (fn(rq->svc, rq->ids[0], &out, &err) != 0)
+        return args_service_error(rs, API, &err);
+    rs->json = out;
+    return 0;
+}
+
+/* Delete the record of the path's {id}: 204 and no body. */
+static int answer_delete(struct http_req *rq, struct http_resp *rs, delete_fn fn)
+{
+    struct ls_error err = {0};
+    if (fn(rq->svc, rq->ids[0], &err) != 0)
+        return args_service_error(rs, API, &err);
+    rs->status = 204;
+    return 0;
+}
+
 /* ---- data sets ------------------------------------------------------------ */
 
 int api_dataset_create(struct http_req *rq, struct http_resp *rs)
 {
-    struct ls_error err = {0};
     json_t *out = NULL;
-    if (!rq->upload)
-        return http_error(rs, API, 400, LS_EINPUT,
-                          "a multipart/form-data field \"file\" is needed");
-    struct service_upload u = {
-        .tmp_path = rq->upload->tmp_path,
-        .filename = rq->upload->filename,
-        .fingerprint = rq->upload->fingerprint,
-        .bytes = rq->upload->bytes,
-    };
-    if (service_dataset_add(rq->svc, &u, &out, &err) != 0)
-        return args_service_error(rs, API, &err);
+    if (args_dataset_add(rq, rs, API, &out) != 0)
+        return 0;
     rs->status = json_is_true(json_object_get(out, "existed")) ? 200 : 201;
     rs->json = out;
     return 0;
@@ -58,12 +92,7 @@ int api_dataset_create(struct http_req *rq, struct http_resp *rs)
 
 int api_dataset_get(struct http_req *rq, struct http_resp *rs)
 {
-    struct ls_error err = {0};
-    json_t *out = NULL;
-    if (service_dataset_get(rq->svc, rq->ids[0], &out, &err) != 0)
-        return args_service_error(rs, API, &err);
-    rs->json = out;
-    return 0;
+    return answer_get(rq, rs, service_dataset_get);
 }
 
 /* ---- training options, shared by POST /api/models and POST /api/runs ------ */
@@ -139,36 +168,17 @@ int api_model_create(struct http_req *rq, struct http_resp *rs)
 
 int api_model_list(struct http_req *rq, struct http_resp *rs)
 {
-    struct ls_error err = {0};
-    struct args a = {.rs = rs, .style = API, .status = 400};
-    uint64_t offset = 0, limit = 0;
-    json_t *out = NULL;
-    if (args_query_u64(&a, rq, "offset", 0, OFFSET_MAX, 0, &offset) != 0 ||
-        args_query_u64(&a, rq, "limit", 1, STORE_PAGE_MAX, PAGE_DEFAULT, &limit) != 0)
-        return 0;
-    if (service_model_list(rq->svc, offset, limit, &out, &err) != 0)
-        return args_service_error(rs, API, &err);
-    rs->json = out;
-    return 0;
+    return answer_list(rq, rs, service_model_list);
 }
 
 int api_model_get(struct http_req *rq, struct http_resp *rs)
 {
-    struct ls_error err = {0};
-    json_t *out = NULL;
-    if (service_model_get(rq->svc, rq->ids[0], &out, &err) != 0)
-        return args_service_error(rs, API, &err);
-    rs->json = out;
-    return 0;
+    return answer_get(rq, rs, service_model_get);
 }
 
 int api_model_delete(struct http_req *rq, struct http_resp *rs)
 {
-    struct ls_error err = {0};
-    if (service_model_delete(rq->svc, rq->ids[0], &err) != 0)
-        return args_service_error(rs, API, &err);
-    rs->status = 204;
-    return 0;
+    return answer_delete(rq, rs, service_model_delete);
 }
 
 /* ---- runs --------------------------------------------------------------- */
@@ -231,36 +241,17 @@ int api_run_create(struct http_req *rq, struct http_resp *rs)
 
 int api_run_list(struct http_req *rq, struct http_resp *rs)
 {
-    struct ls_error err = {0};
-    struct args a = {.rs = rs, .style = API, .status = 400};
-    uint64_t offset = 0, limit = 0;
-    json_t *out = NULL;
-    if (args_query_u64(&a, rq, "offset", 0, OFFSET_MAX, 0, &offset) != 0 ||
-        args_query_u64(&a, rq, "limit", 1, STORE_PAGE_MAX, PAGE_DEFAULT, &limit) != 0)
-        return 0;
-    if (service_run_list(rq->svc, offset, limit, &out, &err) != 0)
-        return args_service_error(rs, API, &err);
-    rs->json = out;
-    return 0;
+    return answer_list(rq, rs, service_run_list);
 }
 
 int api_run_get(struct http_req *rq, struct http_resp *rs)
 {
-    struct ls_error err = {0};
-    json_t *out = NULL;
-    if (service_run_get(rq->svc, rq->ids[0], &out, &err) != 0)
-        return args_service_error(rs, API, &err);
-    rs->json = out;
-    return 0;
+    return answer_get(rq, rs, service_run_get);
 }
 
 int api_run_delete(struct http_req *rq, struct http_resp *rs)
 {
-    struct ls_error err = {0};
-    if (service_run_delete(rq->svc, rq->ids[0], &err) != 0)
-        return args_service_error(rs, API, &err);
-    rs->status = 204;
-    return 0;
+    return answer_delete(rq, rs, service_run_delete);
 }
 
 /* ---- leads -------------------------------------------------------------- */

@@ -207,19 +207,9 @@ static int dataset_of(struct http_req *rq, struct http_resp *rs, const char *fil
 
 int compat_upload(struct http_req *rq, struct http_resp *rs)
 {
-    struct ls_error err = {0};
     json_t *out = NULL;
-    if (!rq->upload)
-        return http_error(rs, OLD, 400, LS_EINPUT,
-                          "a multipart/form-data field \"file\" is needed");
-    struct service_upload u = {
-        .tmp_path = rq->upload->tmp_path,
-        .filename = rq->upload->filename,
-        .fingerprint = rq->upload->fingerprint,
-        .bytes = rq->upload->bytes,
-    };
-    if (service_dataset_add(rq->svc, &u, &out, &err) != 0)
-        return args_service_error(rs, OLD, &err);
+    if (args_dataset_add(rq, rs, OLD, &out) != 0)
+        return 0;
     json_t *names = json_array(), *col;
     size_t i;
     json_array_foreach(json_object_get(out, "columns"), i, col)

@@ -192,3 +192,23 @@ int args_service_error(struct http_resp *rs, enum http_style style, const struct
         rs->retry_after = ARGS_RETRY_AFTER_S;
     return http_error_ls(rs, style, err);
 }
+
+int args_dataset_add(struct http_req *rq, struct http_resp *rs, enum http_style style, json_t **out)
+{
+    struct ls_error err = {0};
+    if (!rq->upload) {
+        http_error(rs, style, 400, LS_EINPUT, "a multipart/form-data field \"file\" is needed");
+        return -1;
+    }
+    struct service_upload u = {
+        .tmp_path = rq->upload->tmp_path,
+        .filename = rq->upload->filename,
+        .fingerprint = rq->upload->fingerprint,
+        .bytes = rq->upload->bytes,
+    };
+    if (service_dataset_add(rq->svc, &u, out, &err) != 0) {
+        args_service_error(rs, style, &err);
+        return -1;
+    }
+    return 0;
+}

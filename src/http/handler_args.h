@@ -63,6 +63,12 @@ int args_utf8_fit(const char *s, size_t max);
  * worker pool was full (LS_EBUSY). Returns 0. */
 int args_service_error(struct http_resp *rs, enum http_style style, const struct ls_error *err);
 
+/* Hand the request's streamed upload to service_dataset_add: 0 with *out
+ * (the data set's answer, caller owns), or -1 with rs filled in style (400
+ * when the request had no "file" field, else the service's error). */
+int args_dataset_add(struct http_req *rq, struct http_resp *rs, enum http_style style,
+                     json_t **out);
+
 #define ARGS_RETRY_AFTER_S 2 /* seconds a client waits after a 503 */
 
 #endif
