@@ -176,10 +176,15 @@ def main():
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--rows-1m", action="store_true")
     ap.add_argument("--wrk", action="store_true")
+    ap.add_argument("--wrk-only", action="store_true", help="only the wrk run")
+    ap.add_argument("--serve-threads", type=int, default=0, help="serve --threads for wrk")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     if not os.path.exists(a.file):
         print(f"skipped: {a.file} not found")
+        return
+    if a.wrk_only:
+        bench_wrk(build, a.file, a.serve_threads)
         return
     cold, cached, rss, page, run = bench_leadscore(build, a.file, a.runs)
     print(f"leadscore upload -> scored ({os.path.basename(a.file)}, {run['summary']['total']} leads, "
@@ -215,15 +220,15 @@ def main():
             stop(p)
             shutil.rmtree(d, ignore_errors=True)
     if a.wrk:
-        bench_wrk(build, a.file)
+        bench_wrk(build, a.file, a.serve_threads)
 
 
-def bench_wrk(build, path):
+def bench_wrk(build, path, threads=0):
     if not shutil.which("wrk"):
         print("wrk skipped: not installed (scripts/install-deps.sh --peers)")
         return
     d = tempfile.mkdtemp(prefix="lswrk-")
-    p, port = start_leadscore(build, d)
+    p, port = start_leadscore(build, d, ["--threads", str(threads)] if threads else [])
     try:
         _, run = leadscore_flow(port, path)
         st, data = request(port, "GET", f"/api/runs/{run['run_id']}/leads/1")
@@ -233,11 +238,13 @@ def bench_wrk(build, path):
         with open(script, "w") as f:
             f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n')
             f.write("wrk.body = " + json.dumps(body) + "\n")
-        out = subprocess.run(["wrk", "-t2", "-c64", "-d10s", "--latency", "-s", script,
-                              f"http://127.0.0.1:{port}/api/score"],
-                             capture_output=True, text=True).stdout
-        print("wrk POST /api/score, one lead, -t2 -c64 -d10s:")
-        print(out)
+        for conns in (16, 64):
+            out = subprocess.run(["wrk", "-t2", f"-c{conns}", "-d10s", "--latency", "-s", script,
+                                  f"http://127.0.0.1:{port}/api/score"],
+                                 capture_output=True, text=True).stdout
+            print(f"wrk POST /api/score, one lead, -t2 -c{conns} -d10s (serve --threads "
+                  f"{threads or 'default'}):")
+            print(out)
     finally:
         stop(p)
         shutil.rmtree(d, ignore_errors=True)
