@@ -105,6 +105,7 @@ void service_opts_default(struct service_opts *o)
     o->explain_max = SERVICE_EXPLAIN_ALL_MAX;
     o->explain_budget = SERVICE_EXPLAIN_BUDGET;
     o->max_rows = CSV_DEFAULT_MAX_ROWS;
+    o->keep_runs = SERVICE_KEEP_RUNS;
 }
 
 int service_open(const struct service_opts *o, struct service **out, struct ls_error *err)
@@ -119,6 +120,8 @@ int service_open(const struct service_opts *o, struct service **out, struct ls_e
         s->opts.workers = SERVICE_WORKERS_MAX;
     if (!s->opts.max_rows)
         s->opts.max_rows = CSV_DEFAULT_MAX_ROWS;
+    if (!s->opts.keep_runs)
+        s->opts.keep_runs = SERVICE_KEEP_RUNS;
     if ((rc = store_open(o->data_dir ? o->data_dir : "leadscore-data", &s->store, err)) != LS_OK)
         goto out;
     s->data_dir = xstrdup(s->store->dir);

@@ -42,6 +42,9 @@
 #define SERVICE_EXPLAIN_BUDGET 2000000000ull
 #define SERVICE_EXCLUDE_MAX    256
 #define SERVICE_TREES_MAX      2000
+/* The history never grows without bound (the old system's did): past this
+ * many runs, the oldest finished runs go, leads and all. */
+#define SERVICE_KEEP_RUNS 1000
 
 struct service;
 struct service_job;
@@ -54,6 +57,8 @@ struct service_opts {
     uint64_t explain_max;    /* default SERVICE_EXPLAIN_ALL_MAX */
     uint64_t explain_budget; /* lead x node visits, default SERVICE_EXPLAIN_BUDGET */
     uint64_t max_rows;       /* rows of an uploaded file at most (default 5,000,000) */
+    uint64_t keep_runs;      /* runs kept: past this, the oldest finished ones are deleted
+                                with their leads after each new run (default SERVICE_KEEP_RUNS) */
 };
 
 void service_opts_default(struct service_opts *o);

@@ -570,6 +570,24 @@ static void leads_free(struct store_lead *L, uint64_t n)
     free(L);
 }
 
+/* Keep at most opts.keep_runs runs: delete the oldest finished ones past
+ * that (their leads with them). Runs still queued or running are skipped
+ * (the store refuses them); a failure leaves the history as it was, which
+ * is no reason to fail the run that just finished. */
+static void prune_runs(struct service *s)
+{
+    struct store_run *list = NULL;
+    size_t n = 0;
+    uint64_t total = 0;
+    struct ls_error err;
+    if (store_run_list(s->store, s->opts.keep_runs, STORE_PAGE_MAX, &list, &n, &total, &err) != 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (list[i].status == STORE_RUN_DONE || list[i].status == STORE_RUN_FAILED)
+            store_run_delete(s->store, list[i].id, &err);
+    store_run_list_free(list, n);
+}
+
 /* Lead x tree-node visits of explaining n leads with m (TreeSHAP walks every
  * node of every tree once per group of leads). */
 static uint64_t explain_cost(const struct model *m, uint64_t n)
@@ -703,6 +721,7 @@ static int run_job(void *p, json_t **out, struct ls_error *err)
     free(run.summary_json);
     if (rc != LS_OK)
         goto out;
+    prune_runs(s);
     *out = o;
     o = NULL;
 out:

@@ -48,6 +48,7 @@ static const char usage[] =
     "  --threads N         server threads (default: cores, at least 2)\n"
     "  --workers N         training / scoring jobs at once (default 1)\n"
     "  --queue N           jobs waiting beyond those before 503 (default 4)\n"
+    "  --keep-runs N       runs kept; older finished runs are deleted (default 1000)\n"
     "  --cors-origin O     allow browser calls from origin O (repeatable)\n"
     "  --web-dir D         the web app's files (default: web/dist of the source)\n"
     "  --upload-max SIZE   largest upload (default 200M)\n"
@@ -82,6 +83,7 @@ static const struct cli_option options[] = {
     {"--threads", NULL, 1, cli_opt_u32, ARG(http.threads), 1, 256},
     {"--workers", NULL, 1, cli_opt_u32, ARG(svc.workers), 1, 64},
     {"--queue", NULL, 1, cli_opt_u32, ARG(svc.queue), 0, 1000},
+    {"--keep-runs", NULL, 1, cli_opt_u64, ARG(svc.keep_runs), 1, 1e9},
     {"--cors-origin", NULL, 1, add_cors, 0, 0, 0},
     {"--web-dir", NULL, 1, cli_opt_string, ARG(http.web_dir), 0, 0},
     {"--upload-max", NULL, 1, cli_opt_u64, ARG(http.upload_max), 1, (double)(16ull << 30)},

@@ -427,6 +427,43 @@ static void test_run_explain_budget(void **state)
     }
 }
 
+/* Past keep_runs runs the oldest finished ones are deleted with their leads:
+ * the history never grows without bound. */
+static void test_keep_runs(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service_opts o;
+    service_opts_default(&o);
+    o.data_dir = dir;
+    o.threads = 2;
+    o.keep_runs = 2;
+    struct service *s = NULL;
+    struct ls_error err;
+    assert_int_equal(service_open(&o, &s, &err), 0);
+    int64_t ds = upload_ok(s, demo_csv, "leads.csv");
+    int64_t ids[3];
+    for (int i = 0; i < 3; i++) {
+        struct service_run_req r;
+        memset(&r, 0, sizeof r);
+        r.dataset_id = ds;
+        service_train_init(&r.train);
+        r.train.trees = (uint32_t)(5 + i); /* other options: a new run each time */
+        json_t *cached = NULL;
+        struct service_job *job = run_submit_ok(s, &r, NULL, NULL, &ids[i], &cached);
+        json_decref(job_result_ok(job));
+    }
+    json_t *list = NULL;
+    assert_int_equal(service_run_list(s, 0, 10, &list, &err), 0);
+    assert_int_equal(jint(list, "total"), 2);
+    json_decref(list);
+    json_t *run = NULL;
+    assert_int_equal(service_run_get(s, ids[0], &run, &err), LS_ENOT_FOUND);
+    assert_int_equal(service_run_get(s, ids[2], &run, &err), 0);
+    json_decref(run);
+    service_close(s);
+}
+
 static void test_run_failure_is_stored(void **state)
 {
     (void)state;
@@ -630,6 +667,7 @@ int main(void)
         cmocka_unit_test(test_train_then_cached),
         cmocka_unit_test(test_run_scores_stores_and_caches),
         cmocka_unit_test(test_run_explain_budget),
+        cmocka_unit_test(test_keep_runs),
         cmocka_unit_test(test_run_failure_is_stored),
         cmocka_unit_test(test_frame_cache),
         cmocka_unit_test(test_run_reports_progress),
