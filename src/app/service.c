@@ -427,9 +427,31 @@ int service_dataset_add(struct service *s, const struct service_upload *u, json_
     } else if ((rc = sha256_file_hex(u->tmp_path, fp, err)) != LS_OK) {
         goto out;
     }
-    /* the same bytes: the stored answer, nothing read */
+    /* the same bytes: the stored answer, nothing read; the put records the
+     * name they came under this time (the old client asks for it next) and
+     * removes the temp file */
     if (store_dataset_find(s->store, fp, NULL, &d, err) == LS_OK) {
-        *out = dataset_answer(&d, name, 1);
+        store_dataset_cleanup(&d);
+        memset(&d, 0, sizeof d);
+        snprintf(d.fingerprint, sizeof d.fingerprint, "%s", fp);
+        d.filename = (char *)name; /* borrowed: *d becomes the store's record */
+        rc = store_dataset_put(s->store, u->tmp_path, &d, err);
+        if (rc == LS_ECONFLICT) {
+            tmp_owned = 0;
+            rc = LS_OK;
+            ls_error_clear(err);
+            *out = dataset_answer(&d, name, 1);
+            goto out;
+        }
+        if (rc == LS_OK) { /* unreachable while data sets are never deleted */
+            tmp_owned = 0;
+            rc = ls_error_set(err, LS_ESTORE,
+                              "%s: the data set changed during the upload; "
+                              "upload it again",
+                              name);
+        } else {
+            memset(&d, 0, sizeof d); /* *d still holds our borrowed name */
+        }
         goto out;
     }
     store_dataset_cleanup(&d);

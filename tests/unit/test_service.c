@@ -58,6 +58,9 @@ static void test_upload_same_bytes_same_id(void **state)
     int64_t id = 0;
     assert_int_equal(service_dataset_by_name(s, "leads.csv", &id, &err), 0);
     assert_int_equal(id, jint(a, "dataset_id"));
+    /* ... and found under the name it came back with (the old client's handle) */
+    assert_int_equal(service_dataset_by_name(s, "again.csv", &id, &err), 0);
+    assert_int_equal(id, jint(a, "dataset_id"));
     assert_int_equal(service_dataset_by_name(s, "nope.csv", &id, &err), LS_ENOT_FOUND);
 
     /* other bytes: another data set */
