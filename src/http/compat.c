@@ -409,47 +409,27 @@ static int predict_answer(struct http_req *rq, struct http_resp *rs, const json_
 }
 
 /*
- * POST /predict scores the file with the latest model trained on it: the
- * latest done run of the file with that model answers at once (the one
- * /train made, usually); without one the model scores it; without a model
- * the file is trained on first, as /train would.
+ * POST /predict scores the file as /train trained on it: the same options
+ * (the client's fixed "Converted", detected when absent), so the run cache
+ * answers with the very run /train made, model and all, at once; without a
+ * /train before, the file is trained on and scored now. A model made through
+ * /api/models with other options never changes what the old client sees.
  */
 int compat_predict(struct http_req *rq, struct http_resp *rs)
 {
     static const char *const keys[] = {"filename", "explain", NULL};
-    struct ls_error err = {0};
     struct args a;
     struct service_run_req r;
-    struct store_model m = {0};
-    struct store_run found = {0};
-    struct store *st = service_store(rq->svc);
     const char *filename = NULL;
-    int explain = 0, rc = 0;
+    int explain = 0;
     int64_t dataset_id = 0;
-    json_t *run = NULL;
     /* explain is accepted for the old client: every lead is explained anyway */
     if (args_body(&a, rq, rs, OLD, 422, keys, 0) != 0 ||
         args_string(&a, "filename", 1, &filename) != 0 || args_bool(&a, "explain", &explain) != 0 ||
         dataset_of(rq, rs, filename, &dataset_id) != 0)
         return 0;
     old_train(&r, dataset_id, "Converted");
-    rc = store_model_find(st, NULL, dataset_id, &m, &err);
-    if (rc == LS_ENOT_FOUND)
-        return submit(rq, rs, &r, predict_answer, predict_finish);
-    if (rc != 0)
-        return args_service_error(rs, OLD, &err);
-    r.model_id = m.id;
-    if (store_run_find(st, NULL, filename, &found, &err) == 0 && found.dataset_id == dataset_id &&
-        found.model_id == m.id && service_run_get(rq->svc, found.id, &run, &err) == 0) {
-        run_answer(rq, rs, run, 1);
-        rc = 0;
-    } else {
-        rc = submit(rq, rs, &r, predict_answer, predict_finish);
-    }
-    json_decref(run);
-    store_run_cleanup(&found);
-    store_model_cleanup(&m);
-    return rc;
+    return submit(rq, rs, &r, predict_answer, predict_finish);
 }
 
 int compat_history_run(struct http_req *rq, struct http_resp *rs)

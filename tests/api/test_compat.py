@@ -235,6 +235,28 @@ class Errors(lsapi.TestCase):
         png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
         self.assertCompatError(s.upload("/upload", "x.png", png, content_type="image/png"), 415)
 
+    def test_predict_uses_the_model_train_reported(self):
+        # /train, then a model with other options through /api/models, then
+        # /train again (cached): /predict answers with /train's run and model
+        r = self.srv.post_json("/train", {"filename": "leads.csv", "target_col": "Converted"})
+        self.assertStatus(r, 200)
+        trained = r.json()["metrics"]
+        ds = self.srv.get("/api/runs/%d" % trained["run_id"]).json()["dataset_id"]
+        r = self.srv.post_json("/api/models", {"dataset_id": ds, "trees": 30})
+        self.assertIn(r.status, (200, 201), r.text)
+        self.assertNotEqual(r.json()["model_id"], trained["model_id"])
+        r = self.srv.post_json("/train", {"filename": "leads.csv", "target_col": "Converted"})
+        self.assertEqual(r.json()["metrics"]["model_id"], trained["model_id"])
+        r = self.srv.post_json("/predict", {"filename": "leads.csv"})
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json()["run_id"], trained["run_id"])
+        # the same bytes uploaded under a new name are found by that name
+        r = self.srv.upload("/upload", "renamed copy.csv", self.data)
+        self.assertStatus(r, 200)
+        r = self.srv.post_json("/predict", {"filename": "renamed copy.csv"})
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json()["run_id"], trained["run_id"])
+
     def test_extra_fields_ignored(self):
         # unknown fields are ignored, as FastAPI did
         r = self.srv.post_json("/train", {"filename": "leads.csv", "target_col": "Converted",
