@@ -742,6 +742,19 @@ out:
     return rc;
 }
 
+/* A cached run is served only while its model exists: after the model is
+ * deleted, its scores could no longer be explained or re-used for real-time
+ * scoring, so the same request trains and scores anew. */
+static int model_exists(struct service *s, int64_t id)
+{
+    struct store_model m;
+    struct ls_error err;
+    memset(&m, 0, sizeof m);
+    int rc = store_model_get(s->store, id, &m, &err);
+    store_model_cleanup(&m);
+    return rc == LS_OK;
+}
+
 int service_run_submit(struct service *s, const struct service_run_req *r, service_done_fn done,
                        void *ctx, struct service_job **job, int64_t *run_id, json_t **cached,
                        struct ls_error *err)
@@ -788,7 +801,7 @@ int service_run_submit(struct service *s, const struct service_run_req *r, servi
 
     /* the same file with the same model or options: the stored answer */
     if (store_run_find(s->store, a->run_key, NULL, &found, err) == LS_OK &&
-        found.status == STORE_RUN_DONE) {
+        found.status == STORE_RUN_DONE && model_exists(s, found.model_id)) {
         json_t *o = svc__parse(found.summary_json);
         svc__run_status(&found, o);
         json_object_set_new(o, "cached", json_true());

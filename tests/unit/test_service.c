@@ -467,6 +467,41 @@ static void test_keep_runs(void **state)
     service_close(s);
 }
 
+/* A cached run whose model was deleted is not served: the same request
+ * trains and scores anew. */
+static void test_cache_skips_deleted_model(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_service(dir, 1, 4);
+    int64_t ds = upload_ok(s, demo_csv, "leads.csv");
+    struct service_run_req r;
+    memset(&r, 0, sizeof r);
+    r.dataset_id = ds;
+    service_train_init(&r.train);
+    r.train.trees = 8;
+    int64_t first = 0, again = 0;
+    json_t *cached = NULL;
+    json_t *a = job_result_ok(run_submit_ok(s, &r, NULL, NULL, &first, &cached));
+    int64_t model = jint(a, "model_id");
+    json_decref(a);
+    struct service_job *job = run_submit_ok(s, &r, NULL, NULL, &again, &cached);
+    assert_null(job); /* the cache answers while the model is there */
+    assert_int_equal(again, first);
+    json_decref(cached);
+    struct ls_error err;
+    assert_int_equal(service_model_delete(s, model, &err), 0);
+    cached = NULL;
+    job = run_submit_ok(s, &r, NULL, NULL, &again, &cached);
+    assert_non_null(job);
+    assert_null(cached);
+    assert_true(again != first);
+    a = job_result_ok(job);
+    assert_true(jint(a, "model_id") != model);
+    json_decref(a);
+    service_close(s);
+}
+
 static void test_run_failure_is_stored(void **state)
 {
     (void)state;
@@ -671,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_run_scores_stores_and_caches),
         cmocka_unit_test(test_run_explain_budget),
         cmocka_unit_test(test_keep_runs),
+        cmocka_unit_test(test_cache_skips_deleted_model),
         cmocka_unit_test(test_run_failure_is_stored),
         cmocka_unit_test(test_frame_cache),
         cmocka_unit_test(test_run_reports_progress),
