@@ -195,12 +195,13 @@ int cmd_serve(int argc, char **argv)
         rc = cli_fail(cli_code(&err), "serve: %s", err.msg);
         goto out;
     }
-    if (a.demo && seed_demo(svc, &err) != 0)
-        fprintf(stderr, "leadscore: serve: the demo leads were not scored: %s\n", err.msg);
+    /* listen first: a busy port is said at once, not after the demo's work */
     if (http_server_start(&a.http, svc, &srv, &port, &err) != 0) {
         rc = cli_fail(cli_code(&err), "serve: %s", err.msg);
         goto out;
     }
+    if (a.demo && seed_demo(svc, &err) != 0)
+        fprintf(stderr, "leadscore: serve: the demo leads were not scored: %s\n", err.msg);
     char dir[PATH_MAX];
     if (!realpath(a.data_dir, dir))
         snprintf(dir, sizeof dir, "%s", a.data_dir);

@@ -388,6 +388,28 @@ static void check_cors(struct http__conn *c)
         }
 }
 
+/*
+ * CORS only hides answers: a page on another site can still make a browser
+ * *send* a simple POST (a form, a multipart upload) to this server. So a
+ * request that changes something, from a browser page whose origin is
+ * neither this server nor one --cors-origin allows, is refused before it
+ * does anything. Requests without an Origin (curl, a CRM, the old client
+ * served from our own address) are not affected.
+ */
+static int foreign_origin(struct http__conn *c, enum http_method m)
+{
+    if (c->cors || m == HTTP_GET || m == HTTP_HEAD || m == HTTP_OPTIONS)
+        return 0;
+    const char *o = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Origin");
+    if (!o)
+        return 0;
+    const char *host = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Host");
+    const char *rest = strncmp(o, "http://", 7) == 0    ? o + 7
+                       : strncmp(o, "https://", 8) == 0 ? o + 8
+                                                        : NULL;
+    return !host || !rest || strcmp(rest, host) != 0;
+}
+
 static enum MHD_Result answer_options(struct http__conn *c, unsigned methods)
 {
     char allow[96];
@@ -596,6 +618,13 @@ static int first_call(struct http__conn *c, const char *method, enum MHD_Result 
     check_cors(c);
 
     enum http_method m = parse_method(method);
+    if (foreign_origin(c, m)) {
+        *ret = refuse(c, c->style, 403, LS_EAUTH,
+                      "a page from another origin may not change anything here "
+                      "(serve --cors-origin allows an origin)",
+                      NULL);
+        return 1;
+    }
     const struct http_route *route = NULL;
     unsigned allowed = 0;
     int64_t ids[2] = {0, 0};

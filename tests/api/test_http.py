@@ -338,6 +338,28 @@ class Cors(lsapi.TestCase):
             self.assertIsNone(r.header("access-control-allow-origin"))
             self.assertStatus(srv.request("OPTIONS", "/api/nope", headers={"Origin": ok}), 404)
 
+    def test_foreign_origin_cannot_change_anything(self):
+        # CORS hides answers but a browser still sends a simple POST: a page
+        # from another origin must not be able to upload, train or delete
+        ok = "http://app.example:5173"
+        csv = b"a,b,Converted\n1,x,1\n2,y,0\n"
+        with lsapi.Server(args=["--cors-origin", ok]) as srv:
+            evil = {"Origin": "http://evil.example"}
+            for path in ("/upload", "/api/datasets"):
+                r = srv.upload(path, "x.csv", csv, headers=evil)
+                self.assertStatus(r, 403, path)
+            self.assertEqual(os.listdir(os.path.join(srv.data_dir, "uploads")), [])
+            self.assertStatus(srv.request("DELETE", "/api/runs/1", headers=evil), 403)
+            self.assertStatus(srv.get("/api/health", headers=evil), 200)  # reading is fine
+            # an allowed origin, our own origin, and no origin at all may
+            self.assertIn(srv.upload("/api/datasets", "x.csv", csv, headers={"Origin": ok}).status,
+                          (200, 201))
+            own = {"Origin": "http://127.0.0.1:%d" % srv.port}
+            self.assertIn(srv.upload("/api/datasets", "y.csv", csv + b"3,z,1\n",
+                                     headers=own).status, (200, 201))
+            self.assertIn(srv.upload("/api/datasets", "z.csv", csv + b"4,w,0\n").status,
+                          (200, 201))
+
     def test_off_by_default(self):
         with lsapi.Server() as srv:
             r = srv.request("OPTIONS", "/api/runs", headers={"Origin": "http://app.example"})
