@@ -263,6 +263,12 @@ static void bin_lead(struct vmodel *vm, struct batch *b, size_t li, json_t *warn
         row[j] = bins_value(&m->schema, &vm->ix, j, t, len, 0, &h);
         /* an unseen category that takes the missing bin (an older model) reads as unreadable */
         how[j] = h == 1 && row[j] != BINS_UNSEEN ? 2 : (uint8_t)h;
+        if (how[j] == 2) /* text in a numeric column: say so, it is scored as missing */
+            warn(warnings, "'%.120s' could not be read as its kind: scored as missing",
+                 m->schema.feat[j].name);
+        else if (how[j] == 1)
+            warn(warnings, "'%.120s' has a value the model never saw: it counts for nothing",
+                 m->schema.feat[j].name);
     }
     if (absent == nf)
         warn(warnings, "%s", "the lead has none of the model's columns: every value is missing");

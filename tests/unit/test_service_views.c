@@ -611,6 +611,17 @@ static void test_score_inputs(void **state)
                 sc, 0);
     json_decref(ans2);
     json_decref(ok2);
+    /* text in a numeric column is scored as missing, and the answer says so */
+    json_t *ok3 = json_deep_copy(ok);
+    json_object_set_new(json_array_get(ok3, 0), "Time on Site (s)", json_string("abc"));
+    json_t *ans3 = NULL;
+    assert_int_equal(service_score(x->s, x->model_id, ok3, &ans3, &err), LS_OK);
+    json_t *w3 = json_object_get(json_array_get(json_object_get(ans3, "leads"), 0), "warnings");
+    assert_int_equal(json_array_size(w3), 2);
+    assert_non_null(strstr(json_string_value(json_array_get(w3, 1)), "Time on Site (s)"));
+    assert_non_null(strstr(json_string_value(json_array_get(w3, 1)), "scored as missing"));
+    json_decref(ans3);
+    json_decref(ok3);
     json_decref(ans);
     /* many different leads, then the same again from the memo: the same answers */
     json_t *batch = json_array();
