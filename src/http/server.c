@@ -933,10 +933,16 @@ void http_server_stop(struct http_server *srv)
      * suspended connection must be resumed before MHD_stop_daemon); the
      * others get STOP_GRACE_S. */
     while (srv->active > 0) {
-        if (srv->suspended > 0)
+        if (srv->suspended > 0) {
             pthread_cond_wait(&srv->cv, &srv->mu);
-        else if (pthread_cond_timedwait(&srv->cv, &srv->mu, &deadline) == ETIMEDOUT)
+            /* a job just handed its request back: the grace starts again so
+             * the answer goes out, however long the job ran (a long run under
+             * a sanitizer outlived the first grace and lost its answer) */
+            clock_gettime(CLOCK_REALTIME, &deadline);
+            deadline.tv_sec += STOP_GRACE_S;
+        } else if (pthread_cond_timedwait(&srv->cv, &srv->mu, &deadline) == ETIMEDOUT) {
             break;
+        }
     }
     pthread_mutex_unlock(&srv->mu);
     MHD_stop_daemon(srv->daemon);
