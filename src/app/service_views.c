@@ -386,24 +386,24 @@ int views__explain(struct service *s, struct vrun *vr, struct store_lead *leads,
     const struct model *m = &vr->vm->m;
     const struct score_result *r = &vr->res.score;
     pthread_mutex_lock(&vr->lock);
-    size_t *todo = NULL, k = 0;
+    size_t *pending = NULL, k = 0;
     int rc = run_score_locked(s, vr, err);
     if (rc)
         goto out;
     size_t nf = r->nfeat, words = r->inbag ? r->inbag_words : 0;
     /* which leads: those without reasons, whose row is in the file */
-    todo = xmalloc((n ? n : 1) * sizeof *todo);
+    pending = xmalloc((n ? n : 1) * sizeof *pending);
     for (size_t i = 0; i < n; i++)
         if ((!leads[i].reasons_json || !leads[i].contrib) && leads[i].row >= 1 &&
             leads[i].row <= r->n)
-            todo[k++] = i;
+            pending[k++] = i;
     if (k == 0)
         goto out;
     /* their binned rows and in-bag sets, gathered (as explain_summary_sample does) */
     uint8_t *X = xmalloc((nf ? nf : 1) * k);
     uint64_t *skip = words ? xmalloc(k * words * sizeof *skip) : NULL;
     for (size_t i = 0; i < k; i++) {
-        uint64_t row = leads[todo[i]].row - 1;
+        uint64_t row = leads[pending[i]].row - 1;
         for (size_t j = 0; j < nf; j++)
             X[j * k + i] = r->X[j * r->n + row];
         if (skip)
@@ -413,7 +413,7 @@ int views__explain(struct service *s, struct vrun *vr, struct store_lead *leads,
     treeshap_rows(views__ts(vr->vm), X, k, 0, k, skip, words, s->opts.threads, phi, base);
     struct store_lead *upd = xcalloc(k, sizeof *upd);
     for (size_t i = 0; i < k; i++) {
-        struct store_lead *l = &leads[todo[i]];
+        struct store_lead *l = &leads[pending[i]];
         uint64_t row = l->row - 1;
         double *p = phi + i * nf, sum = base[i];
         for (size_t j = 0; j < nf; j++) {
@@ -446,7 +446,7 @@ int views__explain(struct service *s, struct vrun *vr, struct store_lead *leads,
     free(X);
     free(skip);
 out:
-    free(todo);
+    free(pending);
     pthread_mutex_unlock(&vr->lock);
     return rc;
 }

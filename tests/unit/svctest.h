@@ -64,6 +64,18 @@ static inline void rm_dir(const char *dir)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Open a service on dir with o (o->data_dir and o->threads are set here). */
+static inline struct service *open_service_opts(const char *dir, struct service_opts *o)
+{
+    o->data_dir = dir;
+    o->threads = 2;
+    struct service *s = NULL;
+    struct ls_error err;
+    if (service_open(o, &s, &err))
+        fail_msg("service_open: %s", err.msg);
+    return s;
+}
+
 static inline struct service *open_service(const char *dir, uint32_t workers, uint32_t queue)
 {
     struct service_opts o;
@@ -216,6 +228,23 @@ static inline struct service_job *run_submit_ok(struct service *s, const struct 
     if (rc)
         fail_msg("run submit: %s", err.msg);
     return job;
+}
+
+/* Train (with `trees` trees) and score data set ds, waiting: the run's
+ * answer (caller owns), its id in *run_id; fails the test when the cache
+ * answers instead. */
+static inline json_t *run_trees_ok(struct service *s, int64_t ds, uint32_t trees, int64_t *run_id)
+{
+    struct service_run_req r;
+    memset(&r, 0, sizeof r);
+    r.dataset_id = ds;
+    service_train_init(&r.train);
+    r.train.trees = trees;
+    json_t *cached = NULL;
+    struct service_job *job = run_submit_ok(s, &r, NULL, NULL, run_id, &cached);
+    if (!job)
+        fail_msg("run of data set %lld answered from the cache", (long long)ds);
+    return job_result_ok(job);
 }
 
 static inline uint64_t stored_leads(struct service *s, int64_t run_id)

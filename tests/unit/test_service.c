@@ -404,29 +404,18 @@ static void test_run_explain_budget(void **state)
         const char *dir = fresh_dir();
         struct service_opts o;
         service_opts_default(&o);
-        o.data_dir = dir;
-        o.threads = 2;
         if (small)
             o.explain_budget = 1000; /* fewer visits than one lead costs */
-        struct service *s = NULL;
-        struct ls_error err;
-        assert_int_equal(service_open(&o, &s, &err), 0);
-        int64_t ds = upload_ok(s, demo_csv, "leads.csv");
-        struct service_run_req r;
-        memset(&r, 0, sizeof r);
-        r.dataset_id = ds;
-        service_train_init(&r.train);
-        r.train.trees = 10;
+        struct service *s = open_service_opts(dir, &o);
         int64_t run_id = 0;
-        json_t *cached = NULL;
-        struct service_job *job = run_submit_ok(s, &r, NULL, NULL, &run_id, &cached);
-        json_t *a = job_result_ok(job);
+        json_t *a = run_trees_ok(s, upload_ok(s, demo_csv, "leads.csv"), 10, &run_id);
         assert_int_equal(json_is_true(json_object_get(a, "explained")), !small);
         /* the top leads carry reasons either way */
         json_t *top = json_array_get(json_object_get(a, "top_leads"), 0);
         assert_true(json_is_object(json_object_get(top, "reasons")));
         json_decref(a);
         service_close(s);
+        rm_dir(dir);
     }
 }
 
@@ -438,33 +427,22 @@ static void test_keep_runs(void **state)
     const char *dir = fresh_dir();
     struct service_opts o;
     service_opts_default(&o);
-    o.data_dir = dir;
-    o.threads = 2;
     o.keep_runs = 2;
-    struct service *s = NULL;
-    struct ls_error err;
-    assert_int_equal(service_open(&o, &s, &err), 0);
+    struct service *s = open_service_opts(dir, &o);
     int64_t ds = upload_ok(s, demo_csv, "leads.csv");
     int64_t ids[3];
-    for (int i = 0; i < 3; i++) {
-        struct service_run_req r;
-        memset(&r, 0, sizeof r);
-        r.dataset_id = ds;
-        service_train_init(&r.train);
-        r.train.trees = (uint32_t)(5 + i); /* other options: a new run each time */
-        json_t *cached = NULL;
-        struct service_job *job = run_submit_ok(s, &r, NULL, NULL, &ids[i], &cached);
-        json_decref(job_result_ok(job));
-    }
-    json_t *list = NULL;
+    for (int i = 0; i < 3; i++) /* other options: a new run each time */
+        json_decref(run_trees_ok(s, ds, (uint32_t)(5 + i), &ids[i]));
+    struct ls_error err;
+    json_t *list = NULL, *run = NULL;
     assert_int_equal(service_run_list(s, 0, 10, &list, &err), 0);
     assert_int_equal(jint(list, "total"), 2);
     json_decref(list);
-    json_t *run = NULL;
     assert_int_equal(service_run_get(s, ids[0], &run, &err), LS_ENOT_FOUND);
     assert_int_equal(service_run_get(s, ids[2], &run, &err), 0);
     json_decref(run);
     service_close(s);
+    rm_dir(dir);
 }
 
 /* A cached run whose model was deleted is not served: the same request
@@ -475,31 +453,27 @@ static void test_cache_skips_deleted_model(void **state)
     const char *dir = fresh_dir();
     struct service *s = open_service(dir, 1, 4);
     int64_t ds = upload_ok(s, demo_csv, "leads.csv");
+    int64_t first = 0, again = 0;
+    json_t *a = run_trees_ok(s, ds, 8, &first);
+    int64_t model = jint(a, "model_id");
+    json_decref(a);
     struct service_run_req r;
     memset(&r, 0, sizeof r);
     r.dataset_id = ds;
     service_train_init(&r.train);
     r.train.trees = 8;
-    int64_t first = 0, again = 0;
     json_t *cached = NULL;
-    json_t *a = job_result_ok(run_submit_ok(s, &r, NULL, NULL, &first, &cached));
-    int64_t model = jint(a, "model_id");
-    json_decref(a);
-    struct service_job *job = run_submit_ok(s, &r, NULL, NULL, &again, &cached);
-    assert_null(job); /* the cache answers while the model is there */
+    assert_null(run_submit_ok(s, &r, NULL, NULL, &again, &cached)); /* the cache answers */
     assert_int_equal(again, first);
     json_decref(cached);
     struct ls_error err;
     assert_int_equal(service_model_delete(s, model, &err), 0);
-    cached = NULL;
-    job = run_submit_ok(s, &r, NULL, NULL, &again, &cached);
-    assert_non_null(job);
-    assert_null(cached);
+    a = run_trees_ok(s, ds, 8, &again); /* fails the test if the cache answered */
     assert_true(again != first);
-    a = job_result_ok(job);
     assert_true(jint(a, "model_id") != model);
     json_decref(a);
     service_close(s);
+    rm_dir(dir);
 }
 
 static void test_run_failure_is_stored(void **state)
