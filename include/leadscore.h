@@ -54,7 +54,9 @@ extern "C" {
     X(MEDIA, "unsupported media type", 415)                                                        \
     X(LENGTH, "length required", 411)                                                              \
     X(CONFLICT, "conflict", 409)                                                                   \
-    X(STORE, "store error", 500)
+    X(STORE, "store error", 500)                                                                   \
+    X(UPSTREAM, "language model failed", 502)                                                      \
+    X(CANCELED, "cancelled", 499)
 
 enum ls_err {
     LS_OK = 0,

@@ -48,6 +48,7 @@
 
 struct service;
 struct service_job;
+struct llm_config;
 
 struct service_opts {
     const char *data_dir;    /* the store's folder (created when missing) */
@@ -59,6 +60,10 @@ struct service_opts {
     uint64_t max_rows;       /* rows of an uploaded file at most (default 5,000,000) */
     uint64_t keep_runs;      /* runs kept: past this, the oldest finished ones are deleted
                                 with their leads after each new run (default SERVICE_KEEP_RUNS) */
+    const struct llm_config *llm; /* NULL: llm_config_from_env at open */
+    uint32_t insights;            /* top leads given insights (default SERVICE_INSIGHTS_TOP, 0 none) */
+    uint32_t chat_workers;        /* chat answers at once (default 4) */
+    uint32_t chat_queue;          /* chat answers waiting at most (default 16) */
 };
 
 void service_opts_default(struct service_opts *o);
@@ -224,5 +229,65 @@ int service_run_results(struct service *s, int64_t run_id, json_t **out, struct 
  */
 int service_score(struct service *s, int64_t model_id, const json_t *leads, json_t **out,
                   struct ls_error *err);
+
+/* ---- insights and chat (language layer: llm/llm.h, chat/chat.h) --------- */
+
+#define SERVICE_INSIGHTS_TOP 5 /* leads of a run given an insight */
+#define SERVICE_CHAT_KEEP    200 /* chat messages kept per run (older ones go) */
+
+/*
+ * The language chain the service asks (llm_config_from_env at open unless
+ * service_opts.llm is set). service_health_json lists its providers under
+ * "llm" (llm_chain_health) with "llm_order".
+ *
+ * Insights: when a run is stored, its top opts.insights leads (default
+ * SERVICE_INSIGHTS_TOP) are queued for the insights worker (one thread of
+ * its own: a run never waits for them); each gets why + next_action from
+ * the chain (JSON, validated by insight_parse; else the narrator), stored
+ * with the provider. service_insights: {run_id, status: "pending" |
+ * "done", insights: [{row, id, score, tier, why, next_action, provider,
+ * created}] best first}. service_lead and service_leads add "insight" (that
+ * object without row/id/score/tier, or null) to each lead.
+ */
+int service_insights(struct service *s, int64_t run_id, json_t **out, struct ls_error *err);
+
+/*
+ * Chat about a done run. The sink hears, in order: meta (once per provider
+ * that starts answering: {provider, restart, intent, facts: [cards]}),
+ * text pieces, and finally the job ends. The job's result: {message_id,
+ * run_id, provider, intent, text, facts, took_ms, first_ms}. The question
+ * and the answer are stored (the last SERVICE_CHAT_KEEP per run) and the
+ * last CHAT_HISTORY_MAX messages go back to the chain as context.
+ * Chat jobs have a pool of their own (opts.chat_workers running,
+ * opts.chat_queue waiting; LS_EBUSY past that): a training job never
+ * delays an answer. The sink is called from the job's thread; a non-zero
+ * return stops the answer (the client left): nothing is stored then.
+ * Errors at submission: LS_ENOT_FOUND (no such run), LS_ECONFLICT (not
+ * done), LS_EINPUT (empty message), LS_ELIMIT (too long), LS_EBUSY.
+ */
+struct service_chat_sink {
+    int (*meta)(void *ctx, const json_t *meta);
+    int (*text)(void *ctx, const char *piece, size_t len);
+    void *ctx;
+};
+
+int service_chat_submit(struct service *s, int64_t run_id, const char *message,
+                        const struct service_chat_sink *sink, service_done_fn done, void *ctx,
+                        struct service_job **job, struct ls_error *err);
+
+/* The stored conversation of a run: {run_id, messages: [{message_id, role,
+ * text, provider, facts, created}] oldest first}. */
+int service_chat_history(struct service *s, int64_t run_id, json_t **out, struct ls_error *err);
+
+/*
+ * The old system's POST /chat: about the latest done run of data sets
+ * named filename (NULL or "" or not found: the latest done run at all),
+ * with no sink. When no run exists the job is not submitted: *text gets a
+ * plain sentence saying no file has been scored yet and *job is NULL.
+ * The job's result is as service_chat_submit's.
+ */
+int service_chat_compat(struct service *s, const char *message, const char *filename,
+                        service_done_fn done, void *ctx, struct service_job **job, char **text,
+                        struct ls_error *err);
 
 #endif

@@ -36,7 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2 /* 2: run facts, insights, chat messages */
 #define STORE_PAGE_MAX       500 /* leads or runs per page at most */
 #define STORE_FILENAME_MAX   255 /* bytes of a client's file name kept */
 #define STORE_DISPLAY_MAX    12  /* display columns kept per run */
@@ -94,6 +94,8 @@ struct store_run {
     char *summary_json; /* the run's answer: summary, metrics, drift, importance, top_leads, ... */
     int64_t created;
     int64_t finished; /* 0 until done or failed */
+    char *facts_json; /* chat facts (chat_facts_build), written by run_finish; run_get
+                         leaves it NULL (store_run_facts reads it) */
 };
 
 /* One scored lead. contrib is NULL (ncontrib 0) for a lead not yet explained. */
@@ -122,6 +124,26 @@ struct store_lead_query {
     int desc;         /* 1: descending */
     uint64_t offset;
     uint64_t limit; /* 1..STORE_PAGE_MAX */
+};
+
+/* A lead's insight (the language layer's why + next action). */
+struct store_insight {
+    uint64_t row;
+    char *why;
+    char *next_action;
+    char *provider; /* "gemini", "llama", "builtin" */
+    int64_t created;
+};
+
+/* One chat message of a run. */
+struct store_chat_msg {
+    int64_t id;
+    int64_t run_id;
+    char role[16];    /* "user" or "assistant" */
+    char *text;
+    char *provider;   /* the answer's provider; NULL for a question */
+    char *facts_json; /* the cards an answer used; NULL for a question */
+    int64_t created;
 };
 
 struct store_ops {
@@ -164,6 +186,14 @@ struct store_ops {
                       struct ls_error *err);
     int (*counts)(struct store *s, uint64_t *datasets, uint64_t *models, uint64_t *runs,
                   struct ls_error *err);
+    int (*run_facts)(struct store *s, int64_t run_id, char **json, struct ls_error *err);
+    int (*insights_put)(struct store *s, int64_t run_id, const struct store_insight *v, size_t n,
+                        struct ls_error *err);
+    int (*insights_get)(struct store *s, int64_t run_id, struct store_insight **out, size_t *n,
+                        struct ls_error *err);
+    int (*chat_add)(struct store *s, struct store_chat_msg *m, size_t keep, struct ls_error *err);
+    int (*chat_list)(struct store *s, int64_t run_id, size_t last, struct store_chat_msg **out,
+                     size_t *n, struct ls_error *err);
 };
 
 /* Every backend's handle starts with this. */
@@ -372,6 +402,44 @@ static inline int store_counts(struct store *s, uint64_t *datasets, uint64_t *mo
 {
     return s->ops->counts(s, datasets, models, runs, err);
 }
+
+/*
+ * The language layer's records (schema 2). store_run_facts: the run's facts
+ * text (malloc'd; LS_ENOT_FOUND for no such run, *json NULL when the run
+ * has none: a run of schema 1, or not done). store_insights_put adds or
+ * replaces insights by row (LS_ENOT_FOUND: no such run); store_insights_get
+ * lists them by row. store_chat_add appends m (run_id, role, text,
+ * provider, facts_json; sets id and created) and keeps the run's last
+ * `keep` messages; store_chat_list: the last `last` messages of a run,
+ * oldest first. Deleting a run deletes its insights and messages.
+ */
+static inline int store_run_facts(struct store *s, int64_t run_id, char **json,
+                                  struct ls_error *err)
+{
+    return s->ops->run_facts(s, run_id, json, err);
+}
+static inline int store_insights_put(struct store *s, int64_t run_id,
+                                     const struct store_insight *v, size_t n, struct ls_error *err)
+{
+    return s->ops->insights_put(s, run_id, v, n, err);
+}
+static inline int store_insights_get(struct store *s, int64_t run_id, struct store_insight **out,
+                                     size_t *n, struct ls_error *err)
+{
+    return s->ops->insights_get(s, run_id, out, n, err);
+}
+static inline int store_chat_add(struct store *s, struct store_chat_msg *m, size_t keep,
+                                 struct ls_error *err)
+{
+    return s->ops->chat_add(s, m, keep, err);
+}
+static inline int store_chat_list(struct store *s, int64_t run_id, size_t last,
+                                  struct store_chat_msg **out, size_t *n, struct ls_error *err)
+{
+    return s->ops->chat_list(s, run_id, last, out, n, err);
+}
+void store_insight_list_free(struct store_insight *v, size_t n);
+void store_chat_list_free(struct store_chat_msg *v, size_t n);
 
 /* The SQLite backend (store_open calls it). */
 int store_sqlite_open(const char *dir, struct store **out, struct ls_error *err);
