@@ -36,7 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 2 /* 2: run facts, insights, chat messages */
+#define STORE_SCHEMA_VERSION 1 /* becomes 2 (run facts, insights, chat messages) with its migration */
 #define STORE_PAGE_MAX       500 /* leads or runs per page at most */
 #define STORE_FILENAME_MAX   255 /* bytes of a client's file name kept */
 #define STORE_DISPLAY_MAX    12  /* display columns kept per run */
