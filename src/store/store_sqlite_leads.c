@@ -264,6 +264,9 @@ int sq__run_finish(struct store *base, const struct store_run *r, const struct s
     int rc = 0;
     if (!r || (n && !leads))
         return ls_error_set(err, LS_EINPUT, "no run or no leads given");
+    if (r->facts_json && strlen(r->facts_json) > STORE_FACTS_MAX)
+        return ls_error_set(err, LS_ELIMIT, "a run's facts have at most %u bytes",
+                            (unsigned)STORE_FACTS_MAX);
     if ((rc = check_leads(r, leads, n, &order, err)))
         return rc;
     if ((rc = sq__acquire(s, &c, err)))
@@ -287,7 +290,8 @@ int sq__run_finish(struct store *base, const struct store_run *r, const struct s
             "UPDATE runs SET status = 2, stage = 'done', progress = 1, error = NULL, total = ?2,"
             " tier_low = ?3, tier_medium = ?4, tier_high = ?5, has_outcomes = ?6,"
             " explained = ?7, summary_json = ?8,"
-            " model_id = CASE WHEN ?9 != 0 THEN ?9 ELSE model_id END, finished = ?10"
+            " model_id = CASE WHEN ?9 != 0 THEN ?9 ELSE model_id END, finished = ?10,"
+            " facts_json = ?11"
             " WHERE id = ?1 AND status IN (0, 1)",
             -1, &st, NULL) != SQLITE_OK) {
         rc = sq__fail(c, "finishing a run", err);
@@ -302,6 +306,7 @@ int sq__run_finish(struct store *base, const struct store_run *r, const struct s
     sq__bind_str(st, 8, r->summary_json);
     sqlite3_bind_int64(st, 9, r->model_id);
     sqlite3_bind_int64(st, 10, sq__now_ms());
+    sq__bind_str(st, 11, r->facts_json);
     rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sq__fail(c, "finishing a run", err);
     sqlite3_finalize(st);
     if (rc)
