@@ -22,9 +22,15 @@
  * the producer stops.
  *
  * Memory is bounded: a write waits (HTTP_STREAM_STALL_MS) while the buffer
- * holds HTTP_STREAM_BUF_MAX unsent bytes, then gives up and marks the
- * stream gone; the reader then ends the connection with an error at its
- * next call instead of sending the rest.
+ * holds HTTP_STREAM_BUF_MAX unsent bytes, then gives up, marks the stream
+ * gone and shuts the connection's socket down. The reader alone could not
+ * drop such a client: libmicrohttpd calls it only when the socket can take
+ * more, which a client that reads nothing never allows, so the connection
+ * would sit there until the idle timeout. shutdown() (not close: the
+ * descriptor stays libmicrohttpd's) makes its next send fail and it closes
+ * the connection. The descriptor is used only while st->conn is set, and
+ * libmicrohttpd destroys the response (stream_released clears st->conn)
+ * before it closes the socket, so it is never another connection's.
  *
  * The server lists the streams it is answering (struct http__streams) so
  * that stopping can end every one of them: a last `error` event, the end of
@@ -41,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define STREAM_BLOCK 16384 /* bytes libmicrohttpd asks the reader for at most */
 
@@ -54,6 +61,7 @@ struct http_stream {
     int gone;      /* the client left, was too slow, or was never answered: writes fail */
     int suspended; /* the reader suspended conn waiting for bytes */
     struct MHD_Connection *conn;
+    int fd;                    /* conn's socket (valid while conn is set) */
     struct http__streams *reg; /* the server's list, while answering */
     struct http_stream *prev, *next;
 };
@@ -104,7 +112,8 @@ struct http_stream *http_resp_stream(struct http_resp *rs)
     struct http_stream *st = xcalloc(1, sizeof *st);
     pthread_mutex_init(&st->mu, NULL);
     pthread_cond_init(&st->room, NULL);
-    st->refs = 2;   /* the server's (rs->stream) and the producer's */
+    st->refs = 2; /* the server's (rs->stream) and the producer's */
+    st->fd = -1;
     if (rs->stream) /* a second stream replaces the first, which is never answered */
         http__stream_drop(rs->stream);
     rs->stream = st;
@@ -155,8 +164,11 @@ int http_stream_event(struct http_stream *st, const char *event, const json_t *d
             st->len - st->off + n > HTTP_STREAM_BUF_MAX) {
             /* the client takes nothing: drop it rather than hold more */
             st->gone = 1;
-            if (st->conn)
+            if (st->conn) {
+                if (st->fd >= 0)
+                    shutdown(st->fd, SHUT_RDWR);
                 wake_reader(st);
+            }
         }
     }
     if (st->gone || st->closed) {
@@ -286,8 +298,11 @@ struct MHD_Response *http__stream_response(struct http__streams *reg, struct htt
     if (reg->head)
         reg->head->prev = st;
     reg->head = st;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     pthread_mutex_lock(&st->mu);
     st->conn = conn;
+    st->fd = ci ? ci->connect_fd : -1;
     if (stopping) /* began while the server stops: end it at once */
         end_by_server(st);
     pthread_mutex_unlock(&st->mu);

@@ -391,6 +391,49 @@ class Leaving(Base):
             self.assertIn("POST /api/runs/%d/chat 200" % rid, srv.log())
 
 
+class SlowClient(Base):
+    def test_a_client_that_reads_nothing_is_dropped(self):
+        """The server holds at most HTTP_STREAM_BUF_MAX unsent bytes of a stream: a client
+        that stops reading is disconnected, the answer stops and is not stored."""
+        env = env_for(self.fake, "llama", LEADSCORE_LLM_REPLY_MAX=16000000,
+                      LEADSCORE_LLM_TIMEOUT_MS=120000, LEADSCORE_LLM_FIRST_TOKEN_TIMEOUT_MS=60000)
+        with lsapi.Server(env=env) as srv:
+            rid = self.ready_run(srv)
+            big = ("lead score " * 400 + "\n") * 2500  # 11 MB, far past any socket buffer
+            self.fake.queue("openai", {"text": big, "piece": 4000})
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect(("127.0.0.1", srv.port))
+            body = json.dumps({"message": "Tell me everything"}).encode()
+            s.sendall(b"POST /api/runs/%d/chat HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                      % (rid, len(body)) + body)
+            deadline = time.time() + 90
+            line = "POST /api/runs/%d/chat 200" % rid
+            while line not in srv.log() and time.time() < deadline:
+                time.sleep(0.2)  # reading nothing
+            self.assertIn(line, srv.log(), "the stream was ended while the client read nothing")
+            self.assertIn("(client gone)", srv.log())
+            s.settimeout(10)
+            got = b""
+            try:
+                while True:
+                    b = s.recv(1 << 16)
+                    if not b:
+                        break
+                    got += b
+            except OSError:
+                pass
+            s.close()
+            self.assertTrue(got.startswith(b"HTTP/1.1 200"), got[:100])
+            self.assertNotIn(b"event: done", got)
+            self.assertLess(len(got), len(big), "the answer was cut")
+            time.sleep(0.5)
+            self.assertEqual(srv.get("/api/runs/%d/chat" % rid).json()["messages"], [])
+            self.fake.queue("openai", {"text": "Next one."})
+            self.assertEqual(answer_of(self.ask(srv, rid)), "Next one.")
+
+
 class LeadsCsv(Base):
     def test_leads_csv_chat_and_insights(self):
         path = lsapi.leads_csv()
