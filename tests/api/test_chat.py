@@ -391,6 +391,32 @@ class Leaving(Base):
             self.assertIn("POST /api/runs/%d/chat 200" % rid, srv.log())
 
 
+class Busy(Base):
+    def test_full_chat_pool_is_503_and_the_old_chat_says_so(self):
+        """4 chat workers + 16 waiting (the defaults) are taken by slow answers: the next
+        question is refused with 503 + Retry-After before any stream, the old /chat says
+        it in words with 200."""
+        env = env_for(self.fake, "llama", LEADSCORE_LLM_FIRST_TOKEN_TIMEOUT_MS=10000)
+        with lsapi.Server(env=env) as srv:
+            rid = self.ready_run(srv)
+            self.fake.set_default("openai", {"delay": 1.5, "text": "Slow answer."})
+            streams = [SSE(srv, "/api/runs/%d/chat" % rid, {"message": "q%d" % i})
+                       for i in range(20)]
+            try:
+                self.assertEqual({s.status for s in streams}, {200})
+                r = srv.post_json("/api/runs/%d/chat" % rid, {"message": "one more"})
+                self.assertApiError(r, 503, "BUSY")
+                self.assertIsNotNone(r.header("retry-after"))
+                r = srv.post_json("/chat", {"message": "one more", "filename": ""})
+                self.assertStatus(r, 200)
+                self.assertIn("busy", r.json()["response"].lower())
+                for s in streams:  # every one of them is answered in the end
+                    self.assertEqual(answer_of(s.all()), "Slow answer.")
+            finally:
+                for s in streams:
+                    s.close()
+
+
 class SlowClient(Base):
     def test_a_client_that_reads_nothing_is_dropped(self):
         """The server holds at most HTTP_STREAM_BUF_MAX unsent bytes of a stream: a client
