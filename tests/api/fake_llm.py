@@ -235,6 +235,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default 5 drops connections when many callers come at once
+
+
 class FakeLLM:
     """The fake server in a background thread; use as a context manager."""
 
@@ -243,8 +248,7 @@ class FakeLLM:
         self._requests = []
         self._queues = {"gemini": [], "openai": []}
         self._defaults = {"gemini": {}, "openai": {}}
-        self._srv = ThreadingHTTPServer((host, port), _Handler)
-        self._srv.daemon_threads = True
+        self._srv = _Server((host, port), _Handler)
         self._srv.fake = self
         self.port = self._srv.server_address[1]
         self.url = "http://%s:%d" % (host, self.port)

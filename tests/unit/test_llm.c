@@ -466,7 +466,7 @@ static json_t *fake_requests(const char *family)
     return out;
 }
 
-__attribute__((unused)) static size_t fake_count(const char *family)
+static size_t fake_count(const char *family)
 {
     json_t *r = fake_requests(family);
     size_t n = json_array_size(r);
@@ -775,6 +775,579 @@ static void test_no_provider_builtin(void **state)
     llm_chain_free(ch);
 }
 
+/* A port where nothing listens: the connection is refused at once. */
+static int closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t n = sizeof sa;
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &n), 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+static void test_refused_next(void **state)
+{
+    struct llm_config cfg;
+    struct llm_request rq = request();
+    struct rec r;
+    struct llm_answer a;
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", closed_port());
+    cfg_make(&cfg, "xo", url);
+    assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
+    ASSERT_STR(a.provider, "llama");
+    ASSERT_STR(a.text, "Hello from the fake model.");
+    ASSERT_HAS(a.tried, "dead: cannot connect");
+    assert_int_equal(r.begins, 1); /* the dead one never began */
+    ASSERT_STR(r.provider[0], "llama");
+    answer_done(&a, &r);
+}
+
+/* A listener whose accept queue is full and never drained: a new
+ * connection's handshake gets no answer, so connecting times out. */
+static void test_connect_timeout_next(void **state)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM, 0), fill[8];
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t n = sizeof sa;
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(lfd, 0), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &n), 0);
+    for (int i = 0; i < 8; i++) {
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(fill[i], (struct sockaddr *)&sa, sizeof sa);
+    }
+    sleep_ms(100);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    struct llm_config cfg;
+    struct llm_request rq = request();
+    struct rec r;
+    struct llm_answer a;
+    cfg_make(&cfg, "xg", url);
+    cfg.connect_timeout_ms = 300;
+    assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
+    ASSERT_STR(a.provider, "gemini");
+    ASSERT_HAS(a.tried, "dead: timeout");
+    answer_done(&a, &r);
+    for (int i = 0; i < 8; i++)
+        close(fill[i]);
+    close(lfd);
+}
+
+static void test_first_token_timeout_next(void **state)
+{
+    struct llm_config cfg;
+    struct llm_request rq = request();
+    struct rec r;
+    struct llm_answer a;
+    cfg_make(&cfg, "og", NULL);
+    cfg.first_token_timeout_ms = 300;
+    fake_queue("openai", "[{\"first_delay\": 3}]");
+    fake_queue("gemini", "[{\"delay\": 0.1, \"text\": \"gemini was quick enough\"}]");
+    assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
+    ASSERT_STR(a.provider, "gemini");
+    ASSERT_STR(a.text, "gemini was quick enough");
+    ASSERT_HAS(a.tried, "llama: timeout (no first token");
+    assert_int_equal(r.begins, 1);
+    answer_done(&a, &r);
+    /* no answer at all (not even headers) is the same timeout */
+    fake_queue("openai", "[{\"delay\": 3}]");
+    assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
+    ASSERT_STR(a.provider, "gemini");
+    ASSERT_HAS(a.tried, "llama: timeout (no first token");
+    answer_done(&a, &r);
+}
+
+/* Text, then a stall: the total timer ends it, and the next provider's
+ * begin says restart (the receiver drops the partial text). */
+static void test_total_timeout_restart(void **state)
+{
+    struct llm_config cfg;
+    struct llm_request rq = request();
+    struct rec r;
+    struct llm_answer a;
+    cfg_make(&cfg, "og", NULL);
+    cfg.total_timeout_ms = 700;
+    fake_queue("openai", "[{\"text\": \"partial text then nothing\", \"stall\": 5, "
+                         "\"stall_after\": 2}]");
+    fake_queue("gemini", "[{\"text\": \"complete\"}]");
+    assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
+    ASSERT_STR(a.provider, "gemini");
+    ASSERT_STR(a.text, "complete");
+    ASSERT_HAS(a.tried, "llama: timeout (no complete reply");
+    assert_int_equal(r.begins, 2);
+    ASSERT_STR(r.provider[0], "llama");
+    assert_int_equal(r.restart[0], 0);
+    ASSERT_STR(r.provider[1], "gemini");
+    assert_int_equal(r.restart[1], 1);
+    ASSERT_STR(buf_str(&r.text), "complete");
+    answer_done(&a, &r);
+}
+
+/* An error in the middle of a stream, after text, in both shapes. */
+static void test_mid_stream_error_restart(void **state)
+{
+    struct llm_config cfg;
+    struct llm_request rq = request();
+    struct rec r;
+    struct llm_answer a;
+    cfg_make(&cfg, "go", NULL);
+    fake_queue("gemini", "[{\"text\": \"some words\", \"error\": \"quota\"}]");
+    fake_queue("openai", "[{\"text\": \"more words\", \"error\": \"slot gone\", "
+                         "\"error_event\": true}]");
+    assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
+    ASSERT_STR(a.provider, "builtin");
+    ASSERT_STR(a.text, FALLBACK);
+    ASSERT_HAS(a.tried, "gemini: error");
+    ASSERT_HAS(a.tried, "quota");
+    ASSERT_HAS(a.tried, "llama: error: slot gone");
+    assert_int_equal(r.begins, 3);
+    assert_int_equal(r.restart[1], 1);
+    assert_int_equal(r.restart[2], 1);
+    ASSERT_STR(buf_str(&r.text), FALLBACK);
+    answer_done(&a, &r);
+}
+
+static void test_http_500_next(void **state)
+{
+    struct llm_config cfg;
+    struct llm_request rq = request();
+    struct rec r;
+    struct llm_answer a;
+    struct llm_chain *ch = NULL;
+    cfg_make(&cfg, "go", NULL);
+    fake_queue("gemini", "[{\"status\": 500, \"error\": \"internal trouble\"}]");
+    fake_queue("openai", "[{\"text\": \"llama answers\"}]");
+    assert_int_equal(ask_with(&cfg, &rq, &r, &a, &ch), 0);
+    ASSERT_STR(a.provider, "llama");
+    ASSERT_STR(a.tried, "gemini: HTTP 500: internal trouble");
+    assert_int_equal(r.begins, 1);
+    assert_int_equal(r.restart[0], 0);
+    json_t *hl = llm_chain_health(ch);
+    json_t *g = json_array_get(hl, 0);
+    assert_true(json_is_false(json_object_get(g, "last_ok")));
+    ASSERT_STR(json_string_value(json_object_get(g, "last_error")), "HTTP 500: internal trouble");
+    assert_int_equal(json_integer_value(json_object_get(g, "failures")), 1);
+    json_decref(hl);
+    llm_chain_free(ch);
+    answer_done(&a, &r);
+}
+
+static void test_unparseable_builtin(void **state)
+{
+    static const char *const gem[] = {
+        /* a JSON body that is not JSON */
+        "[{\"body\": \"<html>oops</html>\", \"content_type\": \"application/json\"}]",
+        /* an SSE event with broken JSON, before any text */
+        "[{\"text\": \"\", \"after\": [\"{\\\"candidates\\\": [\"]}]",
+        /* JSON, but not Gemini's */
+        "[{\"body\": \"{\\\"hello\\\": 1}\", \"content_type\": \"application/json\"}]",
+        /* a blocked prompt */
+        "[{\"blocked\": \"SAFETY\"}]",
+        /* a safety stop with no text */
+        "[{\"text\": \"\", \"finish\": \"SAFETY\"}]",
+        /* an error object in a 400 */
+        "[{\"status\": 400, \"error\": \"API key not valid\"}]",
+        /* text/plain nonsense with 200 */
+        "[{\"body\": \"just words\", \"content_type\": \"text/plain\"}]",
+    };
+    static const char *const why[] = {
+        "not JSON",
+        "not JSON",
+        "not a Gemini response",
+        "prompt blocked (SAFETY)",
+        "SAFETY",
+        "HTTP 400: API key not valid",
+        "empty reply",
+    };
+    static const char *const oai[] = {
+        "[{\"body\": \"not json\", \"content_type\": \"application/json\"}]",
+        "[{\"text\": \"\", \"after\": [\"{broken\"]}]",
+        "[{\"body\": \"{\\\"error\\\": \\\"model not found\\\"}\", \"content_type\": "
+        "\"application/json\"}]",
+        "[{\"text\": \"\"}]",
+        "[{\"status\": 404, \"body\": \"nope\"}]",
+    };
+    static const char *const owhy[] = {
+        "not JSON", "not JSON", "error: model not found", "empty reply", "HTTP 404: nope",
+    };
+    for (size_t i = 0; i < sizeof gem / sizeof gem[0]; i++) {
+        struct llm_config cfg;
+        struct llm_request rq = request();
+        struct rec r;
+        struct llm_answer a;
+        cfg_make(&cfg, "g", NULL);
+        fake_queue("gemini", gem[i]);
+        assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
+        if (strcmp(a.provider, "builtin") != 0 || !strstr(a.tried, why[i]))
+            fail_msg("gemini case %zu: provider %s, tried \"%s\", want \"%s\"", i, a.provider,
+                     a.tried, why[i]);
+        ASSERT_STR(a.text, FALLBACK);
+        answer_done(&a, &r);
+    }
+    for (size_t i = 0; i < sizeof oai / sizeof oai[0]; i++) {
+        struct llm_config cfg;
+        struct llm_request rq = request();
+        struct rec r;
+        struct llm_answer a;
+        cfg_make(&cfg, "o", NULL);
+        fake_queue("openai", oai[i]);
+        assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
+        if (strcmp(a.provider, "builtin") != 0 || !strstr(a.tried, owhy[i]))
+            fail_msg("openai case %zu: provider %s, tried \"%s\", want \"%s\"", i, a.provider,
+                     a.tried, owhy[i]);
+        answer_done(&a, &r);
+    }
+}
+
+static int refuse_all(void *ctx, const char *reply, size_t len)
+{
+    int *calls = ctx;
+    (*calls)++;
+    return 1;
+}
+
+static int want_json(void *ctx, const char *reply, size_t len)
+{
+    json_t *o = json_loadb(reply, len, 0, NULL);
+    int ok = json_is_object(o);
+    json_decref(o);
+    return !ok;
+}
+
+static void test_validate(void **state)
+{
+    struct llm_config cfg;
+    struct llm_request rq = request();
+    struct rec r;
+    struct llm_answer a;
+    int calls = 0;
+    cfg_make(&cfg, "o", NULL);
+    rq.validate = refuse_all;
+    rq.validate_ctx = &calls;
+    assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
+    ASSERT_STR(a.provider, "builtin");
+    ASSERT_STR(a.text, FALLBACK); /* the fallback is never validated */
+    assert_int_equal(calls, 1);
+    ASSERT_HAS(a.tried, "llama: reply refused");
+    assert_int_equal(r.begins, 2);
+    assert_int_equal(r.restart[1], 1);
+    answer_done(&a, &r);
+
+    /* a validator that passes what it wants */
+    rq.validate = want_json;
+    rq.json = 1;
+    cfg_make(&cfg, "go", NULL);
+    fake_queue("gemini", "[{\"text\": \"Sure! Here is JSON: {\"}]");
+    fake_queue("openai", "[{\"text\": \"{\\\"why\\\": \\\"good\\\"}\"}]");
+    assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
+    ASSERT_STR(a.provider, "llama");
+    ASSERT_STR(a.text, "{\"why\": \"good\"}");
+    answer_done(&a, &r);
+}
+
+static void test_retry_after(void **state)
+{
+    struct llm_config cfg;
+    struct llm_request rq = request();
+    struct rec r;
+    struct llm_answer a;
+    cfg_make(&cfg, "g", NULL);
+    cfg.retry_after_max_ms = 2000;
+    fake_queue("gemini", "[{\"status\": 429, \"headers\": {\"Retry-After\": \"1\"}},"
+                         " {\"text\": \"after the wait\"}]");
+    assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
+    ASSERT_STR(a.provider, "gemini");
+    ASSERT_STR(a.text, "after the wait");
+    ASSERT_STR(a.tried, "");
+    assert_int_equal(fake_count("gemini"), 2);
+    answer_done(&a, &r);
+
+    /* retried once only: a second 429 fails the provider */
+    fake_reset();
+    fake_queue("openai", "[{\"status\": 503, \"headers\": {\"Retry-After\": \"0\"}},"
+                         " {\"status\": 503, \"headers\": {\"Retry-After\": \"0\"}},"
+                         " {\"text\": \"never asked\"}]");
+    cfg_make(&cfg, "o", NULL);
+    assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
+    ASSERT_STR(a.provider, "builtin");
+    ASSERT_HAS(a.tried, "llama: HTTP 503");
+    assert_int_equal(fake_count("openai"), 2);
+    answer_done(&a, &r);
+
+    /* too long to wait, a date, or none at all: the next at once */
+    static const char *const waits[] = {
+        "[{\"status\": 429, \"headers\": {\"Retry-After\": \"10\"}}]",
+        "[{\"status\": 503, \"headers\": {\"Retry-After\": \"Wed, 21 Oct 2015 07:28:00 GMT\"}}]",
+        "[{\"status\": 429}]",
+    };
+    for (size_t i = 0; i < 3; i++) {
+        fake_reset();
+        cfg_make(&cfg, "go", NULL);
+        cfg.retry_after_max_ms = 5000;
+        fake_queue("gemini", waits[i]);
+        assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
+        ASSERT_STR(a.provider, "llama");
+        ASSERT_HAS(a.tried, "gemini: HTTP ");
+        assert_int_equal(fake_count("gemini"), 1);
+        answer_done(&a, &r);
+    }
+}
+
+static const char *breaker_of(struct llm_chain *ch, size_t i)
+{
+    static char s[16];
+    json_t *hl = llm_chain_health(ch);
+    snprintf(s, sizeof s, "%s",
+             json_string_value(json_object_get(json_array_get(hl, i), "breaker")));
+    json_decref(hl);
+    return s;
+}
+
+static void ask_on(struct llm_chain *ch, const char *want_provider)
+{
+    struct llm_request rq = request();
+    struct llm_answer a;
+    struct ls_error err = {0};
+    assert_int_equal(llm_chain_ask(ch, &rq, NULL, &a, &err), 0);
+    ASSERT_STR(a.provider, want_provider);
+    llm_answer_cleanup(&a);
+}
+
+static void test_breaker(void **state)
+{
+    struct llm_config cfg;
+    struct llm_chain *ch = NULL;
+    struct ls_error err = {0};
+    cfg_make(&cfg, "o", NULL);
+    cfg.breaker_failures = 2;
+    cfg.breaker_open_ms = 400;
+    assert_int_equal(llm_chain_new(&cfg, &ch, &err), 0);
+    fake_queue("openai", "[{\"status\": 500}, {\"status\": 500}]");
+    ask_on(ch, "builtin");
+    ASSERT_STR(breaker_of(ch, 0), "closed");
+    ask_on(ch, "builtin");
+    ASSERT_STR(breaker_of(ch, 0), "open");
+    assert_int_equal(fake_count("openai"), 2);
+
+    /* open: skipped without a request, and said so */
+    struct llm_request rq = request();
+    struct llm_answer a;
+    assert_int_equal(llm_chain_ask(ch, &rq, NULL, &a, &err), 0);
+    ASSERT_STR(a.provider, "builtin");
+    ASSERT_STR(a.tried, "llama: skipped (breaker open)");
+    llm_answer_cleanup(&a);
+    assert_int_equal(fake_count("openai"), 2);
+
+    /* half-open after breaker_open_ms: a failure opens it again at once */
+    sleep_ms(500);
+    ASSERT_STR(breaker_of(ch, 0), "half-open");
+    fake_queue("openai", "[{\"status\": 500}]");
+    ask_on(ch, "builtin");
+    assert_int_equal(fake_count("openai"), 3);
+    ASSERT_STR(breaker_of(ch, 0), "open");
+    ask_on(ch, "builtin");
+    assert_int_equal(fake_count("openai"), 3);
+
+    /* half-open again: a success closes it */
+    sleep_ms(500);
+    ask_on(ch, "llama");
+    assert_int_equal(fake_count("openai"), 4);
+    ASSERT_STR(breaker_of(ch, 0), "closed");
+    json_t *hl = llm_chain_health(ch);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(hl, 0), "failures")), 0);
+    json_decref(hl);
+    /* and one failure no longer opens it */
+    fake_queue("openai", "[{\"status\": 500}]");
+    ask_on(ch, "builtin");
+    ASSERT_STR(breaker_of(ch, 0), "closed");
+    ask_on(ch, "llama");
+    llm_chain_free(ch);
+}
+
+/* Half-open lets one caller through: the others skip while it is tried. */
+struct probe {
+    struct llm_chain *ch;
+    char provider[LLM_NAME_MAX];
+};
+
+static void *probe_run(void *arg)
+{
+    struct probe *p = arg;
+    struct llm_request rq = request();
+    struct llm_answer a;
+    struct ls_error err = {0};
+    if (llm_chain_ask(p->ch, &rq, NULL, &a, &err) == 0) {
+        snprintf(p->provider, sizeof p->provider, "%s", a.provider);
+        llm_answer_cleanup(&a);
+    }
+    return NULL;
+}
+
+static void test_breaker_half_open_one_probe(void **state)
+{
+    struct llm_config cfg;
+    struct llm_chain *ch = NULL;
+    struct ls_error err = {0};
+    cfg_make(&cfg, "o", NULL);
+    cfg.breaker_failures = 1;
+    cfg.breaker_open_ms = 200;
+    assert_int_equal(llm_chain_new(&cfg, &ch, &err), 0);
+    fake_queue("openai", "[{\"status\": 500}, {\"delay\": 0.8, \"text\": \"slow probe\"}]");
+    ask_on(ch, "builtin");
+    sleep_ms(300);
+    struct probe p[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        memset(&p[i], 0, sizeof p[i]);
+        p[i].ch = ch;
+        assert_int_equal(pthread_create(&t[i], NULL, probe_run, &p[i]), 0);
+        if (i == 0)
+            sleep_ms(200); /* the first is inside its request */
+    }
+    int llama = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        llama += strcmp(p[i].provider, "llama") == 0;
+    }
+    assert_int_equal(llama, 1);
+    assert_int_equal(fake_count("openai"), 2);
+    ASSERT_STR(breaker_of(ch, 0), "closed");
+    llm_chain_free(ch);
+}
+
+static void test_cancel(void **state)
+{
+    struct llm_config cfg;
+    struct llm_request rq = request();
+    struct llm_chain *ch = NULL;
+    struct ls_error err = {0};
+    struct llm_sink sink;
+    struct rec r;
+    struct llm_answer a;
+    memset(&a, 0, sizeof a);
+    cfg_make(&cfg, "o", NULL);
+    cfg.breaker_failures = 1;
+    assert_int_equal(llm_chain_new(&cfg, &ch, &err), 0);
+    /* stopped in the middle of a provider's stream */
+    rec_init(&r, &sink);
+    r.cancel_at = 2;
+    fake_queue("openai", "[{\"text\": \"a long answer in many pieces\", \"piece\": 2}]");
+    assert_int_equal(llm_chain_ask(ch, &rq, &sink, &a, &err), LS_ECANCELED);
+    assert_null(a.text);
+    assert_int_equal(r.pieces, 2);
+    assert_int_equal(r.begins, 1);
+    /* a cancel is not the provider's failure */
+    ASSERT_STR(breaker_of(ch, 0), "closed");
+    buf_cleanup(&r.text);
+    /* stopped at begin */
+    rec_init(&r, &sink);
+    r.cancel_at = -1;
+    assert_int_equal(llm_chain_ask(ch, &rq, &sink, &a, &err), LS_ECANCELED);
+    assert_int_equal(r.pieces, 0);
+    buf_cleanup(&r.text);
+    llm_chain_free(ch);
+    /* stopped during the narrator */
+    llm_config_default(&cfg);
+    assert_int_equal(llm_chain_new(&cfg, &ch, &err), 0);
+    rec_init(&r, &sink);
+    r.cancel_at = 3;
+    assert_int_equal(llm_chain_ask(ch, &rq, &sink, &a, &err), LS_ECANCELED);
+    assert_int_equal(r.pieces, 3);
+    buf_cleanup(&r.text);
+    llm_chain_free(ch);
+}
+
+static void test_reply_max(void **state)
+{
+    struct llm_config cfg;
+    struct llm_request rq = request();
+    struct rec r;
+    struct llm_answer a;
+    cfg_make(&cfg, "og", NULL);
+    cfg.reply_max = 20;
+    fake_queue("openai", "[{\"text\": \"this reply is much longer than twenty bytes\"}]");
+    fake_queue("gemini", "[{\"text\": \"exactly twenty bytes\"}]");
+    assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
+    ASSERT_STR(a.tried, "llama: reply longer than 20 bytes");
+    ASSERT_STR(a.provider, "gemini");
+    ASSERT_STR(a.text, "exactly twenty bytes");
+    ASSERT_HAS(a.tried, "llama: reply longer than 20 bytes");
+    answer_done(&a, &r);
+    /* the same for a body that was not streamed */
+    fake_queue("openai", "[{\"text\": \"this reply is much longer than twenty bytes\", "
+                         "\"stream\": false}]");
+    fake_queue("gemini", "[{\"text\": \"exactly twenty bytes\"}]");
+    assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
+    ASSERT_STR(a.provider, "gemini");
+    ASSERT_HAS(a.tried, "llama: reply longer than 20 bytes");
+    answer_done(&a, &r);
+}
+
+/* Many callers at once on one chain (run under ASan too). */
+#define THREADS 8
+#define CALLS   6
+
+struct worker {
+    struct llm_chain *ch;
+    int ok;
+};
+
+static void *worker_run(void *arg)
+{
+    struct worker *w = arg;
+    for (int i = 0; i < CALLS; i++) {
+        struct llm_request rq = request();
+        struct llm_answer a;
+        struct ls_error err = {0};
+        struct rec r;
+        struct llm_sink sink;
+        rec_init(&r, &sink);
+        int rc = llm_chain_ask(w->ch, &rq, &sink, &a, &err);
+        if (rc || strcmp(a.provider, "llama") != 0)
+            fprintf(stderr, "thread call: rc %d, provider %s, tried %s\n", rc, a.provider, a.tried);
+        if (rc == 0 && strcmp(a.provider, "llama") == 0 &&
+            strcmp(a.text, "Hello from the fake model.") == 0 &&
+            strcmp(buf_str(&r.text), a.text) == 0)
+            w->ok++;
+        if (i % 3 == 0) {
+            json_t *h = llm_chain_health(w->ch);
+            json_decref(h);
+        }
+        answer_done(&a, &r);
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    struct llm_config cfg;
+    struct llm_chain *ch = NULL;
+    struct ls_error err = {0};
+    cfg_make(&cfg, "o", NULL);
+    json_decref(fake_control("/_control/default",
+                             "{\"family\": \"openai\", \"behaviour\": {\"chunk\": 7}}"));
+    assert_int_equal(llm_chain_new(&cfg, &ch, &err), 0);
+    struct worker w[THREADS];
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        w[i].ch = ch;
+        w[i].ok = 0;
+        assert_int_equal(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
+    }
+    int ok = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(t[i], NULL);
+        ok += w[i].ok;
+    }
+    assert_int_equal(ok, THREADS * CALLS);
+    assert_int_equal(fake_count("openai"), THREADS * CALLS);
+    llm_chain_free(ch);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest base[] = {
@@ -793,6 +1366,20 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_openai_json_mode_no_key, fake_setup),
         cmocka_unit_test_setup(test_gemini_stream, fake_setup),
         cmocka_unit_test_setup(test_not_streamed, fake_setup),
+        cmocka_unit_test_setup(test_refused_next, fake_setup),
+        cmocka_unit_test_setup(test_connect_timeout_next, fake_setup),
+        cmocka_unit_test_setup(test_first_token_timeout_next, fake_setup),
+        cmocka_unit_test_setup(test_total_timeout_restart, fake_setup),
+        cmocka_unit_test_setup(test_mid_stream_error_restart, fake_setup),
+        cmocka_unit_test_setup(test_http_500_next, fake_setup),
+        cmocka_unit_test_setup(test_unparseable_builtin, fake_setup),
+        cmocka_unit_test_setup(test_validate, fake_setup),
+        cmocka_unit_test_setup(test_retry_after, fake_setup),
+        cmocka_unit_test_setup(test_breaker, fake_setup),
+        cmocka_unit_test_setup(test_breaker_half_open_one_probe, fake_setup),
+        cmocka_unit_test_setup(test_cancel, fake_setup),
+        cmocka_unit_test_setup(test_reply_max, fake_setup),
+        cmocka_unit_test_setup(test_threads, fake_setup),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGPIPE, SIG_IGN);
