@@ -68,7 +68,7 @@ static int read_request(int c, char **body)
     for (char *p = b; p < end; p++)
         if ((p == b || p[-1] == '\n') && strncasecmp(p, "content-length:", 15) == 0)
             len = strtoul(p + 15, NULL, 10);
-    if (strcasestr(b, "expect: 100-continue") && n == head) {
+    if ((strstr(b, "Expect: 100-continue") || strstr(b, "expect: 100-continue")) && n == head) {
         const char *cont = "HTTP/1.1 100 Continue\r\n\r\n";
         if (send(c, cont, strlen(cont), MSG_NOSIGNAL) < 0) {
             free(b);
