@@ -82,12 +82,16 @@ static const char SSE_STREAM[] = ": keep-alive\r\n"
                                  "\n" /* an event without data: nothing */
                                  "error: {\"message\":\"boom\"}\n\n"
                                  "data\n\n"
+                                 "event: two\r\n"
+                                 "data: x\r\n"
+                                 "data: y\r\n\r\n"
                                  "data: [DONE]\r\n\r\n";
 static const char SSE_WANT[] = "[message|{\"a\":1}]"
                                "[delta|line one\nline two]"
                                "[message|h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80]"
                                "[error|{\"message\":\"boom\"}]"
                                "[message|]"
+                               "[two|x\ny]"
                                "[message|[DONE]]";
 
 static void test_sse_whole(void **state)
@@ -606,7 +610,7 @@ static void test_openai_stream(void **state)
     snprintf(cfg.p[0].api_key, sizeof cfg.p[0].api_key, "bearer-tok");
     fake_queue("openai",
                "[{\"text\": \"Exactly 3,561 — 38.5% of them. \\u00e9\\u20ac\\ud83d\\ude00\","
-               " \"chunk\": 1, \"piece\": 3}]");
+               " \"chunk\": 1, \"gap\": 0.0005, \"piece\": 3}]");
     assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
     ASSERT_STR(a.provider, "llama");
     ASSERT_STR(a.text,
@@ -1284,6 +1288,19 @@ static void test_reply_max(void **state)
     assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
     ASSERT_STR(a.provider, "gemini");
     ASSERT_HAS(a.tried, "llama: reply longer than 20 bytes");
+    answer_done(&a, &r);
+    /* a body of anything but text (here comments) is capped too */
+    fake_queue("openai", "[{\"comments\": 3000000, \"text\": \"short\"}]");
+    fake_queue("gemini", "[{\"text\": \"exactly twenty bytes\"}]");
+    assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
+    ASSERT_STR(a.provider, "gemini");
+    ASSERT_HAS(a.tried, "llama: reply body too long");
+    answer_done(&a, &r);
+    /* the same comments under the cap do no harm */
+    fake_queue("openai", "[{\"comments\": 100000, \"text\": \"short\"}]");
+    assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
+    ASSERT_STR(a.provider, "llama");
+    ASSERT_STR(a.text, "short");
     answer_done(&a, &r);
 }
 
