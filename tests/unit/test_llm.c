@@ -82,12 +82,16 @@ static const char SSE_STREAM[] = ": keep-alive\r\n"
                                  "\n" /* an event without data: nothing */
                                  "error: {\"message\":\"boom\"}\n\n"
                                  "data\n\n"
+                                 "event: two\r\n"
+                                 "data: x\r\n"
+                                 "data: y\r\n\r\n"
                                  "data: [DONE]\r\n\r\n";
 static const char SSE_WANT[] = "[message|{\"a\":1}]"
                                "[delta|line one\nline two]"
                                "[message|h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80]"
                                "[error|{\"message\":\"boom\"}]"
                                "[message|]"
+                               "[two|x\ny]"
                                "[message|[DONE]]";
 
 static void test_sse_whole(void **state)
@@ -183,6 +187,25 @@ static void test_sse_limits_and_stop(void **state)
     assert_int_equal(sse_feed(&s, SSE_STREAM, strlen(SSE_STREAM)), 7);
     assert_int_equal((int)e2.n, 2);
     sse_cleanup(&s);
+}
+
+/* Messages from servers end up in JSON: control characters become spaces,
+ * bytes that are not UTF-8 become '?', and a cut never splits a character. */
+static void test_clean_text(void **state)
+{
+    char out[64];
+    const char in[] = "a\tb\nc\x01\x7f \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 \xff\xc3("
+                      "\xed\xa0\x80\xc0\xaf!";
+    llm__clean_text(out, sizeof out, in, sizeof in - 1);
+    ASSERT_STR(out, "a b c   \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 \?\?(\?\?\?\?\?!");
+    for (size_t cap = 1; cap < sizeof out; cap++) {
+        llm__clean_text(out, cap, in, sizeof in - 1);
+        assert_true(strlen(out) < cap);
+        if (!tu_utf8_valid(out, strlen(out)))
+            fail_msg("cap %zu: not UTF-8", cap);
+    }
+    llm__clean_text(out, sizeof out, "stops\0here", 10);
+    ASSERT_STR(out, "stops");
 }
 
 /* ---- configuration ---------------------------------------------------------- */
@@ -606,7 +629,7 @@ static void test_openai_stream(void **state)
     snprintf(cfg.p[0].api_key, sizeof cfg.p[0].api_key, "bearer-tok");
     fake_queue("openai",
                "[{\"text\": \"Exactly 3,561 — 38.5% of them. \\u00e9\\u20ac\\ud83d\\ude00\","
-               " \"chunk\": 1, \"piece\": 3}]");
+               " \"chunk\": 1, \"gap\": 0.0005, \"piece\": 3}]");
     assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
     ASSERT_STR(a.provider, "llama");
     ASSERT_STR(a.text,
@@ -909,6 +932,50 @@ static void test_mid_stream_error_restart(void **state)
     assert_int_equal(r.restart[2], 1);
     ASSERT_STR(buf_str(&r.text), FALLBACK);
     answer_done(&a, &r);
+}
+
+/* Long messages in two-byte characters from every provider: what was tried
+ * and the health stay whole UTF-8 however they are cut. */
+static void test_long_errors_stay_utf8(void **state)
+{
+    /* two prefixes, so that one of them puts a cut inside a character */
+    for (int odd = 0; odd < 2; odd++) {
+        struct llm_config cfg;
+        struct llm_request rq = request();
+        struct rec r;
+        struct llm_answer a;
+        struct llm_chain *ch = NULL;
+        struct buf b;
+        buf_init(&b, 4096);
+        buf_puts(&b,
+                 odd ? "[{\"status\": 500, \"error\": \"xy" : "[{\"status\": 500, \"error\": \"x");
+        for (int i = 0; i < 150; i++)
+            buf_puts(&b, "\\u00e9");
+        buf_puts(&b, "\"}]");
+        fake_reset();
+        cfg_make(&cfg, "gox", fake_url);
+        fake_queue("gemini", buf_str(&b));
+        fake_queue("openai", buf_str(&b));
+        fake_queue("openai", buf_str(&b));
+        assert_int_equal(ask_with(&cfg, &rq, &r, &a, &ch), 0);
+        ASSERT_STR(a.provider, "builtin");
+        ASSERT_HAS(a.tried, "gemini: HTTP 500: x");
+        ASSERT_HAS(a.tried, "; llama: HTTP 500: x");
+        ASSERT_HAS(a.tried, "; dead: HTTP 500: x");
+        assert_true(strlen(a.tried) > 300);
+        if (!tu_utf8_valid(a.tried, strlen(a.tried)))
+            fail_msg("tried is not UTF-8 (prefix %d): %s", odd, a.tried);
+        json_t *hl = llm_chain_health(ch);
+        for (size_t i = 0; i < 3; i++) {
+            json_t *e = json_object_get(json_array_get(hl, i), "last_error");
+            assert_true(json_is_string(e));
+            ASSERT_HAS(json_string_value(e), "\xc3\xa9\xc3\xa9");
+        }
+        json_decref(hl);
+        llm_chain_free(ch);
+        answer_done(&a, &r);
+        buf_cleanup(&b);
+    }
 }
 
 static void test_http_500_next(void **state)
@@ -1285,6 +1352,19 @@ static void test_reply_max(void **state)
     ASSERT_STR(a.provider, "gemini");
     ASSERT_HAS(a.tried, "llama: reply longer than 20 bytes");
     answer_done(&a, &r);
+    /* a body of anything but text (here comments) is capped too */
+    fake_queue("openai", "[{\"comments\": 3000000, \"text\": \"short\"}]");
+    fake_queue("gemini", "[{\"text\": \"exactly twenty bytes\"}]");
+    assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
+    ASSERT_STR(a.provider, "gemini");
+    ASSERT_HAS(a.tried, "llama: reply body too long");
+    answer_done(&a, &r);
+    /* the same comments under the cap do no harm */
+    fake_queue("openai", "[{\"comments\": 100000, \"text\": \"short\"}]");
+    assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
+    ASSERT_STR(a.provider, "llama");
+    ASSERT_STR(a.text, "short");
+    answer_done(&a, &r);
 }
 
 /* Many callers at once on one chain (run under ASan too). */
@@ -1356,6 +1436,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_sse_byte_by_byte),
         cmocka_unit_test(test_sse_end_without_blank_line),
         cmocka_unit_test(test_sse_limits_and_stop),
+        cmocka_unit_test(test_clean_text),
         cmocka_unit_test(test_config_default),
         cmocka_unit_test(test_config_good),
         cmocka_unit_test(test_config_bad),
@@ -1372,6 +1453,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_total_timeout_restart, fake_setup),
         cmocka_unit_test_setup(test_mid_stream_error_restart, fake_setup),
         cmocka_unit_test_setup(test_http_500_next, fake_setup),
+        cmocka_unit_test_setup(test_long_errors_stay_utf8, fake_setup),
         cmocka_unit_test_setup(test_unparseable_builtin, fake_setup),
         cmocka_unit_test_setup(test_validate, fake_setup),
         cmocka_unit_test_setup(test_retry_after, fake_setup),
