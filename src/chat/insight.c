@@ -315,8 +315,9 @@ static int put_quoted(struct buf *b, const char *s)
 }
 
 /* The run's overall conversion rate (a fraction) from the facts, or -1. The
- * facts keep the run's summary ({"summary": {"conversion_rate": ...}}, as the
- * run's answer does); a top-level "conversion_rate" is read too. */
+ * facts keep the run's summary ({"summary": {"conversion_rate": ..., "total":
+ * ...}}, as the run's answer does; total gives the rank its "of N"); a
+ * top-level "conversion_rate" is read too. */
 static double facts_rate(const json_t *facts)
 {
     const json_t *v = json_object_get(json_object_get(facts, "summary"), "conversion_rate");
@@ -479,6 +480,8 @@ int insight_prompt_build(const json_t *lead, const json_t *facts, struct insight
     if (!json_is_object(reasons))
         reasons = NULL;
     double rate = facts_rate(facts);
+    json_int_t total =
+        json_integer_value(json_object_get(json_object_get(facts, "summary"), "total"));
 
     rc = buf_puts(&b, "Write the insight for this lead from the lead data block below.\n"
                       "<<<LEAD_DATA\n");
@@ -488,7 +491,10 @@ int insight_prompt_build(const json_t *lead, const json_t *facts, struct insight
         rc = put_quoted(&b, tier);
     if (rc == LS_OK)
         rc = buf_puts(&b, "\n");
-    if (rc == LS_OK && json_is_integer(rank))
+    if (rc == LS_OK && json_is_integer(rank) && total > 0)
+        rc = buf_printf(&b, "rank: %lld of %lld leads (1 is the best)\n",
+                        (long long)json_integer_value(rank), (long long)total);
+    else if (rc == LS_OK && json_is_integer(rank))
         rc = buf_printf(&b, "rank: %lld (1 is the best lead of the run)\n",
                         (long long)json_integer_value(rank));
     if (rc == LS_OK)
