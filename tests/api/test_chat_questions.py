@@ -33,8 +33,9 @@ answer, facts}. Matching is tolerant but meaningful:
   * a count: the exact integer, with or without thousands separators;
   * a name (a column, a category value, a lead id, a tier): exact text;
   * the better of two values: a comparative word (better, higher, more...)
-    whose nearest preceding name is the better value, or a word like worse,
-    lower or less whose nearest preceding name is the other one;
+    whose subject is the better value, or a word like worse, lower or less
+    whose subject is the other one (the subject: the nearest name before the
+    word, or the first name of its sentence);
   * the best (or worst) value of a column: the best among the values with at
     least k leads, for some k from 10 to 100 (a value of two leads at 100 %
     is not what a sales manager asks for), named with its rate;
@@ -221,18 +222,29 @@ DOWN = r"\b(worse|lower|less|behind|below|weaker|underperforms?)\b"
 
 
 class Winner:
-    """The answer says which of two values is higher."""
+    """The answer says which of two values is higher: a comparative word
+    whose subject is the right value — the nearest name before the word, or
+    the first name of its sentence ("Reference converts better than
+    Google", "Working Professional converts at 91.6% against 37.1% for
+    Student, far better", "Google is lower than Reference")."""
 
     def __init__(self, hi, lo):
         self.hi, self.lo = hi, lo
+
+    def subjects(self, text, at):
+        names = (self.hi, self.lo)
+        before = text[:at]
+        nearest = max((before.rfind(n), n) for n in names)
+        start = max(before.rfind(". "), before.rfind("! "), before.rfind("? "))
+        sentence = before[start + 1:]
+        first = min(((sentence.find(n), n) for n in names if n in sentence), default=(-1, None))
+        return {nearest[1] if nearest[0] >= 0 else None, first[1]}
 
     def check(self, a):
         ok = False
         for pattern, want in ((UP, self.hi), (DOWN, self.lo)):
             for m in re.finditer(pattern, a, re.IGNORECASE):
-                before = a[:m.start()]
-                last = max((before.rfind(n), n) for n in (self.hi, self.lo))
-                if last[0] >= 0 and last[1] == want:
+                if want in self.subjects(a, m.start()):
                     ok = True
         return ok, "says %s converts better than %s" % (self.hi, self.lo)
 
