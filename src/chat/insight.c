@@ -314,19 +314,29 @@ static int put_quoted(struct buf *b, const char *s)
     return rc ? rc : buf_putc(b, '"');
 }
 
-/* The run's overall conversion rate (a fraction) from the facts, or -1. The
- * facts keep the run's summary ({"summary": {"conversion_rate": ..., "total":
- * ...}}, as the run's answer does; total gives the rank its "of N"); a
- * top-level "conversion_rate" is read too. */
+/* The object of the facts that holds the run's totals: chat_facts_build's
+ * "overview" ({total, conversion_rate, ...}), else a run answer's "summary"
+ * (the same two keys), else the facts themselves. */
+static const json_t *facts_totals(const json_t *facts)
+{
+    const json_t *o = json_object_get(facts, "overview");
+    if (!json_is_object(o))
+        o = json_object_get(facts, "summary");
+    return json_is_object(o) ? o : facts;
+}
+
+/* The run's overall conversion rate (a fraction), or -1 when not known. */
 static double facts_rate(const json_t *facts)
 {
-    const json_t *v = json_object_get(json_object_get(facts, "summary"), "conversion_rate");
-    if (!json_is_number(v))
-        v = json_object_get(facts, "conversion_rate");
-    if (!json_is_number(v))
-        return -1;
-    double r = json_number_value(v);
+    const json_t *v = json_object_get(facts_totals(facts), "conversion_rate");
+    double r = json_is_number(v) ? json_number_value(v) : -1;
     return r >= 0 && r <= 1 ? r : -1;
+}
+
+/* The run's number of leads (the rank's "of N"), or 0 when not known. */
+static json_int_t facts_total(const json_t *facts)
+{
+    return json_integer_value(json_object_get(facts_totals(facts), "total"));
 }
 
 static int put_side(struct buf *b, const json_t *reasons, const char *side, const char *title)
@@ -480,8 +490,7 @@ int insight_prompt_build(const json_t *lead, const json_t *facts, struct insight
     if (!json_is_object(reasons))
         reasons = NULL;
     double rate = facts_rate(facts);
-    json_int_t total =
-        json_integer_value(json_object_get(json_object_get(facts, "summary"), "total"));
+    json_int_t total = facts_total(facts);
 
     rc = buf_puts(&b, "Write the insight for this lead from the lead data block below.\n"
                       "<<<LEAD_DATA\n");
