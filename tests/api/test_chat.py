@@ -450,6 +450,31 @@ class Busy(Base):
                     s.close()
 
 
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Waiting(Base):
+    def test_a_stream_waiting_for_the_model_holds_no_thread_busy(self):
+        """While the model is silent the connection is suspended: a content reader
+        that answered 0 instead would spin a server thread at 100 % all that time."""
+        env = env_for(self.fake, "llama", LEADSCORE_LLM_FIRST_TOKEN_TIMEOUT_MS=20000,
+                      LEADSCORE_LLM_TIMEOUT_MS=60000)
+        with lsapi.Server(env=env) as srv:
+            rid = self.ready_run(srv)
+            # silent 3 s before the first piece, and 3 s again after the first event
+            self.fake.queue("openai", {"text": "Slow but sure.", "first_delay": 3, "stall": 3,
+                                       "stall_after": 1})
+            before = cpu_seconds(srv.proc.pid)
+            events = self.ask(srv, rid)
+            used = cpu_seconds(srv.proc.pid) - before
+            self.assertEqual(answer_of(events), "Slow but sure.")
+            self.assertLess(used, 1.5, "the server burnt %.2f s of CPU in 6 s of waiting" % used)
+
+
 class SlowClient(Base):
     def test_a_client_that_reads_nothing_is_dropped(self):
         """The server holds at most HTTP_STREAM_BUF_MAX unsent bytes of a stream: a client
