@@ -237,6 +237,7 @@ class Chat(lsapi.TestCase):
             self.assertTrue(failed, runs)
             self.assertApiError(srv.post_json("/api/runs/%d/chat" % failed[0], {"message": "hi"}),
                                 409, "CONFLICT")
+            self.assertApiError(srv.get("/api/runs/%d/insights" % failed[0]), 409, "CONFLICT")
             # nothing was stored by a refusal
             self.assertEqual(srv.get(path).json()["messages"], [])
 
