@@ -61,9 +61,10 @@ struct service_opts {
     uint64_t keep_runs;           /* runs kept: past this, the oldest finished ones are deleted
                                      with their leads after each new run (default SERVICE_KEEP_RUNS) */
     const struct llm_config *llm; /* NULL: llm_config_from_env at open */
-    uint32_t insights;     /* top leads given insights (default SERVICE_INSIGHTS_TOP, 0 none) */
-    uint32_t chat_workers; /* chat answers at once (default 4) */
-    uint32_t chat_queue;   /* chat answers waiting at most (default 16) */
+    uint32_t insights;            /* top leads given insights (default SERVICE_INSIGHTS_TOP,
+                                     0 none, 100 at most: each is a language model call) */
+    uint32_t chat_workers;        /* chat answers at once (default 4) */
+    uint32_t chat_queue;          /* chat answers waiting at most (default 16) */
 };
 
 void service_opts_default(struct service_opts *o);

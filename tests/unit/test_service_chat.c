@@ -831,6 +831,40 @@ static void test_delete_takes_insights_and_messages(void **state)
     rm_dir(dir);
 }
 
+/* Pruning the history (keep_runs) deletes the same way. */
+static void test_prune_takes_insights_and_messages(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service_opts o;
+    service_opts_default(&o);
+    llm_config_default(&builtin_cfg);
+    o.llm = &builtin_cfg;
+    o.insights = 2;
+    o.keep_runs = 1;
+    struct service *s = open_service_opts(dir, &o);
+    int64_t old = scored_run(s, "old.csv");
+    json_decref(insights_done(s, old));
+    json_decref(chat_ok(s, old, "How good is the model?", NULL));
+    char *text2 = tu_demo_text(DEMO_ROWS, 9);
+    int64_t ds2 = upload_ok(s, text2, "new.csv");
+    free(text2);
+    int64_t run = 0;
+    json_decref(run_trees_ok(s, ds2, TREES, &run));
+    json_t *o2 = NULL;
+    struct ls_error err;
+    assert_int_equal(service_run_get(s, old, &o2, &err), LS_ENOT_FOUND);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM insights WHERE run_id = %lld", (long long)old);
+    assert_int_equal(db_count(s, sql), 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM chat_messages WHERE run_id = %lld",
+             (long long)old);
+    assert_int_equal(db_count(s, sql), 0);
+    json_decref(insights_done(s, run)); /* the new run has its own */
+    service_close(s);
+    rm_dir(dir);
+}
+
 static void test_health_lists_providers(void **state)
 {
     (void)state;
@@ -897,6 +931,7 @@ int main(void)
         cmocka_unit_test(test_chat_run_not_done),
         cmocka_unit_test(test_compat),
         cmocka_unit_test(test_delete_takes_insights_and_messages),
+        cmocka_unit_test(test_prune_takes_insights_and_messages),
         cmocka_unit_test(test_health_lists_providers),
         cmocka_unit_test(test_env_error_fails_open),
     };
