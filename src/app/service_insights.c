@@ -210,16 +210,18 @@ static void work(struct svc_insights *in, struct ins_task *t)
     uint64_t total = 0;
     json_t *facts = NULL;
     struct ls_error err;
+    if (t->facts_text) { /* a run just stored: its chat index too, while the facts are here */
+        facts = json_loads(t->facts_text, 0, NULL);
+        svc__chat_warm(s, t->run_id, facts);
+    }
     if (!want)
-        return;
+        goto out;
     struct store_lead_query q = {-1, NULL, "score", 1, 0, want};
     if (store_leads_query(s->store, t->run_id, &q, &best, &nbest, &total, &err) != LS_OK)
-        return; /* deleted meanwhile: nothing to do */
+        goto out; /* deleted meanwhile: nothing to do */
     if (store_insights_get(s->store, t->run_id, &have, &nhave, &err) != LS_OK)
         goto out;
-    if (t->facts_text)
-        facts = json_loads(t->facts_text, 0, NULL);
-    else if (svc__run_facts(s, t->run_id, &facts, &err) != LS_OK)
+    if (!facts && svc__run_facts(s, t->run_id, &facts, &err) != LS_OK)
         facts = NULL; /* the prompt does without the run's figures */
     for (size_t i = 0; i < nbest && !is_stopping(in); i++) {
         int done = 0;
@@ -365,7 +367,7 @@ void svc__insights_queue(struct service *s, int64_t run_id, json_t *leads, char 
     t->run_id = run_id;
     t->leads = leads;
     t->facts_text = facts_text;
-    if (!in || !top_n(s)) {
+    if (!in || (!top_n(s) && !facts_text)) { /* facts alone: the chat index is warmed */
         task_free(t);
         return;
     }

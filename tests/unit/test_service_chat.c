@@ -642,6 +642,63 @@ static void test_history_sent_back(void **state)
     rm_dir(dir);
 }
 
+/* The text with a second identifier column last, "Lead Number" = 90000 +
+ * line (the model's id column stays Lead ID, the first). */
+static char *with_lead_number(const char *text)
+{
+    size_t n = strlen(text);
+    char *out = malloc(2 * n + 64), *o = out;
+    int line = 0;
+    for (const char *p = text; *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        memcpy(o, p, len);
+        o += len;
+        o += line ? sprintf(o, ",%d\n", 90000 + line) : sprintf(o, ",Lead Number\n");
+        p += len + (eol ? 1 : 0);
+        line++;
+    }
+    *o = 0;
+    return out;
+}
+
+/* "lead X" finds the lead by the model's id column, or by another column
+ * naming one lead alone. */
+static void test_chat_names_leads(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_chat(dir, NULL, 0, 2, 4);
+    char *text = with_lead_number(demo_csv);
+    int64_t ds = upload_ok(s, text, "numbered.csv");
+    free(text);
+    int64_t run = 0;
+    json_decref(run_trees_ok(s, ds, TREES, &run));
+    struct store_lead l;
+    struct ls_error err;
+    assert_int_equal(store_lead_get(service_store(s), run, 42, &l, &err), 0);
+    char want[64], q[128];
+    snprintf(want, sizeof want, "rank %llu", (unsigned long long)l.rank);
+    assert_non_null(l.lead_id);
+    /* the model's id column is Lead ID: Lead Number is found by its cells */
+    assert_string_equal(l.lead_id, "L-0000042");
+    snprintf(q, sizeof q, "Why is lead %s scored as it is?", l.lead_id);
+    json_t *o = chat_ok(s, run, q, NULL);
+    const char *a = json_string_value(json_object_get(o, "text"));
+    if (!strstr(a, want) || !strstr(a, l.lead_id))
+        fail_msg("'%s' answered '%s' (wanted %s)", q, a, want);
+    json_decref(o);
+    /* row 42's Lead Number is 90042 */
+    o = chat_ok(s, run, "Why is lead 90042 scored as it is?", NULL);
+    a = json_string_value(json_object_get(o, "text"));
+    if (!strstr(a, want))
+        fail_msg("lead 90042 answered '%s' (wanted %s)", a, want);
+    json_decref(o);
+    store_lead_cleanup(&l);
+    service_close(s);
+    rm_dir(dir);
+}
+
 static void test_chat_cancel_stores_nothing(void **state)
 {
     (void)state;
@@ -926,6 +983,7 @@ int main(void)
         cmocka_unit_test(test_missing_insights_queued_again),
         cmocka_unit_test(test_chat_streams_and_stores),
         cmocka_unit_test(test_history_sent_back),
+        cmocka_unit_test(test_chat_names_leads),
         cmocka_unit_test(test_chat_cancel_stores_nothing),
         cmocka_unit_test(test_chat_pool_busy_and_errors),
         cmocka_unit_test(test_chat_run_not_done),
