@@ -534,6 +534,43 @@ static void test_missing_insights_queued_again(void **state)
     rm_dir(dir);
 }
 
+/* A run stored without facts (before schema 2) is asked about all the
+ * same: its facts are built again from its model and file. */
+static void test_run_without_facts(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_chat(dir, NULL, 0, 2, 4);
+    int64_t run = scored_run(s, "leads.csv");
+    json_t *o = chat_ok(s, run, "How good is the model?", NULL);
+    char *before = strdup(json_string_value(json_object_get(o, "text")));
+    json_decref(o);
+    service_close(s);
+
+    char path[1024], sql[128];
+    snprintf(path, sizeof path, "%s/leadscore.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    snprintf(sql, sizeof sql, "UPDATE runs SET facts_json = NULL WHERE id = %lld", (long long)run);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    s = open_chat(dir, NULL, 2, 2, 4);
+    char *facts = (char *)"x";
+    struct ls_error err;
+    assert_int_equal(store_run_facts(service_store(s), run, &facts, &err), 0);
+    assert_null(facts);
+    o = chat_ok(s, run, "How good is the model?", NULL);
+    assert_string_equal(json_string_value(json_object_get(o, "text")), before);
+    json_decref(o);
+    free(before);
+    o = insights_done(s, run); /* queued again, with facts built again */
+    assert_int_equal(json_array_size(json_object_get(o, "insights")), 2);
+    json_decref(o);
+    service_close(s);
+    rm_dir(dir);
+}
+
 /* ---- chat ---------------------------------------------------------------- */
 
 static void test_chat_streams_and_stores(void **state)
@@ -695,6 +732,43 @@ static void test_chat_names_leads(void **state)
         fail_msg("lead 90042 answered '%s' (wanted %s)", a, want);
     json_decref(o);
     store_lead_cleanup(&l);
+    service_close(s);
+    rm_dir(dir);
+}
+
+/* Many questions at once (more than the workers): every one answered and
+ * stored, while a new run's insights are being written. */
+static void test_chat_many_at_once(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_chat(dir, NULL, 5, 4, 8);
+    int64_t run = scored_run(s, "leads.csv");
+    static const char *const qs[] = {"How good is the model?",     "How many leads are High?",
+                                     "Which columns matter most?", "Has anything drifted?",
+                                     "Who are the best leads?",    "Which leads are worst?"};
+    enum { N = 12 };
+    struct service_job *jobs[N];
+    struct rec recs[N];
+    struct service_chat_sink sinks[N];
+    struct ls_error err;
+    for (int i = 0; i < N; i++) {
+        rec_init(&recs[i]);
+        sinks[i] = (struct service_chat_sink){rec_meta, rec_text, &recs[i]};
+        assert_int_equal(
+            service_chat_submit(s, run, qs[i % 6], &sinks[i], NULL, NULL, &jobs[i], &err), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        json_t *o = job_result_ok(jobs[i]);
+        assert_string_equal(json_string_value(json_object_get(o, "text")), recs[i].text);
+        json_decref(o);
+        rec_cleanup(&recs[i]);
+    }
+    json_t *h = NULL;
+    assert_int_equal(service_chat_history(s, run, &h, &err), 0);
+    assert_int_equal(json_array_size(json_object_get(h, "messages")), 2 * N);
+    json_decref(h);
+    json_decref(insights_done(s, run));
     service_close(s);
     rm_dir(dir);
 }
@@ -981,9 +1055,11 @@ int main(void)
         cmocka_unit_test(test_model_insights_after_run),
         cmocka_unit_test(test_invalid_model_insight_falls_back),
         cmocka_unit_test(test_missing_insights_queued_again),
+        cmocka_unit_test(test_run_without_facts),
         cmocka_unit_test(test_chat_streams_and_stores),
         cmocka_unit_test(test_history_sent_back),
         cmocka_unit_test(test_chat_names_leads),
+        cmocka_unit_test(test_chat_many_at_once),
         cmocka_unit_test(test_chat_cancel_stores_nothing),
         cmocka_unit_test(test_chat_pool_busy_and_errors),
         cmocka_unit_test(test_chat_run_not_done),
