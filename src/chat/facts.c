@@ -581,15 +581,17 @@ json_t *chat_facts_build(const struct chat_run_input *in)
         json_object_set_new(c, "kind", json_string(feat_kind_name(ft->kind)));
         double ia = NAN;
         size_t rank = 0, k;
-        json_t *e;
+        json_t *e, *shown = jtext(ft->name); /* names in the facts are cut as shown */
         json_array_foreach(imp, k, e)
         {
-            if (strcmp(json_string_value(json_object_get(e, "column")), ft->name) == 0) {
+            if (strcmp(json_string_value(json_object_get(e, "column")), json_string_value(shown)) ==
+                0) {
                 ia = json_number_value(json_object_get(e, "mean_abs_points"));
                 rank = k + 1;
                 break;
             }
         }
+        json_decref(shown);
         json_object_set_new(c, "importance", jnum(ia));
         json_object_set_new(c, "importance_rank",
                             rank ? json_integer((json_int_t)rank) : json_null());

@@ -238,16 +238,22 @@ static void tell_column_values(const struct chat_index *ix, long c, int desc, in
 
 /* ---- leads --------------------------------------------------------------- */
 
-static int lead_get(const struct chat_leads *L, const struct chat_ref *r, json_t **lead)
+/* The lead r names: by identifier, else (a number) by row; *as_row says
+ * which found it, so the answer names it as it was found. */
+static int lead_get(const struct chat_leads *L, const struct chat_ref *r, json_t **lead,
+                    int *as_row)
 {
     int rc = LS_ENOT_FOUND;
+    *as_row = r->kind == 2;
     if (r->kind == 1 && L->by_id)
         rc = L->by_id(L->ctx, r->text, lead);
     if (rc == LS_ENOT_FOUND && L->by_row) {
         char *end;
         unsigned long long row = r->kind == 2 ? r->row : strtoull(r->text, &end, 10);
-        if (r->kind == 2 || (*end == 0 && row > 0))
+        if (r->kind == 2 || (*end == 0 && row > 0)) {
             rc = L->by_row(L->ctx, (uint64_t)row, lead);
+            *as_row = 1;
+        }
     }
     return rc;
 }
@@ -330,7 +336,8 @@ static void tell_lead(const struct chat_index *ix, const struct chat_leads *L,
                "model instead.");
         return;
     }
-    if (lead_get(L, r, &lead) != LS_OK) {
+    int as_row = 0;
+    if (lead_get(L, r, &lead, &as_row) != LS_OK) {
         char n[32];
         chat__fmt_int(ix->total, n, sizeof n);
         if (r->kind == 2)
@@ -340,7 +347,7 @@ static void tell_lead(const struct chat_index *ix, const struct chat_leads *L,
                 ix->id_column[0] ? " in " : "", ix->id_column, n);
         return;
     }
-    if (r->kind == 2)
+    if (as_row)
         snprintf(name, sizeof name, "in row %s", r->text);
     int t = tier_of(lead);
     char rank[32], tot[32];
@@ -562,7 +569,7 @@ static void answer_why(const struct chat_index *ix, const struct chat_leads *L,
     }
     if (m->nval) {
         for (size_t i = 0; i < m->nval && i < 3; i++)
-            tell_value(ix, m->val[i].col, m->val[i].val, 1, a);
+            tell_value(ix, m->val[i].col, m->val[i].val, m->nval <= 2, a);
         const struct chat_column *c = &ix->cols[m->val[0].col];
         if (c->imp_rank)
             say(a, "%s ranks %zu of %zu columns by importance (%.1f mean points per lead).",
@@ -602,7 +609,7 @@ static void answer_count(const struct chat_index *ix, const struct chat_match *m
     char n[32], t[32], sh[32];
     chat__fmt_int(ix->total, t, sizeof t);
     if (m->nval) {
-        for (size_t i = 0; i < m->nval && i < 3; i++) {
+        for (size_t i = 0; i < m->nval && i < 2; i++) {
             const struct chat_value *v = &ix->cols[m->val[i].col].v[m->val[i].val];
             char name[512];
             value_name(ix, m->val[i].col, m->val[i].val, name, sizeof name);

@@ -461,6 +461,11 @@ static void test_answers(void **state)
     ASSERT_STR(json_string_value(json_object_get(json_array_get(p.facts, 0), "kind")), "lead");
     chat_plan_cleanup(&p);
 
+    /* "#101" is no identifier of this run: the lead in row 101, named so */
+    plan_ok(ix, "what about #101?", NULL, &p);
+    ASSERT_HAS(p.answer, "The lead in row 101 scores 15.0");
+    chat_plan_cleanup(&p);
+
     plan_ok(ix, "Why is lead 123456 low?", NULL, &p);
     ASSERT_HAS(p.answer, "No lead of this run has the identifier 123456");
     chat_plan_cleanup(&p);
