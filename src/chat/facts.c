@@ -250,8 +250,29 @@ static json_t *category_values(const struct run_result *res, size_t j, const jso
 
 /* The values of numeric (or datetime) feature j: quantile bins of the
  * file's own values, then the missing ones. */
-static json_t *numeric_values(const struct run_result *res, size_t j, uint64_t *nvalues)
+static json_t *split_json(double t, const struct tally *above, const struct tally *below)
 {
+    json_t *o = json_object();
+    json_object_set_new(o, "threshold", json_real(t));
+    const struct tally *side[2] = {above, below};
+    const char *name[2] = {"above", "at_or_below"};
+    for (int k = 0; k < 2; k++) {
+        json_t *x = json_object();
+        json_object_set_new(x, "leads", json_integer((json_int_t)side[k]->leads));
+        json_object_set_new(x, "labelled", json_integer((json_int_t)side[k]->labelled));
+        json_object_set_new(x, "converted", json_integer((json_int_t)side[k]->converted));
+        json_object_set_new(x, "conversion_rate", jrate(side[k]->converted, side[k]->labelled));
+        json_object_set_new(o, name[k], x);
+    }
+    return o;
+}
+
+/* *split: the leads above the median value and the others (the median of
+ * the file's values: v[n / 2] of them sorted), NULL without values. */
+static json_t *numeric_values(const struct run_result *res, size_t j, uint64_t *nvalues,
+                              json_t **split)
+{
+    *split = NULL;
     const struct score_result *r = &res->score;
     const struct feature *ft = &res->m->schema.feat[j];
     json_t *a = json_array();
@@ -266,6 +287,7 @@ static json_t *numeric_values(const struct run_result *res, size_t j, uint64_t *
         if (isfinite(x[i]))
             v[nv++] = x[i];
     qsort(v, nv, sizeof *v, cmp_double);
+    double median = nv ? v[nv / 2] : NAN;
     double cut[FACTS_BINS];
     size_t ncut = 0;
     for (size_t q = 1; q < FACTS_BINS && nv; q++) {
@@ -276,7 +298,7 @@ static json_t *numeric_values(const struct run_result *res, size_t j, uint64_t *
             cut[ncut++] = e;
     }
     free(v);
-    struct tally t[FACTS_BINS + 1], miss = {0};
+    struct tally t[FACTS_BINS + 1], miss = {0}, above = {0}, below = {0};
     memset(t, 0, sizeof t);
     for (size_t b = 0; b <= ncut; b++)
         t[b].lo = INFINITY, t[b].hi = -INFINITY;
@@ -285,6 +307,7 @@ static json_t *numeric_values(const struct run_result *res, size_t j, uint64_t *
             tally_add(&miss, res, j, i);
             continue;
         }
+        tally_add(x[i] > median ? &above : &below, res, j, i);
         size_t b = 0;
         while (b < ncut && x[i] > cut[b])
             b++;
@@ -311,6 +334,8 @@ static json_t *numeric_values(const struct run_result *res, size_t j, uint64_t *
         json_array_append_new(a, tally_json(&miss, 1, NAN));
         (*nvalues)++;
     }
+    if (nv)
+        *split = split_json(median, &above, &below);
     return a;
 missing_only:
     miss.label[0] = 0;
@@ -580,10 +605,15 @@ json_t *chat_facts_build(const struct chat_run_input *in)
                             json_is_number(us) ? json_real(json_number_value(us)) : json_null());
         json_object_set_new(c, "drift", d);
         uint64_t nv = 0;
+        json_t *split = NULL;
         json_t *vals = ft->kind == FEAT_CATEGORICAL || ft->kind == FEAT_BOOLEAN
                            ? category_values(res, j, in->summary, cap, &nv)
-                           : numeric_values(res, j, &nv);
+                           : numeric_values(res, j, &nv, &split);
         json_object_set_new(c, "values", vals);
+        if (split && ft->kind == FEAT_NUMERIC)
+            json_object_set_new(c, "median_split", split);
+        else
+            json_decref(split);
         json_object_set_new(c, "distinct_values", json_integer((json_int_t)nv));
         json_array_append_new(cols, c);
     }

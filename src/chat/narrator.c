@@ -177,7 +177,7 @@ static void tell_column_values(const struct chat_index *ix, long c, int desc, in
             shown++;
         }
         buf_printf(&a->text, ", against %s.", ov);
-        use_card(ix, a, col->card);
+        chat__split_text(col, &a->text);
         free(idx);
         return;
     }
@@ -470,6 +470,31 @@ static void answer_compare(const struct chat_index *ix, const struct chat_leads 
     if (m->nref == 2) {
         tell_lead(ix, L, m, &m->ref[0], a);
         tell_lead(ix, L, m, &m->ref[1], a);
+        return;
+    }
+    if (m->nval >= 3) { /* "referrals" are two values: every one, then the extremes */
+        size_t hi = 0, lo = 0, n = m->nval < 4 ? m->nval : 4;
+        for (size_t i = 0; i < n; i++) {
+            const struct chat_value *v = &ix->cols[m->val[i].col].v[m->val[i].val];
+            char nm[512], rp[256];
+            value_name(ix, m->val[i].col, m->val[i].val, nm, sizeof nm);
+            rate_phrase(v, rp, sizeof rp);
+            say(a, "%s %s.", nm, rp);
+            use_card(ix, a, v->card);
+            const struct chat_value *h = &ix->cols[m->val[hi].col].v[m->val[hi].val],
+                                    *l = &ix->cols[m->val[lo].col].v[m->val[lo].val];
+            if (v->labelled && (!h->labelled || v->rate > h->rate))
+                hi = i;
+            if (v->labelled && (!l->labelled || v->rate < l->rate))
+                lo = i;
+        }
+        const struct chat_value *h = &ix->cols[m->val[hi].col].v[m->val[hi].val],
+                                *l = &ix->cols[m->val[lo].col].v[m->val[lo].val];
+        if (hi != lo && h->labelled && l->labelled) {
+            char df[96];
+            diff_phrase(h->rate, l->rate, df, sizeof df);
+            say(a, "%s converts best of these, %s %s, which converts worst.", h->name, df, l->name);
+        }
         return;
     }
     if (m->nval >= 2) {
