@@ -697,7 +697,7 @@ static void test_gemini_stream(void **state)
     cfg_make(&cfg, "g", NULL);
     rq.json = 1;
     fake_queue("gemini", "[{\"text\": \"Gr\\u00fc\\u00dfe \\u2014 fine \\ud83d\\ude00 day\", "
-                         "\"chunk\": 1, \"piece\": 2}]");
+                         "\"chunk\": 1, \"gap\": 0.0005, \"piece\": 2}]");
     assert_int_equal(ask_with(&cfg, &rq, &r, &a, &ch), 0);
     ASSERT_STR(a.provider, "gemini");
     ASSERT_STR(a.text, "Gr\xc3\xbc\xc3\x9f"
@@ -976,6 +976,24 @@ static void test_long_errors_stay_utf8(void **state)
         answer_done(&a, &r);
         buf_cleanup(&b);
     }
+}
+
+/* The connection closed in the middle of the body, after some text. */
+static void test_dropped_connection(void **state)
+{
+    struct llm_config cfg;
+    struct llm_request rq = request();
+    struct rec r;
+    struct llm_answer a;
+    cfg_make(&cfg, "og", NULL);
+    fake_queue("openai", "[{\"text\": \"cut short\", \"drop\": true}]");
+    fake_queue("gemini", "[{\"text\": \"whole\"}]");
+    assert_int_equal(ask_with(&cfg, &rq, &r, &a, NULL), 0);
+    ASSERT_STR(a.provider, "gemini");
+    ASSERT_HAS(a.tried, "llama: transfer failed");
+    assert_int_equal(r.begins, 2);
+    assert_int_equal(r.restart[1], 1);
+    answer_done(&a, &r);
 }
 
 static void test_http_500_next(void **state)
@@ -1428,6 +1446,31 @@ static void test_threads(void **state)
     llm_chain_free(ch);
 }
 
+static void test_chain_new_refuses(void **state)
+{
+    struct llm_config c;
+    struct llm_chain *ch = NULL;
+    struct ls_error err = {0};
+    llm_config_default(&c);
+    c.p[1] = c.p[0];
+    c.p[0].kind = LLM_OPENAI; /* builtin must be last */
+    c.p[1].kind = LLM_OPENAI;
+    c.n = 2;
+    assert_int_equal(llm_chain_new(&c, &ch, &err), LS_EUSAGE);
+    assert_null(ch);
+    llm_config_default(&c);
+    c.n = 0;
+    assert_int_equal(llm_chain_new(&c, &ch, &err), LS_EUSAGE);
+    llm_config_default(&c);
+    c.reply_max = 0;
+    assert_int_equal(llm_chain_new(&c, &ch, &err), LS_EUSAGE);
+    llm_config_default(&c);
+    assert_int_equal(llm_chain_new(&c, &ch, &err), 0);
+    ASSERT_STR(llm_chain_order(ch), "builtin");
+    llm_chain_free(ch);
+    llm_chain_free(NULL);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest base[] = {
@@ -1441,6 +1484,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_config_good),
         cmocka_unit_test(test_config_bad),
         cmocka_unit_test(test_no_provider_builtin),
+        cmocka_unit_test(test_chain_new_refuses),
     };
     const struct CMUnitTest fake[] = {
         cmocka_unit_test_setup(test_openai_stream, fake_setup),
@@ -1453,6 +1497,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_total_timeout_restart, fake_setup),
         cmocka_unit_test_setup(test_mid_stream_error_restart, fake_setup),
         cmocka_unit_test_setup(test_http_500_next, fake_setup),
+        cmocka_unit_test_setup(test_dropped_connection, fake_setup),
         cmocka_unit_test_setup(test_long_errors_stay_utf8, fake_setup),
         cmocka_unit_test_setup(test_unparseable_builtin, fake_setup),
         cmocka_unit_test_setup(test_validate, fake_setup),
