@@ -539,6 +539,15 @@ static void test_follow_up(void **state)
     plan_ok(ix, "what about the worst?", h, &p);
     ASSERT_HAS(p.answer, "lowest-scoring leads");
     chat_plan_cleanup(&p);
+    /* a rate that names nothing is the run's, whatever came before */
+    json_decref(h);
+    const char *const h4[] = {"conversion rate by time on site", "..."};
+    h = history_of(h4, 2);
+    plan_ok(ix, "What is our overall conversion rate?", h, &p);
+    ASSERT_STR(p.intent, "rate");
+    ASSERT_HAS(p.answer, "1,000 leads scored");
+    ASSERT_LACKS(p.answer, "Total Time");
+    chat_plan_cleanup(&p);
     /* an off-topic question does not inherit the last one's intent */
     json_decref(h);
     h = history_of(h1, 2);
