@@ -279,36 +279,6 @@ static int tier_of(const json_t *lead)
     return s && strcmp(s, "High") == 0 ? 2 : s && strcmp(s, "Medium") == 0 ? 1 : 0;
 }
 
-/* A lead as a card the plan lists, and the name it goes by. */
-static void lead_card(const struct chat_index *ix, const json_t *lead, const char *name,
-                      struct chat_answer *a)
-{
-    struct chat_card c;
-    memset(&c, 0, sizeof c);
-    c.kind = CARD_LEAD;
-    snprintf(c.id, sizeof c.id, "lead:%lld",
-             (long long)json_integer_value(json_object_get(lead, "row")));
-    char title[256];
-    snprintf(title, sizeof title, "Lead %s", name);
-    c.title = title;
-    char text[256];
-    snprintf(text, sizeof text, "Score %.1f, %s tier, rank %lld of %llu.", jnum(lead, "score"),
-             tier_word(tier_of(lead)), (long long)json_integer_value(json_object_get(lead, "rank")),
-             (unsigned long long)ix->total);
-    c.text = text;
-    json_t *n = json_object();
-    static const char *const keys[] = {"row",  "id",    "score",   "tier",
-                                       "rank", "label", "reasons", NULL};
-    for (size_t k = 0; keys[k]; k++) {
-        json_t *v = json_object_get(lead, keys[k]);
-        if (v)
-            json_object_set(n, keys[k], v);
-    }
-    c.numbers = n;
-    json_array_append_new(a->cards, chat__card_json(&c));
-    json_decref(n);
-}
-
 static void reasons_phrase(const json_t *arr, struct buf *b)
 {
     size_t i;
@@ -323,6 +293,48 @@ static void reasons_phrase(const json_t *arr, struct buf *b)
                    i ? (i + 1 == json_array_size(arr) || i == 2 ? " and " : ", ") : "",
                    jstr(e, "column"), jstr(e, "value"), p);
     }
+}
+
+/* A lead as a card the plan lists: its score, tier, rank and reasons. */
+static void lead_card(const struct chat_index *ix, const json_t *lead, const char *name,
+                      struct chat_answer *a)
+{
+    struct chat_card c;
+    memset(&c, 0, sizeof c);
+    c.kind = CARD_LEAD;
+    snprintf(c.id, sizeof c.id, "lead:%lld",
+             (long long)json_integer_value(json_object_get(lead, "row")));
+    char title[256];
+    snprintf(title, sizeof title, "Lead %s", name);
+    c.title = title;
+    struct buf text;
+    buf_init(&text, 4096);
+    buf_printf(&text, "Score %.1f, %s tier, rank %lld of %llu.", jnum(lead, "score"),
+               tier_word(tier_of(lead)),
+               (long long)json_integer_value(json_object_get(lead, "rank")),
+               (unsigned long long)ix->total);
+    const json_t *rs = json_object_get(lead, "reasons");
+    for (int side = 0; side < 2; side++) {
+        const json_t *arr = json_object_get(rs, side ? "against" : "for");
+        if (!json_array_size(arr))
+            continue;
+        buf_printf(&text, " %s: ", side ? "Lowered by" : "Raised by");
+        reasons_phrase(arr, &text);
+        buf_putc(&text, '.');
+    }
+    c.text = (char *)buf_str(&text);
+    json_t *n = json_object();
+    static const char *const keys[] = {"row",   "id",      "score",  "tier", "rank",
+                                       "label", "reasons", "fields", NULL};
+    for (size_t k = 0; keys[k]; k++) {
+        json_t *v = json_object_get(lead, keys[k]);
+        if (v)
+            json_object_set(n, keys[k], v);
+    }
+    c.numbers = n;
+    json_array_append_new(a->cards, chat__card_json(&c));
+    json_decref(n);
+    buf_cleanup(&text);
 }
 
 static void tell_lead(const struct chat_index *ix, const struct chat_leads *L,
@@ -722,6 +734,14 @@ void chat__narrate(const struct chat_index *ix, const struct chat_leads *leads,
                    const struct chat_match *m, struct chat_answer *a)
 {
     const char *in = m->intent;
+    int tiers = m->about_tiers && m->tier < 0 && !m->nval && !m->ncol && !m->nref;
+    if (tiers &&
+        (strcmp(in, "top") == 0 || strcmp(in, "bottom") == 0 || strcmp(in, "compare") == 0 ||
+         strcmp(in, "rate") == 0 || strcmp(in, "count") == 0)) {
+        for (int t = 2; t >= 0; t--) /* "which tier converts best?": the three */
+            tell_tier(ix, t, a);
+        return;
+    }
     if (strcmp(in, "why") == 0)
         answer_why(ix, leads, m, a);
     else if (strcmp(in, "compare") == 0)

@@ -317,6 +317,13 @@ static void test_match_fuzzy(void **state)
     chat__match(ix, "people who asked not to be emailed", &m);
     assert_int_equal(m.nval, 1);
     ASSERT_STR(val_name(ix, &m, 0), "Yes");
+    chat__match(ix, "Do Not Email = No", &m); /* the column's name is no synonym */
+    assert_int_equal(m.nval, 1);
+    ASSERT_STR(val_name(ix, &m, 0), "No");
+    /* no value, or without one: the missing value */
+    chat__match(ix, "how many leads have no lead source", &m);
+    assert_int_equal(m.nval, 1);
+    ASSERT_STR(val_name(ix, &m, 0), "missing");
 
     /* question words name nothing: "Converted to Lead" is no value asked for */
     chat__match(ix, "which leads convert best", &m);
@@ -426,6 +433,12 @@ static void test_answers(void **state)
 
     plan_ok(ix, "How many leads are High?", NULL, &p);
     ASSERT_HAS(p.answer, "200 leads (20.0% of all) are in the High tier");
+    chat_plan_cleanup(&p);
+
+    plan_ok(ix, "Which tier converts best?", NULL, &p);
+    ASSERT_HAS(p.answer, "High tier");
+    ASSERT_HAS(p.answer, "Medium tier");
+    ASSERT_HAS(p.answer, "88.9% of 180");
     chat_plan_cleanup(&p);
 
     plan_ok(ix, "Compare Google and Olark Chat", NULL, &p);
