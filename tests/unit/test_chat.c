@@ -775,6 +775,54 @@ static void test_facts_bounded(void **state)
     frame_free(f);
 }
 
+/* 700 columns of 50 long values each: more than CHAT_FACTS_MAX as listed,
+ * so the least important columns give up their values. */
+static void test_facts_shed(void **state)
+{
+    (void)state;
+    enum { ROWS = 100, COLS = 700 };
+    struct buf b;
+    buf_init(&b, 64u << 20);
+    char pad[161];
+    memset(pad, 'x', 150);
+    pad[150] = 0;
+    for (int c = 0; c < COLS; c++)
+        buf_printf(&b, "c%03d,", c);
+    buf_puts(&b, "Converted\n");
+    for (int r = 0; r < ROWS; r++) {
+        for (int c = 0; c < COLS; c++)
+            buf_printf(&b, "%s%03d-%02d,", pad, c, (r / 2 + c) % (ROWS / 2));
+        buf_printf(&b, "%d\n", (r * 7 + r / 3) % 3 == 0);
+    }
+    struct frame *f = tu_frame_mem(buf_str(&b));
+    buf_cleanup(&b);
+    struct model m;
+    assert_int_equal(train(f, 3, &m), 0);
+    assert_true(m.schema.nfeat >= 600);
+    struct run_result res;
+    run_ok(&m, f, &res);
+    json_t *sum = explain_summary_json(res.m, &res.score, &res.ex);
+    struct chat_run_input in = {&m, &res, sum, NULL, NULL, "wide.csv"};
+    json_t *facts = chat_facts_build(&in);
+    assert_non_null(facts);
+    assert_true(json_dumpb(facts, NULL, 0, JSON_COMPACT) <= CHAT_FACTS_MAX);
+    /* every column is still named; some lost their values */
+    json_t *cols = json_object_get(facts, "columns"), *c;
+    assert_int_equal(json_array_size(cols), m.schema.nfeat);
+    size_t i, empty = 0;
+    json_array_foreach(cols, i, c) empty += json_array_size(json_object_get(c, "values")) == 0;
+    assert_true(empty > 0 && empty < m.schema.nfeat);
+    struct chat_index *ix = NULL;
+    struct ls_error err;
+    assert_int_equal(chat_index_new(facts, &ix, &err), LS_OK);
+    chat_index_free(ix);
+    json_decref(facts);
+    json_decref(sum);
+    run_result_cleanup(&res);
+    model_cleanup(&m);
+    frame_free(f);
+}
+
 /* ---- generated leads: a plan per intent ----------------------------------------------- */
 
 struct demo {
@@ -1058,7 +1106,7 @@ int main(void)
         cmocka_unit_test(test_intents),          cmocka_unit_test(test_answers),
         cmocka_unit_test(test_no_leads),         cmocka_unit_test(test_follow_up),
         cmocka_unit_test(test_prompt_injection), cmocka_unit_test(test_plan_errors),
-        cmocka_unit_test(test_facts_bounded),
+        cmocka_unit_test(test_facts_bounded),    cmocka_unit_test(test_facts_shed),
     };
     const struct CMUnitTest demo[] = {
         cmocka_unit_test(test_demo_facts),
