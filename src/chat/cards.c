@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define CARD_TEXT_MAX 4096 /* bytes of a card's text */
 
@@ -116,10 +117,11 @@ static void overview_card(struct builder *b, const json_t *facts)
         buf_printf(&t, " from %s", ix->filename);
     buf_printf(&t,
                "; %s have a known outcome (%s), of which %s converted: a conversion rate of "
-               "%s. The scores add up to %s expected conversions.",
-               l, ix->target, c, r, e);
-    ix->overview_card = add_card(b, CARD_OVERVIEW, "overview", "Run overview: leads and conversion",
-                                 &t, json_deep_copy(ov), -1, -1);
+               "%s. The scores add up to %s expected conversions; the mean score is %.1f.",
+               l, ix->target, c, r, e, num(ov, "mean_score"));
+    ix->overview_card =
+        add_card(b, CARD_OVERVIEW, "overview", "Run overview: leads, conversion, average score", &t,
+                 json_deep_copy(ov), -1, -1);
 }
 
 static void quality_card(struct builder *b, const json_t *facts)
@@ -133,12 +135,16 @@ static void quality_card(struct builder *b, const json_t *facts)
     chat__fmt_pct(num(q, "precision_top10"), p10, sizeof p10);
     double auc = num(q, "auc");
     if (isfinite(auc)) {
-        buf_printf(&t, "Model quality is %s: AUC %.2f on %s leads with a known outcome",
+        buf_printf(&t, "Model quality is %s: AUC %.3f on %s leads with a known outcome",
                    str(q, "rating"), auc, n);
-        if (strcmp(str(q, "source"), "run") == 0)
+        double tauc = num(q, "training_auc");
+        if (strcmp(str(q, "source"), "run") == 0) {
             buf_printf(&t, " (out-of-bag scores for the leads the model trained on)");
-        else
+            if (isfinite(tauc) && fabs(tauc - auc) >= 0.0005)
+                buf_printf(&t, "; out-of-bag AUC at training %.3f", tauc);
+        } else {
             buf_printf(&t, " (out-of-bag, measured at training)");
+        }
         buf_printf(&t,
                    ". Accuracy %s at a 50%% score threshold; the top 10%% of leads by score "
                    "convert at %s",
@@ -245,7 +251,7 @@ static void drift_card(struct builder *b, const json_t *facts)
         k++;
     }
     if (!k)
-        buf_printf(&t, "; every column is ok");
+        buf_printf(&t, "; no column drifted, every one is ok");
     else if (k > 12)
         buf_printf(&t, " and %zu more", k - 12);
     buf_printf(&t, ".");
@@ -321,6 +327,24 @@ static void value_card(struct builder *b, size_t ci, size_t vi, const json_t *vj
     v->card = add_card(b, CARD_VALUE, id, title, &t, nums, (long)ci, (long)vi);
 }
 
+void chat__split_text(const struct chat_column *c, struct buf *b)
+{
+    if (!c->has_split || !c->above.labelled || !c->below.labelled)
+        return;
+    char t[64], ra[32], rb[32], ca[32], la[32], cb[32], lb[32];
+    chat__fmt_num(c->threshold, t, sizeof t);
+    chat__fmt_pct(c->above.rate, ra, sizeof ra);
+    chat__fmt_pct(c->below.rate, rb, sizeof rb);
+    chat__fmt_int(c->above.converted, ca, sizeof ca);
+    chat__fmt_int(c->above.labelled, la, sizeof la);
+    chat__fmt_int(c->below.converted, cb, sizeof cb);
+    chat__fmt_int(c->below.labelled, lb, sizeof lb);
+    buf_printf(b,
+               "%sLeads with %s over %s (its median) convert at %s (%s of %s with a known "
+               "outcome); those at %s or less at %s (%s of %s).",
+               b->len ? " " : "", c->name, t, ra, ca, la, t, rb, cb, lb);
+}
+
 static void column_card(struct builder *b, size_t ci, const json_t *cj)
 {
     struct chat_index *ix = b->ix;
@@ -355,6 +379,7 @@ static void column_card(struct builder *b, size_t ci, const json_t *cj)
     if (!shown)
         buf_printf(&t, " no value has a lead with a known outcome");
     buf_printf(&t, ".");
+    chat__split_text(c, &t);
     json_t *nums = json_object();
     json_object_set_new(nums, "column", json_string(c->name));
     json_object_set_new(nums, "kind", json_string(c->kind));
@@ -362,6 +387,9 @@ static void column_card(struct builder *b, size_t ci, const json_t *cj)
     json_object_set_new(nums, "importance_rank", json_copy(json_object_get(cj, "importance_rank")));
     json_object_set_new(nums, "drift", json_deep_copy(json_object_get(cj, "drift")));
     json_object_set_new(nums, "values", json_integer((json_int_t)c->nv));
+    if (json_object_get(cj, "median_split"))
+        json_object_set_new(nums, "median_split",
+                            json_deep_copy(json_object_get(cj, "median_split")));
     char id[64], title[512];
     snprintf(id, sizeof id, "column:%zu", ci);
     snprintf(title, sizeof title, "Column %s", c->name);
@@ -395,6 +423,21 @@ static void columns_build(struct builder *b, const json_t *facts)
         c->drift_status = json_string_value(json_object_get(d, "status"));
         c->psi = num(d, "psi");
         c->tok = tokens_of(c->name, &c->ntok);
+        const json_t *sp = json_object_get(cj, "median_split");
+        if (json_is_object(sp)) {
+            c->has_split = 1;
+            c->threshold = num(sp, "threshold");
+            struct chat_value *side[2] = {&c->above, &c->below};
+            const char *key[2] = {"above", "at_or_below"};
+            for (int k = 0; k < 2; k++) {
+                const json_t *x = json_object_get(sp, key[k]);
+                side[k]->leads = count(x, "leads");
+                side[k]->labelled = count(x, "labelled");
+                side[k]->converted = count(x, "converted");
+                side[k]->rate = num(x, "conversion_rate");
+                side[k]->mean_points = NAN;
+            }
+        }
         const json_t *vals = json_object_get(cj, "values"), *vj;
         c->nv = json_array_size(vals);
         c->v = xcalloc(c->nv ? c->nv : 1, sizeof *c->v);

@@ -111,6 +111,10 @@ struct chat_column {
     struct chat_tok *tok;
     size_t ntok;
     size_t card;
+    /* numeric columns: the leads above the median value and the others */
+    int has_split;
+    double threshold;
+    struct chat_value above, below; /* leads, labelled, converted, rate only */
 };
 
 struct chat_index {
@@ -156,6 +160,7 @@ struct chat_match {
     int tier;        /* -1, or the tier named (enum tier) */
     int desc;        /* top: 1, bottom: 0 */
     int about_leads; /* the question is about leads ("top 5 leads") */
+    int about_tiers; /* ... or about the tiers ("which tier converts best?") */
     size_t n;        /* a number of leads asked for ("top 5"), 0 none */
     struct chat_ref ref[2];
     size_t nref;
@@ -173,6 +178,10 @@ struct chat_answer {
 /* Write the narrator's answer to m (cards used appended to a->cards). */
 void chat__narrate(const struct chat_index *ix, const struct chat_leads *leads,
                    const struct chat_match *m, struct chat_answer *a);
+
+/* "Leads with X over 248 convert at 56.4% (...); those at 248 or less at
+ * 20.9% (...)." for a numeric column with a median split (else nothing). */
+void chat__split_text(const struct chat_column *c, struct buf *b);
 
 /* A card as the JSON the plan lists. */
 json_t *chat__card_json(const struct chat_card *c);

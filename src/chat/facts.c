@@ -250,8 +250,29 @@ static json_t *category_values(const struct run_result *res, size_t j, const jso
 
 /* The values of numeric (or datetime) feature j: quantile bins of the
  * file's own values, then the missing ones. */
-static json_t *numeric_values(const struct run_result *res, size_t j, uint64_t *nvalues)
+static json_t *split_json(double t, const struct tally *above, const struct tally *below)
 {
+    json_t *o = json_object();
+    json_object_set_new(o, "threshold", json_real(t));
+    const struct tally *side[2] = {above, below};
+    const char *name[2] = {"above", "at_or_below"};
+    for (int k = 0; k < 2; k++) {
+        json_t *x = json_object();
+        json_object_set_new(x, "leads", json_integer((json_int_t)side[k]->leads));
+        json_object_set_new(x, "labelled", json_integer((json_int_t)side[k]->labelled));
+        json_object_set_new(x, "converted", json_integer((json_int_t)side[k]->converted));
+        json_object_set_new(x, "conversion_rate", jrate(side[k]->converted, side[k]->labelled));
+        json_object_set_new(o, name[k], x);
+    }
+    return o;
+}
+
+/* *split: the leads above the median value and the others (the median of
+ * the file's values: v[n / 2] of them sorted), NULL without values. */
+static json_t *numeric_values(const struct run_result *res, size_t j, uint64_t *nvalues,
+                              json_t **split)
+{
+    *split = NULL;
     const struct score_result *r = &res->score;
     const struct feature *ft = &res->m->schema.feat[j];
     json_t *a = json_array();
@@ -266,6 +287,7 @@ static json_t *numeric_values(const struct run_result *res, size_t j, uint64_t *
         if (isfinite(x[i]))
             v[nv++] = x[i];
     qsort(v, nv, sizeof *v, cmp_double);
+    double median = nv ? v[nv / 2] : NAN;
     double cut[FACTS_BINS];
     size_t ncut = 0;
     for (size_t q = 1; q < FACTS_BINS && nv; q++) {
@@ -276,7 +298,7 @@ static json_t *numeric_values(const struct run_result *res, size_t j, uint64_t *
             cut[ncut++] = e;
     }
     free(v);
-    struct tally t[FACTS_BINS + 1], miss = {0};
+    struct tally t[FACTS_BINS + 1], miss = {0}, above = {0}, below = {0};
     memset(t, 0, sizeof t);
     for (size_t b = 0; b <= ncut; b++)
         t[b].lo = INFINITY, t[b].hi = -INFINITY;
@@ -285,6 +307,7 @@ static json_t *numeric_values(const struct run_result *res, size_t j, uint64_t *
             tally_add(&miss, res, j, i);
             continue;
         }
+        tally_add(x[i] > median ? &above : &below, res, j, i);
         size_t b = 0;
         while (b < ncut && x[i] > cut[b])
             b++;
@@ -311,6 +334,8 @@ static json_t *numeric_values(const struct run_result *res, size_t j, uint64_t *
         json_array_append_new(a, tally_json(&miss, 1, NAN));
         (*nvalues)++;
     }
+    if (nv)
+        *split = split_json(median, &above, &below);
     return a;
 missing_only:
     miss.label[0] = 0;
@@ -489,6 +514,20 @@ static json_t *leakage_of(const json_t *excluded)
     return a;
 }
 
+/* A column that may give up its values when the facts are too large. */
+struct shed {
+    size_t j, bytes;
+    double imp;
+};
+
+static int cmp_shed(const void *a, const void *b)
+{
+    const struct shed *x = a, *y = b;
+    if (x->imp != y->imp)
+        return x->imp < y->imp ? -1 : 1;
+    return (x->j < y->j) - (x->j > y->j); /* later columns first */
+}
+
 static size_t json_size(const json_t *j)
 {
     return json_dumpb(j, NULL, 0, JSON_COMPACT);
@@ -556,15 +595,17 @@ json_t *chat_facts_build(const struct chat_run_input *in)
         json_object_set_new(c, "kind", json_string(feat_kind_name(ft->kind)));
         double ia = NAN;
         size_t rank = 0, k;
-        json_t *e;
+        json_t *e, *shown = jtext(ft->name); /* names in the facts are cut as shown */
         json_array_foreach(imp, k, e)
         {
-            if (strcmp(json_string_value(json_object_get(e, "column")), ft->name) == 0) {
+            if (strcmp(json_string_value(json_object_get(e, "column")), json_string_value(shown)) ==
+                0) {
                 ia = json_number_value(json_object_get(e, "mean_abs_points"));
                 rank = k + 1;
                 break;
             }
         }
+        json_decref(shown);
         json_object_set_new(c, "importance", jnum(ia));
         json_object_set_new(c, "importance_rank",
                             rank ? json_integer((json_int_t)rank) : json_null());
@@ -580,37 +621,44 @@ json_t *chat_facts_build(const struct chat_run_input *in)
                             json_is_number(us) ? json_real(json_number_value(us)) : json_null());
         json_object_set_new(c, "drift", d);
         uint64_t nv = 0;
+        json_t *split = NULL;
         json_t *vals = ft->kind == FEAT_CATEGORICAL || ft->kind == FEAT_BOOLEAN
                            ? category_values(res, j, in->summary, cap, &nv)
-                           : numeric_values(res, j, &nv);
+                           : numeric_values(res, j, &nv, &split);
         json_object_set_new(c, "values", vals);
+        if (split && ft->kind == FEAT_NUMERIC)
+            json_object_set_new(c, "median_split", split);
+        else
+            json_decref(split);
         json_object_set_new(c, "distinct_values", json_integer((json_int_t)nv));
         json_array_append_new(cols, c);
     }
     json_decref(dcols);
     json_object_set_new(f, "columns", cols);
 
-    /* still too large (names near the cut on thousands of columns): the
-     * least important columns give up their values, then their entries */
+    /* still too large (long values on thousands of columns): the least
+     * important columns give up their values, then the last columns their
+     * entries; sizes are measured once and subtracted, not re-measured per
+     * column */
+    size_t total = json_size(f);
     size_t n = json_array_size(cols);
-    while (json_size(f) > CHAT_FACTS_MAX && n) {
-        size_t worst = 0;
-        double wi = INFINITY;
-        for (size_t j = 0; j < json_array_size(cols); j++) {
+    if (total > CHAT_FACTS_MAX && n) {
+        struct shed *sh = xmalloc(n * sizeof *sh);
+        for (size_t j = 0; j < n; j++) {
             json_t *c = json_array_get(cols, j);
-            if (!json_array_size(json_object_get(c, "values")))
-                continue;
             double v = json_number_value(json_object_get(c, "importance"));
-            if (v < wi || worst == 0) {
-                wi = v;
-                worst = j + 1;
-            }
+            sh[j] = (struct shed){j, json_size(json_object_get(c, "values")), isnan(v) ? -1 : v};
         }
-        if (worst) {
-            json_object_set_new(json_array_get(cols, worst - 1), "values", json_array());
-        } else {
-            json_array_remove(cols, json_array_size(cols) - 1);
-            n--;
+        qsort(sh, n, sizeof *sh, cmp_shed); /* least important first */
+        for (size_t k = 0; k < n && total > CHAT_FACTS_MAX; k++) {
+            json_object_set_new(json_array_get(cols, sh[k].j), "values", json_array());
+            total -= sh[k].bytes > 2 ? sh[k].bytes - 2 : 0;
+        }
+        free(sh);
+        while ((total = json_size(f)) > CHAT_FACTS_MAX && json_array_size(cols)) {
+            size_t drop = json_array_size(cols) / 8 + 1; /* a share at a time */
+            while (drop-- && json_array_size(cols))
+                json_array_remove(cols, json_array_size(cols) - 1);
         }
     }
     return f;

@@ -314,18 +314,29 @@ static int put_quoted(struct buf *b, const char *s)
     return rc ? rc : buf_putc(b, '"');
 }
 
-/* The run's overall conversion rate (a fraction) from the facts, or -1. The
- * facts keep the run's summary ({"summary": {"conversion_rate": ...}}, as the
- * run's answer does); a top-level "conversion_rate" is read too. */
+/* The object of the facts that holds the run's totals: chat_facts_build's
+ * "overview" ({total, conversion_rate, ...}), else a run answer's "summary"
+ * (the same two keys), else the facts themselves. */
+static const json_t *facts_totals(const json_t *facts)
+{
+    const json_t *o = json_object_get(facts, "overview");
+    if (!json_is_object(o))
+        o = json_object_get(facts, "summary");
+    return json_is_object(o) ? o : facts;
+}
+
+/* The run's overall conversion rate (a fraction), or -1 when not known. */
 static double facts_rate(const json_t *facts)
 {
-    const json_t *v = json_object_get(json_object_get(facts, "summary"), "conversion_rate");
-    if (!json_is_number(v))
-        v = json_object_get(facts, "conversion_rate");
-    if (!json_is_number(v))
-        return -1;
-    double r = json_number_value(v);
+    const json_t *v = json_object_get(facts_totals(facts), "conversion_rate");
+    double r = json_is_number(v) ? json_number_value(v) : -1;
     return r >= 0 && r <= 1 ? r : -1;
+}
+
+/* The run's number of leads (the rank's "of N"), or 0 when not known. */
+static json_int_t facts_total(const json_t *facts)
+{
+    return json_integer_value(json_object_get(facts_totals(facts), "total"));
 }
 
 static int put_side(struct buf *b, const json_t *reasons, const char *side, const char *title)
@@ -479,6 +490,7 @@ int insight_prompt_build(const json_t *lead, const json_t *facts, struct insight
     if (!json_is_object(reasons))
         reasons = NULL;
     double rate = facts_rate(facts);
+    json_int_t total = facts_total(facts);
 
     rc = buf_puts(&b, "Write the insight for this lead from the lead data block below.\n"
                       "<<<LEAD_DATA\n");
@@ -488,7 +500,10 @@ int insight_prompt_build(const json_t *lead, const json_t *facts, struct insight
         rc = put_quoted(&b, tier);
     if (rc == LS_OK)
         rc = buf_puts(&b, "\n");
-    if (rc == LS_OK && json_is_integer(rank))
+    if (rc == LS_OK && json_is_integer(rank) && total > 0)
+        rc = buf_printf(&b, "rank: %lld of %lld leads (1 is the best)\n",
+                        (long long)json_integer_value(rank), (long long)total);
+    else if (rc == LS_OK && json_is_integer(rank))
         rc = buf_printf(&b, "rank: %lld (1 is the best lead of the run)\n",
                         (long long)json_integer_value(rank));
     if (rc == LS_OK)

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Words of questions about the run, never evidence that a column or value
  * is named ("which lead source converts best": "lead" alone names nothing,
@@ -59,7 +60,7 @@ static int generic(const char *stem)
 
 /* ---- synonyms ---------------------------------------------------------- */
 
-enum syn_kind { SYN_COLUMN, SYN_VALUE };
+enum syn_kind { SYN_COLUMN, SYN_VALUE, SYN_COLVAL /* target "Column=Value" */ };
 
 /* A phrase (its content words, stems, space-separated) and what it names
  * when the run has it: a column or a category value, by name. */
@@ -70,6 +71,8 @@ static const struct syn {
 } synonyms[] = {
     {"referr", SYN_VALUE, "Reference"},
     {"referr", SYN_VALUE, "Referral Sites"},
+    {"not email", SYN_COLVAL, "Do Not Email=Yes"},
+    {"not call", SYN_COLVAL, "Do Not Call=Yes"},
     {"time site", SYN_COLUMN, "Total Time Spent on Website"},
     {"time website", SYN_COLUMN, "Total Time Spent on Website"},
     {"time spent", SYN_COLUMN, "Total Time Spent on Website"},
@@ -92,18 +95,26 @@ static const struct syn {
     {"page", SYN_COLUMN, "Pages Visited"},
 };
 
+/* What took a word of the question. */
+#define USED_COL    1  /* a column's name */
+#define USED_SYN    2  /* a synonym */
+#define USED_REF    4  /* a lead reference ("lead 660737") */
+#define USED_VAL    8  /* a category value */
+#define USED_SYNVAL 16 /* a synonym naming a value ("referrals") */
+
 /* The content words of the question: stems with their index in toks. */
 struct qword {
     const char *s;
     const char *raw;
     size_t at;
-    int used; /* consumed by a column or value */
+    int used; /* USED_*: what took it */
 };
 
-/* 1 when the phrase's words appear in q in order, consecutive among the
- * content words; their indices into hit. */
-static int phrase_at(const struct qword *q, size_t nq, const char *phrase, size_t *hit,
-                     size_t *nhit)
+/* 1 when the phrase's words appear in the question's words t in order, with
+ * at most 3 stopwords between two of them ("time on the site"); the content
+ * words it took (indices into q) into hit. */
+static int phrase_at(const struct chat_tok *t, size_t nt, const struct qword *q, size_t nq,
+                     const char *phrase, size_t *hit, size_t *nhit)
 {
     char words[8][CHAT_TOK_MAX];
     size_t nw = 0;
@@ -114,21 +125,39 @@ static int phrase_at(const struct qword *q, size_t nq, const char *phrase, size_
         while (*p == ' ')
             p++;
     }
-    for (size_t i = 0; i + nw <= nq; i++) {
-        size_t k = 0;
-        while (k < nw && chat__word_eq(q[i + k].s, words[k]))
-            k++;
-        if (k == nw) {
-            for (k = 0; k < nw; k++)
-                hit[k] = i + k;
-            *nhit = nw;
-            return 1;
+    for (size_t i = 0; i < nt; i++) {
+        size_t at[8], k = 0, j = i;
+        while (k < nw && j < nt) {
+            if (chat__word_eq(t[j].s, words[k]) || strcmp(t[j].raw, words[k]) == 0) {
+                at[k++] = j++;
+                continue;
+            }
+            if (!k || !chat__stopword(t[j].s) || j - at[k - 1] > 3)
+                break;
+            j++;
         }
+        if (k < nw)
+            continue;
+        *nhit = 0;
+        for (k = 0; k < nw; k++)
+            for (size_t x = 0; x < nq; x++)
+                if (q[x].at == at[k])
+                    hit[(*nhit)++] = x;
+        return 1;
     }
     return 0;
 }
 
 /* ---- columns and values ------------------------------------------------ */
+
+/* Two words the same, typos allowed — but not for the words every question
+ * has: "conversion" is no typo of "Conversation". */
+static int words_eq(const char *q, const char *name)
+{
+    if (generic(q) || generic(name))
+        return strcmp(q, name) == 0;
+    return chat__word_eq(q, name);
+}
 
 /* How much of a name's content words the question has, weighted by rarity:
  * 0..1; the question words it used are marked in used[] (nq). */
@@ -142,7 +171,7 @@ static double name_score(const struct chat_tok *t, size_t nt, const double *w,
             continue;
         all += w[i];
         for (size_t k = 0; k < nq; k++)
-            if (chat__word_eq(q[k].s, t[i].s)) {
+            if (!(q[k].used & USED_REF) && words_eq(q[k].s, t[i].s)) {
                 have += w[i];
                 used[k] = 1;
                 if (!generic(t[i].s))
@@ -251,7 +280,7 @@ static void match_columns(const struct chat_index *ix, struct qword *q, size_t n
     for (size_t i = 0; i < m->ncol; i++)
         for (size_t k = 0; k < nq; k++)
             if (used[(size_t)m->col[i] * nq + k])
-                q[k].used = 1;
+                q[k].used |= USED_COL;
     free(used);
     free(score);
     free(d);
@@ -259,16 +288,27 @@ static void match_columns(const struct chat_index *ix, struct qword *q, size_t n
 
 /* Columns and values the synonyms name: only words no whole column name
  * took already. */
-static void match_synonyms(const struct chat_index *ix, struct qword *q, size_t nq,
+/* 1 when s holds w, ASCII case aside. */
+static int contains_ci(const char *s, const char *w)
+{
+    size_t n = strlen(w);
+    for (; *s; s++)
+        if (strncasecmp(s, w, n) == 0)
+            return 1;
+    return 0;
+}
+
+static void match_synonyms(const struct chat_index *ix, const char *question,
+                           const struct chat_tok *t, size_t nt, struct qword *q, size_t nq,
                            struct chat_match *m)
 {
     for (size_t s = 0; s < sizeof synonyms / sizeof synonyms[0]; s++) {
         size_t hit[8], nhit = 0;
-        if (!phrase_at(q, nq, synonyms[s].phrase, hit, &nhit))
+        if (!phrase_at(t, nt, q, nq, synonyms[s].phrase, hit, &nhit))
             continue;
         int free_words = 1;
         for (size_t k = 0; k < nhit; k++)
-            if (q[hit[k]].used == 1)
+            if (q[hit[k]].used & (synonyms[s].kind == SYN_COLUMN ? USED_COL | USED_REF : USED_REF))
                 free_words = 0;
         if (!free_words)
             continue;
@@ -279,6 +319,19 @@ static void match_synonyms(const struct chat_index *ix, struct qword *q, size_t 
                 add_col(m, c);
                 found = 1;
             }
+        } else if (synonyms[s].kind == SYN_COLVAL) {
+            const char *eq = strchr(synonyms[s].target, '=');
+            char cn[128];
+            snprintf(cn, sizeof cn, "%.*s", (int)(eq - synonyms[s].target), synonyms[s].target);
+            long c = chat__find_column(ix, cn);
+            if (contains_ci(question, cn))
+                continue; /* "Do Not Email = No": the column by its name, not the phrase */
+            for (size_t v = 0; c >= 0 && v < ix->cols[c].nv; v++)
+                if (strcasecmp(ix->cols[c].v[v].name, eq + 1) == 0) {
+                    add_col(m, c);
+                    add_val(m, c, (long)v, 2);
+                    found = 1;
+                }
         } else {
             for (size_t c = 0; c < ix->ncols; c++)
                 for (size_t v = 0; v < ix->cols[c].nv; v++)
@@ -290,7 +343,7 @@ static void match_synonyms(const struct chat_index *ix, struct qword *q, size_t 
         }
         if (found)
             for (size_t k = 0; k < nhit; k++)
-                q[hit[k]].used = 2; /* a synonym's: other synonyms may share it */
+                q[hit[k]].used |= synonyms[s].kind == SYN_COLUMN ? USED_SYN : USED_SYNVAL;
     }
 }
 
@@ -298,6 +351,14 @@ static int raw_has(const struct qword *q, size_t nq, const char *w)
 {
     for (size_t k = 0; k < nq; k++)
         if (strcmp(q[k].raw, w) == 0)
+            return 1;
+    return 0;
+}
+
+static int raw_has_tok(const struct chat_tok *t, size_t n, const char *w)
+{
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(t[k].raw, w) == 0)
             return 1;
     return 0;
 }
@@ -326,8 +387,15 @@ static void match_values(const struct chat_index *ix, struct qword *q, size_t nq
             if (val->is_other || (val->is_bin && !val->is_missing))
                 continue;
             if (val->is_missing) {
-                if (named && (raw_has(q, nq, "missing") || raw_has(q, nq, "blank") ||
-                              raw_has(q, nq, "empty") || raw_has(q, nq, "unknown")))
+                /* "no Lead Source", "without a country" — unless "No" is a
+                 * value of the column (Do Not Email = No) */
+                int has_no = 0;
+                for (size_t k = 0; k < col->nv; k++)
+                    has_no |= strcasecmp(col->v[k].name, "no") == 0;
+                if (named &&
+                    (raw_has(q, nq, "missing") || raw_has(q, nq, "blank") ||
+                     raw_has(q, nq, "empty") || raw_has(q, nq, "unknown") ||
+                     raw_has_tok(all, nall, "without") || (!has_no && raw_has(q, nq, "no"))))
                     add_val(m, (long)c, (long)v, 1);
                 continue;
             }
@@ -360,12 +428,12 @@ static void match_values(const struct chat_index *ix, struct qword *q, size_t nq
                     continue;
                 tot += w[i];
                 for (size_t k = 0; k < nq; k++) {
-                    if (q[k].used == 1)
-                        continue; /* a column's word */
+                    if (q[k].used & (USED_REF | USED_SYNVAL))
+                        continue;
                     /* short words (API, SMS) only as written */
                     int eq = strlen(val->tok[i].s) < 4 ? strcmp(q[k].raw, val->tok[i].raw) == 0 ||
                                                              strcmp(q[k].s, val->tok[i].s) == 0
-                                                       : chat__word_eq(q[k].s, val->tok[i].s);
+                                                       : words_eq(q[k].s, val->tok[i].s);
                     if (eq) {
                         have += w[i];
                         used[k] = 1;
@@ -419,11 +487,43 @@ static void match_values(const struct chat_index *ix, struct qword *q, size_t nq
             add_val(m, cand[i].c, cand[i].v, cand[i].score);
             for (size_t k = 0; k < nq; k++)
                 if (cand[i].used[k])
-                    q[k].used = 1;
+                    q[k].used |= USED_VAL;
         }
     }
     for (size_t i = 0; i < ncand; i++)
         free(cand[i].used);
+    free(used);
+}
+
+/* A column named only by words of a value it does not hold ("Search" in
+ * "Organic Search") is no column of the question. */
+static void prune_columns(const struct chat_index *ix, const struct qword *q, size_t nq,
+                          struct chat_match *m)
+{
+    uint8_t *used = xcalloc(nq ? nq : 1, 1);
+    double w[64];
+    for (size_t i = 0; i < 64; i++)
+        w[i] = 1;
+    size_t keep = 0;
+    for (size_t i = 0; i < m->ncol; i++) {
+        long c = m->col[i];
+        const struct chat_column *col = &ix->cols[c];
+        int own = 0, spec = 0, any = 0, covered = 1;
+        for (size_t v = 0; v < m->nval; v++)
+            own |= m->val[v].col == c;
+        memset(used, 0, nq ? nq : 1);
+        name_score(col->tok, col->ntok < 64 ? col->ntok : 64, w, q, nq, used, &spec);
+        for (size_t k = 0; k < nq; k++)
+            if (used[k]) {
+                any = 1;
+                if (!(q[k].used & USED_VAL))
+                    covered = 0;
+            }
+        if (!own && any && covered)
+            continue;
+        m->col[keep++] = c;
+    }
+    m->ncol = keep;
     free(used);
 }
 
@@ -612,14 +712,15 @@ void chat__match(const struct chat_index *ix, const char *question, struct chat_
         for (size_t k = 0; k < nq; k++)
             if (strcmp(q[k].raw, m->ref[r].text) == 0 ||
                 (strstr(m->ref[r].text, q[k].raw) && has_digit(q[k].raw)))
-                q[k].used = 1;
+                q[k].used |= USED_REF;
     match_columns(ix, q, nq, m);
-    match_synonyms(ix, q, nq, m);
+    match_synonyms(ix, question, t, nt, q, nq, m);
     match_values(ix, q, nq, t, nt, m);
+    prune_columns(ix, q, nq, m);
 
     /* a tier: its word not used by a value */
     for (size_t k = 0; k < nq; k++) {
-        if (q[k].used == 1)
+        if (q[k].used & USED_VAL)
             continue;
         if (strcmp(q[k].s, "high") == 0 || strcmp(q[k].s, "hot") == 0)
             m->tier = 2;
@@ -637,6 +738,7 @@ void chat__match(const struct chat_index *ix, const char *question, struct chat_
             long v = strtol(t[i + 1].s, NULL, 10);
             m->n = v > 0 && v <= 50 ? (size_t)v : v > 50 ? 50 : 0;
         }
+    m->about_tiers = has_stem(t, nt, "tier");
     m->about_leads = has_stem(t, nt, "lead") || has_stem(t, nt, "prospect") ||
                      has_stem(t, nt, "customer") || has_stem(t, nt, "call");
 
@@ -646,7 +748,7 @@ void chat__match(const struct chat_index *ix, const char *question, struct chat_
     int quality = has_any(t, nt, w_quality) || has_pair(t, nt, "how", "good") ||
                   has_pair(t, nt, "how", "well") ||
                   (has_stem(t, nt, "model") && (has_stem(t, nt, "good") || has_stem(t, nt, "bad")));
-    int drift = has_any(t, nt, w_drift) || has_stem(t, nt, "changed");
+    int drift = has_any(t, nt, w_drift) || has_stem(t, nt, "chang");
     int leak = has_any(t, nt, w_leak) || has_pair(t, nt, "left", "out");
     int imp = has_any(t, nt, w_importance);
     int count = has_pair(t, nt, "how", "many") || has_pair(t, nt, "number", "of") ||
@@ -683,10 +785,8 @@ void chat__match(const struct chat_index *ix, const char *question, struct chat_
         set_intent(m, "top");
     else if (why)
         set_intent(m, "importance"); /* "why do leads convert?": what moves scores */
-    else if (quality)
-        set_intent(m, "quality");
-    else if (rate || named)
-        set_intent(m, "rate");
+    else if (rate || named || has_stem(t, nt, "average") || has_stem(t, nt, "mean"))
+        set_intent(m, "rate"); /* "the average score": the run's overview */
     else if (m->tier >= 0)
         set_intent(m, "count");
     else {

@@ -81,10 +81,12 @@ static int utf8_valid(const char *s, size_t n)
     return 1;
 }
 
-/* The intent needs something named to answer from. */
+/* The intent needs something named to answer from ("why?", "compare
+ * them", "and the worst?"); a rate alone is the run's ("our overall
+ * conversion rate"), whatever was asked before. */
 static int needs_subject(const char *intent)
 {
-    static const char *const with[] = {"rate", "compare", "why", "top", "bottom", NULL};
+    static const char *const with[] = {"compare", "why", "top", "bottom", NULL};
     for (size_t i = 0; with[i]; i++)
         if (strcmp(intent, with[i]) == 0)
             return 1;
@@ -105,7 +107,10 @@ static void follow_up(const struct chat_index *ix, const json_t *history, struct
     size_t first = n > CHAT_HISTORY_MAX ? n - CHAT_HISTORY_MAX : 0;
     /* a question that neither asks nor names anything is no follow-up */
     int want_intent = !m->explicit_intent && !names_nothing(m);
-    int want_subject = names_nothing(m) && (needs_subject(m->intent) || want_intent);
+    /* "who are the best leads?" is about leads, not the last question's column */
+    int want_subject =
+        names_nothing(m) && needs_subject(m->intent) &&
+        !(m->about_leads && (strcmp(m->intent, "top") == 0 || strcmp(m->intent, "bottom") == 0));
     if (!want_intent && !want_subject)
         return;
     struct chat_match *pm = xmalloc(sizeof *pm);

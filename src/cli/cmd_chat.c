@@ -370,6 +370,7 @@ int cmd_chat(int argc, char **argv)
         } else {
             cli_print_text(answer, 0);
             putchar('\n');
+            fflush(stdout); /* the answer before its provider on a shared terminal */
             fprintf(stderr, "(%s)\n", provider);
         }
         fflush(stdout);

@@ -217,11 +217,14 @@ static int ask_text(void *ctx, const char *piece, size_t len)
     return a->sink->text ? a->sink->text(a->sink->ctx, piece, len) : 0;
 }
 
+/* "name: why" appended to tried, cut on a UTF-8 boundary when it is full
+ * (tried ends up in JSON, which must stay valid UTF-8). */
 static void tried_add(char *tried, size_t cap, const char *name, const char *why)
 {
+    char one[300];
     size_t n = strlen(tried);
-    if (n + 1 < cap)
-        snprintf(tried + n, cap - n, "%s%s: %s", n ? "; " : "", name, why);
+    snprintf(one, sizeof one, "%s%s: %s", n ? "; " : "", name, why);
+    llm__clean_text(tried + n, cap - n, one, strlen(one));
 }
 
 /* The narrator's answer, streamed a word (with its following spaces) at a

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define ERROR_BODY_MAX 4096
@@ -40,6 +41,8 @@ struct xfer {
     int64_t t0;
     int failed;   /* why is set: the transfer was stopped on purpose */
     int canceled; /* the sink stopped it */
+    size_t bytes; /* of the body so far, capped at body_max */
+    size_t body_max;
     char retry_after[64];
     int (*parse)(json_t *obj, struct llm__emit *e);
     struct llm__emit emit;
@@ -229,6 +232,13 @@ static size_t on_write(char *p, size_t size, size_t n, void *ctx)
         size_t max = t->mode == MODE_ERROR ? ERROR_BODY_MAX : t->x->cfg->reply_max * 8 + 65536;
         buf_init(&t->body, max);
     }
+    /* whatever the body holds (keep-alive comments, text that is not
+     * ours), it never runs longer than a generous multiple of the reply */
+    t->bytes += len;
+    if (t->bytes > t->body_max && t->mode != MODE_ERROR) {
+        set_why(t, "reply body too long%s", NULL);
+        return 0;
+    }
     switch (t->mode) {
     case MODE_SSE:
         if (sse_feed(&t->sse, p, len) == 0)
@@ -298,6 +308,7 @@ enum llm__end llm__exchange_run(struct llm__exchange *x)
     CURLcode res = CURLE_OK;
     enum llm__end end = LLM__FAIL;
     int added = 0;
+    char noproxy[512];
 
     memset(&t, 0, sizeof t);
     t.x = x;
@@ -305,6 +316,10 @@ enum llm__end llm__exchange_run(struct llm__exchange *x)
     t.emit.text = on_text;
     t.emit.ctx = &t;
     t.parse = x->p->kind == LLM_GEMINI ? gemini__parse : openai__parse;
+    /* one event per token, each in an envelope of some hundred bytes, makes
+     * the wire many times longer than the text it carries; one event, or a
+     * whole JSON body, is at most the text with every character escaped */
+    t.body_max = x->cfg->reply_max * 64 + (1u << 20);
     sse_init(&t.sse, x->cfg->reply_max * 8 + 65536, on_event, &t);
     buf_init(&t.body, 0);
     x->got_text = 0;
@@ -332,6 +347,14 @@ enum llm__end llm__exchange_run(struct llm__exchange *x)
     curl_easy_setopt(t.h, CURLOPT_POSTFIELDS, req.body);
     curl_easy_setopt(t.h, CURLOPT_POSTFIELDSIZE, (long)strlen(req.body));
     curl_easy_setopt(t.h, CURLOPT_USERAGENT, "leadscore/" LS_VERSION_STRING);
+    /* a proxy from the environment serves the cloud, never a model on this
+     * machine: loopback is added to the hosts it must not handle */
+    const char *np = getenv("no_proxy");
+    if (!np || !*np)
+        np = getenv("NO_PROXY");
+    snprintf(noproxy, sizeof noproxy, "%.400s%slocalhost,127.0.0.1,::1", np && *np ? np : "",
+             np && *np ? "," : "");
+    curl_easy_setopt(t.h, CURLOPT_NOPROXY, noproxy);
     curl_easy_setopt(t.h, CURLOPT_CONNECTTIMEOUT_MS, (long)x->cfg->connect_timeout_ms);
     /* a backstop only: the progress callback ends it first, with a reason */
     curl_easy_setopt(t.h, CURLOPT_TIMEOUT_MS, (long)x->cfg->total_timeout_ms + 2000);

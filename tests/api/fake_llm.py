@@ -53,6 +53,7 @@ behaviour of its family; with the queue empty the family's default is used
     crlf         line ends "\\r\\n" (default for gemini) or "\\n" (openai)
     done         openai: end with "data: [DONE]" (True)
     drop         close the connection after the text, without ending the body
+    comments     bytes of SSE comment lines (": keep-alive") sent before the events
 """
 
 import argparse
@@ -214,6 +215,9 @@ class _Handler(BaseHTTPRequestHandler):
         if family == "openai" and b.get("done", True) and not b.get("drop"):
             events.append("data: [DONE]")
         wire = [(e + eol + eol).encode("utf-8") for e in events]
+        if b.get("comments"):
+            line = (": keep-alive" + eol).encode()
+            wire.insert(0, line * (b["comments"] // len(line) + 1))
 
         self._start(200, "text/event-stream", b.get("headers"))
         time.sleep(b.get("first_delay", 0))

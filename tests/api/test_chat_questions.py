@@ -33,8 +33,9 @@ answer, facts}. Matching is tolerant but meaningful:
   * a count: the exact integer, with or without thousands separators;
   * a name (a column, a category value, a lead id, a tier): exact text;
   * the better of two values: a comparative word (better, higher, more...)
-    whose nearest preceding name is the better value, or a word like worse,
-    lower or less whose nearest preceding name is the other one;
+    whose subject is the better value, or a word like worse, lower or less
+    whose subject is the other one (the subject: the nearest name before the
+    word, or the first name of its sentence);
   * the best (or worst) value of a column: the best among the values with at
     least k leads, for some k from 10 to 100 (a value of two leads at 100 %
     is not what a sales manager asks for), named with its rate;
@@ -44,7 +45,8 @@ Failures are printed as one table: question, expected intent, the intent
 and provider the CLI gave, each fact missing, and the answer. The intent is
 shown, never checked: the facts are what an answer must carry.
 
-`test_chat_questions.py --list` prints the questions and their facts.
+`test_chat_questions.py --list` prints the questions and their facts; `-v`
+prints every answer.
 Exit codes: 0 every question answered, 1 a failure, 77 Leads.csv absent.
 Environment: LEADSCORE_BIN (default build/leadscore), LS_SHARED_DATA,
 LS_SOURCE_DIR.
@@ -221,18 +223,29 @@ DOWN = r"\b(worse|lower|less|behind|below|weaker|underperforms?)\b"
 
 
 class Winner:
-    """The answer says which of two values is higher."""
+    """The answer says which of two values is higher: a comparative word
+    whose subject is the right value — the nearest name before the word, or
+    the first name of its sentence ("Reference converts better than
+    Google", "Working Professional converts at 91.6% against 37.1% for
+    Student, far better", "Google is lower than Reference")."""
 
     def __init__(self, hi, lo):
         self.hi, self.lo = hi, lo
+
+    def subjects(self, text, at):
+        names = (self.hi, self.lo)
+        before = text[:at]
+        nearest = max((before.rfind(n), n) for n in names)
+        start = max(before.rfind(". "), before.rfind("! "), before.rfind("? "))
+        sentence = before[start + 1:]
+        first = min(((sentence.find(n), n) for n in names if n in sentence), default=(-1, None))
+        return {nearest[1] if nearest[0] >= 0 else None, first[1]}
 
     def check(self, a):
         ok = False
         for pattern, want in ((UP, self.hi), (DOWN, self.lo)):
             for m in re.finditer(pattern, a, re.IGNORECASE):
-                before = a[:m.start()]
-                last = max((before.rfind(n), n) for n in (self.hi, self.lo))
-                if last[0] >= 0 and last[1] == want:
+                if want in self.subjects(a, m.start()):
                     ok = True
         return ok, "says %s converts better than %s" % (self.hi, self.lo)
 
@@ -250,31 +263,41 @@ class Extreme:
 
 
 class AtLeast:
-    """A threshold "over X" (X at least the median) and the conversion rate
-    of the leads above it."""
+    """A threshold X at least the median — "over X", or a range "X to M"
+    whose top M is the column's largest value — and the conversion rate of
+    the leads above X."""
 
     def __init__(self, data, column):
         self.values = data.numbers(column)
         xs = sorted(x for x, _ in self.values)
-        self.median = xs[len(xs) // 2]
+        self.median, self.max = xs[len(xs) // 2], xs[-1]
         self.column = column
 
     def rate_above(self, t, strict):
         sel = [c for x, c in self.values if (x > t if strict else x >= t)]
         return sum(sel) / len(sel) if sel else None
 
+    def thresholds(self, a):
+        num = lambda m, k: float(re.sub(r"[,\u202f\u00a0]", "", m.group(k)) +  # noqa: E731
+                                 (m.group(k + 1) or ""))
+        for m in re.finditer(r"(?:over|more than|above|at least|longer than|>|≥)\s*" + NUM, a):
+            yield num(m, 1)
+        for m in re.finditer(NUM + r"\s*(?:to|–|-)\s*" + NUM, a):
+            if num(m, 3) >= self.max:
+                yield num(m, 1)
+
     def check(self, a):
         ok = False
-        for m in re.finditer(r"(?:over|more than|above|at least|longer than|>|≥)\s*" + NUM, a):
-            t = float(re.sub(r"[,\u202f\u00a0]", "", m.group(1)) + (m.group(2) or ""))
+        for t in self.thresholds(a):
             if t < self.median:
                 continue
             for strict in (True, False):
                 r = self.rate_above(t, strict)
                 if r is not None and rate_in(a, r):
                     ok = True
-        return ok, ("a threshold \"over X\" on %s with X ≥ its median (%g) and the "
-                    "conversion rate of the leads above X" % (self.column, self.median))
+        return ok, ("a threshold X on %s at least its median (%g): \"over X\" or \"X to "
+                    "%g\", with the conversion rate of the leads above X" %
+                    (self.column, self.median, self.max))
 
 
 class Says:
@@ -283,6 +306,16 @@ class Says:
 
     def check(self, a):
         return re.search(self.pattern, a, re.IGNORECASE) is not None, self.what
+
+
+class Not:
+    """The answer does not say what pattern matches."""
+
+    def __init__(self, pattern, what):
+        self.pattern, self.what = pattern, what
+
+    def check(self, a):
+        return re.search(self.pattern, a, re.IGNORECASE) is None, "never " + self.what
 
 
 class AnyOf:
@@ -398,7 +431,8 @@ def build(data, path, model, tmp):
     q.append(("What's the conversion rate for people who spent a lot of time on the site?",
               "rate", [AtLeast(data, TIME)]))
     q.append(("What is our overall conversion rate?", "general",
-              [Rate("all leads", data.overall_rate())]))
+              [Rate("all leads", data.overall_rate()),
+               Count("leads with a known outcome", len(data.rows))]))
     q.append(("How do leads specialising in Finance Management convert?", "rate",
               [g("Specialization", "Finance Management"), Name("Finance Management")]))
     q.append(("What's the conversion rate for unemployed leads?", "rate",
@@ -436,7 +470,8 @@ def build(data, path, model, tmp):
     q.append(("How accurate are these scores?", "quality", [Auc(train["oob_auc"])]))
     # no drift on the training file itself
     q.append(("Has anything drifted?", "drift",
-              [Says(r"\b(no|not|none|nothing|stable)\b", "says nothing drifted")]))
+              [Says(r"\b(no|not|none|nothing|stable|ok)\b", "says nothing drifted"),
+               Not(r"\b(has|have) drifted\b|\bstatus:? (drift|warn)", "says something drifted")]))
     # comparisons between two values
     ref = [g(ls, "Reference"), g(ls, "Referral Sites"), g(ls, "Google"), Name("Reference"),
            Name("Google")]
@@ -539,8 +574,12 @@ def main():
                 missing.append(what)
         if got is None:
             missing.insert(0, "no answer")
+        elif got.get("provider") != "builtin":
+            missing.insert(0, "provider \"builtin\" (got %r)" % got.get("provider"))
         if missing:
             failures.append((question, intent, got or {}, missing, text))
+        if "-v" in sys.argv[1:]:
+            print("%s %s\n     %s" % ("FAIL" if missing else "ok  ", question, text))
     total = len(every)
     print("%d questions (%s)" % (total, ", ".join("%s %d" % kv for kv in sorted(intents.items()))))
     for e in (err, d_err):

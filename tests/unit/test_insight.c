@@ -252,7 +252,9 @@ static void test_prompt_content(void **state)
 {
     (void)state;
     json_t *lead = lead_json(87.24, "High", 3, reasons(2, 1), reasons(1, -0.2));
-    json_t *facts = json_pack("{s:{s:f}}", "summary", "conversion_rate", 0.38539);
+    /* the facts as chat_facts_build writes them */
+    json_t *facts = json_pack("{s:{s:f, s:I}}", "overview", "conversion_rate", 0.38539, "total",
+                              (json_int_t)9237);
     struct insight_prompt p = {0};
     struct ls_error e = {0};
     assert_int_equal(insight_prompt_build(lead, facts, &p, &e), 0);
@@ -270,7 +272,7 @@ static void test_prompt_content(void **state)
     assert_true(open < close);
     assert_non_null(strstr(p.prompt, "score: 87.2 out of 100\n"));
     assert_non_null(strstr(p.prompt, "tier: \"High\"\n"));
-    assert_non_null(strstr(p.prompt, "rank: 3 "));
+    assert_non_null(strstr(p.prompt, "rank: 3 of 9237 leads (1 is the best)\n"));
     const char *f1 =
         strstr(p.prompt, "- column \"Lead Origin\", value \"Lead Add Form\", +20.0 points");
     const char *f2 =
@@ -297,9 +299,19 @@ static void test_prompt_content(void **state)
     assert_null(p.system);
     insight_prompt_cleanup(&p); /* twice is harmless */
 
+    /* a run's answer ({"summary": ...}) gives the same */
+    json_t *answer = json_pack("{s:{s:f, s:I}}", "summary", "conversion_rate", 0.38539, "total",
+                               (json_int_t)9237);
+    assert_int_equal(insight_prompt_build(lead, answer, &p, &e), 0);
+    assert_non_null(strstr(p.prompt, "conversion rate of the whole run: 38.5%\n"));
+    assert_non_null(strstr(p.prompt, "rank: 3 of 9237 leads"));
+    insight_prompt_cleanup(&p);
+    json_decref(answer);
+
     /* without facts: no conversion rate */
     assert_int_equal(insight_prompt_build(lead, NULL, &p, &e), 0);
     assert_null(strstr(p.prompt, "conversion rate"));
+    assert_non_null(strstr(p.prompt, "rank: 3 (1 is the best lead of the run)\n"));
     insight_prompt_cleanup(&p);
     json_decref(facts);
     json_decref(lead);
