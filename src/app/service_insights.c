@@ -2,7 +2,7 @@
  * service_insights.c — a why and a next action for each of a run's best
  * leads, written after the run is stored, by a worker of its own.
  *
- * One thread works through a bounded queue of runs (INSIGHTS_QUEUE). A run
+ * One thread works through a bounded queue of runs (SERVICE_INSIGHTS_QUEUE). A run
  * job queues its run once the run is stored, with its best leads and its
  * facts already in hand (it has them in memory), so a run never waits for a
  * language model and the worker reads nothing back. For each lead in rank
@@ -37,9 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INSIGHTS_QUEUE 32  /* runs waiting for insights at most */
-#define INSIGHTS_MAX   100 /* leads of one run given insights at most */
-#define INSIGHT_CAP    (STORE_INSIGHT_MAX + 1)
+#define INSIGHTS_MAX 100 /* leads of one run given insights at most */
+#define INSIGHT_CAP  (STORE_INSIGHT_MAX + 1)
 
 struct ins_task {
     int64_t run_id;
@@ -340,7 +339,7 @@ static int push(struct svc_insights *in, struct ins_task *t, int unless_pending)
         task_free(t);
         return 0;
     }
-    if (in->n >= INSIGHTS_QUEUE) { /* the oldest queued run goes (the file comment) */
+    if (in->n >= SERVICE_INSIGHTS_QUEUE) { /* the oldest queued run goes (the file comment) */
         evict = in->head;
         in->head = evict->next;
         if (!in->head)

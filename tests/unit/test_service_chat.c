@@ -464,6 +464,69 @@ static void test_model_insights_after_run(void **state)
     rm_dir(dir);
 }
 
+/* Runs stored faster than the model answers: past SERVICE_INSIGHTS_QUEUE
+ * waiting, the oldest waiting run is pushed out; asking for its insights
+ * queues it again, and in the end every run has its insight. */
+static void test_full_queue_drops_oldest(void **state)
+{
+    (void)state;
+    struct fake f;
+    fake_start(&f, "{\"why\": \"Visited the pricing page twice.\", \"next_action\": \"Call.\"}",
+               "unused", 1);
+    struct llm_config cfg;
+    fake_cfg(&cfg, &f);
+    const char *dir = fresh_dir();
+    struct service *s = open_chat(dir, &cfg, 1, 2, 4);
+    int64_t first = scored_run(s, "leads.csv");
+    fake_wait_held(&f, 1); /* the worker is held on the first run's insight */
+    json_t *mo = NULL;
+    struct ls_error err;
+    assert_int_equal(service_run_get(s, first, &mo, &err), 0);
+    int64_t model = jint(mo, "model_id");
+    json_decref(mo);
+    enum { MORE = SERVICE_INSIGHTS_QUEUE + 1 };
+    int64_t runs[MORE];
+    for (int i = 0; i < MORE; i++) { /* scored with the same model: no training */
+        char name[32];
+        snprintf(name, sizeof name, "batch%d.csv", i);
+        char *text = tu_demo_text(40, 100 + (uint64_t)i);
+        int64_t ds = upload_ok(s, text, name);
+        free(text);
+        struct service_run_req r;
+        memset(&r, 0, sizeof r);
+        r.dataset_id = ds;
+        r.model_id = model;
+        json_t *cached = NULL;
+        json_decref(job_result_ok(run_submit_ok(s, &r, NULL, NULL, &runs[i], &cached)));
+    }
+    json_t *h = service_health_json(s);
+    assert_int_equal(jint(h, "insights_dropped"), 1);
+    assert_int_equal(jint(h, "insights_queued"), SERVICE_INSIGHTS_QUEUE + 1); /* + the held one */
+    json_decref(h);
+    /* the pushed-out run reads pending, and is queued again by asking */
+    json_t *o = NULL;
+    assert_int_equal(service_insights(s, runs[0], &o, &err), 0);
+    assert_string_equal(json_string_value(json_object_get(o, "status")), "pending");
+    json_decref(o);
+    h = service_health_json(s);
+    assert_int_equal(jint(h, "insights_dropped"), 2); /* it pushed out the next oldest */
+    json_decref(h);
+    fake_release(&f);
+    for (int i = 0; i < MORE; i++) {
+        o = insights_done(s, runs[i]);
+        assert_int_equal(json_array_size(json_object_get(o, "insights")), 1);
+        json_decref(o);
+    }
+    o = insights_done(s, first);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(o, "insights"), 0), "provider")),
+                        "llama");
+    json_decref(o);
+    service_close(s);
+    fake_stop(&f);
+    rm_dir(dir);
+}
+
 /* A reply that is not the insight JSON falls back to the narrator. */
 static void test_invalid_model_insight_falls_back(void **state)
 {
@@ -1053,6 +1116,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_facts_and_builtin_insights),
         cmocka_unit_test(test_model_insights_after_run),
+        cmocka_unit_test(test_full_queue_drops_oldest),
         cmocka_unit_test(test_invalid_model_insight_falls_back),
         cmocka_unit_test(test_missing_insights_queued_again),
         cmocka_unit_test(test_run_without_facts),
