@@ -61,9 +61,10 @@ struct service_opts {
     uint64_t keep_runs;           /* runs kept: past this, the oldest finished ones are deleted
                                      with their leads after each new run (default SERVICE_KEEP_RUNS) */
     const struct llm_config *llm; /* NULL: llm_config_from_env at open */
-    uint32_t insights;     /* top leads given insights (default SERVICE_INSIGHTS_TOP, 0 none) */
-    uint32_t chat_workers; /* chat answers at once (default 4) */
-    uint32_t chat_queue;   /* chat answers waiting at most (default 16) */
+    uint32_t insights;            /* top leads given insights (default SERVICE_INSIGHTS_TOP,
+                                     0 none, 100 at most: each is a language model call) */
+    uint32_t chat_workers;        /* chat answers at once (default 4) */
+    uint32_t chat_queue;          /* chat answers waiting at most (default 16) */
 };
 
 void service_opts_default(struct service_opts *o);
@@ -232,8 +233,9 @@ int service_score(struct service *s, int64_t model_id, const json_t *leads, json
 
 /* ---- insights and chat (language layer: llm/llm.h, chat/chat.h) --------- */
 
-#define SERVICE_INSIGHTS_TOP 5   /* leads of a run given an insight */
-#define SERVICE_CHAT_KEEP    200 /* chat messages kept per run (older ones go) */
+#define SERVICE_INSIGHTS_TOP   5   /* leads of a run given an insight */
+#define SERVICE_CHAT_KEEP      200 /* chat messages kept per run (older ones go) */
+#define SERVICE_INSIGHTS_QUEUE 32  /* runs waiting for their insights at most */
 
 /*
  * The language chain the service asks (llm_config_from_env at open unless
@@ -248,8 +250,9 @@ int service_score(struct service *s, int64_t model_id, const json_t *leads, json
  * "done", insights: [{row, id, score, tier, why, next_action, provider,
  * created}] best first}. service_lead and service_leads add "insight" (that
  * object without row/id/score/tier, or null) to each lead.
- * The worker's queue holds 32 runs: a run stored while it is full pushes
- * out the oldest queued run. A done run whose insights are missing and not
+ * The worker's queue holds SERVICE_INSIGHTS_QUEUE runs: a run stored while
+ * it is full pushes out the oldest queued run (the newest is the one being
+ * looked at). A done run whose insights are missing and not
  * queued (pushed out, cut short by a restart, stored before insights
  * existed) is queued again by service_insights and by a cached
  * service_run_submit of it, so its status reads "pending" until they are

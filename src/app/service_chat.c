@@ -21,8 +21,9 @@
  * from under a job still reading it.
  *
  * The chat reaches single leads through the store (struct chat_leads):
- * by id (the store's text filter narrows, an exact match on the id picks),
- * by row, and best or worst n of a tier. A lead of a run explained on
+ * by id (the model's id column, else a cell that names one lead alone: a
+ * second identifier column of the file), by row, and best or worst n of
+ * a tier. A lead of a run explained on
  * demand is explained when the chat names it, as a page would.
  */
 #include "app/service_priv.h"
@@ -94,6 +95,8 @@ static void ix_put(struct svc_chat *c, struct ixref *r)
         ixref_free(r);
 }
 
+static struct ixref *ix_insert(struct svc_chat *c, int64_t run_id, struct chat_index *ix);
+
 /* The index of run_id: cached, or built from its facts and cached. */
 static int ix_get(struct service *s, int64_t run_id, struct ixref **out, struct ls_error *err)
 {
@@ -117,6 +120,14 @@ static int ix_get(struct service *s, int64_t run_id, struct ixref **out, struct 
     json_decref(facts);
     if (rc)
         return rc;
+    *out = ix_insert(c, run_id, ix);
+    return LS_OK;
+}
+
+/* Cache ix (built for run_id) unless the cache has one: a new reference to
+ * the cached index. */
+static struct ixref *ix_insert(struct svc_chat *c, int64_t run_id, struct chat_index *ix)
+{
     struct ixref *r = xcalloc(1, sizeof *r), *evict = NULL;
     r->ix = ix;
     r->refs = 1; /* the caller's */
@@ -145,8 +156,17 @@ static int ix_get(struct service *s, int64_t run_id, struct ixref **out, struct 
     }
     pthread_mutex_unlock(&c->lock);
     ixref_free(evict);
-    *out = r;
-    return LS_OK;
+    return r;
+}
+
+void svc__chat_warm(struct service *s, int64_t run_id, const json_t *facts)
+{
+    struct svc_chat *c = svc__state(s)->chat;
+    struct chat_index *ix = NULL;
+    struct ls_error err;
+    if (!c || !facts || chat_index_new(facts, &ix, &err) != LS_OK)
+        return;
+    ix_put(c, ix_insert(c, run_id, ix));
 }
 
 /* ---- facts --------------------------------------------------------------- */
@@ -282,36 +302,58 @@ static int by_row(void *ctx, uint64_t row, json_t **lead)
     return rc == LS_OK ? LS_OK : LS_ENOT_FOUND;
 }
 
+/* The lead named by another identifier of the file ("lead 660737" is
+ * Leads.csv's Lead Number; its model's id column is Prospect ID): the one
+ * row whose cell is exactly id, in the first column where exactly one row
+ * has it (a value many leads share names none of them). */
+static int by_cell(struct chat_ctx *c, const char *id, json_t **lead)
+{
+    struct store_run run;
+    memset(&run, 0, sizeof run);
+    struct store_dataset d;
+    memset(&d, 0, sizeof d);
+    struct frame_ref *ref = NULL;
+    struct ls_error err;
+    uint64_t found = 0;
+    if (views__run_done(c->s, c->run_id, &run, &err) != LS_OK)
+        return LS_ENOT_FOUND;
+    /* the file as the run read it: usually still in the service's frame
+     * cache from the run itself */
+    if (store_dataset_get(c->s->store, run.dataset_id, &d, &err) == LS_OK &&
+        svc__frame_get(c->s, d.id, d.path, &ref, &err) == LS_OK && ref->f->nrows == run.total) {
+        const struct frame *f = ref->f;
+        for (size_t col = 0; col < f->ncols && !found; col++) {
+            uint64_t hits = 0, at = 0;
+            for (uint64_t r = 0; r < f->nrows && hits < 2; r++)
+                if (strcmp(frame_cell(f, col, r), id) == 0) {
+                    hits++;
+                    at = r;
+                }
+            if (hits == 1)
+                found = at + 1;
+        }
+    }
+    svc__frame_release(c->s, ref);
+    store_dataset_cleanup(&d);
+    store_run_cleanup(&run);
+    return found ? by_row(c, found, lead) : LS_ENOT_FOUND;
+}
+
 static int by_id(void *ctx, const char *id, json_t **lead)
 {
     struct chat_ctx *c = ctx;
-    if (!id || !*id || strlen(id) > STORE_QUERY_MAX)
+    struct store_lead l;
+    memset(&l, 0, sizeof l);
+    struct ls_error err;
+    if (!id || !*id)
         return LS_ENOT_FOUND;
-    /* the filter narrows to leads whose id or a display value holds id;
-     * sorted by id, the exact one is found before the first id past it */
-    struct store_lead_query q = {-1, id, "id", 0, 0, STORE_PAGE_MAX};
-    for (;;) {
-        struct store_lead *list = NULL;
-        size_t n = 0;
-        uint64_t total = 0;
-        struct ls_error err;
-        if (store_leads_query(c->s->store, c->run_id, &q, &list, &n, &total, &err) != LS_OK)
-            return LS_ENOT_FOUND;
-        int past = n == 0;
-        for (size_t i = 0; i < n; i++) {
-            if (list[i].lead_id && strcmp(list[i].lead_id, id) == 0) {
-                int rc = lead_out(c, &list[i], lead);
-                store_lead_list_free(list, n);
-                return rc;
-            }
-            if (list[i].lead_id && strcmp(list[i].lead_id, id) > 0)
-                past = 1;
-        }
-        store_lead_list_free(list, n);
-        if (past || n < q.limit)
-            return LS_ENOT_FOUND;
-        q.offset += n;
-    }
+    int rc = store_lead_find(c->s->store, c->run_id, id, &l, &err);
+    if (rc == LS_OK)
+        rc = lead_out(c, &l, lead);
+    store_lead_cleanup(&l);
+    if (rc == LS_ENOT_FOUND)
+        return by_cell(c, id, lead);
+    return rc == LS_OK ? LS_OK : LS_ENOT_FOUND;
 }
 
 static int ranked(void *ctx, int desc, int tier, size_t n, json_t **leads)

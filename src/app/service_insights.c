@@ -2,7 +2,7 @@
  * service_insights.c — a why and a next action for each of a run's best
  * leads, written after the run is stored, by a worker of its own.
  *
- * One thread works through a bounded queue of runs (INSIGHTS_QUEUE). A run
+ * One thread works through a bounded queue of runs (SERVICE_INSIGHTS_QUEUE). A run
  * job queues its run once the run is stored, with its best leads and its
  * facts already in hand (it has them in memory), so a run never waits for a
  * language model and the worker reads nothing back. For each lead in rank
@@ -37,9 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INSIGHTS_QUEUE 32  /* runs waiting for insights at most */
-#define INSIGHTS_MAX   100 /* leads of one run given insights at most */
-#define INSIGHT_CAP    (STORE_INSIGHT_MAX + 1)
+#define INSIGHTS_MAX 100 /* leads of one run given insights at most */
+#define INSIGHT_CAP  (STORE_INSIGHT_MAX + 1)
 
 struct ins_task {
     int64_t run_id;
@@ -210,16 +209,18 @@ static void work(struct svc_insights *in, struct ins_task *t)
     uint64_t total = 0;
     json_t *facts = NULL;
     struct ls_error err;
+    if (t->facts_text) { /* a run just stored: its chat index too, while the facts are here */
+        facts = json_loads(t->facts_text, 0, NULL);
+        svc__chat_warm(s, t->run_id, facts);
+    }
     if (!want)
-        return;
+        goto out;
     struct store_lead_query q = {-1, NULL, "score", 1, 0, want};
     if (store_leads_query(s->store, t->run_id, &q, &best, &nbest, &total, &err) != LS_OK)
-        return; /* deleted meanwhile: nothing to do */
+        goto out; /* deleted meanwhile: nothing to do */
     if (store_insights_get(s->store, t->run_id, &have, &nhave, &err) != LS_OK)
         goto out;
-    if (t->facts_text)
-        facts = json_loads(t->facts_text, 0, NULL);
-    else if (svc__run_facts(s, t->run_id, &facts, &err) != LS_OK)
+    if (!facts && svc__run_facts(s, t->run_id, &facts, &err) != LS_OK)
         facts = NULL; /* the prompt does without the run's figures */
     for (size_t i = 0; i < nbest && !is_stopping(in); i++) {
         int done = 0;
@@ -338,7 +339,7 @@ static int push(struct svc_insights *in, struct ins_task *t, int unless_pending)
         task_free(t);
         return 0;
     }
-    if (in->n >= INSIGHTS_QUEUE) { /* the oldest queued run goes (the file comment) */
+    if (in->n >= SERVICE_INSIGHTS_QUEUE) { /* the oldest queued run goes (the file comment) */
         evict = in->head;
         in->head = evict->next;
         if (!in->head)
@@ -365,7 +366,7 @@ void svc__insights_queue(struct service *s, int64_t run_id, json_t *leads, char 
     t->run_id = run_id;
     t->leads = leads;
     t->facts_text = facts_text;
-    if (!in || !top_n(s)) {
+    if (!in || (!top_n(s) && !facts_text)) { /* facts alone: the chat index is warmed */
         task_free(t);
         return;
     }

@@ -103,6 +103,10 @@ void svc__insights_counts(struct service *s, uint32_t *queued, uint64_t *dropped
 /* The chat index cache (service_chat.c). */
 struct svc_chat *svc__chat_new(void);
 void svc__chat_free(struct svc_chat *c);
+/* Build and cache run_id's index from its facts now (the insights worker,
+ * right after the run is stored), so its first question does not pay for
+ * it. */
+void svc__chat_warm(struct service *s, int64_t run_id, const json_t *facts);
 
 /* The run's facts (a new object): stored with the run, or built again from
  * its model and file for a run stored without them. Errors: LS_ENOT_FOUND,

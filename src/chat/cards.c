@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define CARD_TEXT_MAX 4096 /* bytes of a card's text */
 
@@ -116,10 +117,11 @@ static void overview_card(struct builder *b, const json_t *facts)
         buf_printf(&t, " from %s", ix->filename);
     buf_printf(&t,
                "; %s have a known outcome (%s), of which %s converted: a conversion rate of "
-               "%s. The scores add up to %s expected conversions.",
-               l, ix->target, c, r, e);
-    ix->overview_card = add_card(b, CARD_OVERVIEW, "overview", "Run overview: leads and conversion",
-                                 &t, json_deep_copy(ov), -1, -1);
+               "%s. The scores add up to %s expected conversions; the mean score is %.1f.",
+               l, ix->target, c, r, e, num(ov, "mean_score"));
+    ix->overview_card =
+        add_card(b, CARD_OVERVIEW, "overview", "Run overview: leads, conversion, average score", &t,
+                 json_deep_copy(ov), -1, -1);
 }
 
 static void quality_card(struct builder *b, const json_t *facts)

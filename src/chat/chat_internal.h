@@ -160,6 +160,7 @@ struct chat_match {
     int tier;        /* -1, or the tier named (enum tier) */
     int desc;        /* top: 1, bottom: 0 */
     int about_leads; /* the question is about leads ("top 5 leads") */
+    int about_tiers; /* ... or about the tiers ("which tier converts best?") */
     size_t n;        /* a number of leads asked for ("top 5"), 0 none */
     struct chat_ref ref[2];
     size_t nref;

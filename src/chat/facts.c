@@ -514,6 +514,20 @@ static json_t *leakage_of(const json_t *excluded)
     return a;
 }
 
+/* A column that may give up its values when the facts are too large. */
+struct shed {
+    size_t j, bytes;
+    double imp;
+};
+
+static int cmp_shed(const void *a, const void *b)
+{
+    const struct shed *x = a, *y = b;
+    if (x->imp != y->imp)
+        return x->imp < y->imp ? -1 : 1;
+    return (x->j < y->j) - (x->j > y->j); /* later columns first */
+}
+
 static size_t json_size(const json_t *j)
 {
     return json_dumpb(j, NULL, 0, JSON_COMPACT);
@@ -581,15 +595,17 @@ json_t *chat_facts_build(const struct chat_run_input *in)
         json_object_set_new(c, "kind", json_string(feat_kind_name(ft->kind)));
         double ia = NAN;
         size_t rank = 0, k;
-        json_t *e;
+        json_t *e, *shown = jtext(ft->name); /* names in the facts are cut as shown */
         json_array_foreach(imp, k, e)
         {
-            if (strcmp(json_string_value(json_object_get(e, "column")), ft->name) == 0) {
+            if (strcmp(json_string_value(json_object_get(e, "column")), json_string_value(shown)) ==
+                0) {
                 ia = json_number_value(json_object_get(e, "mean_abs_points"));
                 rank = k + 1;
                 break;
             }
         }
+        json_decref(shown);
         json_object_set_new(c, "importance", jnum(ia));
         json_object_set_new(c, "importance_rank",
                             rank ? json_integer((json_int_t)rank) : json_null());
@@ -620,27 +636,29 @@ json_t *chat_facts_build(const struct chat_run_input *in)
     json_decref(dcols);
     json_object_set_new(f, "columns", cols);
 
-    /* still too large (names near the cut on thousands of columns): the
-     * least important columns give up their values, then their entries */
+    /* still too large (long values on thousands of columns): the least
+     * important columns give up their values, then the last columns their
+     * entries; sizes are measured once and subtracted, not re-measured per
+     * column */
+    size_t total = json_size(f);
     size_t n = json_array_size(cols);
-    while (json_size(f) > CHAT_FACTS_MAX && n) {
-        size_t worst = 0;
-        double wi = INFINITY;
-        for (size_t j = 0; j < json_array_size(cols); j++) {
+    if (total > CHAT_FACTS_MAX && n) {
+        struct shed *sh = xmalloc(n * sizeof *sh);
+        for (size_t j = 0; j < n; j++) {
             json_t *c = json_array_get(cols, j);
-            if (!json_array_size(json_object_get(c, "values")))
-                continue;
             double v = json_number_value(json_object_get(c, "importance"));
-            if (v < wi || worst == 0) {
-                wi = v;
-                worst = j + 1;
-            }
+            sh[j] = (struct shed){j, json_size(json_object_get(c, "values")), isnan(v) ? -1 : v};
         }
-        if (worst) {
-            json_object_set_new(json_array_get(cols, worst - 1), "values", json_array());
-        } else {
-            json_array_remove(cols, json_array_size(cols) - 1);
-            n--;
+        qsort(sh, n, sizeof *sh, cmp_shed); /* least important first */
+        for (size_t k = 0; k < n && total > CHAT_FACTS_MAX; k++) {
+            json_object_set_new(json_array_get(cols, sh[k].j), "values", json_array());
+            total -= sh[k].bytes > 2 ? sh[k].bytes - 2 : 0;
+        }
+        free(sh);
+        while ((total = json_size(f)) > CHAT_FACTS_MAX && json_array_size(cols)) {
+            size_t drop = json_array_size(cols) / 8 + 1; /* a share at a time */
+            while (drop-- && json_array_size(cols))
+                json_array_remove(cols, json_array_size(cols) - 1);
         }
     }
     return f;

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Words of questions about the run, never evidence that a column or value
  * is named ("which lead source converts best": "lead" alone names nothing,
@@ -287,8 +288,19 @@ static void match_columns(const struct chat_index *ix, struct qword *q, size_t n
 
 /* Columns and values the synonyms name: only words no whole column name
  * took already. */
-static void match_synonyms(const struct chat_index *ix, const struct chat_tok *t, size_t nt,
-                           struct qword *q, size_t nq, struct chat_match *m)
+/* 1 when s holds w, ASCII case aside. */
+static int contains_ci(const char *s, const char *w)
+{
+    size_t n = strlen(w);
+    for (; *s; s++)
+        if (strncasecmp(s, w, n) == 0)
+            return 1;
+    return 0;
+}
+
+static void match_synonyms(const struct chat_index *ix, const char *question,
+                           const struct chat_tok *t, size_t nt, struct qword *q, size_t nq,
+                           struct chat_match *m)
 {
     for (size_t s = 0; s < sizeof synonyms / sizeof synonyms[0]; s++) {
         size_t hit[8], nhit = 0;
@@ -312,6 +324,8 @@ static void match_synonyms(const struct chat_index *ix, const struct chat_tok *t
             char cn[128];
             snprintf(cn, sizeof cn, "%.*s", (int)(eq - synonyms[s].target), synonyms[s].target);
             long c = chat__find_column(ix, cn);
+            if (contains_ci(question, cn))
+                continue; /* "Do Not Email = No": the column by its name, not the phrase */
             for (size_t v = 0; c >= 0 && v < ix->cols[c].nv; v++)
                 if (strcasecmp(ix->cols[c].v[v].name, eq + 1) == 0) {
                     add_col(m, c);
@@ -341,6 +355,14 @@ static int raw_has(const struct qword *q, size_t nq, const char *w)
     return 0;
 }
 
+static int raw_has_tok(const struct chat_tok *t, size_t n, const char *w)
+{
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(t[k].raw, w) == 0)
+            return 1;
+    return 0;
+}
+
 static void match_values(const struct chat_index *ix, struct qword *q, size_t nq,
                          const struct chat_tok *all, size_t nall, struct chat_match *m)
 {
@@ -365,8 +387,15 @@ static void match_values(const struct chat_index *ix, struct qword *q, size_t nq
             if (val->is_other || (val->is_bin && !val->is_missing))
                 continue;
             if (val->is_missing) {
-                if (named && (raw_has(q, nq, "missing") || raw_has(q, nq, "blank") ||
-                              raw_has(q, nq, "empty") || raw_has(q, nq, "unknown")))
+                /* "no Lead Source", "without a country" — unless "No" is a
+                 * value of the column (Do Not Email = No) */
+                int has_no = 0;
+                for (size_t k = 0; k < col->nv; k++)
+                    has_no |= strcasecmp(col->v[k].name, "no") == 0;
+                if (named &&
+                    (raw_has(q, nq, "missing") || raw_has(q, nq, "blank") ||
+                     raw_has(q, nq, "empty") || raw_has(q, nq, "unknown") ||
+                     raw_has_tok(all, nall, "without") || (!has_no && raw_has(q, nq, "no"))))
                     add_val(m, (long)c, (long)v, 1);
                 continue;
             }
@@ -685,7 +714,7 @@ void chat__match(const struct chat_index *ix, const char *question, struct chat_
                 (strstr(m->ref[r].text, q[k].raw) && has_digit(q[k].raw)))
                 q[k].used |= USED_REF;
     match_columns(ix, q, nq, m);
-    match_synonyms(ix, t, nt, q, nq, m);
+    match_synonyms(ix, question, t, nt, q, nq, m);
     match_values(ix, q, nq, t, nt, m);
     prune_columns(ix, q, nq, m);
 
@@ -709,6 +738,7 @@ void chat__match(const struct chat_index *ix, const char *question, struct chat_
             long v = strtol(t[i + 1].s, NULL, 10);
             m->n = v > 0 && v <= 50 ? (size_t)v : v > 50 ? 50 : 0;
         }
+    m->about_tiers = has_stem(t, nt, "tier");
     m->about_leads = has_stem(t, nt, "lead") || has_stem(t, nt, "prospect") ||
                      has_stem(t, nt, "customer") || has_stem(t, nt, "call");
 
@@ -755,8 +785,8 @@ void chat__match(const struct chat_index *ix, const char *question, struct chat_
         set_intent(m, "top");
     else if (why)
         set_intent(m, "importance"); /* "why do leads convert?": what moves scores */
-    else if (rate || named)
-        set_intent(m, "rate");
+    else if (rate || named || has_stem(t, nt, "average") || has_stem(t, nt, "mean"))
+        set_intent(m, "rate"); /* "the average score": the run's overview */
     else if (m->tier >= 0)
         set_intent(m, "count");
     else {

@@ -238,16 +238,22 @@ static void tell_column_values(const struct chat_index *ix, long c, int desc, in
 
 /* ---- leads --------------------------------------------------------------- */
 
-static int lead_get(const struct chat_leads *L, const struct chat_ref *r, json_t **lead)
+/* The lead r names: by identifier, else (a number) by row; *as_row says
+ * which found it, so the answer names it as it was found. */
+static int lead_get(const struct chat_leads *L, const struct chat_ref *r, json_t **lead,
+                    int *as_row)
 {
     int rc = LS_ENOT_FOUND;
+    *as_row = r->kind == 2;
     if (r->kind == 1 && L->by_id)
         rc = L->by_id(L->ctx, r->text, lead);
     if (rc == LS_ENOT_FOUND && L->by_row) {
         char *end;
         unsigned long long row = r->kind == 2 ? r->row : strtoull(r->text, &end, 10);
-        if (r->kind == 2 || (*end == 0 && row > 0))
+        if (r->kind == 2 || (*end == 0 && row > 0)) {
             rc = L->by_row(L->ctx, (uint64_t)row, lead);
+            *as_row = 1;
+        }
     }
     return rc;
 }
@@ -273,36 +279,6 @@ static int tier_of(const json_t *lead)
     return s && strcmp(s, "High") == 0 ? 2 : s && strcmp(s, "Medium") == 0 ? 1 : 0;
 }
 
-/* A lead as a card the plan lists, and the name it goes by. */
-static void lead_card(const struct chat_index *ix, const json_t *lead, const char *name,
-                      struct chat_answer *a)
-{
-    struct chat_card c;
-    memset(&c, 0, sizeof c);
-    c.kind = CARD_LEAD;
-    snprintf(c.id, sizeof c.id, "lead:%lld",
-             (long long)json_integer_value(json_object_get(lead, "row")));
-    char title[256];
-    snprintf(title, sizeof title, "Lead %s", name);
-    c.title = title;
-    char text[256];
-    snprintf(text, sizeof text, "Score %.1f, %s tier, rank %lld of %llu.", jnum(lead, "score"),
-             tier_word(tier_of(lead)), (long long)json_integer_value(json_object_get(lead, "rank")),
-             (unsigned long long)ix->total);
-    c.text = text;
-    json_t *n = json_object();
-    static const char *const keys[] = {"row",  "id",    "score",   "tier",
-                                       "rank", "label", "reasons", NULL};
-    for (size_t k = 0; keys[k]; k++) {
-        json_t *v = json_object_get(lead, keys[k]);
-        if (v)
-            json_object_set(n, keys[k], v);
-    }
-    c.numbers = n;
-    json_array_append_new(a->cards, chat__card_json(&c));
-    json_decref(n);
-}
-
 static void reasons_phrase(const json_t *arr, struct buf *b)
 {
     size_t i;
@@ -319,6 +295,48 @@ static void reasons_phrase(const json_t *arr, struct buf *b)
     }
 }
 
+/* A lead as a card the plan lists: its score, tier, rank and reasons. */
+static void lead_card(const struct chat_index *ix, const json_t *lead, const char *name,
+                      struct chat_answer *a)
+{
+    struct chat_card c;
+    memset(&c, 0, sizeof c);
+    c.kind = CARD_LEAD;
+    snprintf(c.id, sizeof c.id, "lead:%lld",
+             (long long)json_integer_value(json_object_get(lead, "row")));
+    char title[256];
+    snprintf(title, sizeof title, "Lead %s", name);
+    c.title = title;
+    struct buf text;
+    buf_init(&text, 4096);
+    buf_printf(&text, "Score %.1f, %s tier, rank %lld of %llu.", jnum(lead, "score"),
+               tier_word(tier_of(lead)),
+               (long long)json_integer_value(json_object_get(lead, "rank")),
+               (unsigned long long)ix->total);
+    const json_t *rs = json_object_get(lead, "reasons");
+    for (int side = 0; side < 2; side++) {
+        const json_t *arr = json_object_get(rs, side ? "against" : "for");
+        if (!json_array_size(arr))
+            continue;
+        buf_printf(&text, " %s: ", side ? "Lowered by" : "Raised by");
+        reasons_phrase(arr, &text);
+        buf_putc(&text, '.');
+    }
+    c.text = (char *)buf_str(&text);
+    json_t *n = json_object();
+    static const char *const keys[] = {"row",   "id",      "score",  "tier", "rank",
+                                       "label", "reasons", "fields", NULL};
+    for (size_t k = 0; keys[k]; k++) {
+        json_t *v = json_object_get(lead, keys[k]);
+        if (v)
+            json_object_set(n, keys[k], v);
+    }
+    c.numbers = n;
+    json_array_append_new(a->cards, chat__card_json(&c));
+    json_decref(n);
+    buf_cleanup(&text);
+}
+
 static void tell_lead(const struct chat_index *ix, const struct chat_leads *L,
                       const struct chat_match *m, const struct chat_ref *r, struct chat_answer *a)
 {
@@ -330,7 +348,8 @@ static void tell_lead(const struct chat_index *ix, const struct chat_leads *L,
                "model instead.");
         return;
     }
-    if (lead_get(L, r, &lead) != LS_OK) {
+    int as_row = 0;
+    if (lead_get(L, r, &lead, &as_row) != LS_OK) {
         char n[32];
         chat__fmt_int(ix->total, n, sizeof n);
         if (r->kind == 2)
@@ -340,7 +359,7 @@ static void tell_lead(const struct chat_index *ix, const struct chat_leads *L,
                 ix->id_column[0] ? " in " : "", ix->id_column, n);
         return;
     }
-    if (r->kind == 2)
+    if (as_row)
         snprintf(name, sizeof name, "in row %s", r->text);
     int t = tier_of(lead);
     char rank[32], tot[32];
@@ -562,7 +581,7 @@ static void answer_why(const struct chat_index *ix, const struct chat_leads *L,
     }
     if (m->nval) {
         for (size_t i = 0; i < m->nval && i < 3; i++)
-            tell_value(ix, m->val[i].col, m->val[i].val, 1, a);
+            tell_value(ix, m->val[i].col, m->val[i].val, m->nval <= 2, a);
         const struct chat_column *c = &ix->cols[m->val[0].col];
         if (c->imp_rank)
             say(a, "%s ranks %zu of %zu columns by importance (%.1f mean points per lead).",
@@ -602,7 +621,7 @@ static void answer_count(const struct chat_index *ix, const struct chat_match *m
     char n[32], t[32], sh[32];
     chat__fmt_int(ix->total, t, sizeof t);
     if (m->nval) {
-        for (size_t i = 0; i < m->nval && i < 3; i++) {
+        for (size_t i = 0; i < m->nval && i < 2; i++) {
             const struct chat_value *v = &ix->cols[m->val[i].col].v[m->val[i].val];
             char name[512];
             value_name(ix, m->val[i].col, m->val[i].val, name, sizeof name);
@@ -715,6 +734,14 @@ void chat__narrate(const struct chat_index *ix, const struct chat_leads *leads,
                    const struct chat_match *m, struct chat_answer *a)
 {
     const char *in = m->intent;
+    int tiers = m->about_tiers && m->tier < 0 && !m->nval && !m->ncol && !m->nref;
+    if (tiers &&
+        (strcmp(in, "top") == 0 || strcmp(in, "bottom") == 0 || strcmp(in, "compare") == 0 ||
+         strcmp(in, "rate") == 0 || strcmp(in, "count") == 0)) {
+        for (int t = 2; t >= 0; t--) /* "which tier converts best?": the three */
+            tell_tier(ix, t, a);
+        return;
+    }
     if (strcmp(in, "why") == 0)
         answer_why(ix, leads, m, a);
     else if (strcmp(in, "compare") == 0)

@@ -81,10 +81,12 @@ static int utf8_valid(const char *s, size_t n)
     return 1;
 }
 
-/* The intent needs something named to answer from. */
+/* The intent needs something named to answer from ("why?", "compare
+ * them", "and the worst?"); a rate alone is the run's ("our overall
+ * conversion rate"), whatever was asked before. */
 static int needs_subject(const char *intent)
 {
-    static const char *const with[] = {"rate", "compare", "why", "top", "bottom", NULL};
+    static const char *const with[] = {"compare", "why", "top", "bottom", NULL};
     for (size_t i = 0; with[i]; i++)
         if (strcmp(intent, with[i]) == 0)
             return 1;

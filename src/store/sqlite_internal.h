@@ -176,6 +176,8 @@ int sq__leads_query(struct store *s, int64_t run_id, const struct store_lead_que
                     struct store_lead **out, size_t *n, uint64_t *total, struct ls_error *err);
 int sq__lead_get(struct store *s, int64_t run_id, uint64_t row, struct store_lead *out,
                  struct ls_error *err);
+int sq__lead_find(struct store *s, int64_t run_id, const char *lead_id, struct store_lead *out,
+                  struct ls_error *err);
 int sq__leads_explain(struct store *s, int64_t run_id, const struct store_lead *leads, size_t n,
                       struct ls_error *err);
 int sq__leads_each(struct store *s, int64_t run_id,

@@ -199,6 +199,8 @@ struct store_ops {
     int (*chat_add)(struct store *s, struct store_chat_msg *m, size_t keep, struct ls_error *err);
     int (*chat_list)(struct store *s, int64_t run_id, size_t last, struct store_chat_msg **out,
                      size_t *n, struct ls_error *err);
+    int (*lead_find)(struct store *s, int64_t run_id, const char *lead_id, struct store_lead *out,
+                     struct ls_error *err);
 };
 
 /* Every backend's handle starts with this. */
@@ -397,6 +399,14 @@ static inline int store_leads_each(struct store *s, int64_t run_id,
                                    struct ls_error *err)
 {
     return s->ops->leads_each(s, run_id, fn, ctx, err);
+}
+/* store_lead_find: the lead whose identifier is exactly lead_id (the best
+ * ranked when several share it), for the chat's "lead 660737";
+ * LS_ENOT_FOUND when none, LS_ECONFLICT for a run not done. */
+static inline int store_lead_find(struct store *s, int64_t run_id, const char *lead_id,
+                                  struct store_lead *out, struct ls_error *err)
+{
+    return s->ops->lead_find(s, run_id, lead_id, out, err);
 }
 void store_lead_cleanup(struct store_lead *l);
 void store_lead_list_free(struct store_lead *list, size_t n);

@@ -670,6 +670,7 @@ static const struct store_ops sq_ops = {
     .insights_get = sq__insights_get,
     .chat_add = sq__chat_add,
     .chat_list = sq__chat_list,
+    .lead_find = sq__lead_find,
 };
 
 /* mkdir -p for path (mode 0700 for what it creates). */

@@ -317,6 +317,13 @@ static void test_match_fuzzy(void **state)
     chat__match(ix, "people who asked not to be emailed", &m);
     assert_int_equal(m.nval, 1);
     ASSERT_STR(val_name(ix, &m, 0), "Yes");
+    chat__match(ix, "Do Not Email = No", &m); /* the column's name is no synonym */
+    assert_int_equal(m.nval, 1);
+    ASSERT_STR(val_name(ix, &m, 0), "No");
+    /* no value, or without one: the missing value */
+    chat__match(ix, "how many leads have no lead source", &m);
+    assert_int_equal(m.nval, 1);
+    ASSERT_STR(val_name(ix, &m, 0), "missing");
 
     /* question words name nothing: "Converted to Lead" is no value asked for */
     chat__match(ix, "which leads convert best", &m);
@@ -428,6 +435,12 @@ static void test_answers(void **state)
     ASSERT_HAS(p.answer, "200 leads (20.0% of all) are in the High tier");
     chat_plan_cleanup(&p);
 
+    plan_ok(ix, "Which tier converts best?", NULL, &p);
+    ASSERT_HAS(p.answer, "High tier");
+    ASSERT_HAS(p.answer, "Medium tier");
+    ASSERT_HAS(p.answer, "88.9% of 180");
+    chat_plan_cleanup(&p);
+
     plan_ok(ix, "Compare Google and Olark Chat", NULL, &p);
     ASSERT_HAS(p.answer, "40.0%");
     ASSERT_HAS(p.answer, "25.0%");
@@ -459,6 +472,11 @@ static void test_answers(void **state)
     ASSERT_HAS(p.answer, "Total Time Spent on Website = 0 (-12.2 pts)");
     ASSERT_HAS(p.answer, "Lead Source = Google (+2.5 pts)");
     ASSERT_STR(json_string_value(json_object_get(json_array_get(p.facts, 0), "kind")), "lead");
+    chat_plan_cleanup(&p);
+
+    /* "#101" is no identifier of this run: the lead in row 101, named so */
+    plan_ok(ix, "what about #101?", NULL, &p);
+    ASSERT_HAS(p.answer, "The lead in row 101 scores 15.0");
     chat_plan_cleanup(&p);
 
     plan_ok(ix, "Why is lead 123456 low?", NULL, &p);
@@ -533,6 +551,15 @@ static void test_follow_up(void **state)
     h = history_of(h3, 8);
     plan_ok(ix, "what about the worst?", h, &p);
     ASSERT_HAS(p.answer, "lowest-scoring leads");
+    chat_plan_cleanup(&p);
+    /* a rate that names nothing is the run's, whatever came before */
+    json_decref(h);
+    const char *const h4[] = {"conversion rate by time on site", "..."};
+    h = history_of(h4, 2);
+    plan_ok(ix, "What is our overall conversion rate?", h, &p);
+    ASSERT_STR(p.intent, "rate");
+    ASSERT_HAS(p.answer, "1,000 leads scored");
+    ASSERT_LACKS(p.answer, "Total Time");
     chat_plan_cleanup(&p);
     /* an off-topic question does not inherit the last one's intent */
     json_decref(h);
@@ -737,6 +764,54 @@ static void test_facts_bounded(void **state)
             assert_non_null(json_object_get(c, "median_split"));
         }
     }
+    struct chat_index *ix = NULL;
+    struct ls_error err;
+    assert_int_equal(chat_index_new(facts, &ix, &err), LS_OK);
+    chat_index_free(ix);
+    json_decref(facts);
+    json_decref(sum);
+    run_result_cleanup(&res);
+    model_cleanup(&m);
+    frame_free(f);
+}
+
+/* 700 columns of 50 long values each: more than CHAT_FACTS_MAX as listed,
+ * so the least important columns give up their values. */
+static void test_facts_shed(void **state)
+{
+    (void)state;
+    enum { ROWS = 100, COLS = 700 };
+    struct buf b;
+    buf_init(&b, 64u << 20);
+    char pad[161];
+    memset(pad, 'x', 150);
+    pad[150] = 0;
+    for (int c = 0; c < COLS; c++)
+        buf_printf(&b, "c%03d,", c);
+    buf_puts(&b, "Converted\n");
+    for (int r = 0; r < ROWS; r++) {
+        for (int c = 0; c < COLS; c++)
+            buf_printf(&b, "%s%03d-%02d,", pad, c, (r / 2 + c) % (ROWS / 2));
+        buf_printf(&b, "%d\n", (r * 7 + r / 3) % 3 == 0);
+    }
+    struct frame *f = tu_frame_mem(buf_str(&b));
+    buf_cleanup(&b);
+    struct model m;
+    assert_int_equal(train(f, 3, &m), 0);
+    assert_true(m.schema.nfeat >= 600);
+    struct run_result res;
+    run_ok(&m, f, &res);
+    json_t *sum = explain_summary_json(res.m, &res.score, &res.ex);
+    struct chat_run_input in = {&m, &res, sum, NULL, NULL, "wide.csv"};
+    json_t *facts = chat_facts_build(&in);
+    assert_non_null(facts);
+    assert_true(json_dumpb(facts, NULL, 0, JSON_COMPACT) <= CHAT_FACTS_MAX);
+    /* every column is still named; some lost their values */
+    json_t *cols = json_object_get(facts, "columns"), *c;
+    assert_int_equal(json_array_size(cols), m.schema.nfeat);
+    size_t i, empty = 0;
+    json_array_foreach(cols, i, c) empty += json_array_size(json_object_get(c, "values")) == 0;
+    assert_true(empty > 0 && empty < m.schema.nfeat);
     struct chat_index *ix = NULL;
     struct ls_error err;
     assert_int_equal(chat_index_new(facts, &ix, &err), LS_OK);
@@ -1031,7 +1106,7 @@ int main(void)
         cmocka_unit_test(test_intents),          cmocka_unit_test(test_answers),
         cmocka_unit_test(test_no_leads),         cmocka_unit_test(test_follow_up),
         cmocka_unit_test(test_prompt_injection), cmocka_unit_test(test_plan_errors),
-        cmocka_unit_test(test_facts_bounded),
+        cmocka_unit_test(test_facts_bounded),    cmocka_unit_test(test_facts_shed),
     };
     const struct CMUnitTest demo[] = {
         cmocka_unit_test(test_demo_facts),

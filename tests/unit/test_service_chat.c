@@ -464,6 +464,69 @@ static void test_model_insights_after_run(void **state)
     rm_dir(dir);
 }
 
+/* Runs stored faster than the model answers: past SERVICE_INSIGHTS_QUEUE
+ * waiting, the oldest waiting run is pushed out; asking for its insights
+ * queues it again, and in the end every run has its insight. */
+static void test_full_queue_drops_oldest(void **state)
+{
+    (void)state;
+    struct fake f;
+    fake_start(&f, "{\"why\": \"Visited the pricing page twice.\", \"next_action\": \"Call.\"}",
+               "unused", 1);
+    struct llm_config cfg;
+    fake_cfg(&cfg, &f);
+    const char *dir = fresh_dir();
+    struct service *s = open_chat(dir, &cfg, 1, 2, 4);
+    int64_t first = scored_run(s, "leads.csv");
+    fake_wait_held(&f, 1); /* the worker is held on the first run's insight */
+    json_t *mo = NULL;
+    struct ls_error err;
+    assert_int_equal(service_run_get(s, first, &mo, &err), 0);
+    int64_t model = jint(mo, "model_id");
+    json_decref(mo);
+    enum { MORE = SERVICE_INSIGHTS_QUEUE + 1 };
+    int64_t runs[MORE];
+    for (int i = 0; i < MORE; i++) { /* scored with the same model: no training */
+        char name[32];
+        snprintf(name, sizeof name, "batch%d.csv", i);
+        char *text = tu_demo_text(40, 100 + (uint64_t)i);
+        int64_t ds = upload_ok(s, text, name);
+        free(text);
+        struct service_run_req r;
+        memset(&r, 0, sizeof r);
+        r.dataset_id = ds;
+        r.model_id = model;
+        json_t *cached = NULL;
+        json_decref(job_result_ok(run_submit_ok(s, &r, NULL, NULL, &runs[i], &cached)));
+    }
+    json_t *h = service_health_json(s);
+    assert_int_equal(jint(h, "insights_dropped"), 1);
+    assert_int_equal(jint(h, "insights_queued"), SERVICE_INSIGHTS_QUEUE + 1); /* + the held one */
+    json_decref(h);
+    /* the pushed-out run reads pending, and is queued again by asking */
+    json_t *o = NULL;
+    assert_int_equal(service_insights(s, runs[0], &o, &err), 0);
+    assert_string_equal(json_string_value(json_object_get(o, "status")), "pending");
+    json_decref(o);
+    h = service_health_json(s);
+    assert_int_equal(jint(h, "insights_dropped"), 2); /* it pushed out the next oldest */
+    json_decref(h);
+    fake_release(&f);
+    for (int i = 0; i < MORE; i++) {
+        o = insights_done(s, runs[i]);
+        assert_int_equal(json_array_size(json_object_get(o, "insights")), 1);
+        json_decref(o);
+    }
+    o = insights_done(s, first);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(o, "insights"), 0), "provider")),
+                        "llama");
+    json_decref(o);
+    service_close(s);
+    fake_stop(&f);
+    rm_dir(dir);
+}
+
 /* A reply that is not the insight JSON falls back to the narrator. */
 static void test_invalid_model_insight_falls_back(void **state)
 {
@@ -530,6 +593,43 @@ static void test_missing_insights_queued_again(void **state)
     assert_int_equal(json_array_size(json_object_get(o, "insights")), 6);
     json_decref(o);
     assert_int_equal(service_insights(s, 999, &o, &err), LS_ENOT_FOUND);
+    service_close(s);
+    rm_dir(dir);
+}
+
+/* A run stored without facts (before schema 2) is asked about all the
+ * same: its facts are built again from its model and file. */
+static void test_run_without_facts(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_chat(dir, NULL, 0, 2, 4);
+    int64_t run = scored_run(s, "leads.csv");
+    json_t *o = chat_ok(s, run, "How good is the model?", NULL);
+    char *before = strdup(json_string_value(json_object_get(o, "text")));
+    json_decref(o);
+    service_close(s);
+
+    char path[1024], sql[128];
+    snprintf(path, sizeof path, "%s/leadscore.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    snprintf(sql, sizeof sql, "UPDATE runs SET facts_json = NULL WHERE id = %lld", (long long)run);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    s = open_chat(dir, NULL, 2, 2, 4);
+    char *facts = (char *)"x";
+    struct ls_error err;
+    assert_int_equal(store_run_facts(service_store(s), run, &facts, &err), 0);
+    assert_null(facts);
+    o = chat_ok(s, run, "How good is the model?", NULL);
+    assert_string_equal(json_string_value(json_object_get(o, "text")), before);
+    json_decref(o);
+    free(before);
+    o = insights_done(s, run); /* queued again, with facts built again */
+    assert_int_equal(json_array_size(json_object_get(o, "insights")), 2);
+    json_decref(o);
     service_close(s);
     rm_dir(dir);
 }
@@ -639,6 +739,100 @@ static void test_history_sent_back(void **state)
     assert_true(saw_a);
     service_close(s);
     fake_stop(&f);
+    rm_dir(dir);
+}
+
+/* The text with a second identifier column last, "Lead Number" = 90000 +
+ * line (the model's id column stays Lead ID, the first). */
+static char *with_lead_number(const char *text)
+{
+    size_t n = strlen(text);
+    char *out = malloc(2 * n + 64), *o = out;
+    int line = 0;
+    for (const char *p = text; *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        memcpy(o, p, len);
+        o += len;
+        o += line ? sprintf(o, ",%d\n", 90000 + line) : sprintf(o, ",Lead Number\n");
+        p += len + (eol ? 1 : 0);
+        line++;
+    }
+    *o = 0;
+    return out;
+}
+
+/* "lead X" finds the lead by the model's id column, or by another column
+ * naming one lead alone. */
+static void test_chat_names_leads(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_chat(dir, NULL, 0, 2, 4);
+    char *text = with_lead_number(demo_csv);
+    int64_t ds = upload_ok(s, text, "numbered.csv");
+    free(text);
+    int64_t run = 0;
+    json_decref(run_trees_ok(s, ds, TREES, &run));
+    struct store_lead l;
+    struct ls_error err;
+    assert_int_equal(store_lead_get(service_store(s), run, 42, &l, &err), 0);
+    char want[64], q[128];
+    snprintf(want, sizeof want, "rank %llu", (unsigned long long)l.rank);
+    assert_non_null(l.lead_id);
+    /* the model's id column is Lead ID: Lead Number is found by its cells */
+    assert_string_equal(l.lead_id, "L-0000042");
+    snprintf(q, sizeof q, "Why is lead %s scored as it is?", l.lead_id);
+    json_t *o = chat_ok(s, run, q, NULL);
+    const char *a = json_string_value(json_object_get(o, "text"));
+    if (!strstr(a, want) || !strstr(a, l.lead_id))
+        fail_msg("'%s' answered '%s' (wanted %s)", q, a, want);
+    json_decref(o);
+    /* row 42's Lead Number is 90042 */
+    o = chat_ok(s, run, "Why is lead 90042 scored as it is?", NULL);
+    a = json_string_value(json_object_get(o, "text"));
+    if (!strstr(a, want))
+        fail_msg("lead 90042 answered '%s' (wanted %s)", a, want);
+    json_decref(o);
+    store_lead_cleanup(&l);
+    service_close(s);
+    rm_dir(dir);
+}
+
+/* Many questions at once (more than the workers): every one answered and
+ * stored, while a new run's insights are being written. */
+static void test_chat_many_at_once(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service *s = open_chat(dir, NULL, 5, 4, 8);
+    int64_t run = scored_run(s, "leads.csv");
+    static const char *const qs[] = {"How good is the model?",     "How many leads are High?",
+                                     "Which columns matter most?", "Has anything drifted?",
+                                     "Who are the best leads?",    "Which leads are worst?"};
+    enum { N = 12 };
+    struct service_job *jobs[N];
+    struct rec recs[N];
+    struct service_chat_sink sinks[N];
+    struct ls_error err;
+    for (int i = 0; i < N; i++) {
+        rec_init(&recs[i]);
+        sinks[i] = (struct service_chat_sink){rec_meta, rec_text, &recs[i]};
+        assert_int_equal(
+            service_chat_submit(s, run, qs[i % 6], &sinks[i], NULL, NULL, &jobs[i], &err), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        json_t *o = job_result_ok(jobs[i]);
+        assert_string_equal(json_string_value(json_object_get(o, "text")), recs[i].text);
+        json_decref(o);
+        rec_cleanup(&recs[i]);
+    }
+    json_t *h = NULL;
+    assert_int_equal(service_chat_history(s, run, &h, &err), 0);
+    assert_int_equal(json_array_size(json_object_get(h, "messages")), 2 * N);
+    json_decref(h);
+    json_decref(insights_done(s, run));
+    service_close(s);
     rm_dir(dir);
 }
 
@@ -831,6 +1025,40 @@ static void test_delete_takes_insights_and_messages(void **state)
     rm_dir(dir);
 }
 
+/* Pruning the history (keep_runs) deletes the same way. */
+static void test_prune_takes_insights_and_messages(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir();
+    struct service_opts o;
+    service_opts_default(&o);
+    llm_config_default(&builtin_cfg);
+    o.llm = &builtin_cfg;
+    o.insights = 2;
+    o.keep_runs = 1;
+    struct service *s = open_service_opts(dir, &o);
+    int64_t old = scored_run(s, "old.csv");
+    json_decref(insights_done(s, old));
+    json_decref(chat_ok(s, old, "How good is the model?", NULL));
+    char *text2 = tu_demo_text(DEMO_ROWS, 9);
+    int64_t ds2 = upload_ok(s, text2, "new.csv");
+    free(text2);
+    int64_t run = 0;
+    json_decref(run_trees_ok(s, ds2, TREES, &run));
+    json_t *o2 = NULL;
+    struct ls_error err;
+    assert_int_equal(service_run_get(s, old, &o2, &err), LS_ENOT_FOUND);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM insights WHERE run_id = %lld", (long long)old);
+    assert_int_equal(db_count(s, sql), 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM chat_messages WHERE run_id = %lld",
+             (long long)old);
+    assert_int_equal(db_count(s, sql), 0);
+    json_decref(insights_done(s, run)); /* the new run has its own */
+    service_close(s);
+    rm_dir(dir);
+}
+
 static void test_health_lists_providers(void **state)
 {
     (void)state;
@@ -888,15 +1116,20 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_facts_and_builtin_insights),
         cmocka_unit_test(test_model_insights_after_run),
+        cmocka_unit_test(test_full_queue_drops_oldest),
         cmocka_unit_test(test_invalid_model_insight_falls_back),
         cmocka_unit_test(test_missing_insights_queued_again),
+        cmocka_unit_test(test_run_without_facts),
         cmocka_unit_test(test_chat_streams_and_stores),
         cmocka_unit_test(test_history_sent_back),
+        cmocka_unit_test(test_chat_names_leads),
+        cmocka_unit_test(test_chat_many_at_once),
         cmocka_unit_test(test_chat_cancel_stores_nothing),
         cmocka_unit_test(test_chat_pool_busy_and_errors),
         cmocka_unit_test(test_chat_run_not_done),
         cmocka_unit_test(test_compat),
         cmocka_unit_test(test_delete_takes_insights_and_messages),
+        cmocka_unit_test(test_prune_takes_insights_and_messages),
         cmocka_unit_test(test_health_lists_providers),
         cmocka_unit_test(test_env_error_fails_open),
     };

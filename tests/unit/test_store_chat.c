@@ -226,6 +226,47 @@ static void test_facts(void **state)
     store_close(s);
 }
 
+/* ---- a lead by its identifier ------------------------------------------ */
+
+static void test_lead_find(void **state)
+{
+    (void)state;
+    struct store *s = open_ok(fresh_dir());
+    struct ls_error e = {0};
+    int64_t ds = put_dataset(s, "a\n1\n", "a.csv");
+    int64_t run = new_run(s, ds);
+    struct store_lead l[3] = {{0}};
+    const char *ids[3] = {"A-1", "B-2", "A-1"}; /* two leads share an id */
+    struct store_run r = {0};
+    r.id = run;
+    r.total = 3;
+    for (size_t i = 0; i < 3; i++) {
+        l[i].row = i + 1;
+        l[i].rank = i + 1;
+        l[i].score = 90.0 - (double)i;
+        l[i].raw = l[i].score / 100;
+        l[i].tier = 2;
+        l[i].label = -1;
+        l[i].lead_id = (char *)ids[i];
+        r.tier[2]++;
+    }
+    struct store_lead x;
+    assert_int_equal(store_lead_find(s, run, "B-2", &x, &e), LS_ECONFLICT); /* not done */
+    assert_int_equal(store_run_finish(s, &r, l, 3, &e), 0);
+    assert_int_equal(store_lead_find(s, run, "B-2", &x, &e), 0);
+    assert_int_equal(x.row, 2);
+    assert_string_equal(x.lead_id, "B-2");
+    store_lead_cleanup(&x);
+    assert_int_equal(store_lead_find(s, run, "A-1", &x, &e), 0);
+    assert_int_equal(x.rank, 1); /* the best ranked of the two */
+    store_lead_cleanup(&x);
+    assert_int_equal(store_lead_find(s, run, "a-1", &x, &e), LS_ENOT_FOUND); /* exact */
+    assert_int_equal(store_lead_find(s, run, "A", &x, &e), LS_ENOT_FOUND);
+    assert_int_equal(store_lead_find(s, run, "", &x, &e), LS_EINPUT);
+    assert_int_equal(store_lead_find(s, 9999, "A-1", &x, &e), LS_ENOT_FOUND);
+    store_close(s);
+}
+
 /* ---- insights --------------------------------------------------------- */
 
 static void test_insights(void **state)
@@ -501,9 +542,9 @@ static void test_migrate_v1(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_facts),      cmocka_unit_test(test_insights),
-        cmocka_unit_test(test_chat),       cmocka_unit_test(test_delete_cascade),
-        cmocka_unit_test(test_migrate_v1),
+        cmocka_unit_test(test_facts),          cmocka_unit_test(test_lead_find),
+        cmocka_unit_test(test_insights),       cmocka_unit_test(test_chat),
+        cmocka_unit_test(test_delete_cascade), cmocka_unit_test(test_migrate_v1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
