@@ -145,10 +145,11 @@ static void quality_card(struct builder *b, const json_t *facts)
         } else {
             buf_printf(&t, " (out-of-bag, measured at training)");
         }
-        buf_printf(&t,
-                   ". Accuracy %s at a 50%% score threshold; the top 10%% of leads by score "
-                   "convert at %s",
-                   acc, p10);
+        if (isfinite(num(q, "accuracy")))
+            buf_printf(&t, ". Accuracy %s at a 50%% score threshold;", acc);
+        else
+            buf_printf(&t, ";");
+        buf_printf(&t, " the top 10%% of leads by score convert at %s", p10);
         double lift = num(q, "lift_top_decile");
         if (isfinite(lift))
             buf_printf(&t, ", %.1f times the average", lift);

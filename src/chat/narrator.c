@@ -181,6 +181,30 @@ static void tell_column_values(const struct chat_index *ix, long c, int desc, in
         free(idx);
         return;
     }
+    if (!n && !ix->labelled && ranked) {
+        /* no outcome known: the model's view, the value that moves scores
+         * most (among values with MIN_LABELLED leads) */
+        long pick = -1;
+        for (size_t k = 0; k < col->nv; k++) {
+            const struct chat_value *v = &col->v[k];
+            if (v->is_other || v->leads < MIN_LABELLED || !isfinite(v->mean_points))
+                continue;
+            if (pick < 0 || (desc ? v->mean_points > col->v[pick].mean_points
+                                  : v->mean_points < col->v[pick].mean_points))
+                pick = (long)k;
+        }
+        say(a, "No lead of this run has a known outcome, so conversion rates cannot be measured.");
+        if (pick >= 0) {
+            char p[32], nl[32];
+            chat__fmt_pts(col->v[pick].mean_points, p, sizeof p);
+            chat__fmt_int(col->v[pick].leads, nl, sizeof nl);
+            say(a, "By the model, %s = %s %s scores most: %s on average over its %s leads.",
+                col->name, col->v[pick].name, desc ? "raises" : "lowers", p, nl);
+            use_card(ix, a, col->v[pick].card);
+        }
+        free(idx);
+        return;
+    }
     if (!n) {
         say(a,
             "No value of %s has %d or more leads with a known outcome, too few to rank "

@@ -1098,6 +1098,45 @@ static void test_demo_plans(void **state)
     chat_plan_cleanup(&p);
 }
 
+/* New leads without an outcome column: rates cannot be measured and the
+ * answers say so; best and worst values come from the model's points. */
+static void test_demo_unlabelled(void **state)
+{
+    struct demo *d = *state;
+    char *text = tu_frame_csv(d->f, "Converted");
+    struct frame *f = tu_frame_mem(text);
+    free(text);
+    struct run_result res;
+    run_ok(&d->m, f, &res);
+    json_t *sum = explain_summary_json(res.m, &res.score, &res.ex);
+    struct chat_run_input in = {&d->m, &res, sum, NULL, NULL, "new.csv"};
+    json_t *facts = chat_facts_build(&in);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(facts, "overview"), "labelled")), 0);
+    struct chat_index *ix = NULL;
+    struct ls_error err;
+    assert_int_equal(chat_index_new(facts, &ix, &err), LS_OK);
+    struct chat_plan p;
+    assert_int_equal(chat_plan(ix, NULL, "which lead source converts best?", NULL, &p, &err),
+                     LS_OK);
+    ASSERT_HAS(p.answer, "No lead of this run has a known outcome");
+    ASSERT_HAS(p.answer, "By the model, Lead Source = ");
+    chat_plan_cleanup(&p);
+    assert_int_equal(chat_plan(ix, NULL, "How good is the model?", NULL, &p, &err), LS_OK);
+    ASSERT_HAS(p.answer, "measured at training");
+    ASSERT_LACKS(p.answer, "Accuracy");
+    chat_plan_cleanup(&p);
+    assert_int_equal(chat_plan(ix, NULL, "conversion rate of Google", NULL, &p, &err), LS_OK);
+    ASSERT_HAS(p.answer, "none with a known outcome");
+    ASSERT_LACKS(p.answer, "%");
+    chat_plan_cleanup(&p);
+    chat_index_free(ix);
+    json_decref(facts);
+    json_decref(sum);
+    run_result_cleanup(&res);
+    frame_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest base[] = {
@@ -1111,6 +1150,7 @@ int main(void)
     const struct CMUnitTest demo[] = {
         cmocka_unit_test(test_demo_facts),
         cmocka_unit_test(test_demo_plans),
+        cmocka_unit_test(test_demo_unlabelled),
     };
     int rc = cmocka_run_group_tests_name("chat", base, NULL, NULL);
     rc |= cmocka_run_group_tests_name("chat on generated leads", demo, demo_setup, demo_teardown);
