@@ -420,8 +420,8 @@ static void test_answers(void **state)
     plan_ok(ix, "Compare Google and Olark Chat", NULL, &p);
     ASSERT_HAS(p.answer, "40.0%");
     ASSERT_HAS(p.answer, "25.0%");
-    ASSERT_HAS(p.answer, "Lead Source = Google is 15.0 percentage points higher than Lead Source "
-                         "= Olark Chat");
+    ASSERT_HAS(p.answer,
+               "Google converts at a rate 15.0 percentage points higher than Olark Chat.");
     chat_plan_cleanup(&p);
 
     plan_ok(ix, "How good is the model?", NULL, &p);
@@ -443,7 +443,7 @@ static void test_answers(void **state)
     chat_plan_cleanup(&p);
 
     plan_ok(ix, "Why is lead 660737 high priority?", NULL, &p);
-    ASSERT_HAS(p.answer, "scores 15.0");
+    ASSERT_HAS(p.answer, "Lead 660737 scores 15.0 out of 100: Low tier, rank 812 of 1,000.");
     ASSERT_HAS(p.answer, "not High priority, it is Low");
     ASSERT_HAS(p.answer, "Total Time Spent on Website = 0 (-12.2 pts)");
     ASSERT_HAS(p.answer, "Lead Source = Google (+2.5 pts)");
