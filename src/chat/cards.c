@@ -145,10 +145,11 @@ static void quality_card(struct builder *b, const json_t *facts)
         } else {
             buf_printf(&t, " (out-of-bag, measured at training)");
         }
-        buf_printf(&t,
-                   ". Accuracy %s at a 50%% score threshold; the top 10%% of leads by score "
-                   "convert at %s",
-                   acc, p10);
+        if (isfinite(num(q, "accuracy")))
+            buf_printf(&t, ". Accuracy %s at a 50%% score threshold;", acc);
+        else
+            buf_printf(&t, ";");
+        buf_printf(&t, " the top 10%% of leads by score convert at %s", p10);
         double lift = num(q, "lift_top_decile");
         if (isfinite(lift))
             buf_printf(&t, ", %.1f times the average", lift);
@@ -405,6 +406,47 @@ static struct chat_tok *tokens_of(const char *s, size_t *n)
     return t;
 }
 
+struct word_at {
+    const char *s;
+    size_t col, i;
+};
+
+static int cmp_word_at(const void *a, const void *b)
+{
+    const struct word_at *x = a, *y = b;
+    int c = strcmp(x->s, y->s);
+    if (c)
+        return c;
+    return (x->col > y->col) - (x->col < y->col);
+}
+
+/* Each name word's weight: rare words among the column names say more
+ * ("source" names one column, "lead" many). Once, at build. */
+static void column_word_weights(struct chat_index *ix)
+{
+    size_t total = 0;
+    for (size_t c = 0; c < ix->ncols; c++) {
+        total += ix->cols[c].ntok;
+        ix->cols[c].tokw = xcalloc(ix->cols[c].ntok ? ix->cols[c].ntok : 1, sizeof(double));
+    }
+    struct word_at *w = xmalloc((total ? total : 1) * sizeof *w);
+    size_t n = 0;
+    for (size_t c = 0; c < ix->ncols; c++)
+        for (size_t i = 0; i < ix->cols[c].ntok; i++)
+            w[n++] = (struct word_at){ix->cols[c].tok[i].s, c, i};
+    qsort(w, n, sizeof *w, cmp_word_at);
+    for (size_t a = 0; a < n;) {
+        size_t b = a, df = 0;
+        for (; b < n && strcmp(w[b].s, w[a].s) == 0; b++)
+            df += b == a || w[b].col != w[b - 1].col;
+        double idf = log(1.0 + (double)ix->ncols / (double)df);
+        for (size_t k = a; k < b; k++)
+            ix->cols[w[k].col].tokw[w[k].i] = idf;
+        a = b;
+    }
+    free(w);
+}
+
 static void columns_build(struct builder *b, const json_t *facts)
 {
     struct chat_index *ix = b->ix;
@@ -457,6 +499,7 @@ static void columns_build(struct builder *b, const json_t *facts)
             v->tok = tokens_of(v->name, &v->ntok);
         }
     }
+    column_word_weights(ix);
     json_array_foreach(cols, i, cj)
     {
         column_card(b, i, cj);
@@ -532,6 +575,7 @@ void chat_index_free(struct chat_index *ix)
             free(ix->cols[i].v[k].tok);
         free(ix->cols[i].v);
         free(ix->cols[i].tok);
+        free(ix->cols[i].tokw);
     }
     free(ix->cols);
     chat__bm25_free(ix->bm25);

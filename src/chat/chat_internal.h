@@ -109,6 +109,7 @@ struct chat_column {
     struct chat_value *v;
     size_t nv;
     struct chat_tok *tok;
+    double *tokw; /* per word of the name: ln(1 + columns / columns with the word) */
     size_t ntok;
     size_t card;
     /* numeric columns: the leads above the median value and the others */

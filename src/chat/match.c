@@ -33,29 +33,28 @@
  * is named ("which lead source converts best": "lead" alone names nothing,
  * and "Converted to Lead" is not asked about). Stems. */
 static const char *const question_words[] = {
-    "lead",      "convert", "conversion", "rate",     "best",     "worst",      "top",
-    "bottom",    "high",    "low",        "medium",   "score",    "scored",     "most",
-    "least",     "highest", "lowest",     "better",   "worse",    "compare",    "tier",
-    "good",      "bad",     "model",      "column",   "value",    "percentage", "percent",
-    "number",    "count",   "total",      "average",  "mean",     "priority",   "likely",
-    "important", "matter",  "factor",     "feature",  "drift",    "chance",     "probability",
-    "come",      "came",    "came",       "customer", "prospect", "segment",    "group",
-    "category",  "more",    "less",       "overall",  "why",      "explain",    "reason",
-    "hot",       "cold",    "warm",       "call",     "first",    "focus",      "did",
-    "doing",     NULL,
+    /* sorted: searched by bsearch */
+    "average",  "bad",     "best",      "better",  "bottom",     "call",     "came",
+    "category", "chance",  "cold",      "column",  "come",       "compare",  "conversion",
+    "convert",  "count",   "customer",  "did",     "doing",      "drift",    "explain",
+    "factor",   "feature", "first",     "focus",   "good",       "group",    "high",
+    "highest",  "hot",     "important", "lead",    "least",      "less",     "likely",
+    "low",      "lowest",  "matter",    "mean",    "medium",     "model",    "more",
+    "most",     "number",  "overall",   "percent", "percentage", "priority", "probability",
+    "prospect", "rate",    "reason",    "score",   "scored",     "segment",  "tier",
+    "top",      "total",   "value",     "warm",    "why",        "worse",    "worst",
 };
 
-static int in_list(const char *const *list, const char *s)
+static int cmp_word(const void *key, const void *elem)
 {
-    for (size_t i = 0; list[i]; i++)
-        if (strcmp(list[i], s) == 0)
-            return 1;
-    return 0;
+    return strcmp(key, *(const char *const *)elem);
 }
 
 static int generic(const char *stem)
 {
-    return chat__stopword(stem) || in_list(question_words, stem);
+    return chat__stopword(stem) ||
+           bsearch(stem, question_words, sizeof question_words / sizeof question_words[0],
+                   sizeof question_words[0], cmp_word) != NULL;
 }
 
 /* ---- synonyms ---------------------------------------------------------- */
@@ -182,20 +181,6 @@ static double name_score(const struct chat_tok *t, size_t nt, const double *w,
     return all > 0 ? have / all : 0;
 }
 
-/* Rarity weights of a name's words among all names (columns or values). */
-struct df {
-    char s[CHAT_TOK_MAX];
-    size_t n;
-};
-
-static size_t df_of(const struct df *d, size_t nd, const char *s)
-{
-    for (size_t i = 0; i < nd; i++)
-        if (strcmp(d[i].s, s) == 0)
-            return d[i].n;
-    return 1;
-}
-
 static void add_col(struct chat_match *m, long c)
 {
     for (size_t i = 0; i < m->ncol; i++)
@@ -237,19 +222,6 @@ static void match_columns(const struct chat_index *ix, struct qword *q, size_t n
 {
     if (!ix->ncols || !nq)
         return;
-    /* document frequency of each word over the column names */
-    struct df *d = xcalloc(ix->ncols * 8 + 1, sizeof *d);
-    size_t nd = 0;
-    for (size_t c = 0; c < ix->ncols; c++)
-        for (size_t i = 0; i < ix->cols[c].ntok && i < 8; i++) {
-            const char *s = ix->cols[c].tok[i].s;
-            size_t k = 0;
-            while (k < nd && strcmp(d[k].s, s) != 0)
-                k++;
-            if (k == nd)
-                snprintf(d[nd++].s, CHAT_TOK_MAX, "%s", s);
-            d[k].n++;
-        }
     double *score = xcalloc(ix->ncols, sizeof *score);
     uint8_t *used = xcalloc(ix->ncols * nq, 1);
     double best = 0;
@@ -257,8 +229,7 @@ static void match_columns(const struct chat_index *ix, struct qword *q, size_t n
         const struct chat_column *col = &ix->cols[c];
         double w[64];
         for (size_t i = 0; i < col->ntok && i < 64; i++)
-            w[i] = log(1.0 + (double)ix->ncols / (double)df_of(d, nd, col->tok[i].s)) *
-                   (generic(col->tok[i].s) ? 0.3 : 1.0);
+            w[i] = col->tokw[i] * (generic(col->tok[i].s) ? 0.3 : 1.0);
         int spec = 0;
         score[c] =
             name_score(col->tok, col->ntok < 64 ? col->ntok : 64, w, q, nq, used + c * nq, &spec);
@@ -283,7 +254,6 @@ static void match_columns(const struct chat_index *ix, struct qword *q, size_t n
                 q[k].used |= USED_COL;
     free(used);
     free(score);
-    free(d);
 }
 
 /* Columns and values the synonyms name: only words no whole column name

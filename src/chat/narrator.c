@@ -16,6 +16,7 @@
 #include "core/mem.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,7 +112,7 @@ static void tell_value(const struct chat_index *ix, long c, long v, int with_poi
     if (with_points && isfinite(val->mean_points)) {
         char p[32];
         chat__fmt_pts(val->mean_points, p, sizeof p);
-        say(a, "The model moves these leads' scores by %s on average for this value.", p);
+        say(a, "On average this value moves a lead's score by %s.", p);
     }
     use_card(ix, a, val->card);
 }
@@ -178,6 +179,30 @@ static void tell_column_values(const struct chat_index *ix, long c, int desc, in
         }
         buf_printf(&a->text, ", against %s.", ov);
         chat__split_text(col, &a->text);
+        free(idx);
+        return;
+    }
+    if (!n && !ix->labelled && ranked) {
+        /* no outcome known: the model's view, the value that moves scores
+         * most (among values with MIN_LABELLED leads) */
+        long pick = -1;
+        for (size_t k = 0; k < col->nv; k++) {
+            const struct chat_value *v = &col->v[k];
+            if (v->is_other || v->leads < MIN_LABELLED || !isfinite(v->mean_points))
+                continue;
+            if (pick < 0 || (desc ? v->mean_points > col->v[pick].mean_points
+                                  : v->mean_points < col->v[pick].mean_points))
+                pick = (long)k;
+        }
+        say(a, "No lead of this run has a known outcome, so conversion rates cannot be measured.");
+        if (pick >= 0) {
+            char p[32], nl[32];
+            chat__fmt_pts(col->v[pick].mean_points, p, sizeof p);
+            chat__fmt_int(col->v[pick].leads, nl, sizeof nl);
+            say(a, "By the model, %s = %s %s scores most: %s on average over its %s leads.",
+                col->name, col->v[pick].name, desc ? "raises" : "lowers", p, nl);
+            use_card(ix, a, col->v[pick].card);
+        }
         free(idx);
         return;
     }
@@ -355,8 +380,7 @@ static void tell_lead(const struct chat_index *ix, const struct chat_leads *L,
         if (r->kind == 2)
             say(a, "There is no row %s: this run has %s leads.", r->text, n);
         else
-            say(a, "No lead of this run has the identifier %s%s%s (the run has %s leads).", r->text,
-                ix->id_column[0] ? " in " : "", ix->id_column, n);
+            say(a, "No lead of this run has the identifier %s (the run has %s leads).", r->text, n);
         return;
     }
     if (as_row)
@@ -365,8 +389,8 @@ static void tell_lead(const struct chat_index *ix, const struct chat_leads *L,
     char rank[32], tot[32];
     chat__fmt_int((uint64_t)json_integer_value(json_object_get(lead, "rank")), rank, sizeof rank);
     chat__fmt_int(ix->total, tot, sizeof tot);
-    say(a, "The lead %s scores %.1f out of 100: %s tier, rank %s of %s.", name, jnum(lead, "score"),
-        tier_word(t), rank, tot);
+    say(a, "%s %s scores %.1f out of 100: %s tier, rank %s of %s.", as_row ? "The lead" : "Lead",
+        name, jnum(lead, "score"), tier_word(t), rank, tot);
     if (m->tier >= 0 && m->tier != t)
         say(a, "So it is not %s priority, it is %s.", tier_word(m->tier), tier_word(t));
     const json_t *rs = json_object_get(lead, "reasons");
@@ -528,7 +552,16 @@ static void answer_compare(const struct chat_index *ix, const struct chat_leads 
         if (x->labelled && y->labelled) {
             const struct chat_value *hi = x->rate >= y->rate ? x : y, *lo = hi == x ? y : x;
             diff_phrase(hi->rate, lo->rate, df, sizeof df);
-            say(a, "%s is %s %s.", hi == x ? nx : ny, df, hi == x ? ny : nx);
+            /* one column: the values by their own names */
+            int same = m->val[0].col == m->val[1].col;
+            say(a, "%s converts at a rate %s %s.",
+                same      ? hi->name
+                : hi == x ? nx
+                          : ny,
+                df,
+                same      ? lo->name
+                : hi == x ? ny
+                          : nx);
             if (hi->labelled < MIN_LABELLED || lo->labelled < MIN_LABELLED)
                 say(a,
                     "One of the two has fewer than %d leads with a known outcome, so the gap is "

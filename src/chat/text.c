@@ -156,24 +156,27 @@ int chat__word_eq(const char *a, const char *b)
 
 /* Words of a question that name nothing in the data (stems). */
 static const char *const stopwords[] = {
-    "a",    "an",    "the",    "of",      "on",    "in",    "at",    "to",     "for",   "by",
-    "from", "with",  "and",    "or",      "is",    "are",   "was",   "were",   "be",    "been",
-    "do",   "doe",   "did",    "does",    "what",  "which", "who",   "whom",   "how",   "why",
-    "when", "where", "that",   "this",    "these", "those", "it",    "its",    "i",     "me",
-    "my",   "we",    "our",    "you",     "your",  "they",  "their", "them",   "there", "than",
-    "then", "as",    "so",     "about",   "can",   "could", "would", "should", "will",  "me",
-    "tell", "show",  "give",   "please",  "much",  "many",  "any",   "some",   "all",   "each",
-    "per",  "vs",    "versus", "between", "into",  "up",    "out",   "if",     "not",   "no",
-    "yes",  "has",   "have",   "had",     "get",   "got",   "s",     "am",     "what",  "whats",
-    NULL,
+    /* sorted: searched by bsearch */
+    "a",    "about",  "all",     "am",    "an",    "and",   "any",   "are",   "as",    "at",
+    "be",   "been",   "between", "by",    "can",   "could", "did",   "do",    "doe",   "does",
+    "each", "for",    "from",    "get",   "give",  "got",   "had",   "has",   "have",  "how",
+    "i",    "if",     "in",      "into",  "is",    "it",    "its",   "many",  "me",    "much",
+    "my",   "no",     "not",     "of",    "on",    "or",    "our",   "out",   "per",   "please",
+    "s",    "should", "show",    "so",    "some",  "tell",  "than",  "that",  "the",   "their",
+    "them", "then",   "there",   "these", "they",  "this",  "those", "to",    "up",    "versus",
+    "vs",   "was",    "we",      "were",  "what",  "whats", "when",  "where", "which", "who",
+    "whom", "why",    "will",    "with",  "would", "yes",   "you",   "your",
 };
+
+static int cmp_word(const void *key, const void *elem)
+{
+    return strcmp(key, *(const char *const *)elem);
+}
 
 int chat__stopword(const char *stem)
 {
-    for (size_t i = 0; stopwords[i]; i++)
-        if (strcmp(stem, stopwords[i]) == 0)
-            return 1;
-    return 0;
+    return bsearch(stem, stopwords, sizeof stopwords / sizeof stopwords[0], sizeof stopwords[0],
+                   cmp_word) != NULL;
 }
 
 void chat__fmt_int(uint64_t v, char *out, size_t cap)
