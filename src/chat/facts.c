@@ -10,6 +10,24 @@
  * its drift object when given — and the explanation summary gives the mean
  * contribution of a value when the run was not explained lead by lead.
  *
+ * The object (version 1):
+ *   target, positive, filename, id_column
+ *   overview   {total, labelled, converted, conversion_rate,
+ *               expected_conversions, mean_score, explained}
+ *   quality    {source: "run" | "training", auc, rating, rows, positives,
+ *               accuracy, precision_top10/20, recall_top10/20,
+ *               lift_top_decile, brier, logloss, training_auc, ...}
+ *   tiers      [{tier, leads, share, mean_score, min_score, max_score,
+ *                labelled, converted, conversion_rate}] High first
+ *   importance [{column, mean_abs_points}] largest first
+ *   drift      {status, max_psi, rows, low_confidence}
+ *   leakage    [{column, reason, level, auc}], or null when not known
+ *   columns    [{name, kind, importance, importance_rank, drift {psi,
+ *                status, unseen_share}, values [{value, leads, labelled,
+ *                converted, conversion_rate, mean_points, lo/hi (bins),
+ *                missing / other: true}], distinct_values, median_split
+ *                (numeric: {threshold, above, at_or_below})}]
+ *
  * Size is bounded whatever the file: a column lists at most FACTS_VALUES
  * values (the most frequent; the rest are summed into one "other values"
  * entry), numeric columns are cut into FACTS_BINS quantile bins, every text

@@ -23,6 +23,7 @@
 
 #define MIN_LABELLED 30 /* leads of known outcome for a value to be ranked */
 #define LISTED       5  /* values or leads named in one answer */
+#define LEADS_LISTED 10 /* leads named when more are asked for */
 
 static void use_card(const struct chat_index *ix, struct chat_answer *a, size_t card)
 {
@@ -425,10 +426,61 @@ static void tell_lead(const struct chat_index *ix, const struct chat_leads *L,
     json_decref(lead);
 }
 
+/* Two leads side by side: scores, tiers and ranks, the gap, and each one's
+ * strongest reason. */
+static void tell_two_leads(const struct chat_index *ix, const struct chat_leads *L,
+                           const struct chat_match *m, struct chat_answer *a)
+{
+    json_t *lead[2] = {NULL, NULL};
+    char name[2][160];
+    for (int k = 0; k < 2; k++) {
+        int as_row = 0;
+        if (!L || lead_get(L, &m->ref[k], &lead[k], &as_row) != LS_OK) {
+            json_decref(lead[0]);
+            tell_lead(ix, L, m, &m->ref[k], a); /* says it is not there */
+            return;
+        }
+        snprintf(name[k], sizeof name[k], "%s%s", as_row ? "the lead in row " : "lead ",
+                 m->ref[k].text);
+    }
+    for (int k = 0; k < 2; k++) {
+        char rank[32];
+        chat__fmt_int((uint64_t)json_integer_value(json_object_get(lead[k], "rank")), rank,
+                      sizeof rank);
+        say(a, "%c%s scores %.1f (%s tier, rank %s).", name[k][0] & ~0x20, name[k] + 1,
+            jnum(lead[k], "score"), tier_word(tier_of(lead[k])), rank);
+    }
+    double d = jnum(lead[0], "score") - jnum(lead[1], "score");
+    if (fabs(d) >= 0.05)
+        say(a, "%c%s scores %.1f points higher.", name[d > 0 ? 0 : 1][0] & ~0x20,
+            name[d > 0 ? 0 : 1] + 1, fabs(d));
+    else
+        say(a, "They score the same.");
+    for (int k = 0; k < 2; k++) {
+        const json_t *rs = json_object_get(lead[k], "reasons");
+        const json_t *top = json_array_get(json_object_get(rs, "for"), 0),
+                     *bot = json_array_get(json_object_get(rs, "against"), 0);
+        const json_t *r = !bot                                                     ? top
+                          : !top                                                   ? bot
+                          : fabs(jnum(top, "points")) >= fabs(jnum(bot, "points")) ? top
+                                                                                   : bot;
+        if (r) {
+            char p[32];
+            chat__fmt_pts(jnum(r, "points"), p, sizeof p);
+            say(a, "The strongest factor for %s: %s = %s (%s).", name[k], jstr(r, "column"),
+                jstr(r, "value"), p);
+        }
+        lead_card(ix, lead[k], m->ref[k].text, a);
+        json_decref(lead[k]);
+    }
+}
+
 static void tell_ranked_leads(const struct chat_index *ix, const struct chat_leads *L,
                               const struct chat_match *m, struct chat_answer *a)
 {
     size_t n = m->n ? m->n : LISTED;
+    if (n > LEADS_LISTED)
+        n = LEADS_LISTED;
     json_t *arr = NULL;
     if (!L || !L->ranked || L->ranked(L->ctx, m->desc, m->tier, n, &arr) != LS_OK) {
         const size_t tc = ix->tier_card[m->desc ? 2 : 0];
@@ -442,10 +494,33 @@ static void tell_ranked_leads(const struct chat_index *ix, const struct chat_lea
         json_decref(arr);
         return;
     }
+    if (m->n > LEADS_LISTED)
+        say(a, "Here are the first %d.", LEADS_LISTED);
     say(a, "The %zu %s-scoring leads%s%s:", json_array_size(arr), m->desc ? "highest" : "lowest",
         m->tier >= 0 ? " of the tier " : "", m->tier >= 0 ? tier_word(m->tier) : "");
+    /* one card for the list (the first lead's own card follows, with its
+     * reasons), so every lead named is in the facts */
+    json_t *list = json_array();
     size_t i;
     json_t *e;
+    json_array_foreach(arr, i, e)
+    {
+        json_t *x = json_object();
+        static const char *const keys[] = {"row", "id", "score", "tier", "rank", NULL};
+        for (size_t k = 0; keys[k]; k++)
+            if (json_object_get(e, keys[k]))
+                json_object_set(x, keys[k], json_object_get(e, keys[k]));
+        json_array_append_new(list, x);
+    }
+    struct chat_card lc;
+    memset(&lc, 0, sizeof lc);
+    lc.kind = CARD_LEAD;
+    snprintf(lc.id, sizeof lc.id, "leads:%s", m->desc ? "best" : "worst");
+    lc.title = m->desc ? "The highest-scoring leads" : "The lowest-scoring leads";
+    lc.text = m->desc ? "Leads by rank, best first." : "Leads by rank, worst first.";
+    lc.numbers = json_pack("{s:o}", "leads", list);
+    json_array_append_new(a->cards, chat__card_json(&lc));
+    json_decref(lc.numbers);
     json_array_foreach(arr, i, e)
     {
         const char *id = jstr(e, "id");
@@ -457,7 +532,8 @@ static void tell_ranked_leads(const struct chat_index *ix, const struct chat_lea
                      (long long)json_integer_value(json_object_get(e, "row")));
         buf_printf(&a->text, "%s %s (%.1f, %s)", i ? "," : "", name, jnum(e, "score"),
                    tier_word(tier_of(e)));
-        lead_card(ix, e, name, a);
+        if (i == 0)
+            lead_card(ix, e, name, a);
     }
     buf_printf(&a->text, ".");
     json_t *first = json_array_get(arr, 0);
@@ -511,8 +587,7 @@ static void answer_compare(const struct chat_index *ix, const struct chat_leads 
                            const struct chat_match *m, struct chat_answer *a)
 {
     if (m->nref == 2) {
-        tell_lead(ix, L, m, &m->ref[0], a);
-        tell_lead(ix, L, m, &m->ref[1], a);
+        tell_two_leads(ix, L, m, a);
         return;
     }
     if (m->nval >= 3) { /* "referrals" are two values: every one, then the extremes */

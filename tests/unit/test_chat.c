@@ -459,6 +459,19 @@ static void test_answers(void **state)
     ASSERT_HAS(p.answer, "No lead of this run has the identifier 123456");
     chat_plan_cleanup(&p);
 
+    plan_ok(ix, "compare lead 660737 and row 7", NULL, &p);
+    ASSERT_STR(p.intent, "compare");
+    ASSERT_HAS(p.answer, "Lead 660737 scores 15.0 (Low tier, rank 812). The lead in row 7 scores "
+                         "15.0 (Low tier, rank 812). They score the same.");
+    ASSERT_HAS(p.answer, "The strongest factor for lead 660737: Total Time Spent on Website = 0 "
+                         "(-12.2 pts).");
+    chat_plan_cleanup(&p);
+
+    plan_ok(ix, "the top 40 leads", NULL, &p); /* ten named at most, all in one card */
+    ASSERT_HAS(p.answer, "Here are the first 10.");
+    ASSERT_STR(json_string_value(json_object_get(json_array_get(p.facts, 0), "id")), "leads:best");
+    chat_plan_cleanup(&p);
+
     plan_ok(ix, "Who are the best leads?", NULL, &p);
     ASSERT_HAS(p.answer, "best-one (15.0, Low)");
     chat_plan_cleanup(&p);
