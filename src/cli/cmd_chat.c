@@ -226,25 +226,13 @@ struct asker {
     struct llm_chain *chain;
 };
 
-/* The chain's answer to a planned question, with the history before it as
- * the conversation. */
-static int ask(struct asker *k, const struct chat_plan *p, const json_t *history,
-               struct llm_answer *ans, struct ls_error *err)
+/* The chain's answer to a planned question: one message, the prompt (the
+ * earlier turns travel quoted inside its <history> block, never raw). */
+static int ask(struct asker *k, const struct chat_plan *p, struct llm_answer *ans,
+               struct ls_error *err)
 {
-    struct llm_msg msg[CHAT_HISTORY_MAX + 1];
-    size_t n = 0;
-    size_t i;
-    json_t *e;
-    json_array_foreach(history, i, e)
-    {
-        msg[n].role = json_string_value(json_object_get(e, "role"));
-        msg[n].text = json_string_value(json_object_get(e, "text"));
-        if (msg[n].role && msg[n].text && n < CHAT_HISTORY_MAX)
-            n++;
-    }
-    msg[n].role = "user";
-    msg[n].text = p->prompt;
-    n++;
+    struct llm_msg msg[1] = {{"user", p->prompt}};
+    size_t n = 1;
     struct llm_request rq;
     memset(&rq, 0, sizeof rq);
     rq.system = p->system;
@@ -361,7 +349,7 @@ int cmd_chat(int argc, char **argv)
         struct llm_answer ans;
         memset(&ans, 0, sizeof ans);
         const char *answer = p.answer, *provider = "builtin";
-        if (ask(&k, &p, history, &ans, &err) == LS_OK && ans.text) {
+        if (ask(&k, &p, &ans, &err) == LS_OK && ans.text) {
             answer = ans.text;
             provider = ans.provider;
         }

@@ -104,13 +104,16 @@ def main():
                 check("never instructions" in msgs[0]["content"], msgs[0])
                 check("tier" not in msgs[0]["content"] and "\"numbers\"" not in msgs[0]["content"],
                       "no data in the instructions")
-                # the earlier exchange, then the quoted question
-                check([m["role"] for m in msgs] == ["system", "user", "assistant", "user"],
-                      [m["role"] for m in msgs])
-                check(msgs[1]["content"] == "How many leads are High?", msgs[1])
-                check(msgs[2]["content"] == "Fake model: 42 leads.", msgs[2])
-                last = msgs[3]["content"]
-                check(last.startswith("<facts>\n") and "\n</facts>\n<question>\n" in last, last[:200])
+                # one user message: the earlier exchange quoted inside <history>, never raw
+                check([m["role"] for m in msgs] == ["system", "user"], [m["role"] for m in msgs])
+                last = msgs[1]["content"]
+                check(last.startswith("<facts>\n") and "\n</facts>\n<history>\n" in last,
+                      last[:200])
+                hist = last[last.index("<history>\n") + 10:last.index("\n</history>")]
+                check(json.loads(hist) == [
+                    {"role": "user", "text": "How many leads are High?"},
+                    {"role": "assistant", "text": "Fake model: 42 leads."}], hist)
+                check("\n</history>\n<question>\n" in last, last[-300:])
                 check("\"and Low?\"" in last, last[-300:])
                 check("Low tier" in last, "the Low tier's card in the facts")
 
