@@ -39,6 +39,7 @@
 #include "core/buf.h"
 #include "core/mem.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,58 @@ static int has_sub(const char *s, size_t n, const char *needle)
     return 0;
 }
 
+/* Does the word w[0..n) (ending with '.') end in a common abbreviation
+ * ("e.g.", "i.e.", "vs.", "approx."), which ends no sentence? Leading
+ * brackets and quotes are ignored: "(e.g. ...". */
+static int abbreviation(const char *w, size_t n)
+{
+    static const char *const abbr[] = {"e.g.",  "i.e.", "vs.",  "etc.",  "approx.", "cf.", "esp.",
+                                       "incl.", "avg.", "min.", "max.",  "no.",     "mr.", "mrs.",
+                                       "ms.",   "dr.",  "st.",  "inc.",  "ltd.",    "co.", "jr.",
+                                       "sr.",   "ca.",  "est.", "dept.", "mgr.",    "yr.", "yrs.",
+                                       "mo.",   "wk.",  "p.m.", "a.m.",  "u.s.",    "u.k."};
+    while (n && (*w == '(' || *w == '[' || *w == '"' || *w == '\''))
+        w++, n--;
+    for (size_t k = 0; k < sizeof abbr / sizeof abbr[0]; k++)
+        if (strlen(abbr[k]) == n && strncasecmp(w, abbr[k], n) == 0)
+            return 1;
+    return 0;
+}
+
+/* Is the word w[0..n) a web or e-mail address ("www.x.com", "x@evil.com",
+ * "evil.com/path", "example.org")? Model output carries no links. */
+static int address(const char *w, size_t n)
+{
+    static const char *const tld[] = {"com", "org", "net", "io", "co", "ai", "info", "biz",
+                                      "edu", "gov", "uk",  "de", "in", "us", "app",  "dev",
+                                      "ly",  "me",  "xyz", "ru", "cn", "fr", "eu",   "site"};
+    while (n && !isalnum((unsigned char)w[n - 1])) /* trailing punctuation */
+        n--;
+    while (n && !isalnum((unsigned char)*w))
+        w++, n--;
+    if (n >= 4 && strncasecmp(w, "www.", 4) == 0)
+        return 1;
+    const char *at = memchr(w, '@', n);
+    if (at && at > w && at + 1 < w + n && memchr(at + 1, '.', (size_t)(w + n - at - 1)))
+        return 1;
+    /* host.tld, maybe with a path: the part after a dot that letters follow */
+    size_t end = n;
+    const char *slash = memchr(w, '/', n);
+    if (slash)
+        end = (size_t)(slash - w);
+    for (size_t i = end; i-- > 1;) {
+        if (w[i] != '.')
+            continue;
+        size_t k = end - i - 1;
+        for (size_t t = 0; t < sizeof tld / sizeof tld[0]; t++)
+            if (strlen(tld[t]) == k && k && strncasecmp(w + i + 1, tld[t], k) == 0 &&
+                isalnum((unsigned char)w[i - 1]))
+                return 1;
+        break;
+    }
+    return 0;
+}
+
 /*
  * Check one field's text s[0..n) (already trimmed): 0, or LS_EINPUT with
  * what is wrong in err. name is the field's name for the message.
@@ -112,23 +165,32 @@ static int check_text(const char *name, const char *s, size_t n, size_t max_word
                       struct ls_error *err)
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t words = 0, len;
+    size_t words = 0, len, wstart = 0;
     int in_word = 0, ended = 0; /* ended: a sentence end seen, then space */
     if (n == 0)
         return ls_error_set(err, LS_EINPUT, "%s is empty", name);
-    for (size_t i = 0; i < n; i += len) {
-        long cp = chat__utf8_next(u + i, n - i, &len);
-        if (cp < 0)
-            return ls_error_set(err, LS_EINPUT, "%s is not valid UTF-8 (byte %zu)", name, i);
-        if (chat__is_control_cp(cp) && !(cp == '\t' || cp == ' '))
-            return ls_error_set(err, LS_EINPUT,
-                                "%s holds a control or invisible character (U+%04lX at byte %zu)",
-                                name, (unsigned long)cp, i);
-        if (cp == '<' || cp == '>')
-            return ls_error_set(err, LS_EINPUT, "%s holds markup ('%c' at byte %zu)", name,
-                                (char)cp, i);
+    for (size_t i = 0; i <= n; i += len) {
+        long cp = ' '; /* the end of the text ends the last word */
+        len = 1;
+        if (i < n) {
+            cp = chat__utf8_next(u + i, n - i, &len);
+            if (cp < 0)
+                return ls_error_set(err, LS_EINPUT, "%s is not valid UTF-8 (byte %zu)", name, i);
+            if (chat__is_control_cp(cp) && !(cp == '\t' || cp == ' '))
+                return ls_error_set(
+                    err, LS_EINPUT,
+                    "%s holds a control or invisible character (U+%04lX at byte %zu)", name,
+                    (unsigned long)cp, i);
+            if (cp == '<' || cp == '>')
+                return ls_error_set(err, LS_EINPUT, "%s holds markup ('%c' at byte %zu)", name,
+                                    (char)cp, i);
+        }
         if (is_space_cp(cp)) {
-            if (in_word && i > 0 && (u[i - 1] == '.' || u[i - 1] == '!' || u[i - 1] == '?'))
+            if (in_word && address(s + wstart, i - wstart))
+                return ls_error_set(err, LS_EINPUT, "%s holds a web or e-mail address (\"%.*s\")",
+                                    name, (int)(i - wstart > 80 ? 80 : i - wstart), s + wstart);
+            if (in_word && i > 0 && (u[i - 1] == '.' || u[i - 1] == '!' || u[i - 1] == '?') &&
+                !(u[i - 1] == '.' && abbreviation(s + wstart, i - wstart)))
                 ended = 1;
             in_word = 0;
             continue;
@@ -137,6 +199,7 @@ static int check_text(const char *name, const char *s, size_t n, size_t max_word
             if (ended)
                 return ls_error_set(err, LS_EINPUT, "%s is more than one sentence", name);
             words++;
+            wstart = i;
         }
         in_word = 1;
     }
