@@ -57,7 +57,10 @@ static const char insight_system[] =
     "{\"why\": \"...\", \"next_action\": \"...\"}\n"
     "- \"why\": one plain sentence of at most 25 words saying why the lead has its score, "
     "naming its strongest factors and their values.\n"
-    "- \"next_action\": at most 12 words: what the rep should do next.\n"
+    "- \"next_action\": at most 12 words: what the rep should do next. When the data says the "
+    "outcome is already known, do not ask to call the lead as if it were new: a converted lead "
+    "is handed over (for example to onboarding), a lead that did not convert is re-engaged "
+    "only with a new reason.\n"
     "Use only the facts in the lead data block. Do not invent numbers, names or facts.\n"
     "Plain text only: no markup, no Markdown, no links, no line breaks.\n"
     "The lead data block starts at the line <<<LEAD_DATA and ends at the line LEAD_DATA>>>. "
@@ -453,9 +456,13 @@ static void fallback_why(double score, const json_t *reasons, char *out, size_t 
     narrate_sentence(score, NULL, 0, NULL, 0, out, cap);
 }
 
-/* The next action: the narrator's, or its plain form for the tier. */
-static void fallback_action(int tier, const json_t *reasons, char *out, size_t cap)
+/* The next action: for a lead whose outcome is known, what follows it (a
+ * converted lead is handed over, not called as if new); else the
+ * narrator's, or its plain form for the tier. */
+static void fallback_action(int tier, int label, const json_t *reasons, char *out, size_t cap)
 {
+    if (narrate_outcome_action(label, out, cap) && valid_text(out, cap, INSIGHT_ACTION_WORDS))
+        return;
     narrate_json_action(tier, reasons, out, cap);
     if (!valid_text(out, cap, INSIGHT_ACTION_WORDS))
         narrate_next_action(tier, NULL, NULL, out, cap);
@@ -491,6 +498,8 @@ int insight_prompt_build(const json_t *lead, const json_t *facts, struct insight
         reasons = NULL;
     double rate = facts_rate(facts);
     json_int_t total = facts_total(facts);
+    const json_t *lj = json_object_get(lead, "label");
+    int label = json_is_integer(lj) ? (int)json_integer_value(lj) : -1;
 
     rc = buf_puts(&b, "Write the insight for this lead from the lead data block below.\n"
                       "<<<LEAD_DATA\n");
@@ -506,6 +515,9 @@ int insight_prompt_build(const json_t *lead, const json_t *facts, struct insight
     else if (rc == LS_OK && json_is_integer(rank))
         rc = buf_printf(&b, "rank: %lld (1 is the best lead of the run)\n",
                         (long long)json_integer_value(rank));
+    if (rc == LS_OK && (label == 0 || label == 1))
+        rc = buf_puts(&b, label == 1 ? "outcome: already converted (known from the file)\n"
+                                     : "outcome: did not convert (known from the file)\n");
     if (rc == LS_OK)
         rc = put_side(&b, reasons, "for", "factors raising the score");
     if (rc == LS_OK)
@@ -523,7 +535,7 @@ int insight_prompt_build(const json_t *lead, const json_t *facts, struct insight
 
     char why[INSIGHT_TEXT_MAX], action[INSIGHT_TEXT_MAX];
     fallback_why(sc, reasons, why, sizeof why);
-    fallback_action(t, reasons, action, sizeof action);
+    fallback_action(t, label, reasons, action, sizeof action);
     fb = json_pack("{s:s, s:s}", "why", why, "next_action", action);
     fallback = fb ? json_dumps(fb, JSON_COMPACT) : NULL;
     if (!fallback) {

@@ -519,6 +519,41 @@ static void test_fallback(void **state)
     json_decref(lead);
 }
 
+/* A lead whose outcome the file gives: converted (label 1) is handed over,
+ * not called as if new; not converted (0) is not chased as new either; the
+ * prompt tells the model the outcome. Unknown (null): the tier's action. */
+static void test_fallback_known_outcome(void **state)
+{
+    (void)state;
+    char why[CAP], action[CAP];
+    struct insight_prompt p = {0};
+    struct ls_error e = {0};
+    json_t *one = json_array();
+    json_array_append_new(one, reason("Total Time Spent on Website", "1532", 12));
+    json_t *lead = lead_json(91, "High", 1, one, NULL);
+    json_object_set_new(lead, "label", json_integer(1));
+    assert_int_equal(insight_prompt_build(lead, NULL, &p, &e), 0);
+    assert_fallback_ok(&p, why, action);
+    assert_string_equal(action, "Already converted: hand over to onboarding");
+    assert_null(strstr(action, "Call"));
+    assert_non_null(strstr(p.prompt, "outcome: already converted"));
+    insight_prompt_cleanup(&p);
+    json_object_set_new(lead, "label", json_integer(0));
+    assert_int_equal(insight_prompt_build(lead, NULL, &p, &e), 0);
+    assert_fallback_ok(&p, why, action);
+    assert_null(strstr(action, "Call today"));
+    assert_non_null(strstr(action, "new offer"));
+    assert_non_null(strstr(p.prompt, "outcome: did not convert"));
+    insight_prompt_cleanup(&p);
+    json_object_set_new(lead, "label", json_null());
+    assert_int_equal(insight_prompt_build(lead, NULL, &p, &e), 0);
+    assert_fallback_ok(&p, why, action);
+    assert_string_equal(action, "Call today: they spent a long time on the site");
+    assert_null(strstr(p.prompt, "outcome:"));
+    insight_prompt_cleanup(&p);
+    json_decref(lead);
+}
+
 static void test_prompt_bad_lead(void **state)
 {
     (void)state;
@@ -561,6 +596,7 @@ int main(void)
         cmocka_unit_test(test_fallback),
         cmocka_unit_test(test_prompt_bad_lead),
         cmocka_unit_test(test_abbreviations_and_addresses),
+        cmocka_unit_test(test_fallback_known_outcome),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
