@@ -21,9 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MIN_LABELLED 30 /* leads of known outcome for a value to be ranked */
-#define LISTED       5  /* values or leads named in one answer */
-#define LEADS_LISTED 10 /* leads named when more are asked for */
+#define MIN_LABELLED   30 /* leads of known outcome for a value to be ranked */
+#define LISTED         5  /* values or leads named in one answer */
+#define LEADS_LISTED   10 /* leads named when more are asked for */
+#define UNKNOWN_SCAN   50 /* best leads read to find those of unknown outcome */
+#define UNKNOWN_LISTED 3  /* of them named */
 
 static void use_card(const struct chat_index *ix, struct chat_answer *a, size_t card)
 {
@@ -475,6 +477,78 @@ static void tell_two_leads(const struct chat_index *ix, const struct chat_leads 
     }
 }
 
+static const char *lead_name(const json_t *e, char *name, size_t cap)
+{
+    const char *id = jstr(e, "id");
+    if (id[0])
+        snprintf(name, cap, "%s", id);
+    else
+        snprintf(name, cap, "row %lld", (long long)json_integer_value(json_object_get(e, "row")));
+    return name;
+}
+
+/* The listed leads whose outcome the file already gives: a converted lead
+ * needs no first call. For the best leads, the best ones whose outcome is
+ * unknown (the ones a rep can still win) are named too, from a longer
+ * page of the ranking. */
+static void tell_known_outcomes(const struct chat_leads *L, const struct chat_match *m,
+                                const json_t *arr, struct chat_answer *a)
+{
+    size_t conv = 0, lost = 0, i;
+    json_t *e;
+    json_array_foreach(arr, i, e)
+    {
+        const json_t *lab = json_object_get(e, "label");
+        conv += json_is_integer(lab) && json_integer_value(lab) == 1;
+        lost += json_is_integer(lab) && json_integer_value(lab) == 0;
+    }
+    size_t n = json_array_size(arr);
+    if (conv == n && n == 1)
+        say(a, "It has already converted (the file gives its outcome), so it needs no first "
+               "call.");
+    else if (conv == n && n == 2)
+        say(a, "Both have already converted (the file gives their outcome), so they need no "
+               "first call.");
+    else if (conv == n)
+        say(a,
+            "All %zu have already converted (the file gives their outcome), so they need no "
+            "first call.",
+            n);
+    else if (conv)
+        say(a,
+            "%zu of these %zu %s already converted (the file gives the outcome), so %s no "
+            "first call.",
+            conv, n, conv == 1 ? "has" : "have", conv == 1 ? "that one needs" : "those need");
+    if (lost)
+        say(a, "%zu %s already known not to have converted.", lost, lost == 1 ? "is" : "are");
+    if (!m->desc || !(conv + lost))
+        return;
+    json_t *more = NULL;
+    size_t want = n * 5 > UNKNOWN_SCAN ? UNKNOWN_SCAN : n * 5;
+    if (!L->ranked || L->ranked(L->ctx, 1, m->tier, want, &more) != LS_OK)
+        return;
+    size_t named = 0;
+    json_array_foreach(more, i, e)
+    {
+        if (named == UNKNOWN_LISTED)
+            break;
+        const json_t *lab = json_object_get(e, "label");
+        if (lab && !json_is_null(lab))
+            continue;
+        char name[160];
+        if (!named)
+            buf_printf(&a->text, " The best leads whose outcome is still unknown:");
+        buf_printf(&a->text, "%s %s (%.1f, %s)", named ? "," : "", lead_name(e, name, sizeof name),
+                   jnum(e, "score"), tier_word(tier_of(e)));
+        named++;
+    }
+    if (named)
+        buf_printf(&a->text, ".");
+    else
+        say(a, "Every lead among the best %zu has a known outcome.", json_array_size(more));
+    json_decref(more);
+}
+
 static void tell_ranked_leads(const struct chat_index *ix, const struct chat_leads *L,
                               const struct chat_match *m, struct chat_answer *a)
 {
@@ -506,7 +580,7 @@ static void tell_ranked_leads(const struct chat_index *ix, const struct chat_lea
     json_array_foreach(arr, i, e)
     {
         json_t *x = json_object();
-        static const char *const keys[] = {"row", "id", "score", "tier", "rank", NULL};
+        static const char *const keys[] = {"row", "id", "score", "tier", "rank", "label", NULL};
         for (size_t k = 0; keys[k]; k++)
             if (json_object_get(e, keys[k]))
                 json_object_set(x, keys[k], json_object_get(e, keys[k]));
@@ -547,6 +621,7 @@ static void tell_ranked_leads(const struct chat_index *ix, const struct chat_lea
             buf_str(&b));
         buf_cleanup(&b);
     }
+    tell_known_outcomes(L, m, arr, a);
     json_decref(arr);
 }
 

@@ -138,8 +138,15 @@ static int fake_ranked(void *ctx, int desc, int tier, size_t n, json_t **leads)
     (void)ctx;
     (void)tier;
     json_t *a = json_array();
-    for (size_t i = 0; i < n && i < 3; i++) {
-        json_t *l = fake_lead(desc ? i + 10 : 990 + i, desc ? "best-one" : "worst-one");
+    /* the best three have converted already (label 1), the next ones are
+     * of unknown outcome ("open-N"); the worst, label 0 */
+    for (size_t i = 0; i < n && i < (desc ? 30u : 3u); i++) {
+        char id[32];
+        snprintf(id, sizeof id, "open-%zu", i);
+        json_t *l =
+            fake_lead(desc ? i + 10 : 990 + i, desc ? (i < 3 ? "best-one" : id) : "worst-one");
+        if (desc)
+            json_object_set_new(l, "label", i < 3 ? json_integer(1) : json_null());
         json_array_append_new(a, l);
     }
     *leads = a;
@@ -474,6 +481,19 @@ static void test_answers(void **state)
 
     plan_ok(ix, "Who are the best leads?", NULL, &p);
     ASSERT_HAS(p.answer, "best-one (15.0, Low)");
+    chat_plan_cleanup(&p);
+
+    /* the best leads have converted already: said, and the best ones of
+     * unknown outcome named too */
+    plan_ok(ix, "Who should I call first?", NULL, &p);
+    ASSERT_STR(p.intent, "top");
+    ASSERT_HAS(p.answer, "3 of these 5 have already converted");
+    ASSERT_HAS(p.answer, "The best leads whose outcome is still unknown: open-3 (15.0, Low), "
+                         "open-4 (15.0, Low), open-5 (15.0, Low).");
+    chat_plan_cleanup(&p);
+    plan_ok(ix, "Who are the top 2 leads?", NULL, &p);
+    ASSERT_HAS(p.answer, "Both have already converted");
+    ASSERT_HAS(p.answer, "still unknown: open-3");
     chat_plan_cleanup(&p);
 
     /* off-topic: what it can answer, with this run's names */
