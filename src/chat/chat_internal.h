@@ -183,6 +183,8 @@ struct chat_match {
     } val[CHAT_MATCH_MAX];
     size_t nval;
     int tier;        /* -1, or the tier named (enum tier) */
+    int tiers;       /* every tier named, bit (1 << enum tier): "Medium and Low" */
+    int row_zero;    /* "row 0" was asked (rows start at 1) */
     int desc;        /* top: 1, bottom: 0 */
     int about_leads; /* the question is about leads ("top 5 leads") */
     int about_tiers; /* ... or about the tiers ("which tier converts best?") */

@@ -645,6 +645,19 @@ static void answer_rate(const struct chat_index *ix, const struct chat_match *m,
     if (m->nval) {
         for (size_t i = 0; i < m->nval && i < 3; i++)
             tell_value(ix, m->val[i].col, m->val[i].val, m->nval == 1, a);
+        int cols = 0; /* "Google in India": values of two columns */
+        for (size_t i = 1; i < m->nval && i < 3; i++)
+            cols |= m->val[i].col != m->val[0].col;
+        if (cols) {
+            char x[512], y[512];
+            value_name(ix, m->val[0].col, m->val[0].val, x, sizeof x);
+            value_name(ix, m->val[1].col != m->val[0].col ? m->val[1].col : m->val[2].col,
+                       m->val[1].col != m->val[0].col ? m->val[1].val : m->val[2].val, y, sizeof y);
+            say(a,
+                "These are separate rates, one per value: this run's facts do not give the "
+                "combined rate of the leads that have both %s and %s.",
+                x, y);
+        }
         return;
     }
     if (m->ncol) {
@@ -758,6 +771,11 @@ static void answer_compare(const struct chat_index *ix, const struct chat_leads 
 static void answer_why(const struct chat_index *ix, const struct chat_leads *L,
                        const struct chat_match *m, struct chat_answer *a)
 {
+    if (m->row_zero && !m->nref) {
+        say(a, "Rows start at 1 (row 1 is the first lead of the file, after its header), so "
+               "there is no row 0: ask about row 1 for the first lead.");
+        return;
+    }
     if (m->nref) {
         tell_lead(ix, L, m, &m->ref[0], a);
         return;
@@ -822,6 +840,12 @@ static void answer_count(const struct chat_index *ix, const struct chat_match *m
         }
         return;
     }
+    if (m->tiers & (m->tiers - 1)) { /* "how many Medium and how many Low?": each */
+        for (int k = 2; k >= 0; k--)
+            if (m->tiers & (1 << k))
+                tell_tier(ix, k, a);
+        return;
+    }
     if (m->tier >= 0) {
         tell_tier(ix, m->tier, a);
         return;
@@ -867,6 +891,7 @@ static void answer_importance(const struct chat_index *ix, const struct chat_mat
         else
             say(a, "The importance of %s is not known for this run.", c->name);
         use_card(ix, a, c->card);
+        tell_column_values(ix, m->col[0], 1, 0, a); /* and what its values convert at */
     }
     const json_t *imp = json_object_get(ix->facts, "importance");
     if (!json_array_size(imp)) {

@@ -133,6 +133,13 @@ static void follow_up(const struct chat_index *ix, const json_t *history, struct
     /* "and for Google?" after a comparison of two values: now one value */
     if (strcmp(m->intent, "compare") == 0 && m->nval == 1 && !m->ncol)
         snprintf(m->intent, sizeof m->intent, "rate");
+    /* ... or after "which lead source converts best?": the value's rate,
+     * not the column's ranking again */
+    if ((strcmp(m->intent, "top") == 0 || strcmp(m->intent, "bottom") == 0) &&
+        !m->explicit_intent && m->nval >= 1 && !m->ncol && !m->nref) {
+        snprintf(m->intent, sizeof m->intent, "rate");
+        m->desc = 1;
+    }
     free(pm);
 }
 
