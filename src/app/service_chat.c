@@ -530,8 +530,22 @@ static int chat_job(void *p, json_t **out, struct ls_error *err)
     r.provider = ans.provider;
     r.facts_json = facts_text;
     if ((rc = store_chat_add(s->store, &q, SERVICE_CHAT_KEEP, err)) != LS_OK ||
-        (rc = store_chat_add(s->store, &r, SERVICE_CHAT_KEEP, err)) != LS_OK)
+        (rc = store_chat_add(s->store, &r, SERVICE_CHAT_KEEP, err)) != LS_OK) {
+        if (rc == LS_ENOT_FOUND) /* deleted while the answer streamed */
+            ls_error_set(err, LS_ENOT_FOUND, "the run was deleted");
         goto out;
+    }
+    /* deleted just after: its messages went with it, so no done event
+     * naming a message that no longer exists */
+    struct store_run still;
+    memset(&still, 0, sizeof still);
+    rc = store_run_get(s->store, a->run_id, &still, err);
+    store_run_cleanup(&still);
+    if (rc) {
+        if (rc == LS_ENOT_FOUND)
+            ls_error_set(err, LS_ENOT_FOUND, "the run was deleted");
+        goto out;
+    }
     int64_t took = service__now_ms() - a->t0;
     json_t *o = json_object();
     json_object_set_new(o, "message_id", json_integer(r.id));

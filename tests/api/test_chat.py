@@ -451,6 +451,22 @@ class Leaving(Base):
             self.fake.queue("openai", {"text": "Still here."})
             self.assertEqual(answer_of(self.ask(srv, rid)), "Still here.")
 
+    def test_run_deleted_mid_stream_ends_with_an_error(self):
+        env = env_for(self.fake, "llama", LEADSCORE_LLM_TIMEOUT_MS=60000)
+        with lsapi.Server(env=env) as srv:
+            rid = self.ready_run(srv)
+            self.fake.queue("openai", {"text": "word " * 40, "piece": 5, "gap": 0.05})
+            s = SSE(srv, "/api/runs/%d/chat" % rid, {"message": "Why is the top lead High?"})
+            self.assertEqual(s.next()[0], "meta")
+            self.assertEqual(s.next()[0], "token")
+            self.assertIn(srv.delete("/api/runs/%d" % rid).status, (200, 204))
+            rest = s.all()
+            s.close()
+            self.assertEqual(rest[-1][0], "error", rest[-3:])
+            self.assertEqual(rest[-1][1]["code"], "NOT_FOUND")
+            self.assertIn("the run was deleted", rest[-1][1]["message"])
+            self.assertNotIn("done", [e[0] for e in rest])
+
     def test_sigterm_mid_stream_ends_cleanly(self):
         env = env_for(self.fake, "llama", LEADSCORE_LLM_TIMEOUT_MS=60000)
         srv = lsapi.Server(env=env)
