@@ -257,6 +257,18 @@ const char *narrate_next_action(int tier, const struct narrate_reason *top_for,
     return out;
 }
 
+const char *narrate_outcome_action(int label, char *out, size_t cap)
+{
+    if (label != 0 && label != 1)
+        return NULL;
+    struct buf b = {out, cap, 0};
+    if (cap)
+        out[0] = '\0';
+    put(&b, label == 1 ? "Already converted: hand over to onboarding"
+                       : "Closed without converting: re-engage only with a new offer");
+    return out;
+}
+
 /* ---- from stored reasons ------------------------------------------------ */
 
 /* Up to max reasons of one side of a reasons object. */

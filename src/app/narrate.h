@@ -57,6 +57,14 @@ const char *narrate_next_action(int tier, const struct narrate_reason *top_for,
                                 const struct narrate_reason *top_against, char *out, size_t cap);
 
 /*
+ * The next action of a lead whose outcome the file already gives (label 1
+ * converted, 0 not converted): not a first call as if it were new —
+ * "Already converted: hand over to onboarding". NULL (out untouched) for an
+ * unknown outcome (label -1), when the tier's action applies.
+ */
+const char *narrate_outcome_action(int label, char *out, size_t cap);
+
+/*
  * The same two from a stored reasons object ({"for": [{column, value,
  * points, ...}], "against": [...]}, explain_lead_json's; NULL or malformed:
  * no reasons). narrate_json_sentence and narrate_json_action write into out.

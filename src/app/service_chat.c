@@ -6,7 +6,8 @@
  * job: the heavy pool may be full for a minute while chat answers in
  * milliseconds. The job reads the run's facts, plans the answer over them
  * (chat_plan: intent, cards, the narrator's answer, the prompt), asks the
- * language chain with the last CHAT_HISTORY_MAX messages as context, and
+ * language chain with the last CHAT_HISTORY_MAX messages as context (quoted
+ * inside the prompt's <history> block, never raw messages), and
  * streams what it hears to the caller's sink: a meta object when a
  * provider starts answering, then the text. The question and the answer
  * are stored together at the end — never when the sink stopped the answer
@@ -32,6 +33,7 @@
 #include "app/explain.h"
 #include "app/score.h"
 #include "chat/chat.h"
+#include "core/buf.h"
 #include "core/mem.h"
 #include "data/csv.h"
 #include "llm/llm.h"
@@ -407,6 +409,7 @@ struct chat_arg {
     struct service *s;
     int64_t run_id;
     char *message;
+    char *note; /* a sentence put before the answer (compat: which file), or NULL */
     struct service_chat_sink sink;
     int has_sink;
     int64_t t0; /* submitted, Unix ms */
@@ -420,6 +423,7 @@ static void chat_arg_free(void *p)
     if (!a)
         return;
     free(a->message);
+    free(a->note);
     free(a);
 }
 
@@ -489,11 +493,11 @@ static int chat_job(void *p, json_t **out, struct ls_error *err)
         goto out;
     if ((rc = chat_plan(ix->ix, &leads, a->message, hjson, &plan, err)) != LS_OK)
         goto out;
-    msgs = xcalloc(nhist + 1, sizeof *msgs);
-    for (size_t i = 0; i < nhist; i++)
-        msgs[i] = (struct llm_msg){hist[i].role, hist[i].text};
-    msgs[nhist] = (struct llm_msg){"user", plan.prompt};
-    struct llm_request rq = {plan.system, msgs, nhist + 1, 0, plan.answer, NULL, NULL};
+    /* one message: the earlier turns travel quoted inside the prompt's
+     * <history> block (chat_plan), never as raw messages of their own */
+    msgs = xcalloc(1, sizeof *msgs);
+    msgs[0] = (struct llm_msg){"user", plan.prompt};
+    struct llm_request rq = {plan.system, msgs, 1, 0, plan.answer, NULL, NULL};
     struct llm_sink sink = {on_begin, on_text, a};
     a->plan = &plan;
     a->first_ms = -1;
@@ -507,6 +511,16 @@ static int chat_job(void *p, json_t **out, struct ls_error *err)
         free(facts_text); /* the answer is kept without the cards it used */
         facts_text = NULL;
     }
+    if (a->note) { /* the compat route's word on which file this is about, first */
+        struct buf nb;
+        buf_init(&nb, strlen(a->note) + (ans.text ? strlen(ans.text) : 0) + 2);
+        buf_printf(&nb, "%s %s", a->note, ans.text ? ans.text : "");
+        char *t = buf_take(&nb);
+        if (t) {
+            free(ans.text);
+            ans.text = t;
+        }
+    }
     struct store_chat_msg q = {0}, r = {0};
     q.run_id = r.run_id = a->run_id;
     snprintf(q.role, sizeof q.role, "user");
@@ -516,8 +530,22 @@ static int chat_job(void *p, json_t **out, struct ls_error *err)
     r.provider = ans.provider;
     r.facts_json = facts_text;
     if ((rc = store_chat_add(s->store, &q, SERVICE_CHAT_KEEP, err)) != LS_OK ||
-        (rc = store_chat_add(s->store, &r, SERVICE_CHAT_KEEP, err)) != LS_OK)
+        (rc = store_chat_add(s->store, &r, SERVICE_CHAT_KEEP, err)) != LS_OK) {
+        if (rc == LS_ENOT_FOUND) /* deleted while the answer streamed */
+            ls_error_set(err, LS_ENOT_FOUND, "the run was deleted");
         goto out;
+    }
+    /* deleted just after: its messages went with it, so no done event
+     * naming a message that no longer exists */
+    struct store_run still;
+    memset(&still, 0, sizeof still);
+    rc = store_run_get(s->store, a->run_id, &still, err);
+    store_run_cleanup(&still);
+    if (rc) {
+        if (rc == LS_ENOT_FOUND)
+            ls_error_set(err, LS_ENOT_FOUND, "the run was deleted");
+        goto out;
+    }
     int64_t took = service__now_ms() - a->t0;
     json_t *o = json_object();
     json_object_set_new(o, "message_id", json_integer(r.id));
@@ -561,7 +589,7 @@ static int check_message(const char *message, struct ls_error *err)
     return LS_OK;
 }
 
-static int submit(struct service *s, int64_t run_id, const char *message,
+static int submit(struct service *s, int64_t run_id, const char *message, const char *note,
                   const struct service_chat_sink *sink, service_done_fn done, void *ctx,
                   struct service_job **job, struct ls_error *err)
 {
@@ -581,6 +609,7 @@ static int submit(struct service *s, int64_t run_id, const char *message,
     a->s = s;
     a->run_id = run_id;
     a->message = xstrdup(message);
+    a->note = note ? xstrdup(note) : NULL;
     if (sink) {
         a->sink = *sink;
         a->has_sink = 1;
@@ -594,7 +623,7 @@ int service_chat_submit(struct service *s, int64_t run_id, const char *message,
                         const struct service_chat_sink *sink, service_done_fn done, void *ctx,
                         struct service_job **job, struct ls_error *err)
 {
-    return submit(s, run_id, message, sink, done, ctx, job, err);
+    return submit(s, run_id, message, NULL, sink, done, ctx, job, err);
 }
 
 int service_chat_history(struct service *s, int64_t run_id, json_t **out, struct ls_error *err)
@@ -627,6 +656,18 @@ int service_chat_history(struct service *s, int64_t run_id, json_t **out, struct
     "No file has been scored yet. Upload a CSV of leads and score it, then ask me about "          \
     "its leads, its tiers or what drives conversion."
 
+/* Bytes of s's longest prefix of at most max bytes that ends on a UTF-8
+ * character boundary. */
+static size_t utf8_cut(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max)
+        return n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}
+
 int service_chat_compat(struct service *s, const char *message, const char *filename,
                         service_done_fn done, void *ctx, struct service_job **job, char **text,
                         struct ls_error *err)
@@ -635,13 +676,24 @@ int service_chat_compat(struct service *s, const char *message, const char *file
     memset(&run, 0, sizeof run);
     *job = NULL;
     *text = NULL;
-    int rc = LS_ENOT_FOUND;
-    if (filename && *filename)
+    int rc = LS_ENOT_FOUND, named = filename && *filename;
+    char *note = NULL;
+    if (named)
         rc = store_run_find(s->store, NULL, filename, &run, err);
     if (rc == LS_ENOT_FOUND) {
         store_run_cleanup(&run);
         memset(&run, 0, sizeof run);
         rc = store_run_find(s->store, NULL, NULL, &run, err);
+        if (rc == LS_OK && named) { /* answered all the same, but said plainly */
+            struct buf nb;
+            buf_init(&nb, 1024);
+            buf_printf(&nb,
+                       "No file named '%.*s' has been scored, so this answer is about the "
+                       "latest run (%s).",
+                       (int)utf8_cut(filename, 200), filename,
+                       run.filename && *run.filename ? run.filename : "no file name");
+            note = buf_take(&nb);
+        }
     }
     if (rc == LS_ENOT_FOUND) {
         ls_error_clear(err);
@@ -650,7 +702,11 @@ int service_chat_compat(struct service *s, const char *message, const char *file
     }
     int64_t id = run.id;
     store_run_cleanup(&run);
-    if (rc)
+    if (rc) {
+        free(note);
         return rc;
-    return submit(s, id, message, NULL, done, ctx, job, err);
+    }
+    rc = submit(s, id, message, note, NULL, done, ctx, job, err);
+    free(note);
+    return rc;
 }

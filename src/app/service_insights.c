@@ -157,8 +157,11 @@ static int one_insight(struct svc_insights *in, int64_t run_id, json_t *lead, co
         char text[NARRATE_TEXT_MAX];
         snprintf(p.why, sizeof p.why, "%s",
                  narrate_json_sentence(json_number_value(sc), reasons, text, sizeof text));
+        const json_t *lj = json_object_get(lead, "label");
+        const char *known = narrate_outcome_action(
+            json_is_integer(lj) ? (int)json_integer_value(lj) : -1, text, sizeof text);
         snprintf(p.action, sizeof p.action, "%s",
-                 narrate_json_action(t, reasons, text, sizeof text));
+                 known ? known : narrate_json_action(t, reasons, text, sizeof text));
         cut_words(p.why, INSIGHT_WHY_WORDS);
         cut_words(p.action, INSIGHT_ACTION_WORDS);
     }

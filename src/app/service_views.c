@@ -607,8 +607,10 @@ int service_lead(struct service *s, int64_t run_id, uint64_t row, json_t **out,
     char text[NARRATE_TEXT_MAX];
     json_object_set_new(o, "explanation",
                         views__str(narrate_json_sentence(l.score, reasons, text, sizeof text)));
-    json_object_set_new(o, "next_action",
-                        views__str(narrate_json_action(l.tier, reasons, text, sizeof text)));
+    const char *known = narrate_outcome_action(l.label, text, sizeof text);
+    json_object_set_new(
+        o, "next_action",
+        views__str(known ? known : narrate_json_action(l.tier, reasons, text, sizeof text)));
     json_object_set_new(o, "reasons", reasons);
     json_object_set_new(o, "explained_on_demand", json_boolean(!run.explained));
     json_t *ins = svc__insight_map(s, run_id);

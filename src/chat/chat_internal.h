@@ -17,6 +17,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* ---- text sent to a language model (text.c) --------------------------- */
+
+/* The code point at s[0..n) (n > 0) and its length in *len; an invalid or
+ * overlong sequence reads as one byte, code point -1. */
+long chat__utf8_next(const unsigned char *s, size_t n, size_t *len);
+
+/* Control characters (C0, DEL, C1, line and paragraph separators) and the
+ * invisible format characters that can reorder or hide text (bidi
+ * embeddings, overrides and isolates, zero-width marks, BOM). */
+int chat__is_control_cp(long cp);
+
+/*
+ * The one escaping of everything a model reads as data (chat facts,
+ * questions, earlier turns, an insight's lead): '<', '>', '&' and the
+ * characters chat__is_control_cp names are written as \uXXXX, so no text
+ * can close a data block, start a line or hide itself; invalid UTF-8 as
+ * U+FFFD. quote: s is plain text, written as a JSON string literal
+ * (with its quotes, '"', '\\', newline and tab escaped); else s is JSON
+ * text already (json_dumps, compact), whose strings get the extra escapes
+ * (valid JSON still: those characters only occur inside strings). max > 0
+ * cuts past max bytes with "…" (on a character boundary).
+ */
+int chat__put_safe(struct buf *b, const char *s, size_t max, int quote);
+
 /* ---- words (text.c) ---------------------------------------------------- */
 
 #define CHAT_TOK_MAX  32  /* bytes of one stem (longer words are cut) */
@@ -159,6 +183,8 @@ struct chat_match {
     } val[CHAT_MATCH_MAX];
     size_t nval;
     int tier;        /* -1, or the tier named (enum tier) */
+    int tiers;       /* every tier named, bit (1 << enum tier): "Medium and Low" */
+    int row_zero;    /* "row 0" was asked (rows start at 1) */
     int desc;        /* top: 1, bottom: 0 */
     int about_leads; /* the question is about leads ("top 5 leads") */
     int about_tiers; /* ... or about the tiers ("which tier converts best?") */

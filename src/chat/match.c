@@ -586,7 +586,8 @@ static void match_leads(const char *question, struct chat_match *m)
                 if (r > 0 && !idchar((unsigned char)*end)) {
                     snprintf(id, sizeof id, "%llu", r);
                     add_ref(m, 2, id, r);
-                }
+                } else if (r == 0 && !idchar((unsigned char)*end))
+                    m->row_zero = 1; /* said so: rows start at 1 */
             }
             continue;
         }
@@ -692,12 +693,17 @@ void chat__match(const struct chat_index *ix, const char *question, struct chat_
     for (size_t k = 0; k < nq; k++) {
         if (q[k].used & USED_VAL)
             continue;
+        int tt = -1;
         if (strcmp(q[k].s, "high") == 0 || strcmp(q[k].s, "hot") == 0)
-            m->tier = 2;
+            tt = 2;
         else if (strcmp(q[k].s, "medium") == 0 || strcmp(q[k].s, "warm") == 0)
-            m->tier = 1;
+            tt = 1;
         else if (strcmp(q[k].s, "low") == 0 || strcmp(q[k].s, "cold") == 0)
-            m->tier = 0;
+            tt = 0;
+        if (tt >= 0) {
+            m->tier = tt;
+            m->tiers |= 1 << tt;
+        }
     }
     /* "top 5 leads" */
     for (size_t i = 0; i + 1 < nt; i++)
@@ -742,7 +748,7 @@ void chat__match(const struct chat_index *ix, const char *question, struct chat_
         set_intent(m, "drift");
     else if (leak)
         set_intent(m, "leakage");
-    else if (why && named)
+    else if ((why && named) || (why && m->row_zero))
         set_intent(m, "why");
     else if (imp && !(m->nval && rate))
         set_intent(m, "importance");
@@ -763,8 +769,8 @@ void chat__match(const struct chat_index *ix, const char *question, struct chat_
         set_intent(m, "general");
         m->explicit_intent = 0;
     }
-    if (!m->nref && !rate && !why && !cmp && !quality && !drift && !leak && !imp && !count &&
-        !top && !bottom)
+    if (!m->nref && !m->row_zero && !rate && !why && !cmp && !quality && !drift && !leak && !imp &&
+        !count && !top && !bottom)
         m->explicit_intent = 0; /* "and for Google?": named things only */
     free(q);
     free(t);

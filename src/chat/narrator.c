@@ -21,9 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MIN_LABELLED 30 /* leads of known outcome for a value to be ranked */
-#define LISTED       5  /* values or leads named in one answer */
-#define LEADS_LISTED 10 /* leads named when more are asked for */
+#define MIN_LABELLED   30 /* leads of known outcome for a value to be ranked */
+#define LISTED         5  /* values or leads named in one answer */
+#define LEADS_LISTED   10 /* leads named when more are asked for */
+#define UNKNOWN_SCAN   50 /* best leads read to find those of unknown outcome */
+#define UNKNOWN_LISTED 3  /* of them named */
 
 static void use_card(const struct chat_index *ix, struct chat_answer *a, size_t card)
 {
@@ -475,6 +477,78 @@ static void tell_two_leads(const struct chat_index *ix, const struct chat_leads 
     }
 }
 
+static const char *lead_name(const json_t *e, char *name, size_t cap)
+{
+    const char *id = jstr(e, "id");
+    if (id[0])
+        snprintf(name, cap, "%s", id);
+    else
+        snprintf(name, cap, "row %lld", (long long)json_integer_value(json_object_get(e, "row")));
+    return name;
+}
+
+/* The listed leads whose outcome the file already gives: a converted lead
+ * needs no first call. For the best leads, the best ones whose outcome is
+ * unknown (the ones a rep can still win) are named too, from a longer
+ * page of the ranking. */
+static void tell_known_outcomes(const struct chat_leads *L, const struct chat_match *m,
+                                const json_t *arr, struct chat_answer *a)
+{
+    size_t conv = 0, lost = 0, i;
+    json_t *e;
+    json_array_foreach(arr, i, e)
+    {
+        const json_t *lab = json_object_get(e, "label");
+        conv += json_is_integer(lab) && json_integer_value(lab) == 1;
+        lost += json_is_integer(lab) && json_integer_value(lab) == 0;
+    }
+    size_t n = json_array_size(arr);
+    if (conv == n && n == 1)
+        say(a, "It has already converted (the file gives its outcome), so it needs no first "
+               "call.");
+    else if (conv == n && n == 2)
+        say(a, "Both have already converted (the file gives their outcome), so they need no "
+               "first call.");
+    else if (conv == n)
+        say(a,
+            "All %zu have already converted (the file gives their outcome), so they need no "
+            "first call.",
+            n);
+    else if (conv)
+        say(a,
+            "%zu of these %zu %s already converted (the file gives the outcome), so %s no "
+            "first call.",
+            conv, n, conv == 1 ? "has" : "have", conv == 1 ? "that one needs" : "those need");
+    if (lost)
+        say(a, "%zu %s already known not to have converted.", lost, lost == 1 ? "is" : "are");
+    if (!m->desc || !(conv + lost))
+        return;
+    json_t *more = NULL;
+    size_t want = n * 5 > UNKNOWN_SCAN ? UNKNOWN_SCAN : n * 5;
+    if (!L->ranked || L->ranked(L->ctx, 1, m->tier, want, &more) != LS_OK)
+        return;
+    size_t named = 0;
+    json_array_foreach(more, i, e)
+    {
+        if (named == UNKNOWN_LISTED)
+            break;
+        const json_t *lab = json_object_get(e, "label");
+        if (lab && !json_is_null(lab))
+            continue;
+        char name[160];
+        if (!named)
+            buf_printf(&a->text, " The best leads whose outcome is still unknown:");
+        buf_printf(&a->text, "%s %s (%.1f, %s)", named ? "," : "", lead_name(e, name, sizeof name),
+                   jnum(e, "score"), tier_word(tier_of(e)));
+        named++;
+    }
+    if (named)
+        buf_printf(&a->text, ".");
+    else
+        say(a, "Every lead among the best %zu has a known outcome.", json_array_size(more));
+    json_decref(more);
+}
+
 static void tell_ranked_leads(const struct chat_index *ix, const struct chat_leads *L,
                               const struct chat_match *m, struct chat_answer *a)
 {
@@ -506,7 +580,7 @@ static void tell_ranked_leads(const struct chat_index *ix, const struct chat_lea
     json_array_foreach(arr, i, e)
     {
         json_t *x = json_object();
-        static const char *const keys[] = {"row", "id", "score", "tier", "rank", NULL};
+        static const char *const keys[] = {"row", "id", "score", "tier", "rank", "label", NULL};
         for (size_t k = 0; keys[k]; k++)
             if (json_object_get(e, keys[k]))
                 json_object_set(x, keys[k], json_object_get(e, keys[k]));
@@ -547,6 +621,7 @@ static void tell_ranked_leads(const struct chat_index *ix, const struct chat_lea
             buf_str(&b));
         buf_cleanup(&b);
     }
+    tell_known_outcomes(L, m, arr, a);
     json_decref(arr);
 }
 
@@ -570,6 +645,19 @@ static void answer_rate(const struct chat_index *ix, const struct chat_match *m,
     if (m->nval) {
         for (size_t i = 0; i < m->nval && i < 3; i++)
             tell_value(ix, m->val[i].col, m->val[i].val, m->nval == 1, a);
+        int cols = 0; /* "Google in India": values of two columns */
+        for (size_t i = 1; i < m->nval && i < 3; i++)
+            cols |= m->val[i].col != m->val[0].col;
+        if (cols) {
+            char x[512], y[512];
+            value_name(ix, m->val[0].col, m->val[0].val, x, sizeof x);
+            value_name(ix, m->val[1].col != m->val[0].col ? m->val[1].col : m->val[2].col,
+                       m->val[1].col != m->val[0].col ? m->val[1].val : m->val[2].val, y, sizeof y);
+            say(a,
+                "These are separate rates, one per value: this run's facts do not give the "
+                "combined rate of the leads that have both %s and %s.",
+                x, y);
+        }
         return;
     }
     if (m->ncol) {
@@ -683,6 +771,11 @@ static void answer_compare(const struct chat_index *ix, const struct chat_leads 
 static void answer_why(const struct chat_index *ix, const struct chat_leads *L,
                        const struct chat_match *m, struct chat_answer *a)
 {
+    if (m->row_zero && !m->nref) {
+        say(a, "Rows start at 1 (row 1 is the first lead of the file, after its header), so "
+               "there is no row 0: ask about row 1 for the first lead.");
+        return;
+    }
     if (m->nref) {
         tell_lead(ix, L, m, &m->ref[0], a);
         return;
@@ -747,6 +840,12 @@ static void answer_count(const struct chat_index *ix, const struct chat_match *m
         }
         return;
     }
+    if (m->tiers & (m->tiers - 1)) { /* "how many Medium and how many Low?": each */
+        for (int k = 2; k >= 0; k--)
+            if (m->tiers & (1 << k))
+                tell_tier(ix, k, a);
+        return;
+    }
     if (m->tier >= 0) {
         tell_tier(ix, m->tier, a);
         return;
@@ -792,6 +891,7 @@ static void answer_importance(const struct chat_index *ix, const struct chat_mat
         else
             say(a, "The importance of %s is not known for this run.", c->name);
         use_card(ix, a, c->card);
+        tell_column_values(ix, m->col[0], 1, 0, a); /* and what its values convert at */
     }
     const json_t *imp = json_object_get(ix->facts, "importance");
     if (!json_array_size(imp)) {

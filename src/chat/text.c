@@ -236,3 +236,65 @@ void chat__fmt_num(double v, char *out, size_t cap)
         b[--n] = 0;
     snprintf(out, cap, "%s", b);
 }
+
+/* ---- text sent to a language model -------------------------------------- */
+
+long chat__utf8_next(const unsigned char *s, size_t n, size_t *len)
+{
+    unsigned c = s[0];
+    size_t need = c < 0x80             ? 1
+                  : (c & 0xE0) == 0xC0 ? 2
+                  : (c & 0xF0) == 0xE0 ? 3
+                  : (c & 0xF8) == 0xF0 ? 4
+                                       : 0;
+    *len = 1;
+    if (need == 1)
+        return (long)c;
+    if (need == 0 || need > n)
+        return -1;
+    unsigned long cp = c & (0x3Fu >> (need - 1));
+    for (size_t i = 1; i < need; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return -1;
+        cp = (cp << 6) | (s[i] & 0x3Fu);
+    }
+    static const unsigned long least[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < least[need] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return -1;
+    *len = need;
+    return (long)cp;
+}
+
+int chat__is_control_cp(long cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
+           (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF;
+}
+
+int chat__put_safe(struct buf *b, const char *s, size_t max, int quote)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = strlen(s), len;
+    int rc = quote ? buf_putc(b, '"') : 0;
+    for (size_t i = 0; i < n && rc == 0; i += len) {
+        long cp = chat__utf8_next(u + i, n - i, &len);
+        if (max && i + len > max) {
+            rc = buf_puts(b, "\u2026");
+            break;
+        }
+        if (cp < 0)
+            rc = buf_puts(b, "\ufffd");
+        else if (quote && (cp == '"' || cp == '\\'))
+            rc = buf_printf(b, "\\%c", (char)cp);
+        else if (quote && cp == '\n')
+            rc = buf_puts(b, "\\n");
+        else if (quote && cp == '\t')
+            rc = buf_puts(b, "\\t");
+        else if (cp == '<' || cp == '>' || cp == '&' || chat__is_control_cp(cp))
+            rc = buf_printf(b, "\\u%04lx", (unsigned long)cp);
+        else
+            rc = buf_append(b, u + i, len);
+    }
+    return rc ? rc : quote ? buf_putc(b, '"') : 0;
+}

@@ -15,8 +15,11 @@
  *
  * Text mode prints each answer on stdout and its provider on stderr;
  * --json prints one object a line: {question, intent, provider, answer,
- * facts}. A question longer than CHAT_QUESTION_MAX bytes is refused (its
- * line is read to the end and skipped), blank lines are skipped.
+ * facts}. A question longer than CHAT_QUESTION_MAX bytes, holding a NUL
+ * byte or not UTF-8 is refused with a message saying which (on stderr, or
+ * as {question: "", error} with --json), and the next lines are still
+ * answered; blank lines are skipped. The exit status is 0 when every
+ * question was answered, 1 when any line was refused.
  */
 #include "app/explain.h"
 #include "app/run.h"
@@ -42,7 +45,9 @@ static const char usage[] =
     "drifted, which columns matter most. Answers come from the language model the\n"
     "environment configures (GEMINI_API_KEY, LEADSCORE_LLAMA_URL, LEADSCORE_LLM; see\n"
     "the README), always grounded in facts computed from the run; without one, the\n"
-    "built-in narrator answers.\n"
+    "built-in narrator answers. A line longer than 2,000 bytes, holding a NUL byte\n"
+    "or not UTF-8 is refused with a message and the next lines are answered; the exit\n"
+    "status is then 1 (0 when every question was answered).\n"
     "\n"
     "  --json              one JSON object per answer: question, intent, provider,\n"
     "                      answer, facts (the cards the answer used)\n"
@@ -182,25 +187,38 @@ static void run_leads_cleanup(struct run_leads *L)
 
 /* ---- questions -------------------------------------------------------------- */
 
-/* One line of stdin into line (cap bytes): 1 read, 0 end of input, -1 too
- * long (the rest of the line is skipped). The newline is dropped. */
+#define LINE_LONG (-1) /* the line has more than CHAT_QUESTION_MAX bytes */
+#define LINE_NUL  (-2) /* the line holds a NUL byte */
+
+/* One line of stdin into line (cap = CHAT_QUESTION_MAX + 1 bytes at
+ * least): 1 read, 0 end of input, LINE_LONG or LINE_NUL refused (the rest
+ * of the line is read and dropped either way, so the next line is the next
+ * question). The newline (and a CR before it) is dropped. Read a byte at a
+ * time, not with fgets, so a NUL inside a line is seen as one. */
 static int read_line(char *line, size_t cap)
 {
-    if (!fgets(line, (int)cap, stdin))
-        return 0;
-    size_t n = strlen(line);
-    if (n && line[n - 1] == '\n') {
-        line[--n] = 0;
-        if (n && line[n - 1] == '\r')
-            line[--n] = 0;
-        return 1;
+    size_t n = 0;
+    int c, nul = 0, seen = 0;
+    while ((c = getchar()) != EOF) {
+        seen = 1;
+        if (c == '\n')
+            break;
+        if (c == 0)
+            nul = 1;
+        if (n < cap - 1)
+            line[n] = (char)c;
+        n++;
     }
-    if (feof(stdin))
-        return 1;
-    int c;
-    while ((c = getchar()) != EOF && c != '\n')
-        ;
-    return -1;
+    if (!seen)
+        return 0;
+    if (n && n <= cap - 1 && line[n - 1] == '\r')
+        n--;
+    if (nul)
+        return LINE_NUL;
+    if (n > CHAT_QUESTION_MAX || n > cap - 1)
+        return LINE_LONG;
+    line[n] = 0;
+    return 1;
 }
 
 static int blank(const char *s)
@@ -226,25 +244,13 @@ struct asker {
     struct llm_chain *chain;
 };
 
-/* The chain's answer to a planned question, with the history before it as
- * the conversation. */
-static int ask(struct asker *k, const struct chat_plan *p, const json_t *history,
-               struct llm_answer *ans, struct ls_error *err)
+/* The chain's answer to a planned question: one message, the prompt (the
+ * earlier turns travel quoted inside its <history> block, never raw). */
+static int ask(struct asker *k, const struct chat_plan *p, struct llm_answer *ans,
+               struct ls_error *err)
 {
-    struct llm_msg msg[CHAT_HISTORY_MAX + 1];
-    size_t n = 0;
-    size_t i;
-    json_t *e;
-    json_array_foreach(history, i, e)
-    {
-        msg[n].role = json_string_value(json_object_get(e, "role"));
-        msg[n].text = json_string_value(json_object_get(e, "text"));
-        if (msg[n].role && msg[n].text && n < CHAT_HISTORY_MAX)
-            n++;
-    }
-    msg[n].role = "user";
-    msg[n].text = p->prompt;
-    n++;
+    struct llm_msg msg[1] = {{"user", p->prompt}};
+    size_t n = 1;
     struct llm_request rq;
     memset(&rq, 0, sizeof rq);
     rq.system = p->system;
@@ -333,15 +339,20 @@ int cmd_chat(int argc, char **argv)
     run_leads_init(&rl, &res);
     struct chat_leads leads = {leads_by_id, leads_by_row, leads_ranked, &rl};
     history = json_array();
-    size_t cap = CHAT_QUESTION_MAX + 2; /* the question, its newline, the NUL */
+    size_t cap = CHAT_QUESTION_MAX + 2; /* the question, a CR, the NUL */
+    size_t refused = 0;
     line = xmalloc(cap);
     for (;;) {
         int got = read_line(line, cap);
         if (got == 0)
             break;
         if (got < 0) {
-            ls_error_set(&err, LS_ELIMIT, "the question is longer than %d bytes",
-                         CHAT_QUESTION_MAX);
+            if (got == LINE_NUL)
+                ls_error_set(&err, LS_EINPUT, "the question holds a NUL byte; it is not text");
+            else
+                ls_error_set(&err, LS_ELIMIT, "the question is longer than %d bytes",
+                             CHAT_QUESTION_MAX);
+            refused++;
             if (a.json)
                 print_json_error("", &err);
             else
@@ -352,7 +363,8 @@ int cmd_chat(int argc, char **argv)
             continue;
         struct chat_plan p;
         if (chat_plan(ix, &leads, line, history, &p, &err) != LS_OK) {
-            if (a.json)
+            refused++;
+            if (a.json) /* not UTF-8: "question" is null */
                 print_json_error(line, &err);
             else
                 fprintf(stderr, "leadscore: %s\n", err.msg);
@@ -361,7 +373,7 @@ int cmd_chat(int argc, char **argv)
         struct llm_answer ans;
         memset(&ans, 0, sizeof ans);
         const char *answer = p.answer, *provider = "builtin";
-        if (ask(&k, &p, history, &ans, &err) == LS_OK && ans.text) {
+        if (ask(&k, &p, &ans, &err) == LS_OK && ans.text) {
             answer = ans.text;
             provider = ans.provider;
         }
@@ -379,6 +391,8 @@ int cmd_chat(int argc, char **argv)
         llm_answer_cleanup(&ans);
         chat_plan_cleanup(&p);
     }
+    if (refused) /* every other line was answered; the exit says some were not */
+        rc = cli_fail(CLI_BAD_INPUT, "%zu question%s refused", refused, refused == 1 ? "" : "s");
 out:
     free(line);
     json_decref(history);

@@ -544,7 +544,7 @@ static int chat_refusal(struct http_resp *rs, const struct ls_error *err)
                               "in a few seconds.");
     case LS_ELIMIT:
         snprintf(msg, sizeof msg,
-                 "That question is too long for me (at most %d characters). Please ask it in "
+                 "That question is too long for me (at most %d bytes of text). Please ask it in "
                  "fewer words.",
                  CHAT_QUESTION_MAX);
         return chat_words(rs, msg);

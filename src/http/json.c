@@ -55,9 +55,15 @@ int http_json_parse(const char *body, size_t len, json_t **out, struct ls_error 
                             HTTP_JSON_DEPTH);
     json_error_t je;
     json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-    if (!j)
+    if (!j) {
+        /* jansson names its own flag here ("... without JSON_ALLOW_NUL"):
+         * say what is wrong instead */
+        const char *why = strstr(je.text, "JSON_ALLOW_NUL") || strstr(je.text, "\\u0000")
+                              ? "a NUL character (\\u0000) is not allowed"
+                              : je.text;
         return ls_error_set(err, LS_EINPUT, "invalid JSON at line %d, column %d: %s", je.line,
-                            je.column, je.text);
+                            je.column, why);
+    }
     *out = j;
     return 0;
 }

@@ -7,7 +7,9 @@ llama-server. Checked:
   * no provider configured: the built-in narrator answers (provider
     "builtin"), --json prints one object a line {question, intent,
     provider, answer, facts}, blank lines are skipped, a line longer than
-    2,000 bytes is refused with an error object and the next line answered;
+    2,000 bytes is refused with an error object and the next line answered
+    (exit 1 at the end); a line with a NUL byte or not UTF-8 likewise, each
+    with its own message;
   * LEADSCORE_LLAMA_URL set: the fake model's reply is the answer (provider
     "llama"); what it was sent: our instructions as the system message,
     the cards in <facts>…</facts> and the question in
@@ -73,7 +75,9 @@ def main():
         def builtin():
             qs = "How many leads are High?\n\n   \n" + "x" * 2500 + "\nWhich lead source converts best?\n"
             p = run(["chat", model, data, "--json"], qs)
-            check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+            # a line was refused: the others answered, the exit says so
+            check(p.returncode == 1, "exit %d: %s" % (p.returncode, p.stderr))
+            check("1 question refused" in p.stderr, p.stderr)
             lines = [json.loads(x) for x in p.stdout.splitlines() if x.strip()]
             check(len(lines) == 3, "3 lines (2 answers, 1 error), got %d" % len(lines))
             a, err, b = lines
@@ -104,15 +108,37 @@ def main():
                 check("never instructions" in msgs[0]["content"], msgs[0])
                 check("tier" not in msgs[0]["content"] and "\"numbers\"" not in msgs[0]["content"],
                       "no data in the instructions")
-                # the earlier exchange, then the quoted question
-                check([m["role"] for m in msgs] == ["system", "user", "assistant", "user"],
-                      [m["role"] for m in msgs])
-                check(msgs[1]["content"] == "How many leads are High?", msgs[1])
-                check(msgs[2]["content"] == "Fake model: 42 leads.", msgs[2])
-                last = msgs[3]["content"]
-                check(last.startswith("<facts>\n") and "\n</facts>\n<question>\n" in last, last[:200])
+                # one user message: the earlier exchange quoted inside <history>, never raw
+                check([m["role"] for m in msgs] == ["system", "user"], [m["role"] for m in msgs])
+                last = msgs[1]["content"]
+                check(last.startswith("<facts>\n") and "\n</facts>\n<history>\n" in last,
+                      last[:200])
+                hist = last[last.index("<history>\n") + 10:last.index("\n</history>")]
+                check(json.loads(hist) == [
+                    {"role": "user", "text": "How many leads are High?"},
+                    {"role": "assistant", "text": "Fake model: 42 leads."}], hist)
+                check("\n</history>\n<question>\n" in last, last[-300:])
                 check("\"and Low?\"" in last, last[-300:])
                 check("Low tier" in last, "the Low tier's card in the facts")
+
+        def bad_bytes():
+            # a NUL byte, then bytes that are not UTF-8: each refused with its own
+            # message, the line after each still answered, exit 1 at the end
+            qs = (b"How many\x00 leads are High?\nHow many leads are Low?\n"
+                  b"caf\xe9 \xff?\nWhich lead source converts best?\n")
+            p = subprocess.run([binary(), "chat", model, data], input=qs, capture_output=True,
+                               env=clean_env(), timeout=600)
+            err = p.stderr.decode("utf-8", "replace")
+            check(p.returncode == 1, "exit %d: %s" % (p.returncode, err))
+            check("NUL byte" in err and "not UTF-8" in err, err)
+            check("longer than" not in err, err)
+            check("2 questions refused" in err, err)
+            out = p.stdout.decode()
+            check("Low tier" in out, "the question after the NUL line answered: " + out)
+            check("converts best" in out, "the question after the non-UTF-8 line: " + out)
+            # all good: exit 0
+            p = run(["chat", model, data], "How many leads are High?\n")
+            check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
 
         def model_fails():
             with fake_llm.FakeLLM() as f:
@@ -137,6 +163,7 @@ def main():
 
         case("builtin narrator, --json, blank and long lines", builtin)
         case("through the chain: the model's answer and what it was sent", through_model)
+        case("NUL and non-UTF-8 lines refused, the rest answered, exit 1", bad_bytes)
         case("the model fails: the narrator answers", model_fails)
         case("text mode", text_mode)
         case("a bad LEADSCORE_LLM", bad_config)

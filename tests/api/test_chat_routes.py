@@ -308,10 +308,21 @@ class CompatChat(lsapi.TestCase):
             self.assertStatus(srv.post_json("/train", {"filename": "leads-a.csv",
                                                        "target_col": "Converted"}), 200)
             self.assertStatus(srv.post_json("/predict", {"filename": "leads-a.csv"}), 200)
-            for fn in ("leads-a.csv", "", None, "never-uploaded.csv"):
+            for fn in ("leads-a.csv", "", None, "never-uploaded.csv", "../../etc/passwd"):
                 t = self.words(srv.post_json("/chat", {"message": "How good is the model?",
                                                        "context": "undefined", "filename": fn}))
                 self.assertNotIn("no file has been scored yet", t.lower())
+                # a name that matches no upload: answered about the latest run, said first
+                note = ("No file named '%s' has been scored, so this answer is about the "
+                        "latest run (leads-a.csv). " % fn)
+                if fn in ("leads-a.csv", "", None):
+                    self.assertNotIn("No file named", t)
+                else:
+                    self.assertTrue(t.startswith(note), t[:200])
+            # the limit is in bytes, and said so: 1,001 "é" are 2,002 bytes
+            long_t = self.words(srv.post_json("/chat", {"message": "\u00e9" * 1001}))
+            self.assertIn("2000 bytes", long_t)
+            self.assertNotIn("characters", long_t)
             # the answer is stored in the run's conversation
             rid = srv.get("/api/runs").json()["runs"][0]["run_id"]
             msgs = srv.get("/api/runs/%d/chat" % rid).json()["messages"]

@@ -83,7 +83,13 @@ static const char facts_text[] =
     "{\"value\":\"No\",\"leads\":900,\"labelled\":810,\"converted\":342,"
     "\"conversion_rate\":0.422222,\"mean_points\":0.3},"
     "{\"value\":\"Yes\",\"leads\":100,\"labelled\":90,\"converted\":18,"
-    "\"conversion_rate\":0.2,\"mean_points\":-4.0}]}]}";
+    "\"conversion_rate\":0.2,\"mean_points\":-4.0}]},"
+    "{\"name\":\"Country\",\"kind\":\"categorical\",\"importance\":0.5,\"importance_rank\":5,"
+    "\"drift\":{\"psi\":0.0,\"status\":\"ok\"},\"values\":["
+    "{\"value\":\"India\",\"leads\":700,\"labelled\":630,\"converted\":246,"
+    "\"conversion_rate\":0.390476,\"mean_points\":0.1},"
+    "{\"value\":\"United States\",\"leads\":300,\"labelled\":270,\"converted\":114,"
+    "\"conversion_rate\":0.422222,\"mean_points\":-0.1}]}]}";
 
 static struct chat_index *hand_index(void)
 {
@@ -138,8 +144,15 @@ static int fake_ranked(void *ctx, int desc, int tier, size_t n, json_t **leads)
     (void)ctx;
     (void)tier;
     json_t *a = json_array();
-    for (size_t i = 0; i < n && i < 3; i++) {
-        json_t *l = fake_lead(desc ? i + 10 : 990 + i, desc ? "best-one" : "worst-one");
+    /* the best three have converted already (label 1), the next ones are
+     * of unknown outcome ("open-N"); the worst, label 0 */
+    for (size_t i = 0; i < n && i < (desc ? 30u : 3u); i++) {
+        char id[32];
+        snprintf(id, sizeof id, "open-%zu", i);
+        json_t *l =
+            fake_lead(desc ? i + 10 : 990 + i, desc ? (i < 3 ? "best-one" : id) : "worst-one");
+        if (desc)
+            json_object_set_new(l, "label", i < 3 ? json_integer(1) : json_null());
         json_array_append_new(a, l);
     }
     *leads = a;
@@ -476,6 +489,19 @@ static void test_answers(void **state)
     ASSERT_HAS(p.answer, "best-one (15.0, Low)");
     chat_plan_cleanup(&p);
 
+    /* the best leads have converted already: said, and the best ones of
+     * unknown outcome named too */
+    plan_ok(ix, "Who should I call first?", NULL, &p);
+    ASSERT_STR(p.intent, "top");
+    ASSERT_HAS(p.answer, "3 of these 5 have already converted");
+    ASSERT_HAS(p.answer, "The best leads whose outcome is still unknown: open-3 (15.0, Low), "
+                         "open-4 (15.0, Low), open-5 (15.0, Low).");
+    chat_plan_cleanup(&p);
+    plan_ok(ix, "Who are the top 2 leads?", NULL, &p);
+    ASSERT_HAS(p.answer, "Both have already converted");
+    ASSERT_HAS(p.answer, "still unknown: open-3");
+    chat_plan_cleanup(&p);
+
     /* off-topic: what it can answer, with this run's names */
     plan_ok(ix, "What is the weather in Paris?", NULL, &p);
     ASSERT_HAS(p.answer, "I can only answer from this run's facts");
@@ -557,6 +583,45 @@ static void test_follow_up(void **state)
     ASSERT_STR(p.intent, "general");
     chat_plan_cleanup(&p);
     json_decref(h);
+    chat_index_free(ix);
+}
+
+/* Questions a tester asked that the narrator misread. */
+static void test_understanding(void **state)
+{
+    (void)state;
+    struct chat_index *ix = hand_index();
+    struct chat_plan p;
+    const char *const h1[] = {"Which lead source converts best?",
+                              "Lead Source = Welingak Website converts best."};
+    json_t *h = history_of(h1, 2);
+    plan_ok(ix, "and for Google?", h, &p);
+    ASSERT_STR(p.intent, "rate"); /* a value after a top question: its rate */
+    ASSERT_HAS(p.answer, "Lead Source = Google converts at 40.0%");
+    ASSERT_LACKS(p.answer, "converts best");
+    chat_plan_cleanup(&p);
+    json_decref(h);
+    plan_ok(ix, "How many leads are Medium and how many Low?", NULL, &p);
+    ASSERT_STR(p.intent, "count");
+    ASSERT_HAS(p.answer, "300 leads (30.0% of all) are in the Medium tier");
+    ASSERT_HAS(p.answer, "500 leads (50.0% of all) are in the Low tier");
+    ASSERT_LACKS(p.answer, "High tier");
+    chat_plan_cleanup(&p);
+    plan_ok(ix, "Does Do Not Email matter?", NULL, &p);
+    ASSERT_HAS(p.answer, "Do Not Email ranks 4 of 5 columns by importance");
+    ASSERT_HAS(p.answer, "1.0 points");
+    ASSERT_HAS(p.answer, "No 42.2% (810 leads), Yes 20.0% (90 leads)");
+    chat_plan_cleanup(&p);
+    plan_ok(ix, "Why is row 0 high?", NULL, &p);
+    ASSERT_HAS(p.answer, "Rows start at 1");
+    ASSERT_HAS(p.answer, "no row 0");
+    chat_plan_cleanup(&p);
+    plan_ok(ix, "Google in India", NULL, &p);
+    ASSERT_HAS(p.answer, "Lead Source = Google converts at 40.0%");
+    ASSERT_HAS(p.answer, "Country = India converts at 39.0%");
+    ASSERT_HAS(p.answer, "These are separate rates, one per value");
+    ASSERT_HAS(p.answer, "do not give the combined rate");
+    chat_plan_cleanup(&p);
     chat_index_free(ix);
 }
 
@@ -668,6 +733,7 @@ int main(void)
         cmocka_unit_test(test_intents),          cmocka_unit_test(test_answers),
         cmocka_unit_test(test_no_leads),         cmocka_unit_test(test_follow_up),
         cmocka_unit_test(test_prompt_injection), cmocka_unit_test(test_plan_errors),
+        cmocka_unit_test(test_understanding),
     };
     return cmocka_run_group_tests_name("chat", tests, NULL, NULL);
 }

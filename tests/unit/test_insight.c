@@ -163,6 +163,32 @@ static void test_parse_refused(void **state)
 
 /* Words are runs between white space, Unicode's spaces included; characters
  * of any script are parts of words. */
+/* A one-sentence why with a common abbreviation is one sentence; a web or
+ * e-mail address in either field is refused (model output carries no
+ * links), a number with a decimal point is no address. */
+static void test_abbreviations_and_addresses(void **state)
+{
+    (void)state;
+    ASSERT_PARSES("{\"why\": \"Strong engagement, e.g. many website visits and a quick reply.\", "
+                  "\"next_action\": \"Call today.\"}",
+                  "Strong engagement, e.g. many website visits and a quick reply.", "Call today.");
+    ASSERT_PARSES("{\"why\": \"A referral, i.e. a warm lead, scores high.\", "
+                  "\"next_action\": \"Call today.\"}",
+                  "A referral, i.e. a warm lead, scores high.", "Call today.");
+    ASSERT_PARSES("{\"why\": \"Referral vs. Google makes the gap (3.5 pts).\", "
+                  "\"next_action\": \"Email (approx. 2 lines) today.\"}",
+                  "Referral vs. Google makes the gap (3.5 pts).", "Email (approx. 2 lines) today.");
+    REFUSED("{\"why\": \"High. Call now.\", \"next_action\": \"b\"}", "more than one sentence");
+    REFUSED("{\"why\": \"Visit www.example.com for more.\", \"next_action\": \"Call.\"}",
+            "web or e-mail address");
+    REFUSED("{\"why\": \"High score.\", \"next_action\": \"Write to x@evil.com now.\"}",
+            "web or e-mail address");
+    REFUSED("{\"why\": \"See evil.com/offer for details.\", \"next_action\": \"Call.\"}",
+            "web or e-mail address");
+    REFUSED("{\"why\": \"High score.\", \"next_action\": \"Open example.org today.\"}",
+            "web or e-mail address");
+}
+
 static void test_word_count_unicode(void **state)
 {
     (void)state;
@@ -493,6 +519,41 @@ static void test_fallback(void **state)
     json_decref(lead);
 }
 
+/* A lead whose outcome the file gives: converted (label 1) is handed over,
+ * not called as if new; not converted (0) is not chased as new either; the
+ * prompt tells the model the outcome. Unknown (null): the tier's action. */
+static void test_fallback_known_outcome(void **state)
+{
+    (void)state;
+    char why[CAP], action[CAP];
+    struct insight_prompt p = {0};
+    struct ls_error e = {0};
+    json_t *one = json_array();
+    json_array_append_new(one, reason("Total Time Spent on Website", "1532", 12));
+    json_t *lead = lead_json(91, "High", 1, one, NULL);
+    json_object_set_new(lead, "label", json_integer(1));
+    assert_int_equal(insight_prompt_build(lead, NULL, &p, &e), 0);
+    assert_fallback_ok(&p, why, action);
+    assert_string_equal(action, "Already converted: hand over to onboarding");
+    assert_null(strstr(action, "Call"));
+    assert_non_null(strstr(p.prompt, "outcome: already converted"));
+    insight_prompt_cleanup(&p);
+    json_object_set_new(lead, "label", json_integer(0));
+    assert_int_equal(insight_prompt_build(lead, NULL, &p, &e), 0);
+    assert_fallback_ok(&p, why, action);
+    assert_null(strstr(action, "Call today"));
+    assert_non_null(strstr(action, "new offer"));
+    assert_non_null(strstr(p.prompt, "outcome: did not convert"));
+    insight_prompt_cleanup(&p);
+    json_object_set_new(lead, "label", json_null());
+    assert_int_equal(insight_prompt_build(lead, NULL, &p, &e), 0);
+    assert_fallback_ok(&p, why, action);
+    assert_string_equal(action, "Call today: they spent a long time on the site");
+    assert_null(strstr(p.prompt, "outcome:"));
+    insight_prompt_cleanup(&p);
+    json_decref(lead);
+}
+
 static void test_prompt_bad_lead(void **state)
 {
     (void)state;
@@ -526,10 +587,16 @@ static void test_prompt_bad_lead(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_valid),        cmocka_unit_test(test_parse_refused),
-        cmocka_unit_test(test_word_count_unicode), cmocka_unit_test(test_prompt_content),
-        cmocka_unit_test(test_prompt_injection),   cmocka_unit_test(test_prompt_long_cell),
-        cmocka_unit_test(test_fallback),           cmocka_unit_test(test_prompt_bad_lead),
+        cmocka_unit_test(test_parse_valid),
+        cmocka_unit_test(test_parse_refused),
+        cmocka_unit_test(test_word_count_unicode),
+        cmocka_unit_test(test_prompt_content),
+        cmocka_unit_test(test_prompt_injection),
+        cmocka_unit_test(test_prompt_long_cell),
+        cmocka_unit_test(test_fallback),
+        cmocka_unit_test(test_prompt_bad_lead),
+        cmocka_unit_test(test_abbreviations_and_addresses),
+        cmocka_unit_test(test_fallback_known_outcome),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -716,27 +716,20 @@ static void test_history_sent_back(void **state)
     o = chat_ok(s, run, "And the Low tier?", NULL);
     json_decref(o);
     assert_int_equal(f.nbodies, 2);
-    /* the second request carries the first question and answer */
+    /* the second request carries the first question and answer, quoted
+     * inside the one user message's <history>, never as messages of their own */
     json_t *req = json_loads(f.bodies[1], 0, NULL);
     assert_non_null(req);
     json_t *msgs = json_object_get(req, "messages");
-    int saw_q = 0, saw_a = 0;
-    size_t i;
-    json_t *m;
-    json_array_foreach(msgs, i, m)
-    {
-        const char *c = json_string_value(json_object_get(m, "content"));
-        const char *role = json_string_value(json_object_get(m, "role"));
-        if (c && role && !strcmp(role, "user") &&
-            !strcmp(c, "What is the conversion rate of the High tier?"))
-            saw_q = 1;
-        if (c && role && !strcmp(role, "assistant") &&
-            !strcmp(c, "The High tier converts at 62 percent."))
-            saw_a = 1;
-    }
+    assert_int_equal(json_array_size(msgs), 2);
+    const char *c = json_string_value(json_object_get(json_array_get(msgs, 1), "content"));
+    assert_non_null(c);
+    const char *h = strstr(c, "<history>\n");
+    assert_non_null(h);
+    assert_non_null(strstr(h, "{\"role\":\"user\",\"text\":\"What is the conversion rate of "
+                              "the High tier?\"},{\"role\":\"assistant\",\"text\":\"The High "
+                              "tier converts at 62 percent.\"}]\n</history>"));
     json_decref(req);
-    assert_true(saw_q);
-    assert_true(saw_a);
     service_close(s);
     fake_stop(&f);
     rm_dir(dir);
