@@ -175,6 +175,9 @@ void service_close(struct service *s)
     if (!s)
         return;
     struct svc_state *st = svc__state(s);
+    /* model calls in flight end now (their answers come from the narrator),
+     * so the joins below never wait for a model's timeouts */
+    llm_chain_shutdown(st->llm);
     /* insights first refuse new work (the run jobs below would queue some),
      * then the pools run what they hold, then the worker's lead in hand ends */
     svc__insights_stop(st->ins);
@@ -194,6 +197,12 @@ void service_close(struct service *s)
     store_close(s->store);
     free(s->data_dir);
     free(s);
+}
+
+void service_stop_models(struct service *s)
+{
+    if (s)
+        llm_chain_shutdown(svc__state(s)->llm);
 }
 
 struct store *service_store(struct service *s)

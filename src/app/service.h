@@ -73,8 +73,16 @@ void service_opts_default(struct service_opts *o);
 int service_open(const struct service_opts *o, struct service **out, struct ls_error *err);
 
 /* Stop taking jobs, let running and queued jobs finish (their done callbacks
- * are called), stop the workers, close the store. Accepts NULL. */
+ * are called), stop the workers, close the store. Accepts NULL. Model calls
+ * in flight are stopped first (service_stop_models). */
 void service_close(struct service *s);
+
+/* The process is stopping: language-model calls in flight end at once and
+ * later ones answer with the built-in narrator (llm_chain_shutdown), so no
+ * insight, chat job or request waiting for one (the old POST /chat) waits
+ * for a model's timeouts. Thread-safe; accepts NULL. cmd_serve calls it
+ * before http_server_stop, which waits for such requests. */
+void service_stop_models(struct service *s);
 
 struct store *service_store(struct service *s);
 

@@ -222,6 +222,9 @@ int cmd_serve(int argc, char **argv)
     signal(SIGTERM, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
     pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
+    /* before the server waits for requests in flight: one waiting for a
+     * model's answer (the old POST /chat) must not wait for its timeouts */
+    service_stop_models(svc);
     http_server_stop(srv);
     srv = NULL;
     rc = CLI_OK;

@@ -31,6 +31,7 @@ struct prov_state {
     int probing;        /* half-open: one call is trying it now */
     int last_ok;        /* -1 never called, 0 failed, 1 answered */
     char last_error[200];
+    char last_note[200]; /* it answered, but the caller refused the reply */
     int64_t last_ms;
 };
 
@@ -39,6 +40,7 @@ struct llm_chain {
     pthread_mutex_t mu;
     struct prov_state st[LLM_PROVIDERS_MAX];
     char order[LLM_PROVIDERS_MAX * (LLM_NAME_MAX + 1)];
+    int stopping; /* llm_chain_shutdown was called (atomic) */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -93,6 +95,17 @@ void llm_chain_free(struct llm_chain *ch)
     free(ch);
 }
 
+void llm_chain_shutdown(struct llm_chain *ch)
+{
+    if (ch)
+        __atomic_store_n(&ch->stopping, 1, __ATOMIC_RELEASE);
+}
+
+static int stopping(struct llm_chain *ch)
+{
+    return __atomic_load_n(&ch->stopping, __ATOMIC_ACQUIRE);
+}
+
 const char *llm_chain_order(const struct llm_chain *ch)
 {
     return ch->order;
@@ -139,18 +152,22 @@ static int breaker_enter(struct llm_chain *ch, size_t i)
     return go;
 }
 
-/* ok: 1 answered, 0 failed, -1 neither (cancelled by our caller). */
+/* ok: 1 answered, 0 failed, -1 neither (cancelled by our caller, or the
+ * chain is shutting down), 2 answered with a reply the caller refused: the
+ * provider works, so the breaker counts it as an answer, and the health
+ * says why the reply was not used (last_note). */
 static void breaker_leave(struct llm_chain *ch, size_t i, int ok, const char *why, int64_t ms)
 {
     pthread_mutex_lock(&ch->mu);
     struct prov_state *s = &ch->st[i];
     s->probing = 0;
     if (ok >= 0) {
-        s->last_ok = ok;
+        s->last_ok = ok != 0;
         s->last_ms = ms;
         snprintf(s->last_error, sizeof s->last_error, "%s", ok ? "" : why);
+        snprintf(s->last_note, sizeof s->last_note, "%s", ok == 2 ? why : "");
     }
-    if (ok == 1) {
+    if (ok >= 1) {
         s->failures = 0;
     } else if (ok == 0) {
         if (s->failures < UINT32_MAX)
@@ -181,6 +198,9 @@ json_t *llm_chain_health(struct llm_chain *ch)
         json_object_set_new(o, "last_ok", s->last_ok < 0 ? json_null() : json_boolean(s->last_ok));
         json_object_set_new(o, "last_error",
                             s->last_ok == 0 ? json_string(s->last_error) : json_null());
+        json_object_set_new(o, "last_note",
+                            s->last_ok == 1 && s->last_note[0] ? json_string(s->last_note)
+                                                               : json_null());
         json_object_set_new(o, "last_ms", s->last_ok < 0 ? json_null() : json_integer(s->last_ms));
         json_object_set_new(o, "breaker", json_string(states[breaker_state(ch, i, now)]));
         json_object_set_new(o, "failures", json_integer(s->failures));
@@ -249,11 +269,21 @@ static int builtin_stream(struct ask *a, const char *text)
     return 0;
 }
 
-static void sleep_ms(uint32_t ms)
+/* Sleep ms in slices of 20 ms: 1 when the chain started shutting down. */
+static int sleep_ms(struct llm_chain *ch, uint32_t ms)
 {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
+    int64_t until = llm__now_ms() + ms;
+    for (;;) {
+        if (stopping(ch))
+            return 1;
+        int64_t left = until - llm__now_ms();
+        if (left <= 0)
+            return 0;
+        long slice = left < 20 ? (long)left : 20;
+        struct timespec ts = {0, slice * 1000000L};
+        while (nanosleep(&ts, &ts) != 0)
+            ;
+    }
 }
 
 int llm_chain_ask(struct llm_chain *ch, const struct llm_request *rq, const struct llm_sink *sink,
@@ -286,6 +316,10 @@ int llm_chain_ask(struct llm_chain *ch, const struct llm_request *rq, const stru
             snprintf(ans.provider, sizeof ans.provider, "%s", p->name);
             goto done;
         }
+        if (stopping(ch)) {
+            tried_add(ans.tried, sizeof ans.tried, p->name, "skipped (shutting down)");
+            continue;
+        }
         if (!breaker_enter(ch, i)) {
             tried_add(ans.tried, sizeof ans.tried, p->name, "skipped (breaker open)");
             continue;
@@ -301,6 +335,7 @@ int llm_chain_ask(struct llm_chain *ch, const struct llm_request *rq, const stru
             x.rq = rq;
             x.text = ask_text;
             x.ctx = &a;
+            x.stop = &ch->stopping;
             end = llm__exchange_run(&x);
             if (end != LLM__RETRY)
                 break;
@@ -310,27 +345,34 @@ int llm_chain_ask(struct llm_chain *ch, const struct llm_request *rq, const stru
                 break;
             }
             retried = 1;
-            sleep_ms(x.retry_ms);
+            if (sleep_ms(ch, x.retry_ms)) {
+                end = LLM__STOPPED;
+                snprintf(x.why, sizeof x.why, "stopped (shutting down)");
+                break;
+            }
         }
         if (end == LLM__CANCELED) {
             breaker_leave(ch, i, -1, "", 0);
             rc = ls_error_set(err, LS_ECANCELED, "the answer's receiver stopped it");
             goto out;
         }
+        int64_t ms = llm__now_ms() - t1;
+        int refused = 0;
         if (end == LLM__OK && rq->validate &&
             rq->validate(rq->validate_ctx, x.reply.data, x.reply.len)) {
-            end = LLM__FAIL;
+            /* the provider did answer: the next one is tried for this call,
+             * but the breaker is not moved towards open */
+            refused = 1;
             snprintf(x.why, sizeof x.why, "reply refused (not the form asked for)");
         }
-        int64_t ms = llm__now_ms() - t1;
-        if (end == LLM__OK) {
+        if (end == LLM__OK && !refused) {
             breaker_leave(ch, i, 1, "", ms);
             ans.len = x.reply.len;
             ans.text = buf_take(&x.reply);
             snprintf(ans.provider, sizeof ans.provider, "%s", p->name);
             goto done;
         }
-        breaker_leave(ch, i, 0, x.why, ms);
+        breaker_leave(ch, i, refused ? 2 : end == LLM__STOPPED ? -1 : 0, x.why, ms);
         tried_add(ans.tried, sizeof ans.tried, p->name, x.why);
         if (x.got_text && a.begun)
             a.restart = 1;

@@ -109,7 +109,7 @@ static int parse_one(json_t *o, struct llm__emit *e)
     json_t *pf = json_object_get(o, "promptFeedback");
     const char *block = json_string_value(json_object_get(pf, "blockReason"));
     if (block)
-        return fail(e, "prompt blocked (%s)%s", block, "");
+        return fail(e, "blocked by the provider: %s%s", block, "");
     json_t *cands = json_object_get(o, "candidates");
     if (!json_is_array(cands)) {
         /* a chunk may carry only usage figures; anything else is not Gemini */

@@ -32,9 +32,19 @@
  * else they fail at once); a body that is not the wire format (bad JSON, no
  * text, an error object); a reply longer than reply_max bytes; an empty
  * reply; and a reply that rq->validate refuses. A failure moves to the next
- * provider. breaker_failures failures in a row open a provider's breaker
+ * provider. A reply that rq->validate refuses moves on too, but it is not a
+ * failure for the breaker (the provider answered: a model that chats well
+ * but writes a bad insight must not lose chat for breaker_open_ms); it
+ * counts as an answer there and the health shows last_ok true with
+ * last_note saying the reply was refused. breaker_failures failures in a
+ * row open a provider's breaker
  * for breaker_open_ms: it is skipped; after that one call may try it again
  * (half-open): success closes the breaker, failure opens it again.
+ *
+ * Errors kept in last_error and tried are the provider's words with the
+ * configured key replaced by "[key]" (a server may echo what it was sent).
+ * A provider URL never holds a user name or password (refused at config
+ * time), so the URL in the health, in tried and in logs holds no secret.
  */
 #ifndef LS_LLM_LLM_H
 #define LS_LLM_LLM_H
@@ -88,7 +98,10 @@ struct llm_config {
  *   LEADSCORE_LLM_BREAKER_FAILURES, LEADSCORE_LLM_BREAKER_MS,
  *   LEADSCORE_LLM_RETRY_AFTER_MAX_MS
  * Errors: LS_EUSAGE naming the variable (an unknown or unconfigured name in
- * LEADSCORE_LLM, a number out of range, a URL that is not http(s)://).
+ * LEADSCORE_LLM, or one named twice; a number out of range; a URL that is
+ * not http(s)://, has no host, an empty or out-of-range port after ":", or
+ * a user name or password before "@" — refused without echoing the URL, the
+ * message pointing to GEMINI_API_KEY or LEADSCORE_LLAMA_KEY instead).
  */
 int llm_config_from_env(struct llm_config *c, struct ls_error *err);
 /* Defaults with builtin only. */
@@ -126,7 +139,8 @@ struct llm_answer {
     char provider[LLM_NAME_MAX]; /* who answered */
     char *text;                  /* the whole reply, NUL-terminated (malloc'd) */
     size_t len;
-    char tried[512]; /* providers that failed before, with why: "gemini: HTTP 500; llama: timeout" */
+    char
+        tried[512]; /* providers that failed before, with why: "gemini: HTTP 500; llama: timeout" */
     int64_t first_ms, total_ms; /* first piece, whole answer, from the call */
 };
 
@@ -145,9 +159,24 @@ int llm_chain_ask(struct llm_chain *ch, const struct llm_request *rq, const stru
 void llm_answer_cleanup(struct llm_answer *a);
 
 /* [{name, kind: "gemini"|"openai"|"builtin", model, url (no key), last_ok:
- * true|false|null (never called), last_error, last_ms, breaker:
- * "closed"|"open"|"half-open", failures}] for GET /api/health. */
+ * true|false|null (never called), last_error, last_note, last_ms, breaker:
+ * "closed"|"open"|"half-open", failures}] for GET /api/health. last_error
+ * is the failure when last_ok is false, else null; last_note is null unless
+ * the last call got a reply that rq->validate refused (last_ok true: the
+ * provider answered), then "reply refused (not the form asked for)". */
 json_t *llm_chain_health(struct llm_chain *ch);
+
+/*
+ * Stop the model calls for a shutdown: transfers in flight on any thread
+ * abort within a poll slice (20 ms; a Retry-After wait too) and their calls
+ * go on to the next provider, which ends at the narrator; later calls skip
+ * every network provider ("skipped (shutting down)" in tried) and answer
+ * with the narrator at once. Neither moves a breaker. Thread-safe (one
+ * atomic flag), idempotent, accepts NULL; the chain stays usable and must
+ * still be freed with llm_chain_free once no call runs. service_close calls
+ * it first, so SIGTERM never waits for a model's timeouts.
+ */
+void llm_chain_shutdown(struct llm_chain *ch);
 
 /* The provider names in order, comma-separated ("llama,builtin"). */
 const char *llm_chain_order(const struct llm_chain *ch);

@@ -67,9 +67,13 @@ static int env_ms(const char *name, uint64_t lo, uint64_t hi, uint32_t *out, str
     return rc;
 }
 
-/* An http(s) URL with a host, no spaces or control characters; trailing
- * slashes are dropped. */
-static int env_url(const char *name, const char *dflt, char *out, size_t cap, struct ls_error *err)
+/* An http(s) URL with a host and, when a ":" follows the host, a port from 1
+ * to 65535; no spaces or control characters; trailing slashes are dropped.
+ * A user name or password in the URL ("http://user:pw@host") is refused
+ * without echoing the URL: the URL is shown in /api/health and in logs, so
+ * a secret belongs in the key variable (key_var), which is never shown. */
+static int env_url(const char *name, const char *dflt, const char *key_var, char *out, size_t cap,
+                   struct ls_error *err)
 {
     const char *v = env(name);
     if (!v)
@@ -78,6 +82,15 @@ static int env_url(const char *name, const char *dflt, char *out, size_t cap, st
     while (n && v[n - 1] == '/')
         n--;
     size_t scheme = strncmp(v, "http://", 7) == 0 ? 7 : strncmp(v, "https://", 8) == 0 ? 8 : 0;
+    /* the authority: from the scheme to the first "/", "?" or "#" */
+    size_t auth_end = scheme + strcspn(v + scheme, "/?#");
+    if (auth_end > n)
+        auth_end = n;
+    if (memchr(v, '@', auth_end))
+        return ls_error_set(err, LS_EUSAGE,
+                            "%s: a user name or password in the URL is refused (the URL is "
+                            "shown in /api/health and logs); put the key in %s",
+                            name, key_var);
     int ok = scheme && n > scheme && n < cap;
     for (size_t i = 0; ok && i < n; i++)
         if ((unsigned char)v[i] <= ' ' || v[i] == 0x7f)
@@ -85,6 +98,37 @@ static int env_url(const char *name, const char *dflt, char *out, size_t cap, st
     if (!ok)
         return ls_error_set(err, LS_EUSAGE, "%s: '%.80s' is not an http:// or https:// URL", name,
                             v);
+    /* host (an IPv6 address in brackets) and the optional port */
+    const char *h = v + scheme, *end = v + auth_end, *port = NULL;
+    size_t hlen;
+    if (*h == '[') {
+        const char *rb = memchr(h, ']', (size_t)(end - h));
+        if (!rb || (rb + 1 < end && rb[1] != ':'))
+            return ls_error_set(err, LS_EUSAGE, "%s: '%.80s' has no valid host", name, v);
+        hlen = (size_t)(rb - h - 1);
+        port = rb + 1 < end ? rb + 2 : NULL;
+    } else {
+        const char *colon = memchr(h, ':', (size_t)(end - h));
+        hlen = (size_t)((colon ? colon : end) - h);
+        port = colon ? colon + 1 : NULL;
+    }
+    if (hlen == 0)
+        return ls_error_set(err, LS_EUSAGE, "%s: '%.80s' has no host", name, v);
+    if (port) {
+        unsigned long p = 0;
+        int pok = port < end && end - port <= 5;
+        for (const char *c = port; pok && c < end; c++) {
+            if (*c < '0' || *c > '9')
+                pok = 0;
+            else
+                p = p * 10 + (unsigned long)(*c - '0');
+        }
+        if (!pok || p < 1 || p > 65535)
+            return ls_error_set(err, LS_EUSAGE,
+                                "%s: '%.80s' has an empty or bad port (a number from 1 to "
+                                "65535 after the ':')",
+                                name, v);
+    }
     memcpy(out, v, n);
     out[n] = '\0';
     return 0;
@@ -163,15 +207,15 @@ int llm_config_from_env(struct llm_config *c, struct ls_error *err)
     if ((rc = env_model("LEADSCORE_GEMINI_MODEL", GEMINI_DEFAULT_MODEL, 1, gem.model,
                         sizeof gem.model, err)))
         goto out;
-    if ((rc = env_url("LEADSCORE_GEMINI_URL", GEMINI_DEFAULT_URL, gem.base_url, sizeof gem.base_url,
-                      err)))
+    if ((rc = env_url("LEADSCORE_GEMINI_URL", GEMINI_DEFAULT_URL, "GEMINI_API_KEY", gem.base_url,
+                      sizeof gem.base_url, err)))
         goto out;
 
     lla.kind = LLM_OPENAI;
     snprintf(lla.name, sizeof lla.name, "llama");
     has_lla = env("LEADSCORE_LLAMA_URL") != NULL;
-    if (has_lla &&
-        (rc = env_url("LEADSCORE_LLAMA_URL", "", lla.base_url, sizeof lla.base_url, err)))
+    if (has_lla && (rc = env_url("LEADSCORE_LLAMA_URL", "", "LEADSCORE_LLAMA_KEY", lla.base_url,
+                                 sizeof lla.base_url, err)))
         goto out;
     if ((rc = env_model("LEADSCORE_LLAMA_MODEL", LLAMA_DEFAULT_MODEL, 0, lla.model,
                         sizeof lla.model, err)))
@@ -236,15 +280,19 @@ int llm_config_from_env(struct llm_config *c, struct ls_error *err)
                               (int)(k < 40 ? k : 40), s);
             goto out;
         }
+        /* a repeat is said as such before "builtin must come last", which
+         * "builtin,builtin" would otherwise get */
+        for (size_t j = 0; j < t.n; j++)
+            if (strcmp(t.p[j].name, p->name) == 0) {
+                rc = ls_error_set(err, LS_EUSAGE, "LEADSCORE_LLM: %s is named twice", p->name);
+                goto out;
+            }
         if (builtin_seen) {
             rc = ls_error_set(err, LS_EUSAGE,
                               "LEADSCORE_LLM: builtin must come last (it always answers)");
             goto out;
         }
-        if (add(&t, p)) {
-            rc = ls_error_set(err, LS_EUSAGE, "LEADSCORE_LLM: %s is named twice", p->name);
-            goto out;
-        }
+        add(&t, p);
         builtin_seen = p->kind == LLM_BUILTIN;
         if (s[n] != ',')
             break;

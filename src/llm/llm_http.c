@@ -41,6 +41,7 @@ struct xfer {
     int64_t t0;
     int failed;   /* why is set: the transfer was stopped on purpose */
     int canceled; /* the sink stopped it */
+    int stopped;  /* x->stop was set */
     size_t bytes; /* of the body so far, capped at body_max */
     size_t body_max;
     char retry_after[64];
@@ -108,10 +109,36 @@ void llm__clean_text(char *out, size_t cap, const char *in, size_t n)
     out[o] = '\0';
 }
 
+void llm__redact(char *s, size_t cap, const char *key)
+{
+    static const char mark[] = "[key]";
+    size_t k = key ? strlen(key) : 0, n = strlen(s), o = 0, tail = k < 4 ? k : 4;
+    if (k == 0 || cap == 0)
+        return;
+    char *out = xmalloc(n * (sizeof mark) + 1); /* every byte a mark at worst */
+    for (size_t i = 0; i < n;) {
+        size_t left = n - i;
+        if ((left >= k && memcmp(s + i, key, k) == 0) ||
+            (left < k && left >= tail && memcmp(s + i, key, left) == 0)) {
+            memcpy(out + o, mark, sizeof mark - 1);
+            o += sizeof mark - 1;
+            i += left < k ? left : k;
+            continue;
+        }
+        out[o++] = s[i++];
+    }
+    llm__clean_text(s, cap, out, o);
+    free(out);
+}
+
 static void set_why(struct xfer *t, const char *fmt, const char *detail)
 {
-    char m[sizeof t->x->why];
-    snprintf(m, sizeof m, fmt, detail ? detail : "");
+    char m[sizeof t->x->why], d[sizeof t->x->why];
+    /* detail may be the provider's words: the key is taken out before they
+     * are cut to fit (a key cut in two would escape the search) */
+    snprintf(d, sizeof d, "%s", detail ? detail : "");
+    llm__redact(d, sizeof d, t->x->p->api_key);
+    snprintf(m, sizeof m, fmt, d);
     llm__clean_text(t->x->why, sizeof t->x->why, m, strlen(m));
     t->failed = 1;
 }
@@ -156,7 +183,7 @@ static int on_json(struct xfer *t, const char *data, size_t len)
 /* The message of an error body or event: {"error": {"message"}}, {"error":
  * "..."} or {"message"}, in an object or the first element of an array;
  * else the text's start. */
-static void error_detail(const char *data, size_t len, char *out, size_t cap)
+static void error_detail(const char *data, size_t len, const char *key, char *out, size_t cap)
 {
     json_t *o = len ? json_loadb(data, len, 0, NULL) : NULL;
     json_t *top = json_is_array(o) ? json_array_get(o, 0) : o;
@@ -170,6 +197,7 @@ static void error_detail(const char *data, size_t len, char *out, size_t cap)
     else
         llm__clean_text(out, cap, data ? data : "", len < 100 ? len : 100);
     json_decref(o);
+    llm__redact(out, cap, key);
 }
 
 static int on_event(void *ctx, const char *event, const char *data, size_t len)
@@ -181,7 +209,7 @@ static int on_event(void *ctx, const char *event, const char *data, size_t len)
     }
     if (strcmp(event, "error") == 0) {
         char d[120];
-        error_detail(data, len, d, sizeof d);
+        error_detail(data, len, t->x->p->api_key, d, sizeof d);
         set_why(t, "error: %s", d);
         return LS_EUPSTREAM;
     }
@@ -266,6 +294,11 @@ static int check_timers(struct xfer *t)
 {
     if (t->failed || t->canceled)
         return 1;
+    if (t->x->stop && __atomic_load_n(t->x->stop, __ATOMIC_ACQUIRE)) {
+        set_why(t, "stopped (shutting down)%s", NULL);
+        t->stopped = 1;
+        return 1;
+    }
     int64_t el = llm__now_ms() - t->t0;
     if (el > (int64_t)t->x->cfg->total_timeout_ms) {
         set_why(t, "timeout (no complete reply in time)%s", NULL);
@@ -391,6 +424,10 @@ enum llm__end llm__exchange_run(struct llm__exchange *x)
         end = LLM__CANCELED;
         goto out;
     }
+    if (t.stopped) {
+        end = LLM__STOPPED;
+        goto out;
+    }
     if (t.failed)
         goto out;
     if (res != CURLE_OK) {
@@ -407,7 +444,7 @@ enum llm__end llm__exchange_run(struct llm__exchange *x)
         curl_easy_getinfo(t.h, CURLINFO_RESPONSE_CODE, &t.status);
     if (t.status != 200) {
         char d[120];
-        error_detail(t.body.data, t.body.len, d, sizeof d);
+        error_detail(t.body.data, t.body.len, x->p->api_key, d, sizeof d);
         uint64_t ra = retry_after_ms(t.retry_after);
         if ((t.status == 429 || t.status == 503) && ra <= x->cfg->retry_after_max_ms) {
             x->retry_ms = (uint32_t)ra;

@@ -94,6 +94,7 @@ enum llm__end {
     LLM__FAIL,     /* the provider failed: why says how */
     LLM__RETRY,    /* 429/503 with a Retry-After we may wait for (retry_ms) */
     LLM__CANCELED, /* the sink stopped it */
+    LLM__STOPPED,  /* *stop was set (llm_chain_shutdown): not the provider's fault */
 };
 
 struct llm__exchange {
@@ -103,6 +104,7 @@ struct llm__exchange {
     const struct llm_request *rq;
     int (*text)(void *ctx, const char *piece, size_t len); /* each piece; non-zero cancels */
     void *ctx;
+    const int *stop; /* may be NULL; non-zero (read atomically) aborts within a poll slice */
     /* out */
     struct buf reply;  /* the text so far, capped at cfg->reply_max */
     int got_text;      /* at least one piece was handed to text() */
@@ -120,5 +122,12 @@ int64_t llm__now_ms(void);
 /* Copy a message from a server into out (cap bytes): control characters
  * become spaces, cut on a UTF-8 boundary. */
 void llm__clean_text(char *out, size_t cap, const char *in, size_t n);
+
+/* Replace every copy of key in s (a NUL-terminated string in cap bytes) with
+ * "[key]", and a piece of the key's start (4 bytes or more, or the whole of a
+ * shorter key) that ends s, where a longer message was cut: a provider that
+ * echoes the key in its error must not put it in last_error or tried. A
+ * NULL or empty key leaves s as it is. */
+void llm__redact(char *s, size_t cap, const char *key);
 
 #endif

@@ -32,6 +32,7 @@ import re
 import signal
 import socket
 import tempfile
+import threading
 import time
 
 import fake_llm
@@ -484,6 +485,84 @@ class Leaving(Base):
             # one SIGTERM only (a second one means "now"): the server exits 0 on its own
             self.assertEqual(srv.proc.wait(60), 0, srv.log())
             self.assertIn("POST /api/runs/%d/chat 200" % rid, srv.log())
+
+
+class Shutdown(Base):
+    NEVER = {"delay": 3600}  # the fake holds the request and never answers
+    HUGE = dict(LEADSCORE_LLM_CONNECT_TIMEOUT_MS=600000,
+                LEADSCORE_LLM_FIRST_TOKEN_TIMEOUT_MS=3600000,
+                LEADSCORE_LLM_TIMEOUT_MS=3600000)
+
+    def test_sigterm_does_not_wait_for_a_model_that_never_answers(self):
+        """An insight, a streamed chat and the old POST /chat, each stuck on a model that
+        never answers with hour-long timeouts: one SIGTERM and the process exits 0."""
+        srv = lsapi.Server(env=env_for(self.fake, "llama", **self.HUGE))
+        with srv:
+            self.fake.set_default("openai", dict(self.NEVER))
+            _, run = scored_run(self, srv, self.tmp.name)
+            rid = run["run_id"]
+            srv.wait_job(rid)
+            s = SSE(srv, "/api/runs/%d/chat" % rid, {"message": "Why is the top lead High?"})
+            self.assertEqual(s.status, 200)
+            old = {}
+
+            def old_chat():
+                try:
+                    old["r"] = srv.post_json("/chat", {"message": "How good is the model?",
+                                                       "filename": "demo.csv"}, timeout=60)
+                except OSError as e:
+                    old["e"] = e
+            t = threading.Thread(target=old_chat, daemon=True)
+            t.start()
+            # an insight, the chat and the old chat are all waiting on the fake
+            deadline = time.time() + 30
+            while len(self.fake.requests("openai")) < 3 and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertGreaterEqual(len(self.fake.requests("openai")), 3)
+            srv.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = srv.proc.wait(20)
+            except Exception:
+                srv.kill()
+                raise AssertionError("the server did not exit within 20 s: %s" % srv.log())
+            s.close()
+            t.join(30)
+            self.assertEqual(rc, 0, srv.log())
+            self.assertIn("LeadScore stopped", srv.log())
+
+    def test_a_password_in_the_model_url_is_refused(self):
+        env = env_for(self.fake, "llama",
+                      LEADSCORE_LLAMA_URL=self.fake.url.replace("//", "//user:secretpw@"))
+        srv = lsapi.Server(env=env)
+        with self.assertRaises(AssertionError) as cm:
+            srv.start()
+        srv.cleanup()
+        msg = str(cm.exception)
+        self.assertIn("LEADSCORE_LLAMA_URL", msg)
+        self.assertIn("LEADSCORE_LLAMA_KEY", msg)
+        self.assertNotIn("secretpw", msg)
+
+
+class RefusedInsights(Base):
+    def test_bad_insight_json_does_not_open_the_breaker_for_chat(self):
+        """A model that writes no insight JSON (5 refused replies, more than the
+        breaker's 3 failures) still answers chat; the health says why its replies
+        were not used."""
+        with lsapi.Server(env=env_for(self.fake, "llama")) as srv:
+            self.fake.set_default("openai", {"text": "Sure! Here is why: it is good."})
+            _, run = scored_run(self, srv, self.tmp.name)
+            ins = wait_insights(srv, run["run_id"])["insights"]
+            self.assertEqual({i["provider"] for i in ins}, {"builtin"})
+            self.assertEqual(len(self.fake.requests("openai")), 5)
+            h = self.health_of(srv, "llama")
+            self.assertEqual((h["breaker"], h["failures"], h["last_ok"], h["last_error"]),
+                             ("closed", 0, True, None), h)
+            self.assertIn("reply refused", h["last_note"])
+            self.fake.set_default("openai", {"text": "Chat still works."})
+            events = self.ask(srv, run["run_id"])
+            self.assertEqual((answer_of(events), events[-1][1]["provider"]),
+                             ("Chat still works.", "llama"))
+            self.assertIsNone(self.health_of(srv, "llama")["last_note"])
 
 
 class Busy(Base):

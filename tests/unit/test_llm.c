@@ -342,6 +342,57 @@ static void test_config_bad(void **state)
     env_clear();
 }
 
+/* The tester's cases (issue 11 follow-up): a password in a URL is refused
+ * without being echoed and the message names the key variable; a port that
+ * is empty or out of range, or a URL without a host, is refused by the
+ * variable's name; a name given twice is said so, builtin too. */
+static void test_config_url_and_names(void **state)
+{
+    static const struct {
+        const char *var, *value, *want;
+    } bad[] = {
+        {"LEADSCORE_LLAMA_URL", "http://user:secretpw@127.0.0.1:1/", "LEADSCORE_LLAMA_KEY"},
+        {"LEADSCORE_LLAMA_URL", "http://secretpw@127.0.0.1:1", "LEADSCORE_LLAMA_KEY"},
+        {"LEADSCORE_GEMINI_URL", "https://u:secretpw@example.com", "GEMINI_API_KEY"},
+        {"LEADSCORE_LLAMA_URL", "http://127.0.0.1:", "port"},
+        {"LEADSCORE_LLAMA_URL", "http://127.0.0.1:99999", "port"},
+        {"LEADSCORE_LLAMA_URL", "http://127.0.0.1:0", "port"},
+        {"LEADSCORE_LLAMA_URL", "http://127.0.0.1:8a", "port"},
+        {"LEADSCORE_LLAMA_URL", "http://127.0.0.1:123456/v", "port"},
+        {"LEADSCORE_LLAMA_URL", "http://:8080", "host"},
+        {"LEADSCORE_LLAMA_URL", "http:///x", "host"},
+        {"LEADSCORE_LLAMA_URL", "http://[::1]:", "port"},
+        {"LEADSCORE_LLAMA_URL", "http://[]:80", "host"},
+        {"LEADSCORE_LLM", "builtin,builtin", "builtin is named twice"},
+        {"LEADSCORE_LLM", "llama,builtin,llama", "llama is named twice"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct llm_config c;
+        struct ls_error err = {0};
+        env_clear();
+        setenv("LEADSCORE_LLAMA_URL", "http://127.0.0.1:8080", 1);
+        setenv(bad[i].var, bad[i].value, 1);
+        int rc = llm_config_from_env(&c, &err);
+        if (rc != LS_EUSAGE || !strstr(err.msg, bad[i].var) || !strstr(err.msg, bad[i].want))
+            fail_msg("%s=%s: rc %d, message \"%s\"", bad[i].var, bad[i].value, rc, err.msg);
+        if (strstr(err.msg, "secretpw"))
+            fail_msg("the password appears in \"%s\"", err.msg);
+    }
+    static const char *const good[] = {
+        "http://127.0.0.1:1", "http://127.0.0.1:65535/", "https://[::1]:8080",
+        "http://[::1]",       "http://localhost",        "http://h:80/v?x=a@b",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        struct llm_config c;
+        struct ls_error err = {0};
+        env_clear();
+        setenv("LEADSCORE_LLAMA_URL", good[i], 1);
+        if (llm_config_from_env(&c, &err) != 0)
+            fail_msg("%s refused: %s", good[i], err.msg);
+    }
+    env_clear();
+}
+
 static void test_chain_new_refuses(void **state)
 {
     struct llm_config c;
@@ -379,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_config_default),
         cmocka_unit_test(test_config_good),
         cmocka_unit_test(test_config_bad),
+        cmocka_unit_test(test_config_url_and_names),
         cmocka_unit_test(test_chain_new_refuses),
     };
     return cmocka_run_group_tests_name("llm", tests, NULL, NULL);

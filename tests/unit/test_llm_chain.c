@@ -398,6 +398,13 @@ static void test_unparseable_builtin(void **state)
         "[{\"body\": \"{\\\"hello\\\": 1}\", \"content_type\": \"application/json\"}]",
         /* a blocked prompt */
         "[{\"blocked\": \"SAFETY\"}]",
+        /* blocked, as Gemini sends it: with usage figures and empty candidates */
+        "[{\"body\": \"data: {\\\"promptFeedback\\\": {\\\"blockReason\\\": "
+        "\\\"PROHIBITED_CONTENT\\\"}, \\\"candidates\\\": [], \\\"usageMetadata\\\": "
+        "{}}\\r\\n\\r\\n\", \"content_type\": \"text/event-stream\"}]",
+        /* blocked, in a whole JSON body */
+        "[{\"body\": \"[{\\\"promptFeedback\\\": {\\\"blockReason\\\": \\\"OTHER\\\"}}]\", "
+        "\"content_type\": \"application/json\"}]",
         /* a safety stop with no text */
         "[{\"text\": \"\", \"finish\": \"SAFETY\"}]",
         /* an error object in a 400 */
@@ -409,7 +416,9 @@ static void test_unparseable_builtin(void **state)
         "not JSON",
         "not JSON",
         "not a Gemini response",
-        "prompt blocked (SAFETY)",
+        "blocked by the provider: SAFETY",
+        "blocked by the provider: PROHIBITED_CONTENT",
+        "blocked by the provider: OTHER",
         "SAFETY",
         "HTTP 400: API key not valid",
         "empty reply",
