@@ -8,7 +8,6 @@ import {
   Line,
   LineChart,
   ResponsiveContainer,
-  Scatter,
   Tooltip,
   XAxis,
   YAxis,
@@ -87,7 +86,7 @@ export default function Charts({ run }) {
                 <YAxis yAxisId="l" orientation="right" tick={axis} width={30} />
                 <Tooltip />
                 <Legend wrapperStyle={{ fontSize: 11 }} />
-                <Bar yAxisId="l" dataKey="lift" name="lift (×)" fill="#c7d2fe" isAnimationActive={false} />
+                <Bar yAxisId="l" dataKey="lift" name="lift (×)" fill="#a5b4fc" isAnimationActive={false} />
                 <Line yAxisId="g" dataKey="gain" name="conversions found %" stroke="#4f46e5" strokeWidth={2} dot={{ r: 2 }} isAnimationActive={false} />
                 <Line yAxisId="g" dataKey="random" name="random %" stroke="#94a3b8" strokeDasharray="4 4" dot={false} isAnimationActive={false} />
               </ComposedChart>
@@ -104,7 +103,7 @@ export default function Charts({ run }) {
             <ResponsiveContainer width="100%" height="100%">
               <LineChart data={calib} margin={{ top: 5, right: 5, left: 0, bottom: 5 }}>
                 <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="decile" tick={axis} reversed label={{ value: 'decile (best → right)', fontSize: 10, position: 'insideBottom', offset: -2 }} height={32} />
+                <XAxis dataKey="decile" tick={axis} label={{ value: 'decile (1 = highest scores)', fontSize: 10, position: 'insideBottom', offset: -2 }} height={32} />
                 <YAxis tick={axis} width={36} domain={[0, 100]} unit="%" />
                 <Tooltip formatter={(v, n) => [`${v} %`, n]} labelFormatter={(d) => `decile ${d}`} />
                 <Legend wrapperStyle={{ fontSize: 11 }} verticalAlign="top" height={22} />

@@ -6,7 +6,7 @@ import { btnSecondary, EmptyState, ErrorBox, inputCls, ScoreBar, Spinner, TierBa
 const PAGE_SIZES = [25, 50, 100];
 
 // The leads of a run, paged, sorted and filtered by the server.
-export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpen, debounceMs = 300, exportHref }) {
+export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpen, debounceMs = 300, exportHref, maxColumns = 4 }) {
   const [tier, setTier] = useState('All');
   const [qInput, setQInput] = useState('');
   const [q, setQ] = useState('');
@@ -47,7 +47,7 @@ export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpe
   }, [runId, tier, q, sort, order, offset, limit, reload]);
 
   // the id column is shown as "Lead"; the other display columns after it
-  const cols = displayColumns.filter((c) => c !== idColumn);
+  const cols = displayColumns.filter((c) => c !== idColumn).slice(0, maxColumns);
 
   function sortBy(key) {
     if (sort === key) setOrder(order === 'asc' ? 'desc' : 'asc');
@@ -114,19 +114,19 @@ export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpe
 
       <div className="overflow-x-auto">
         <table className="w-full min-w-[900px] text-sm" aria-label="Leads table" aria-busy={loading}>
-          <thead className="bg-slate-50 text-left text-xs text-slate-600">
+          <thead className="bg-slate-50 text-left align-bottom text-xs text-slate-600">
             <tr>
               <Th sort={sort} order={order} onSort={sortBy} k="rank" className="w-16">Rank</Th>
               <Th sort={sort} order={order} onSort={sortBy} k="score" className="w-36">Score</Th>
-              <th scope="col" className="px-3 py-2 font-semibold uppercase">Tier</th>
+              <th scope="col" className="px-3 py-2 font-semibold">Tier</th>
               <Th sort={sort} order={order} onSort={sortBy} k="id">Lead</Th>
               {cols.map((c) => (
                 <Th key={c} sort={sort} order={order} onSort={sortBy} k={c}>
                   {c}
                 </Th>
               ))}
-              <th scope="col" className="px-3 py-2 font-semibold uppercase">Top reasons</th>
-              <th scope="col" className="px-3 py-2 font-semibold uppercase">Insight</th>
+              <th scope="col" className="px-3 py-2 font-semibold">Top reasons</th>
+              <th scope="col" className="px-3 py-2 font-semibold">Insight</th>
             </tr>
           </thead>
           <tbody>
@@ -155,10 +155,10 @@ export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpe
                     {displayValue(l.display && l.display[c])}
                   </td>
                 ))}
-                <td className="min-w-[16rem] px-3 py-2 text-xs">
+                <td className="w-[22rem] max-w-[22rem] px-3 py-2 text-xs">
                   <Reasons reasons={l.reasons} />
                 </td>
-                <td className="min-w-[12rem] px-3 py-2 text-xs">
+                <td className="min-w-[10rem] max-w-[18rem] px-3 py-2 text-xs">
                   {l.insight ? (
                     <div>
                       <p className="text-slate-800">{l.insight.why}</p>
@@ -220,7 +220,7 @@ function Th({ k, children, className = '', sort, order, onSort }) {
       <button
         type="button"
         onClick={() => onSort(k)}
-        className="inline-flex items-center gap-1 text-left uppercase hover:text-slate-900 focus-visible:outline-2 focus-visible:outline-indigo-600"
+        className="inline-flex items-center gap-1 text-left hover:text-slate-900 focus-visible:outline-2 focus-visible:outline-indigo-600"
         title={`Sort by ${typeof children === 'string' ? children : k}`}
       >
         {children}
@@ -240,12 +240,12 @@ export function Reasons({ reasons, max = 2 }) {
   return (
     <ul className="space-y-0.5">
       {f.map((r, i) => (
-        <li key={'f' + i} className="text-emerald-800">
+        <li key={'f' + i} className="truncate text-emerald-800" title={r.text}>
           ▲ {r.text}
         </li>
       ))}
       {a.map((r, i) => (
-        <li key={'a' + i} className="text-rose-700">
+        <li key={'a' + i} className="truncate text-rose-700" title={r.text}>
           ▼ {r.text}
         </li>
       ))}

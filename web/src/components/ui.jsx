@@ -44,8 +44,8 @@ export function ProgressBar({ value, label }) {
 export function StatCard({ label, value, hint, accent }) {
   return (
     <div className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
-      <div className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</div>
-      <div className={`mt-1 text-2xl font-semibold tabular-nums ${accent || 'text-slate-900'}`}>{value}</div>
+      <div className="min-h-8 text-xs leading-4 font-medium uppercase tracking-wide text-slate-500">{label}</div>
+      <div className={`text-2xl font-semibold tabular-nums ${accent || 'text-slate-900'}`}>{value}</div>
       {hint ? <div className="mt-1 text-sm text-slate-600">{hint}</div> : null}
     </div>
   );

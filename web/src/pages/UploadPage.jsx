@@ -270,9 +270,9 @@ export default function UploadPage({ onDone, pollMs = 400 }) {
               </details>
             )}
 
-            <details className="mt-4" open={columns.length <= 12}>
+            <details className="mt-4" open>
               <summary className="cursor-pointer text-sm font-semibold text-slate-800">Column types ({columns.length})</summary>
-              <div className="mt-2 max-h-80 overflow-auto rounded-lg border border-slate-200">
+              <div className="mt-2 max-h-64 overflow-auto rounded-lg border border-slate-200">
                 <table className="w-full text-sm">
                   <thead className="sticky top-0 bg-slate-100 text-left text-xs uppercase text-slate-600">
                     <tr>
