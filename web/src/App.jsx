@@ -19,7 +19,11 @@ function storedRun() {
   }
 }
 
-// The current run: fetched, polled while it is queued or running; its model for the OOB AUC.
+// Runs already seen (the upload page hands over the finished run: no second fetch).
+const runCache = new Map();
+
+// The current run: fetched, polled while it is queued or running; its model
+// (for the out-of-bag AUC) fetched beside it without holding the page back.
 function useRun(runId) {
   const [state, setState] = useState({ run: null, model: null, error: null, loading: false });
   useEffect(() => {
@@ -30,24 +34,30 @@ function useRun(runId) {
     let alive = true;
     let timer = null;
     const ctl = new AbortController();
-    setState((s) => ({ ...s, loading: true, error: null, run: s.run && s.run.run_id === runId ? s.run : null }));
+    const cached = runCache.get(runId) || null;
+    setState((s) => ({ run: cached || (s.run && s.run.run_id === runId ? s.run : null), model: null, error: null, loading: !cached }));
+    const fetchModel = (run) => {
+      if (run.status !== 'done' || !run.model_id) return;
+      api.model(run.model_id, ctl.signal).then(
+        (model) => alive && setState((s) => (s.run && s.run.run_id === run.run_id ? { ...s, model } : s)),
+        () => {},
+      );
+    };
     const tick = async () => {
       try {
         const run = await api.run(runId, ctl.signal);
         if (!alive) return;
-        let model = null;
-        if (run.status === 'done' && run.model_id) {
-          model = await api.model(run.model_id, ctl.signal).catch(() => null);
-          if (!alive) return;
-        }
-        setState({ run, model, error: null, loading: false });
+        if (run.status === 'done') runCache.set(runId, run);
+        setState((s) => ({ ...s, run, error: null, loading: false }));
         if (run.status === 'queued' || run.status === 'running') timer = setTimeout(tick, 500);
+        else fetchModel(run);
       } catch (e) {
         if (!alive || e.name === 'AbortError') return;
         setState({ run: null, model: null, error: e, loading: false });
       }
     };
-    tick();
+    if (cached) fetchModel(cached);
+    else tick();
     return () => {
       alive = false;
       ctl.abort();
@@ -66,6 +76,10 @@ const NAV = [
 
 export default function App() {
   const route = useHashRoute();
+  useEffect(() => {
+    const t = setTimeout(() => import('./components/Charts.jsx').catch(() => {}), 300);
+    return () => clearTimeout(t);
+  }, []);
   const [runId, setRunId] = useState(() => route.runId || storedRun());
 
   useEffect(() => {
@@ -164,7 +178,8 @@ export default function App() {
         <main id="main" className="min-w-0 flex-1 overflow-y-auto p-4 md:p-6" tabIndex={-1}>
           {page === 'upload' && (
             <UploadPage
-              onDone={(id) => {
+              onDone={(id, finished) => {
+                if (finished && finished.status === 'done') runCache.set(id, finished);
                 setRunId(id);
                 go('dashboard', id);
               }}
@@ -180,6 +195,7 @@ export default function App() {
                 go('dashboard', id);
               }}
               onDeleted={(id) => {
+                runCache.delete(id);
                 if (id === runId) setRunId(null);
               }}
             />

@@ -18,6 +18,7 @@ import { Card, EmptyState } from './ui.jsx';
 
 const H = 220;
 const axis = { fontSize: 11, fill: '#475569' };
+const legendText = (v) => <span style={{ color: '#334155' }}>{v}</span>;
 
 export default function Charts({ run }) {
   const summary = run.summary || {};
@@ -85,7 +86,7 @@ export default function Charts({ run }) {
                 <YAxis yAxisId="g" tick={axis} width={36} domain={[0, 100]} unit="%" />
                 <YAxis yAxisId="l" orientation="right" tick={axis} width={30} />
                 <Tooltip />
-                <Legend wrapperStyle={{ fontSize: 11 }} />
+                <Legend formatter={legendText} wrapperStyle={{ fontSize: 11 }} />
                 <Bar yAxisId="l" dataKey="lift" name="lift (×)" fill="#a5b4fc" isAnimationActive={false} />
                 <Line yAxisId="g" dataKey="gain" name="conversions found %" stroke="#4f46e5" strokeWidth={2} dot={{ r: 2 }} isAnimationActive={false} />
                 <Line yAxisId="g" dataKey="random" name="random %" stroke="#94a3b8" strokeDasharray="4 4" dot={false} isAnimationActive={false} />
@@ -106,9 +107,9 @@ export default function Charts({ run }) {
                 <XAxis dataKey="decile" tick={axis} label={{ value: 'decile (1 = highest scores)', fontSize: 10, position: 'insideBottom', offset: -2 }} height={32} />
                 <YAxis tick={axis} width={36} domain={[0, 100]} unit="%" />
                 <Tooltip formatter={(v, n) => [`${v} %`, n]} labelFormatter={(d) => `decile ${d}`} />
-                <Legend wrapperStyle={{ fontSize: 11 }} verticalAlign="top" height={22} />
+                <Legend formatter={legendText} wrapperStyle={{ fontSize: 11 }} verticalAlign="top" height={22} />
                 <Line dataKey="predicted" name="predicted" stroke="#4f46e5" strokeWidth={2} isAnimationActive={false} />
-                <Line dataKey="observed" name="observed" stroke="#059669" strokeWidth={2} strokeDasharray="5 3" isAnimationActive={false} />
+                <Line dataKey="observed" name="observed" stroke="#059669" strokeWidth={0} dot={{ r: 4, fill: '#059669' }} activeDot={{ r: 5 }} isAnimationActive={false} />
               </LineChart>
             </ResponsiveContainer>
           </div>

@@ -6,7 +6,7 @@ import { btnSecondary, EmptyState, ErrorBox, inputCls, ScoreBar, Spinner, TierBa
 const PAGE_SIZES = [25, 50, 100];
 
 // The leads of a run, paged, sorted and filtered by the server.
-export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpen, debounceMs = 300, exportHref, maxColumns = 4 }) {
+export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpen, debounceMs = 300, exportHref, maxColumns = 3 }) {
   const [tier, setTier] = useState('All');
   const [qInput, setQInput] = useState('');
   const [q, setQ] = useState('');
@@ -60,6 +60,7 @@ export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpe
 
   const total = page ? page.total : 0;
   const leads = page ? page.leads : [];
+  const hasInsight = leads.some((l) => l.insight);
   const from = total === 0 ? 0 : offset + 1;
   const to = Math.min(offset + leads.length, total);
 
@@ -113,33 +114,33 @@ export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpe
       ) : null}
 
       <div className="overflow-x-auto">
-        <table className="w-full min-w-[900px] text-sm" aria-label="Leads table" aria-busy={loading}>
+        <table className="w-full min-w-[880px] text-sm" aria-label="Leads table" aria-busy={loading}>
           <thead className="bg-slate-50 text-left align-bottom text-xs text-slate-600">
             <tr>
               <Th sort={sort} order={order} onSort={sortBy} k="rank" className="w-16">Rank</Th>
-              <Th sort={sort} order={order} onSort={sortBy} k="score" className="w-36">Score</Th>
-              <th scope="col" className="px-3 py-2 font-semibold">Tier</th>
+              <Th sort={sort} order={order} onSort={sortBy} k="score" className="w-32">Score</Th>
+              <th scope="col" className="px-2 py-2 font-semibold">Tier</th>
               <Th sort={sort} order={order} onSort={sortBy} k="id">Lead</Th>
               {cols.map((c) => (
                 <Th key={c} sort={sort} order={order} onSort={sortBy} k={c}>
                   {c}
                 </Th>
               ))}
-              <th scope="col" className="px-3 py-2 font-semibold">Top reasons</th>
-              <th scope="col" className="px-3 py-2 font-semibold">Insight</th>
+              <th scope="col" className="px-2 py-2 font-semibold">Top reasons</th>
+              {hasInsight && <th scope="col" className="px-2 py-2 font-semibold">Insight</th>}
             </tr>
           </thead>
           <tbody>
             {leads.map((l) => (
               <tr key={l.row} className="border-t border-slate-100 align-top hover:bg-indigo-50/40" data-row={l.row}>
-                <td className="px-3 py-2 tabular-nums text-slate-600">{fmtInt(l.rank)}</td>
-                <td className="px-3 py-2">
+                <td className="px-2 py-2 tabular-nums text-slate-600">{fmtInt(l.rank)}</td>
+                <td className="px-2 py-2">
                   <ScoreBar score={l.score} tier={l.tier} />
                 </td>
-                <td className="px-3 py-2">
+                <td className="px-2 py-2">
                   <TierBadge tier={l.tier} />
                 </td>
-                <td className="max-w-[11rem] px-3 py-2">
+                <td className="max-w-[9rem] px-2 py-2">
                   <button
                     type="button"
                     onClick={() => onOpen && onOpen(l)}
@@ -151,14 +152,15 @@ export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpe
                   </button>
                 </td>
                 {cols.map((c) => (
-                  <td key={c} className="max-w-[12rem] truncate px-3 py-2" title={displayValue(l.display && l.display[c])}>
+                  <td key={c} className="max-w-[10rem] truncate px-2 py-2" title={displayValue(l.display && l.display[c])}>
                     {displayValue(l.display && l.display[c])}
                   </td>
                 ))}
-                <td className="w-[22rem] max-w-[22rem] px-3 py-2 text-xs">
+                <td className="w-[18rem] max-w-[18rem] px-2 py-2 text-xs">
                   <Reasons reasons={l.reasons} />
                 </td>
-                <td className="min-w-[10rem] max-w-[18rem] px-3 py-2 text-xs">
+                {hasInsight && (
+                <td className="min-w-[10rem] max-w-[18rem] px-2 py-2 text-xs">
                   {l.insight ? (
                     <div>
                       <p className="text-slate-800">{l.insight.why}</p>
@@ -168,6 +170,7 @@ export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpe
                     <span className="text-slate-400">—</span>
                   )}
                 </td>
+                )}
               </tr>
             ))}
           </tbody>
@@ -216,7 +219,7 @@ export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpe
 function Th({ k, children, className = '', sort, order, onSort }) {
   const active = sort === k;
   return (
-    <th scope="col" className={`px-3 py-2 font-semibold ${className}`} aria-sort={active ? (order === 'asc' ? 'ascending' : 'descending') : 'none'}>
+    <th scope="col" className={`px-2 py-2 font-semibold ${className}`} aria-sort={active ? (order === 'asc' ? 'ascending' : 'descending') : 'none'}>
       <button
         type="button"
         onClick={() => onSort(k)}
