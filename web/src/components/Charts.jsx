@@ -26,6 +26,7 @@ export default function Charts({ run }) {
   const hist = Array.isArray(summary.score_histogram) ? summary.score_histogram : null;
   const tiers = TIERS.map((t) => ({ tier: t, leads: (summary.tiers && summary.tiers[t]) || 0 }));
   const gain = metrics ? cumulativeGain(metrics.lift_by_decile) : [];
+  const maxLift = Math.max(1, Math.ceil(Math.max(0, ...gain.map((g) => g.lift))));
   const calib = metrics && Array.isArray(metrics.calibration)
     ? metrics.calibration.map((c) => ({ decile: c.decile, predicted: +(c.predicted * 100).toFixed(1), observed: +(c.observed * 100).toFixed(1), rows: c.rows }))
     : [];
@@ -84,7 +85,7 @@ export default function Charts({ run }) {
                 <CartesianGrid strokeDasharray="3 3" vertical={false} />
                 <XAxis dataKey="decile" tick={axis} />
                 <YAxis yAxisId="g" tick={axis} width={36} domain={[0, 100]} unit="%" />
-                <YAxis yAxisId="l" orientation="right" tick={axis} width={30} />
+                <YAxis yAxisId="l" orientation="right" tick={axis} width={30} domain={[0, maxLift]} tickCount={maxLift + 1} allowDecimals={false} />
                 <Tooltip />
                 <Legend formatter={legendText} wrapperStyle={{ fontSize: 11 }} />
                 <Bar yAxisId="l" dataKey="lift" name="lift (×)" fill="#a5b4fc" isAnimationActive={false} />
