@@ -21,5 +21,6 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.test.{js,jsx}'],
     setupFiles: ['src/test/setup.js'],
+    testTimeout: 30000,
   },
 });
