@@ -62,6 +62,7 @@ export default function LeadDrawer({ runId, row, onClose }) {
   const [lead, setLead] = useState(null);
   const [error, setError] = useState(null);
   const closeRef = useRef(null);
+  const panelRef = useRef(null);
 
   useEffect(() => {
     const ctl = new AbortController();
@@ -76,6 +77,20 @@ export default function LeadDrawer({ runId, row, onClose }) {
     if (closeRef.current) closeRef.current.focus();
     const onKey = (e) => {
       if (e.key === 'Escape') onClose();
+      if (e.key === 'Tab' && panelRef.current) {
+        // keep the focus inside the drawer
+        const f = panelRef.current.querySelectorAll('button, [href], input, select, summary, [tabindex]:not([tabindex="-1"])');
+        if (!f.length) return;
+        const first = f[0];
+        const last = f[f.length - 1];
+        if (e.shiftKey && (document.activeElement === first || !panelRef.current.contains(document.activeElement))) {
+          e.preventDefault();
+          last.focus();
+        } else if (!e.shiftKey && (document.activeElement === last || !panelRef.current.contains(document.activeElement))) {
+          e.preventDefault();
+          first.focus();
+        }
+      }
     };
     window.addEventListener('keydown', onKey);
     return () => {
@@ -89,6 +104,7 @@ export default function LeadDrawer({ runId, row, onClose }) {
     <div className="fixed inset-0 z-40 flex justify-end">
       <div className="absolute inset-0 bg-slate-900/30" onClick={onClose} aria-hidden="true" />
       <aside
+        ref={panelRef}
         role="dialog"
         aria-modal="true"
         aria-labelledby="lead-title"

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api } from '../lib/api.js';
 import { displayValue, fmtInt, TIERS } from '../lib/format.js';
 import { btnSecondary, EmptyState, ErrorBox, inputCls, ScoreBar, Spinner, TierBadge } from './ui.jsx';
@@ -6,7 +6,7 @@ import { btnSecondary, EmptyState, ErrorBox, inputCls, ScoreBar, Spinner, TierBa
 const PAGE_SIZES = [25, 50, 100];
 
 // The leads of a run, paged, sorted and filtered by the server.
-export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpen, debounceMs = 300, exportHref, maxColumns = 3 }) {
+export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpen, debounceMs = 300, exportHref, maxColumns = 3, insightTop = 5, insightPollMs = 3000, insightTries = 20 }) {
   const [tier, setTier] = useState('All');
   const [qInput, setQInput] = useState('');
   const [q, setQ] = useState('');
@@ -45,6 +45,23 @@ export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpe
       });
     return () => ctl.abort();
   }, [runId, tier, q, sort, order, offset, limit, reload]);
+
+  // Insights for the top leads are written after the run (issue 11): a top
+  // lead whose insight is still null is asked for again a little later.
+  const waits = useRef(0);
+  useEffect(() => {
+    waits.current = 0;
+  }, [runId]);
+  useEffect(() => {
+    if (!page || waits.current >= insightTries) return undefined;
+    const pending = page.leads.some((l) => l.rank <= insightTop && l.insight === null);
+    if (!pending) return undefined;
+    const t = setTimeout(() => {
+      waits.current += 1;
+      setReload((n) => n + 1);
+    }, insightPollMs);
+    return () => clearTimeout(t);
+  }, [page, insightTries, insightPollMs, insightTop]);
 
   // the id column is shown as "Lead"; the other display columns after it
   const cols = displayColumns.filter((c) => c !== idColumn).slice(0, maxColumns);

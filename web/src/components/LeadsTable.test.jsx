@@ -158,4 +158,17 @@ describe('LeadsTable', () => {
     fireEvent.click(await screen.findByRole('button', { name: 'lead-2' }));
     expect(onOpen).toHaveBeenCalledWith(expect.objectContaining({ row: 2, id: 'lead-2' }));
   });
+  it('asks again while a top lead waits for its insight, then shows it', async () => {
+    let n = 0;
+    globalThis.fetch = vi.fn(async () => {
+      n++;
+      const l1 = lead(1, { insight: n >= 3 ? { why: 'Referral, read the pricing page.', next_action: 'Call today', provider: 'llama' } : null });
+      return new Response(JSON.stringify({ leads: [l1, lead(6, { insight: null })], total: 2, offset: 0, limit: 25 }), { status: 200 });
+    });
+    renderTable({ insightPollMs: 5 });
+    await screen.findByText('Referral, read the pricing page.');
+    expect(n).toBe(3);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(n).toBe(3); // no more asking once the top leads have theirs
+  });
 });
