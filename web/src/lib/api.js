@@ -49,11 +49,31 @@ export const api = {
   deleteRun: (id) => request(`/api/runs/${id}`, { method: 'DELETE' }),
   model: (id, signal) => request(`/api/models/${id}`, { signal }),
   createRun: (body) => request('/api/runs', { method: 'POST', body }),
-  leads: (id, params, signal) => request(`/api/runs/${id}/leads?${leadsQuery(params)}`, { signal }),
+  leads: (id, params, signal) => {
+    const url = `/api/runs/${id}/leads?${leadsQuery(params)}`;
+    const early = prefetched.get(url);
+    if (early) {
+      prefetched.delete(url);
+      return early;
+    }
+    return request(url, { signal });
+  },
   lead: (id, row, signal) => request(`/api/runs/${id}/leads/${row}`, { signal }),
   chatHistory: (id, signal) => request(`/api/runs/${id}/chat`, { signal }),
   exportUrl: (id) => `/api/runs/${id}/export.csv`,
 };
+
+// A page of leads asked for before the table mounts (the upload page asks for
+// the first page as soon as the run is done); used once by api.leads.
+const prefetched = new Map();
+export const FIRST_PAGE = { sort: 'rank', order: 'asc', offset: 0, limit: 25 };
+export function prefetchLeads(id, params = FIRST_PAGE) {
+  const url = `/api/runs/${id}/leads?${leadsQuery(params)}`;
+  const p = request(url);
+  p.catch(() => prefetched.delete(url));
+  prefetched.set(url, p);
+  setTimeout(() => prefetched.delete(url), 10000);
+}
 
 // The query string of GET /api/runs/{id}/leads: tier, q, sort, order, offset, limit.
 export function leadsQuery({ tier, q, sort, order, offset = 0, limit = 25 } = {}) {

@@ -1,4 +1,4 @@
-import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
+import { lazy, startTransition, Suspense, useCallback, useEffect, useState } from 'react';
 import { api } from '../lib/api.js';
 import { aucWords, driftColumns, fmtInt, fmtPct } from '../lib/format.js';
 import LeadsTable from '../components/LeadsTable.jsx';
@@ -12,6 +12,14 @@ export default function DashboardPage({ run, model }) {
   const [open, setOpen] = useState(null);
   useEffect(() => setOpen(null), [run && run.run_id]);
   const close = useCallback(() => setOpen(null), []);
+  // The charts (recharts renders synchronously, ~0.5 s on a loaded machine)
+  // come after the first page of leads is on screen: the table is usable first.
+  const [charts, setCharts] = useState(false);
+  const showCharts = useCallback(() => startTransition(() => setCharts(true)), []);
+  useEffect(() => {
+    const t = setTimeout(showCharts, 1500);
+    return () => clearTimeout(t);
+  }, [showCharts]);
 
   if (!run) return null;
   if (run.status !== 'done') {
@@ -100,7 +108,7 @@ export default function DashboardPage({ run, model }) {
       </div>
 
       <Suspense fallback={<Spinner label="Loading charts" />}>
-        <Charts run={run} />
+        {charts ? <Charts run={run} /> : <Spinner label="Loading charts" />}
       </Suspense>
 
       {s.total ? (
@@ -109,6 +117,7 @@ export default function DashboardPage({ run, model }) {
           displayColumns={run.display_columns || []}
           idColumn={idColumn}
           onOpen={(l) => setOpen(l.row)}
+          onLoaded={showCharts}
           exportHref={api.exportUrl(run.run_id)}
         />
       ) : (

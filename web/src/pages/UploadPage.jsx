@@ -1,7 +1,11 @@
 import { useEffect, useRef, useState } from 'react';
-import { api, runBody, uploadDataset } from '../lib/api.js';
+import { api, prefetchLeads, runBody, uploadDataset } from '../lib/api.js';
 import { fmtInt, fmtPct } from '../lib/format.js';
 import { btnPrimary, btnSecondary, Card, ErrorBox, inputCls, ProgressBar } from '../components/ui.jsx';
+
+function mark(name) {
+  if (typeof performance !== 'undefined' && performance.mark) performance.mark(name);
+}
 
 export const STAGES = [
   { key: 'queued', label: 'Queued' },
@@ -34,7 +38,7 @@ function classesOf(dataset, target) {
   return [];
 }
 
-export default function UploadPage({ onDone, pollMs = 400 }) {
+export default function UploadPage({ onDone, pollMs = 400, prefetchOnDone = true }) {
   const [phase, setPhase] = useState('pick'); // pick | uploading | review | running
   const [file, setFile] = useState(null);
   const [progress, setProgress] = useState(0);
@@ -98,6 +102,8 @@ export default function UploadPage({ onDone, pollMs = 400 }) {
         setPhase('review');
         return;
       }
+      mark('ls:run-done');
+      if (r.status === 'done' && prefetchOnDone) prefetchLeads(r.run_id);
       if (onDone) onDone(r.run_id, r);
     } catch (e) {
       if (!alive.current) return;
