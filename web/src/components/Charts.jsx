@@ -43,7 +43,7 @@ export default function Charts({ run }) {
             <ResponsiveContainer width="100%" height="100%">
               <BarChart data={hist.map((b) => ({ ...b, label: `${b.from}–${b.to}` }))} margin={{ top: 5, right: 5, left: 0, bottom: 5 }}>
                 <CartesianGrid strokeDasharray="3 3" vertical={false} />
-                <XAxis dataKey="from" tick={axis} interval={3} />
+                <XAxis dataKey="from" tick={axis} interval={3} height={32} label={{ value: 'score (bins of 5 points)', fontSize: 10, position: 'insideBottom', offset: -2 }} />
                 <YAxis tick={axis} width={44} />
                 <Tooltip formatter={(v) => [fmtInt(v), 'leads']} labelFormatter={(l, p) => (p && p[0] ? `score ${p[0].payload.label}` : l)} />
                 <Bar dataKey="leads" isAnimationActive={false}>
