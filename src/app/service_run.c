@@ -21,6 +21,7 @@
 #include "app/report.h"
 #include "app/run.h"
 #include "app/train.h"
+#include "chat/chat.h"
 #include "core/mem.h"
 #include "core/sha256.h"
 
@@ -570,6 +571,33 @@ static void leads_free(struct store_lead *L, uint64_t n)
     free(L);
 }
 
+/* The best leads as the insights' prompts read them (chat_leads' JSON):
+ * the run's top leads with every cell of their row as fields. */
+static json_t *insight_leads(const struct run_result *res, const json_t *top)
+{
+    json_t *a = json_array(), *l;
+    size_t i;
+    json_array_foreach(top, i, l)
+    {
+        json_t *x = json_object();
+        static const char *const keep[] = {"row",  "id",    "score",  "tier",
+                                           "rank", "label", "reasons"};
+        for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++) {
+            json_t *v = json_object_get(l, keep[k]);
+            if (v)
+                json_object_set_new(x, keep[k], json_deep_copy(v));
+        }
+        json_int_t row = json_integer_value(json_object_get(l, "row"));
+        json_t *fields = json_object();
+        for (size_t c = 0; row >= 1 && (uint64_t)row <= res->f->nrows && c < res->f->ncols; c++)
+            json_object_set_new(fields, res->f->cols[c].name,
+                                svc__str(frame_cell(res->f, c, (uint64_t)row - 1)));
+        json_object_set_new(x, "fields", fields);
+        json_array_append_new(a, x);
+    }
+    return a;
+}
+
 /* Keep at most opts.keep_runs runs: delete the oldest finished ones past
  * that (their leads with them). Runs still queued or running are skipped
  * (the store refuses them); a failure leaves the history as it was, which
@@ -704,6 +732,19 @@ static int run_job(void *p, json_t **out, struct ls_error *err)
 
     progress_set(&pr, "storing", 0);
     L = leads_build(&res, dcols, nd, all);
+    /* the chat's facts, stored with the run (a run of a given model has
+     * the model's info only in the store's record) */
+    json_t *rinfo = a->model_id ? svc__parse(rec.info_json) : NULL;
+    const json_t *excluded = json_object_get(minfo ? minfo : rinfo, "excluded");
+    struct chat_run_input ci = {&m, &res, imp_sum, o, excluded, a->d.filename};
+    json_t *facts = chat_facts_build(&ci);
+    json_decref(rinfo);
+    char *facts_text = facts ? svc__dumps(facts) : NULL;
+    json_decref(facts);
+    if (facts_text && strlen(facts_text) > STORE_FACTS_MAX) { /* built again when asked */
+        free(facts_text);
+        facts_text = NULL;
+    }
     json_object_set_new(o, "took_ms", json_integer(service__now_ms() - t0));
     struct store_run run;
     memset(&run, 0, sizeof run);
@@ -717,10 +758,17 @@ static int run_job(void *p, json_t **out, struct ls_error *err)
     run.has_outcomes = labelled > 0;
     run.explained = all;
     run.summary_json = svc__dumps(o);
+    run.facts_json = facts_text;
     rc = store_run_finish(s->store, &run, L, r->n, err);
     free(run.summary_json);
-    if (rc != LS_OK)
+    if (rc != LS_OK) {
+        free(facts_text);
         goto out;
+    }
+    /* insights after the run is stored, by their own worker: the run's
+     * answer never waits for a language model */
+    svc__insights_queue(s, a->run_id, insight_leads(&res, json_object_get(o, "top_leads")),
+                        facts_text);
     prune_runs(s);
     *out = o;
     o = NULL;
@@ -807,6 +855,7 @@ int service_run_submit(struct service *s, const struct service_run_req *r, servi
         json_object_set_new(o, "cached", json_true());
         *cached = o;
         *run_id = found.id;
+        svc__insights_ensure(s, found.id, found.total); /* a run stored before a restart */
         rc = LS_OK;
         goto fail; /* nothing to run: free what was prepared */
     }
