@@ -1,9 +1,12 @@
 /*
  * service.c — the service's life, its data sets and what is stored.
  *
- * service_open opens the store and starts the worker pool (jobs.c);
- * service_close drains the pool before closing the store, so a job never
- * outlives what it writes to. The training and scoring jobs are in
+ * service_open builds the language chain (llm/llm.h), opens the store and
+ * starts the worker pools (jobs.c: the heavy one and the chat one) and the
+ * insights worker; service_close stops the insights worker taking work,
+ * drains both pools, joins the insights worker and only then closes the
+ * store, so no job outlives what it writes to. Insights and chat are in
+ * service_insights.c and service_chat.c. The training and scoring jobs are in
  * service_run.c; the views of stored runs (pages of leads, exports,
  * real-time scoring) in service_views.c.
  *
@@ -23,6 +26,7 @@
 #include "core/mem.h"
 #include "core/sha256.h"
 #include "data/target.h"
+#include "llm/llm.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -106,14 +110,31 @@ void service_opts_default(struct service_opts *o)
     o->explain_budget = SERVICE_EXPLAIN_BUDGET;
     o->max_rows = CSV_DEFAULT_MAX_ROWS;
     o->keep_runs = SERVICE_KEEP_RUNS;
+    o->llm = NULL;
+    o->insights = SERVICE_INSIGHTS_TOP;
+    o->chat_workers = 4;
+    o->chat_queue = 16;
 }
 
 int service_open(const struct service_opts *o, struct service **out, struct ls_error *err)
 {
     struct service *s = xcalloc(1, sizeof *s);
     struct svc_state *st = NULL;
+    struct llm_config env;
+    struct llm_chain *chain = NULL;
     int rc = LS_OK;
     s->opts = *o;
+    /* the language chain first: a bad LEADSCORE_* variable stops the start
+     * (the operator sees which) before the store is touched */
+    if (!o->llm && (rc = llm_config_from_env(&env, err)) != LS_OK)
+        goto out;
+    if ((rc = llm_chain_new(o->llm ? o->llm : &env, &chain, err)) != LS_OK)
+        goto out;
+    s->opts.llm = NULL; /* the caller's config need not outlive the call */
+    if (!s->opts.chat_workers)
+        s->opts.chat_workers = 4;
+    if (s->opts.chat_workers > SERVICE_WORKERS_MAX)
+        s->opts.chat_workers = SERVICE_WORKERS_MAX;
     if (!s->opts.workers)
         s->opts.workers = 1;
     if (s->opts.workers > SERVICE_WORKERS_MAX) /* each holds a whole job's memory */
@@ -131,10 +152,16 @@ int service_open(const struct service_opts *o, struct service **out, struct ls_e
     st = xcalloc(1, sizeof *st);
     pthread_mutex_init(&st->lock, NULL);
     st->pool = jobs_new(s->opts.workers, s->opts.queue);
+    st->chat_pool = jobs_new(s->opts.chat_workers, s->opts.chat_queue);
+    st->llm = chain;
+    chain = NULL;
+    st->chat = svc__chat_new();
     s->jobs = st;
+    st->ins = svc__insights_new(s);
     *out = s;
     s = NULL;
 out:
+    llm_chain_free(chain);
     if (s) {
         store_close(s->store);
         free(s->data_dir);
@@ -148,7 +175,14 @@ void service_close(struct service *s)
     if (!s)
         return;
     struct svc_state *st = svc__state(s);
+    /* insights first refuse new work (the run jobs below would queue some),
+     * then the pools run what they hold, then the worker's lead in hand ends */
+    svc__insights_stop(st->ins);
     jobs_free(st->pool); /* runs what is queued: nothing is left half-done */
+    jobs_free(st->chat_pool);
+    svc__insights_free(st->ins);
+    svc__chat_free(st->chat);
+    llm_chain_free(st->llm);
     for (size_t i = 0; i < SERVICE_FRAME_CACHE; i++)
         if (st->frames[i].ref)
             svc__frame_release(s, st->frames[i].ref);
@@ -191,6 +225,16 @@ json_t *service_health_json(struct service *s)
     json_object_set_new(o, "workers", json_integer(s->opts.workers));
     json_object_set_new(o, "queue", json_integer(s->opts.queue));
     json_object_set_new(o, "uptime_ms", json_integer(service__now_ms() - s->started_ms));
+    struct svc_state *st = svc__state(s);
+    jobs_counts(st->chat_pool, &running, &queued);
+    json_object_set_new(o, "chat_running", json_integer(running));
+    json_object_set_new(o, "chat_queued", json_integer(queued));
+    uint64_t dropped = 0;
+    svc__insights_counts(s, &queued, &dropped);
+    json_object_set_new(o, "insights_queued", json_integer(queued));
+    json_object_set_new(o, "insights_dropped", json_integer((json_int_t)dropped));
+    json_object_set_new(o, "llm", llm_chain_health(st->llm));
+    json_object_set_new(o, "llm_order", json_string(llm_chain_order(st->llm)));
     return o;
 }
 

@@ -42,6 +42,7 @@
 #define SERVICE_EXPLAIN_BUDGET 2000000000ull
 #define SERVICE_EXCLUDE_MAX    256
 #define SERVICE_TREES_MAX      2000
+#define SERVICE_POSITIVE_MAX   255 /* bytes of the positive class's label */
 /* The history never grows without bound (the old system's did): past this
  * many runs, the oldest finished runs go, leads and all. */
 #define SERVICE_KEEP_RUNS 1000
@@ -51,17 +52,18 @@ struct service_job;
 struct llm_config;
 
 struct service_opts {
-    const char *data_dir;    /* the store's folder (created when missing) */
-    uint32_t workers;        /* jobs running at once (default 1) */
-    uint32_t queue;          /* jobs waiting at most beyond those (default 4) */
-    uint32_t threads;        /* compute threads of one job (0: every core) */
-    uint64_t explain_max;    /* default SERVICE_EXPLAIN_ALL_MAX */
-    uint64_t explain_budget; /* lead x node visits, default SERVICE_EXPLAIN_BUDGET */
-    uint64_t max_rows;       /* rows of an uploaded file at most (default 5,000,000) */
-    uint64_t keep_runs;      /* runs kept: past this, the oldest finished ones are deleted
-                                with their leads after each new run (default SERVICE_KEEP_RUNS) */
+    const char *data_dir;         /* the store's folder (created when missing) */
+    uint32_t workers;             /* jobs running at once (default 1) */
+    uint32_t queue;               /* jobs waiting at most beyond those (default 4) */
+    uint32_t threads;             /* compute threads of one job (0: every core) */
+    uint64_t explain_max;         /* default SERVICE_EXPLAIN_ALL_MAX */
+    uint64_t explain_budget;      /* lead x node visits, default SERVICE_EXPLAIN_BUDGET */
+    uint64_t max_rows;            /* rows of an uploaded file at most (default 5,000,000) */
+    uint64_t keep_runs;           /* runs kept: past this, the oldest finished ones are deleted
+                                     with their leads after each new run (default SERVICE_KEEP_RUNS) */
     const struct llm_config *llm; /* NULL: llm_config_from_env at open */
-    uint32_t insights;            /* top leads given insights (default SERVICE_INSIGHTS_TOP, 0 none) */
+    uint32_t insights;            /* top leads given insights (default SERVICE_INSIGHTS_TOP,
+                                     0 none, 100 at most: each is a language model call) */
     uint32_t chat_workers;        /* chat answers at once (default 4) */
     uint32_t chat_queue;          /* chat answers waiting at most (default 16) */
 };
@@ -115,6 +117,10 @@ struct service_train {
     int64_t dataset_id;
     const char *target;  /* NULL: detect (and a target named but absent: see target_fallback) */
     int target_fallback; /* 1: a named target that is no column is detected instead (old routes) */
+    /* The target's value that counts as converted: one of its labels, else
+     * LS_EINPUT naming them. NULL: the class detection picks. A different
+     * positive class is a different model. */
+    const char *positive;
     const char *exclude[SERVICE_EXCLUDE_MAX];
     size_t nexclude;
     int include_leaky;
@@ -232,8 +238,9 @@ int service_score(struct service *s, int64_t model_id, const json_t *leads, json
 
 /* ---- insights and chat (language layer: llm/llm.h, chat/chat.h) --------- */
 
-#define SERVICE_INSIGHTS_TOP 5 /* leads of a run given an insight */
-#define SERVICE_CHAT_KEEP    200 /* chat messages kept per run (older ones go) */
+#define SERVICE_INSIGHTS_TOP   5   /* leads of a run given an insight */
+#define SERVICE_CHAT_KEEP      200 /* chat messages kept per run (older ones go) */
+#define SERVICE_INSIGHTS_QUEUE 32  /* runs waiting for their insights at most */
 
 /*
  * The language chain the service asks (llm_config_from_env at open unless
@@ -248,6 +255,16 @@ int service_score(struct service *s, int64_t model_id, const json_t *leads, json
  * "done", insights: [{row, id, score, tier, why, next_action, provider,
  * created}] best first}. service_lead and service_leads add "insight" (that
  * object without row/id/score/tier, or null) to each lead.
+ * The worker's queue holds SERVICE_INSIGHTS_QUEUE runs: a run stored while
+ * it is full pushes out the oldest queued run (the newest is the one being
+ * looked at). A done run whose insights are missing and not
+ * queued (pushed out, cut short by a restart, stored before insights
+ * existed) is queued again by service_insights and by a cached
+ * service_run_submit of it, so its status reads "pending" until they are
+ * there, never "done" with some missing. A queued or running run answers
+ * "pending" with no insights; a failed one LS_ECONFLICT; no run
+ * LS_ENOT_FOUND. Health adds "insights_queued" and "insights_dropped"
+ * (runs pushed out), "chat_running" and "chat_queued".
  */
 int service_insights(struct service *s, int64_t run_id, json_t **out, struct ls_error *err);
 
@@ -261,7 +278,13 @@ int service_insights(struct service *s, int64_t run_id, json_t **out, struct ls_
  * Chat jobs have a pool of their own (opts.chat_workers running,
  * opts.chat_queue waiting; LS_EBUSY past that): a training job never
  * delays an answer. The sink is called from the job's thread; a non-zero
- * return stops the answer (the client left): nothing is stored then.
+ * return stops the answer (the client left): nothing is stored then, and
+ * the job ends with LS_ECANCELED. The sink's ctx must stay valid until the
+ * job ends (its done callback; a released job may still call the sink
+ * until it ends). A run stored without facts (before schema 2) has them
+ * built again from its model and file at its first question (LS_ECONFLICT
+ * when its model was deleted). The result adds "tried" (the providers that
+ * failed first, with why) when one did.
  * Errors at submission: LS_ENOT_FOUND (no such run), LS_ECONFLICT (not
  * done), LS_EINPUT (empty message), LS_ELIMIT (too long), LS_EBUSY.
  */

@@ -29,6 +29,14 @@ struct service {
     void (*views_cleanup)(struct service *s);
 };
 
+/* The insights of a run's leads by row, for service_leads and service_lead
+ * (service_insights.c): a new object {"ROW": {why, next_action, provider,
+ * created}} (empty when there are none or the store fails: a page of leads
+ * does not fail for want of insights). svc__insight_of: the entry of row,
+ * a new reference, or null. */
+json_t *svc__insight_map(struct service *s, int64_t run_id);
+json_t *svc__insight_of(const json_t *map, uint64_t row);
+
 /* Unix time in milliseconds. */
 int64_t service__now_ms(void);
 

@@ -26,9 +26,17 @@ struct frame_ref {
     int refs; /* under svc_state.lock */
 };
 
+struct llm_chain;
+struct svc_insights; /* service_insights.c */
+struct svc_chat;     /* service_chat.c */
+
 struct svc_state {
     struct jobs *pool;
-    pthread_mutex_t lock; /* the frame cache */
+    struct jobs *chat_pool;   /* chat answers: a pool of their own */
+    struct llm_chain *llm;    /* the language chain (llm/llm.h) */
+    struct svc_insights *ins; /* the insights worker */
+    struct svc_chat *chat;    /* the chat indexes kept per run */
+    pthread_mutex_t lock;     /* the frame cache */
     struct {
         int64_t id;
         struct frame_ref *ref;
@@ -72,5 +80,42 @@ void svc__run_status(const struct store_run *r, json_t *o);
 
 /* Dump with the project's float precision; NULL on failure (caller frees). */
 char *svc__dumps(const json_t *j);
+
+/* ---- the language layer (service_insights.c, service_chat.c) ------------- */
+
+/* Start and stop the insights worker. svc__insights_stop first refuses new
+ * work (queued work is dropped: GET answers it again later), then
+ * svc__insights_free joins the thread once the lead in hand is done. */
+struct svc_insights *svc__insights_new(struct service *s);
+void svc__insights_stop(struct svc_insights *in);
+void svc__insights_free(struct svc_insights *in);
+/* Queue run_id's insights. leads: lead objects (chat_leads' JSON) of the
+ * run's best leads, or NULL (the worker reads them); facts_text: the run's
+ * facts as JSON text, or NULL (read from the store). Both are taken over.
+ * A full queue drops its oldest run. */
+void svc__insights_queue(struct service *s, int64_t run_id, json_t *leads, char *facts_text);
+/* Queue run_id's insights when some are missing and none are pending
+ * (a cached run, a run stored before a restart); total: the run's leads. */
+void svc__insights_ensure(struct service *s, int64_t run_id, uint64_t total);
+/* Insights queued and dropped so far (health). */
+void svc__insights_counts(struct service *s, uint32_t *queued, uint64_t *dropped);
+
+/* The chat index cache (service_chat.c). */
+struct svc_chat *svc__chat_new(void);
+void svc__chat_free(struct svc_chat *c);
+/* Build and cache run_id's index from its facts now (the insights worker,
+ * right after the run is stored), so its first question does not pay for
+ * it. */
+void svc__chat_warm(struct service *s, int64_t run_id, const json_t *facts);
+
+/* The run's facts (a new object): stored with the run, or built again from
+ * its model and file for a run stored without them. Errors: LS_ENOT_FOUND,
+ * LS_ECONFLICT (not done; its model deleted), those of reading. */
+int svc__run_facts(struct service *s, int64_t run_id, json_t **facts, struct ls_error *err);
+
+/* Top leads as chat_leads' JSON {row, id, score, tier, rank, label,
+ * reasons, fields} from a stored lead (fields: its display columns). */
+struct store_lead;
+json_t *svc__lead_json(const struct store_lead *l);
 
 #endif

@@ -506,8 +506,13 @@ int service_leads(struct service *s, int64_t run_id, const struct store_lead_que
         }
     }
     json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, page_lead_json(&leads[i]));
+    json_t *ins = svc__insight_map(s, run_id);
+    for (size_t i = 0; i < n; i++) {
+        json_t *l = page_lead_json(&leads[i]);
+        json_object_set_new(l, "insight", svc__insight_of(ins, leads[i].row));
+        json_array_append_new(a, l);
+    }
+    json_decref(ins);
     json_t *o = json_object();
     json_object_set_new(o, "leads", a);
     json_object_set_new(o, "total", json_integer((json_int_t)total));
@@ -606,6 +611,9 @@ int service_lead(struct service *s, int64_t run_id, uint64_t row, json_t **out,
                         views__str(narrate_json_action(l.tier, reasons, text, sizeof text)));
     json_object_set_new(o, "reasons", reasons);
     json_object_set_new(o, "explained_on_demand", json_boolean(!run.explained));
+    json_t *ins = svc__insight_map(s, run_id);
+    json_object_set_new(o, "insight", svc__insight_of(ins, l.row));
+    json_decref(ins);
     if (!vr->vm && !l.contrib)
         json_object_set_new(o, "note",
                             json_string("the run's model was deleted: this lead "

@@ -114,6 +114,7 @@ int cmd_demo_data(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_chat(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 
 #endif

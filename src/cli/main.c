@@ -20,6 +20,7 @@ static const char help[] =
     "  train FILE.csv -o MODEL [options]          learn from leads with a known outcome\n"
     "  score MODEL FILE.csv [-o OUT] [--json]      score every lead: likelihood, tier, rank\n"
     "  explain MODEL FILE.csv --row N | --id ID    why one lead got its score\n"
+    "  chat MODEL FILE.csv [--json]               answer questions about the run (stdin)\n"
     "  demo-data [--rows N] [--seed S] [-o FILE]   write a generated lead data set\n"
     "  serve [--host H] [--port P] [--data-dir D]  the HTTP API, the old routes and the web app\n"
     "\n"
@@ -67,6 +68,8 @@ static int dispatch(int argc, char **argv)
         return cmd_score(argc - 1, argv + 1);
     if (strcmp(cmd, "explain") == 0)
         return cmd_explain(argc - 1, argv + 1);
+    if (strcmp(cmd, "chat") == 0)
+        return cmd_chat(argc - 1, argv + 1);
     if (strcmp(cmd, "demo-data") == 0)
         return cmd_demo_data(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)

@@ -16,14 +16,27 @@
  * model, a run), 200 for an answer that already existed (the same upload,
  * a cached model or run), 202 for a run submitted with "wait": false, 204
  * for a deletion.
+ *
+ * Chat (POST /api/runs/{id}/chat) answers with a stream of server-sent
+ * events: the chat job's sink writes `meta` (the provider starting, the
+ * facts used) and `token` events as the answer is produced, on the job's
+ * thread; its done callback writes `done` (or `error`) and closes the
+ * stream. What is refused before the job starts (no such run, a run not
+ * done, an empty or too long question, a full pool) is an ordinary JSON
+ * error. The model's words are only ever JSON string values here: the
+ * stream is text/event-stream, never HTML.
  */
 #include "http/handler_args.h"
 #include "http/handlers.h"
+#include "http/internal.h"
 
+#include "chat/chat.h"
 #include "core/mem.h"
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -97,7 +110,7 @@ int api_dataset_get(struct http_req *rq, struct http_resp *rs)
 
 /* ---- training options, shared by POST /api/models and POST /api/runs ------ */
 
-/* Read target, exclude, include_leaky, trees and seed into t; *given counts
+/* Read target, positive, exclude, include_leaky, trees and seed into t; *given counts
  * the fields present (POST /api/runs refuses them beside a model_id). */
 static int read_train(struct args *a, struct service_train *t, int *given)
 {
@@ -107,6 +120,9 @@ static int read_train(struct args *a, struct service_train *t, int *given)
     if (args_string(a, "target", 0, &t->target) != 0)
         return -1;
     *given += t->target != NULL;
+    if (args_string_max(a, "positive", 0, SERVICE_POSITIVE_MAX, &t->positive) != 0)
+        return -1;
+    *given += t->positive != NULL;
     if (args_strings(a, "exclude", t->exclude, SERVICE_EXCLUDE_MAX, &t->nexclude) != 0)
         return -1;
     *given += json_object_get(a->body, "exclude") != NULL;
@@ -150,8 +166,8 @@ static int model_finish(struct http_req *rq, struct http_resp *rs)
 
 int api_model_create(struct http_req *rq, struct http_resp *rs)
 {
-    static const char *const keys[] = {"dataset_id", "target", "exclude", "include_leaky",
-                                       "trees",      "seed",   NULL};
+    static const char *const keys[] = {"dataset_id",    "target", "positive", "exclude",
+                                       "include_leaky", "trees",  "seed",     NULL};
     struct ls_error err = {0};
     struct args a;
     struct service_train t;
@@ -199,9 +215,8 @@ static int run_finish(struct http_req *rq, struct http_resp *rs)
 
 int api_run_create(struct http_req *rq, struct http_resp *rs)
 {
-    static const char *const keys[] = {"dataset_id", "model_id",      "target",
-                                       "exclude",    "include_leaky", "trees",
-                                       "seed",       "wait",          NULL};
+    static const char *const keys[] = {"dataset_id",    "model_id", "target", "positive", "exclude",
+                                       "include_leaky", "trees",    "seed",   "wait",     NULL};
     struct ls_error err = {0};
     struct args a;
     struct service_run_req r = {0};
@@ -215,7 +230,7 @@ int api_run_create(struct http_req *rq, struct http_resp *rs)
         args_bool(&a, "wait", &wait) != 0)
         return 0;
     if (r.model_id && given) {
-        args_fail(&a, "target, exclude, include_leaky, trees and seed train a model: "
+        args_fail(&a, "target, positive, exclude, include_leaky, trees and seed train a model: "
                       "give them without model_id");
         return 0;
     }
@@ -373,6 +388,161 @@ int api_run_export(struct http_req *rq, struct http_resp *rs)
 fail:
     json_decref(run);
     return args_service_error(rs, API, &err);
+}
+
+/* ---- insights and chat ---------------------------------------------------- */
+
+int api_run_insights(struct http_req *rq, struct http_resp *rs)
+{
+    return answer_get(rq, rs, service_insights);
+}
+
+int api_run_chat_history(struct http_req *rq, struct http_resp *rs)
+{
+    return answer_get(rq, rs, service_chat_history);
+}
+
+/* One streamed answer, shared by the job's sink and its done callback (both
+ * on the job's thread). */
+struct chat_out {
+    pthread_mutex_t mu; /* the handler holds it while submitting: job is set before done reads it */
+    struct http_stream *st;
+    struct service_job *job;
+    unsigned char carry[4]; /* the start of a UTF-8 character cut by the last piece */
+    size_t ncarry;
+};
+
+static int chat_meta(void *ctx, const json_t *meta)
+{
+    struct chat_out *o = ctx;
+    o->ncarry = 0; /* a new provider starts over */
+    return http_stream_event(o->st, "meta", meta) != 0;
+}
+
+/* The length of the UTF-8 sequence led by b (0: not a lead byte). */
+static size_t utf8_len(unsigned char b)
+{
+    return b < 0x80             ? 1
+           : (b & 0xE0) == 0xC0 ? 2
+           : (b & 0xF0) == 0xE0 ? 3
+           : (b & 0xF8) == 0xF0 ? 4
+                                : 0;
+}
+
+/*
+ * A piece as a token event. Pieces may cut a character in two (a provider
+ * splits where it likes): the cut start waits in o->carry for the next
+ * piece; bytes that are not UTF-8 at all become U+FFFD, so every token is
+ * a valid JSON string.
+ */
+static int chat_text(void *ctx, const char *piece, size_t len)
+{
+    struct chat_out *o = ctx;
+    size_t n = o->ncarry + len, k = 0, i = 0;
+    unsigned char *in = xmalloc(n + 1), *out = xmalloc(3 * n + 1);
+    memcpy(in, o->carry, o->ncarry);
+    memcpy(in + o->ncarry, piece, len);
+    o->ncarry = 0;
+    while (i < n) {
+        size_t m = utf8_len(in[i]);
+        if (m > 0 && i + m > n) { /* cut at the end: keep it for the next piece */
+            size_t j = i + 1;
+            while (j < n && (in[j] & 0xC0) == 0x80)
+                j++;
+            if (j == n) {
+                memcpy(o->carry, in + i, n - i);
+                o->ncarry = n - i;
+                break;
+            }
+        }
+        if (m > 0 && i + m <= n && http__utf8_valid(in + i, m)) {
+            memcpy(out + k, in + i, m);
+            k += m;
+            i += m;
+        } else {
+            memcpy(out + k, "\xEF\xBF\xBD", 3);
+            k += 3;
+            i++;
+        }
+    }
+    int rc = 0;
+    if (k > 0) {
+        json_t *j = json_object();
+        json_object_set_new(j, "text", json_stringn((const char *)out, k));
+        rc = http_stream_event(o->st, "token", j) != 0;
+        json_decref(j);
+    }
+    free(in);
+    free(out);
+    return rc;
+}
+
+/* The chat job ended (its thread): the last event, then the end of the stream. */
+static void chat_done(void *ctx)
+{
+    struct chat_out *o = ctx;
+    struct ls_error err = {0};
+    json_t *out = NULL, *ev;
+    pthread_mutex_lock(&o->mu);
+    struct service_job *job = o->job;
+    pthread_mutex_unlock(&o->mu);
+    if (service_job_result(job, &out, &err) == 0) {
+        ev = json_object();
+        static const char *const keys[] = {"message_id", "provider", "text",
+                                           "took_ms",    "first_ms", NULL};
+        for (size_t i = 0; keys[i]; i++) {
+            json_t *v = json_object_get(out, keys[i]);
+            json_object_set(ev, keys[i], v ? v : json_null());
+        }
+        http_stream_event(o->st, "done", ev);
+    } else {
+        ev = json_pack("{s:s,s:s}", "code", ls_err_symbol(err.code), "message",
+                       err.msg[0] ? err.msg : ls_err_name(err.code));
+        http_stream_event(o->st, "error", ev); /* fails when the client left: nothing to do */
+    }
+    json_decref(ev);
+    json_decref(out);
+    http_stream_close(o->st);
+    service_job_release(job); /* inside its own callback: freed once this returns */
+    pthread_mutex_destroy(&o->mu);
+    free(o);
+}
+
+int api_run_chat(struct http_req *rq, struct http_resp *rs)
+{
+    static const char *const keys[] = {"message", NULL};
+    struct ls_error err = {0};
+    struct args a;
+    const json_t *m;
+    if (args_body(&a, rq, rs, API, 400, keys, 1) != 0)
+        return 0;
+    m = json_object_get(a.body, "message");
+    if (!json_is_string(m)) {
+        args_fail(&a, "message must be a string: the question");
+        return 0;
+    }
+    if (json_string_length(m) > CHAT_QUESTION_MAX) {
+        args_fail(&a, "message must be at most %d bytes (got %zu)", CHAT_QUESTION_MAX,
+                  json_string_length(m));
+        return 0;
+    }
+    struct chat_out *o = xcalloc(1, sizeof *o);
+    pthread_mutex_init(&o->mu, NULL);
+    o->st = http_resp_stream(rs);
+    struct service_chat_sink sink = {.meta = chat_meta, .text = chat_text, .ctx = o};
+    pthread_mutex_lock(&o->mu);
+    int rc = service_chat_submit(rq->svc, rq->ids[0], json_string_value(m), &sink, chat_done, o,
+                                 &o->job, &err);
+    pthread_mutex_unlock(&o->mu);
+    if (rc != 0) { /* no job: the stream is never answered */
+        http_stream_close(o->st);
+        pthread_mutex_destroy(&o->mu);
+        free(o);
+        if (err.code == LS_ELIMIT) /* a question too long is a bad request, like an empty one */
+            return http_error(rs, API, 400, LS_EINPUT, err.msg);
+        return args_service_error(rs, API, &err);
+    }
+    return 0;
 }
 
 /* ---- real-time scoring ---------------------------------------------------- */

@@ -30,12 +30,26 @@
  * leads by score; pr_auc is the average precision. The history list gives
  * what the run stored (AUC-based figures, precision and recall in the top
  * 10 %) and null for the threshold figures, which need every lead.
+ *
+ * POST /chat {message, context?, filename?} answers {"response": "..."}
+ * with 200 whatever it is sent, as the old server did: the client shows
+ * the response as the assistant's words and has no error path for this
+ * route. So a body that is not JSON, a missing or empty message, a full
+ * pool and the absence of any scored file are all answered in plain words.
+ * filename "" or null (what the client sends before any run) means the
+ * latest run; context is the client's own (it sends "undefined" when it
+ * has none) and is not used: the conversation is kept per run by the
+ * service. The answer is the whole text at once, never streamed.
  */
 #include "http/handler_args.h"
 #include "http/handlers.h"
 
+#include "chat/chat.h"
+
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define OLD HTTP_STYLE_COMPAT
@@ -504,4 +518,110 @@ int compat_history(struct http_req *rq, struct http_resp *rs)
     rs->json = json_pack("{s:o}", "history", history);
     json_decref(list);
     return 0;
+}
+
+/* ---- POST /chat --------------------------------------------------------------- */
+
+/* {"response": text}, 200: the only answer this route gives. */
+static int chat_words(struct http_resp *rs, const char *text)
+{
+    json_decref(rs->json);
+    rs->json = json_pack("{s:s}", "response", text);
+    if (!rs->json) /* text that is not UTF-8 (never ours): say something all the same */
+        rs->json = json_pack("{s:s}", "response", "I could not put the answer into words.");
+    rs->status = 200;
+    rs->retry_after = 0;
+    return 0;
+}
+
+/* What went wrong, said to a person. */
+static int chat_refusal(struct http_resp *rs, const struct ls_error *err)
+{
+    char msg[600];
+    switch (err->code) {
+    case LS_EBUSY:
+        return chat_words(rs, "I am busy answering other questions right now. Please ask again "
+                              "in a few seconds.");
+    case LS_ELIMIT:
+        snprintf(msg, sizeof msg,
+                 "That question is too long for me (at most %d characters). Please ask it in "
+                 "fewer words.",
+                 CHAT_QUESTION_MAX);
+        return chat_words(rs, msg);
+    case LS_EINPUT:
+        return chat_words(rs, "Please type a question about your leads, for example \"Which "
+                              "lead sources convert best?\"");
+    default:
+        snprintf(msg, sizeof msg, "I could not answer that just now (%.*s). Please try again.",
+                 args_utf8_fit(err->msg[0] ? err->msg : ls_err_name(err->code), 400),
+                 err->msg[0] ? err->msg : ls_err_name(err->code));
+        return chat_words(rs, msg);
+    }
+}
+
+static int chat_finish(struct http_req *rq, struct http_resp *rs)
+{
+    struct ls_error err = {0};
+    json_t *out = NULL;
+    (void)rq;
+    int rc = service_job_result(rs->job, &out, &err);
+    service_job_release(rs->job);
+    rs->job = NULL;
+    if (rc != 0)
+        return chat_refusal(rs, &err);
+    const char *text = json_string_value(json_object_get(out, "text"));
+    chat_words(rs, text && *text ? text : "I have no answer to that.");
+    json_decref(out);
+    return 0;
+}
+
+static int blank(const char *s)
+{
+    for (; *s; s++)
+        if (!isspace((unsigned char)*s))
+            return 0;
+    return 1;
+}
+
+int compat_chat(struct http_req *rq, struct http_resp *rs)
+{
+    struct ls_error err = {0};
+    char *text = NULL;
+    char msg[600];
+    if (rq->body_error || !json_is_object(rq->json)) {
+        const char *why = rq->body_error ? rq->body_error : "it is not a JSON object";
+        snprintf(msg, sizeof msg,
+                 "I could not read the question (%.*s). Send JSON such as {\"message\": "
+                 "\"Which lead sources convert best?\"}.",
+                 args_utf8_fit(why, 300), why);
+        return chat_words(rs, msg);
+    }
+    const json_t *m = json_object_get(rq->json, "message");
+    const json_t *f = json_object_get(rq->json, "filename");
+    const char *message = json_string_value(m);
+    if (!message || blank(message)) {
+        err.code = LS_EINPUT;
+        return chat_refusal(rs, &err);
+    }
+    if (json_string_length(m) > CHAT_QUESTION_MAX) {
+        err.code = LS_ELIMIT;
+        return chat_refusal(rs, &err);
+    }
+    /* "" or null before any run; a name too long to be one is no name */
+    const char *filename = json_string_value(f);
+    if (filename && (!*filename || json_string_length(f) > ARGS_STRING_MAX))
+        filename = NULL;
+    if (service_chat_compat(rq->svc, message, filename, rq->done, rq->done_ctx, &rs->job, &text,
+                            &err) != 0)
+        return chat_refusal(rs, &err);
+    if (!rs->job) { /* nothing scored yet: the service said so in words */
+        chat_words(rs, text && *text ? text
+                                     : "No file has been scored yet. Upload a lead file and "
+                                       "score it, then ask me about it.");
+        free(text);
+        return 0;
+    }
+    free(text);
+    rs->finish = chat_finish;
+    return HTTP_PENDING;
 }

@@ -28,6 +28,9 @@ int api_run_leads(struct http_req *rq, struct http_resp *rs);
 int api_run_lead(struct http_req *rq, struct http_resp *rs);
 int api_run_export(struct http_req *rq, struct http_resp *rs);
 int api_score(struct http_req *rq, struct http_resp *rs);
+int api_run_insights(struct http_req *rq, struct http_resp *rs);
+int api_run_chat(struct http_req *rq, struct http_resp *rs); /* a stream of events */
+int api_run_chat_history(struct http_req *rq, struct http_resp *rs);
 
 /* the old system's routes */
 int compat_root(struct http_req *rq, struct http_resp *rs);
@@ -36,5 +39,6 @@ int compat_train(struct http_req *rq, struct http_resp *rs);
 int compat_predict(struct http_req *rq, struct http_resp *rs);
 int compat_history(struct http_req *rq, struct http_resp *rs);
 int compat_history_run(struct http_req *rq, struct http_resp *rs);
+int compat_chat(struct http_req *rq, struct http_resp *rs); /* always 200 with words */
 
 #endif

@@ -24,6 +24,18 @@
  * by the server.
  * An upload's tmp_path belongs to the handler (the service moves or
  * removes it); one still there when a handler returns is removed.
+ *
+ * Streams (server-sent events, the chat's answer): a handler calls
+ * http_resp_stream, hands the stream to a producer (a job's sink, on a
+ * worker thread) and returns 0; the answer is 200 text/event-stream and
+ * sends whatever the producer writes (http_stream_event) as it comes, until
+ * the producer closes the stream (http_stream_close). The connection holds
+ * no server thread while it waits for the next event (it is suspended and
+ * resumed by the producer's write). A client that leaves, a client too slow
+ * to take what is written (HTTP_STREAM_BUF_MAX bytes waiting for longer
+ * than HTTP_STREAM_STALL_MS) or the server stopping make the producer's
+ * next write fail, so the producer stops; at stop the client gets a last
+ * `error` event (CANCELED) and the end of the stream.
  */
 #ifndef LS_HTTP_HTTP_H
 #define LS_HTTP_HTTP_H
@@ -58,6 +70,11 @@ enum http_body {
     HTTP_BODY_NONE,   /* a body is refused (400) */
     HTTP_BODY_JSON,   /* a JSON document: rq->json (NULL when the body is empty) */
     HTTP_BODY_UPLOAD, /* multipart/form-data with a field "file": rq->upload */
+    /* JSON when it is JSON; otherwise the handler is called all the same,
+     * with rq->json NULL and rq->body_error saying why (a body that does not
+     * parse, is over HTTP_JSON_MAX, or is not sent as application/json):
+     * for the old POST /chat, which always answers 200 with words */
+    HTTP_BODY_JSON_ANY,
 };
 
 /* How a route answers errors. */
@@ -85,6 +102,7 @@ struct http_req {
     struct http_param params[HTTP_PARAMS_MAX]; /* the query string */
     size_t nparams;
     json_t *json;                  /* HTTP_BODY_JSON routes (borrowed) */
+    const char *body_error;        /* HTTP_BODY_JSON_ANY: why there is no rq->json, or NULL */
     struct http_upload *upload;    /* HTTP_BODY_UPLOAD routes (borrowed) */
     struct service *svc;           /* the engine */
     const struct http_config *cfg; /* the server's settings */
@@ -93,6 +111,7 @@ struct http_req {
 };
 
 struct http_resp;
+struct http_stream;
 typedef int (*http_finish_fn)(struct http_req *rq, struct http_resp *rs);
 
 struct http_resp {
@@ -100,12 +119,14 @@ struct http_resp {
     json_t *json; /* the body (owned; dumped with JSON_REAL_PRECISION(10)) */
     char *body;   /* or a raw body (owned, malloc'd) ... */
     size_t body_len;
-    const char *content_type; /* ... of this type (static string) */
-    char file_path[4096];     /* or a file to send, removed once opened ("" none) */
-    char disposition[512];    /* Content-Disposition, "" none */
-    int retry_after;          /* seconds, 0: no Retry-After header */
-    struct service_job *job;  /* HTTP_PENDING: the job being waited for ... */
-    http_finish_fn finish;    /* ... and what fills the response when it ends */
+    const char *content_type;   /* ... of this type (static string) */
+    char file_path[4096];       /* or a file to send, removed once opened ("" none) */
+    char disposition[512];      /* Content-Disposition, "" none */
+    int retry_after;            /* seconds, 0: no Retry-After header */
+    struct service_job *job;    /* HTTP_PENDING: the job being waited for ... */
+    http_finish_fn finish;      /* ... and what fills the response when it ends */
+    struct http_stream *stream; /* http_resp_stream: the answer is this stream (the server's
+                                 * reference; an error filled in after wins over it) */
 };
 
 /* The query value of name, or NULL. */
@@ -118,6 +139,38 @@ int http_error(struct http_resp *rs, enum http_style style, int status, int code
 
 /* The error of err (its code's status and symbol, its message). Returns 0. */
 int http_error_ls(struct http_resp *rs, enum http_style style, const struct ls_error *err);
+
+/* ---- streams (server-sent events) --------------------------------------- */
+
+#define HTTP_STREAM_BUF_MAX  (256u << 10) /* bytes written and not yet sent, per stream */
+#define HTTP_STREAM_STALL_MS 5000         /* a write waits this long for room, then fails */
+
+/*
+ * Make rs a stream: the answer is 200 with Content-Type text/event-stream,
+ * Cache-Control: no-cache and X-Accel-Buffering: no (a proxy must not hold
+ * the events back). Returns the producer's handle, which the producer must
+ * close exactly once (http_stream_close), whatever happens. A handler that
+ * fails after this fills an error into rs as usual (that error is answered
+ * and the stream is never read: its writes fail) and closes the handle
+ * itself when no producer got it.
+ */
+struct http_stream *http_resp_stream(struct http_resp *rs);
+
+/*
+ * Write one event: "event: NAME\ndata: JSON\n\n", data dumped compact on one
+ * line (a newline in a string is escaped, so text can never end an event
+ * early or forge one). Thread-safe; called by the producer's thread. Waits
+ * up to HTTP_STREAM_STALL_MS while the stream holds HTTP_STREAM_BUF_MAX
+ * unsent bytes. 0, or LS_ECANCELED when the client left, the server is
+ * stopping, the client was too slow (it is then disconnected) or the stream
+ * was closed; LS_ELIMIT for an event over HTTP_STREAM_BUF_MAX. After a
+ * failure every later write fails too.
+ */
+int http_stream_event(struct http_stream *st, const char *event, const json_t *data);
+
+/* The producer is done: the answer ends after the events written. Frees the
+ * producer's handle. Accepts NULL. */
+void http_stream_close(struct http_stream *st);
 
 typedef int (*http_handler_fn)(struct http_req *rq, struct http_resp *rs);
 

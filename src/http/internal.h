@@ -45,6 +45,7 @@ struct http__conn {
     int status;      /* the status queued (the log) */
     int pending;     /* waiting for a job */
     int cors;        /* the Origin is an allowed one */
+    int streaming;   /* the answer is a stream (its own Cache-Control) */
     const char *origin;
     const struct http_route *route;
     enum http_style style;
@@ -53,6 +54,7 @@ struct http__conn {
     enum http_style defer_style;
     char defer_allow[96];
     unsigned defer_methods;
+    const char *soft_error; /* HTTP_BODY_JSON_ANY: why the body will not be JSON (static) */
     int early_status; /* a refusal decided while the body still arrives (answered at its end) */
     int early_code;
     char early_msg[512];
@@ -79,6 +81,34 @@ void http__upload_feed(struct http__conn *c, const char *data, size_t n);
 int http__upload_end(struct http__conn *c);
 /* Free the upload's state; removes its temp file unless it was handed over. */
 void http__upload_free(struct http__conn *c);
+
+/* ---- stream.c ------------------------------------------------------------ */
+
+/* The streams a server is answering, so that stopping can end them all. */
+struct http__streams {
+    pthread_mutex_t mu;
+    struct http_stream *head;
+    int stopping; /* streams answered from now on end at once */
+};
+
+void http__streams_init(struct http__streams *reg);
+void http__streams_destroy(struct http__streams *reg);
+
+/* The response that sends st on conn (200, text/event-stream). It takes over
+ * the server's reference, released when the response is destroyed; NULL
+ * (and the reference dropped) when libmicrohttpd cannot make one. */
+struct MHD_Response *http__stream_response(struct http__streams *reg, struct http_stream *st,
+                                           struct MHD_Connection *conn);
+
+/* A stream that is not answered (the handler failed after making it, or the
+ * request ended first): its writes fail from now on; the server's reference
+ * goes. Accepts NULL. */
+void http__stream_drop(struct http_stream *st);
+
+/* Stopping: every stream answered gets a last error event (CANCELED, "the
+ * server is stopping") and ends; its connection is resumed if suspended,
+ * and the producer's next write fails. Streams answered later end at once. */
+void http__streams_stop(struct http__streams *reg);
 
 /* ---- static.c ------------------------------------------------------------ */
 

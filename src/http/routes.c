@@ -13,6 +13,7 @@
 #define NONE HTTP_BODY_NONE
 #define JSON HTTP_BODY_JSON
 #define UPL  HTTP_BODY_UPLOAD
+#define ANY  HTTP_BODY_JSON_ANY
 
 const struct http_route http_routes[] = {
     {HTTP_GET, "/api/health", api_health, NONE, API, 1},
@@ -30,6 +31,9 @@ const struct http_route http_routes[] = {
     {HTTP_GET, "/api/runs/{id}/leads", api_run_leads, NONE, API, 0},
     {HTTP_GET, "/api/runs/{id}/leads/{row}", api_run_lead, NONE, API, 0},
     {HTTP_GET, "/api/runs/{id}/export.csv", api_run_export, NONE, API, 0},
+    {HTTP_GET, "/api/runs/{id}/insights", api_run_insights, NONE, API, 0},
+    {HTTP_GET, "/api/runs/{id}/chat", api_run_chat_history, NONE, API, 0},
+    {HTTP_POST, "/api/runs/{id}/chat", api_run_chat, JSON, API, 0},
     {HTTP_POST, "/api/score", api_score, JSON, API, 0},
     /* the old system's routes (../shared/SEED.md) */
     {HTTP_POST, "/upload", compat_upload, UPL, OLD, 0},
@@ -37,5 +41,6 @@ const struct http_route http_routes[] = {
     {HTTP_POST, "/predict", compat_predict, JSON, OLD, 0},
     {HTTP_GET, "/prediction-history", compat_history, NONE, OLD, 0},
     {HTTP_GET, "/prediction-history/{id}", compat_history_run, NONE, OLD, 0},
+    {HTTP_POST, "/chat", compat_chat, ANY, OLD, 0}, /* never a 4xx for its body */
     {0, NULL, NULL, NONE, API, 0},
 };

@@ -38,6 +38,16 @@
  * job ends, others up to STOP_GRACE_S — before MHD_stop_daemon. Then the
  * caller closes the service, which lets queued jobs finish.
  *
+ * A handler may answer with a stream (http_resp_stream, stream.c): the
+ * response is read from the stream's buffer as the producer fills it, and
+ * the connection is suspended while the buffer is empty. Stopping ends
+ * every stream first (a last error event, then the end), so no stream
+ * connection is left suspended and no client waits on a server going away.
+ *
+ * POST /chat (HTTP_BODY_JSON_ANY) never gets a 400, 413 or 415 for its
+ * body: the handler is called with rq->body_error instead and answers 200
+ * with words, as the old client expects.
+ *
  * Every request is logged on stderr in one line: method, path (no query:
  * values may be secrets), status and milliseconds.
  */
@@ -75,6 +85,7 @@ struct http_server {
     unsigned active;    /* requests between the URI callback and completion */
     unsigned suspended; /* of which waiting for a job */
     int stopping;
+    struct http__streams streams; /* the streams being answered */
 };
 
 static struct timespec started_at;
@@ -149,6 +160,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
      * callback is not running and never will be (service.h). */
     service_job_release(c->rs.job);
     c->rs.job = NULL;
+    http__stream_drop(c->rs.stream); /* made, never answered: its producer's writes fail */
+    c->rs.stream = NULL;
     pthread_mutex_destroy(&c->mu);
     http__upload_free(c);
     http_params_cleanup(c->rq.params, c->rq.nparams);
@@ -202,7 +215,7 @@ static void common_headers(struct http__conn *c, struct MHD_Response *r)
 {
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    if (c->route || is_api(c->path) || !c->path)
+    if (!c->streaming && (c->route || is_api(c->path) || !c->path))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (c->cors) {
         MHD_add_response_header(r, "Access-Control-Allow-Origin", c->origin);
@@ -263,6 +276,17 @@ static enum MHD_Result answer(struct http__conn *c)
     int status = rs->status > 0 ? rs->status : 200;
     if (!rs->json && !rs->body && !rs->file_path[0] && status >= 400)
         http_error(rs, c->style, status, LS_EIO, NULL);
+    if (rs->stream && !rs->json && !rs->body && !rs->file_path[0] && status < 300) {
+        struct http_stream *st = rs->stream;
+        rs->stream = NULL; /* the response's now */
+        r = http__stream_response(&c->srv->streams, st, c->conn);
+        if (!r)
+            return answer_error(c, c->style, 500, LS_ENOMEM, "cannot start the stream", NULL);
+        c->streaming = 1;
+        return queue(c, 200, r);
+    }
+    http__stream_drop(rs->stream); /* an error filled in after the stream wins */
+    rs->stream = NULL;
     if (rs->json) {
         r = json_response(rs->json);
     } else if (rs->body) {
@@ -515,11 +539,17 @@ static enum MHD_Result suspend_or_finish(struct http__conn *c)
 static enum MHD_Result run_handler(struct http__conn *c)
 {
     struct http_req *rq = &c->rq;
+    struct ls_error err;
+    ls_error_clear(&err);
     if (c->route->body == HTTP_BODY_JSON && c->body_len > 0) {
-        struct ls_error err;
-        ls_error_clear(&err);
         if (http_json_parse(c->body, c->body_len, &rq->json, &err) != 0)
             return answer_error(c, c->style, 0, err.code, err.msg, NULL);
+    }
+    if (c->route->body == HTTP_BODY_JSON_ANY) {
+        if (c->soft_error)
+            rq->body_error = c->soft_error;
+        else if (c->body_len > 0 && http_json_parse(c->body, c->body_len, &rq->json, &err) != 0)
+            rq->body_error = err.msg; /* lives until the handler returns */
     }
     if (c->route->body == HTTP_BODY_UPLOAD) {
         if (http__upload_end(c) != 0)
@@ -529,6 +559,7 @@ static enum MHD_Result run_handler(struct http__conn *c)
     rq->done = on_job_done;
     rq->done_ctx = c;
     int rc = c->route->handler(rq, &c->rs);
+    rq->body_error = NULL;
     if (rq->upload) {
         /* The service moved or removed the file; a handler that failed
          * before reaching the service leaves it, and it goes here. */
@@ -704,6 +735,22 @@ static int first_call(struct http__conn *c, const char *method, enum MHD_Result 
             return 1;
         }
         break;
+    case HTTP_BODY_JSON_ANY:
+        if (has_len && len > HTTP_JSON_MAX) {
+            c->soft_error = "the body is over 10 MB";
+            if (c->body_coming) { /* answered now: not a byte of it is read */
+                *ret = run_handler(c);
+                return 1;
+            }
+        }
+        {
+            const char *ct =
+                MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+            if (has_body && (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
+                             (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')))
+                c->soft_error = "the body was not sent as Content-Type: application/json";
+        }
+        break;
     case HTTP_BODY_JSON: {
         if (has_len && len > HTTP_JSON_MAX) {
             *ret = refuse(c, c->style, 413, LS_ELIMIT, "JSON body over 10 MB", NULL);
@@ -805,7 +852,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size > 0) {
         if (c->route && c->route->body == HTTP_BODY_UPLOAD)
             http__upload_feed(c, upload_data, *upload_data_size);
-        else if (c->route && c->route->body == HTTP_BODY_JSON)
+        else if (c->route && (c->route->body == HTTP_BODY_JSON ||
+                              (c->route->body == HTTP_BODY_JSON_ANY && !c->soft_error)))
             gather_json(c, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
@@ -825,6 +873,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         return answer_error(c, HTTP_STYLE_COMPAT, status, status == 400 ? LS_EINPUT : LS_ENOT_FOUND,
                             status == 400 ? "bad path" : "Not Found", NULL);
+    }
+    if (c->early_status && c->route->body == HTTP_BODY_JSON_ANY) {
+        c->soft_error = "the body is over 10 MB";
+        c->early_status = 0;
     }
     if (c->early_status)
         return answer_error(c, c->style, c->early_status, c->early_code, c->early_msg, NULL);
@@ -867,6 +919,7 @@ int http_server_start(const struct http_config *cfg, struct service *svc, struct
     srv->svc = svc;
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->cv, NULL);
+    http__streams_init(&srv->streams);
     if (!srv->cfg.host)
         srv->cfg.host = "127.0.0.1";
     if (!srv->cfg.upload_max)
@@ -912,6 +965,7 @@ out:
     if (srv) {
         pthread_mutex_destroy(&srv->mu);
         pthread_cond_destroy(&srv->cv);
+        http__streams_destroy(&srv->streams);
         free(srv);
     }
     return rc;
@@ -925,6 +979,9 @@ void http_server_stop(struct http_server *srv)
     MHD_socket ls = MHD_quiesce_daemon(srv->daemon);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
+    /* streams first: each gets a last event and ends, its connection resumed
+     * (a producer may run for a model's whole timeout; nobody waits for it) */
+    http__streams_stop(&srv->streams);
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += STOP_GRACE_S;
@@ -948,5 +1005,6 @@ void http_server_stop(struct http_server *srv)
     MHD_stop_daemon(srv->daemon);
     pthread_mutex_destroy(&srv->mu);
     pthread_cond_destroy(&srv->cv);
+    http__streams_destroy(&srv->streams);
     free(srv);
 }

@@ -6,8 +6,8 @@
  * store_sqlite_rows.c holds data sets and models, store_sqlite_runs.c runs,
  * store_sqlite_leads.c
  * a run's leads (the bulk insert of store_run_finish, paging, explaining,
- * exporting). They meet here and nowhere else: nothing outside src/store/
- * includes this header.
+ * exporting), store_sqlite_chat.c a run's facts, insights and chat messages. They meet here and
+ * nowhere else: nothing outside src/store/ includes this header.
  *
  * Connections: a small pool. A thread takes an idle connection for one
  * store call and gives it back, so readers never wait for one another or
@@ -176,10 +176,22 @@ int sq__leads_query(struct store *s, int64_t run_id, const struct store_lead_que
                     struct store_lead **out, size_t *n, uint64_t *total, struct ls_error *err);
 int sq__lead_get(struct store *s, int64_t run_id, uint64_t row, struct store_lead *out,
                  struct ls_error *err);
+int sq__lead_find(struct store *s, int64_t run_id, const char *lead_id, struct store_lead *out,
+                  struct ls_error *err);
 int sq__leads_explain(struct store *s, int64_t run_id, const struct store_lead *leads, size_t n,
                       struct ls_error *err);
 int sq__leads_each(struct store *s, int64_t run_id,
                    int (*fn)(void *ctx, const struct store_lead *l), void *ctx,
                    struct ls_error *err);
+
+/* The language layer's records (store_sqlite_chat.c). */
+int sq__run_facts(struct store *s, int64_t run_id, char **json, struct ls_error *err);
+int sq__insights_put(struct store *s, int64_t run_id, const struct store_insight *v, size_t n,
+                     struct ls_error *err);
+int sq__insights_get(struct store *s, int64_t run_id, struct store_insight **out, size_t *n,
+                     struct ls_error *err);
+int sq__chat_add(struct store *s, struct store_chat_msg *m, size_t keep, struct ls_error *err);
+int sq__chat_list(struct store *s, int64_t run_id, size_t last, struct store_chat_msg **out,
+                  size_t *n, struct ls_error *err);
 
 #endif

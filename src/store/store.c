@@ -123,6 +123,7 @@ void store_run_cleanup(struct store_run *r)
     free(r->cache_key);
     free(r->error);
     free(r->summary_json);
+    free(r->facts_json);
     memset(r, 0, sizeof *r);
 }
 
@@ -153,4 +154,28 @@ void store_lead_list_free(struct store_lead *list, size_t n)
     for (size_t i = 0; i < n; i++)
         store_lead_cleanup(&list[i]);
     free(list);
+}
+
+void store_insight_list_free(struct store_insight *v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].why);
+        free(v[i].next_action);
+        free(v[i].provider);
+    }
+    free(v);
+}
+
+void store_chat_list_free(struct store_chat_msg *v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].text);
+        free(v[i].provider);
+        free(v[i].facts_json);
+    }
+    free(v);
 }

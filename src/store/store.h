@@ -36,11 +36,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1 /* becomes 2 (run facts, insights, chat messages) with its migration */
-#define STORE_PAGE_MAX       500 /* leads or runs per page at most */
-#define STORE_FILENAME_MAX   255 /* bytes of a client's file name kept */
-#define STORE_DISPLAY_MAX    12  /* display columns kept per run */
-#define STORE_QUERY_MAX      200 /* bytes of a text filter */
+#define STORE_SCHEMA_VERSION 2            /* 2: run facts, insights, chat messages */
+#define STORE_PAGE_MAX       500          /* leads or runs per page at most */
+#define STORE_FILENAME_MAX   255          /* bytes of a client's file name kept */
+#define STORE_DISPLAY_MAX    12           /* display columns kept per run */
+#define STORE_QUERY_MAX      200          /* bytes of a text filter */
+#define STORE_FACTS_MAX      (4u << 20)   /* bytes of a run's facts (chat.h's CHAT_FACTS_MAX) */
+#define STORE_INSIGHT_MAX    2048         /* bytes of an insight's why, or its next action */
+#define STORE_CHAT_TEXT_MAX  (256u << 10) /* bytes of a chat message's text */
+#define STORE_CHAT_FACTS_MAX (1u << 20)   /* bytes of the cards an answer used */
+#define STORE_PROVIDER_MAX   31           /* bytes of a provider's name */
 
 struct store;
 
@@ -139,7 +144,7 @@ struct store_insight {
 struct store_chat_msg {
     int64_t id;
     int64_t run_id;
-    char role[16];    /* "user" or "assistant" */
+    char role[16]; /* "user" or "assistant" */
     char *text;
     char *provider;   /* the answer's provider; NULL for a question */
     char *facts_json; /* the cards an answer used; NULL for a question */
@@ -194,6 +199,8 @@ struct store_ops {
     int (*chat_add)(struct store *s, struct store_chat_msg *m, size_t keep, struct ls_error *err);
     int (*chat_list)(struct store *s, int64_t run_id, size_t last, struct store_chat_msg **out,
                      size_t *n, struct ls_error *err);
+    int (*lead_find)(struct store *s, int64_t run_id, const char *lead_id, struct store_lead *out,
+                     struct ls_error *err);
 };
 
 /* Every backend's handle starts with this. */
@@ -393,6 +400,14 @@ static inline int store_leads_each(struct store *s, int64_t run_id,
 {
     return s->ops->leads_each(s, run_id, fn, ctx, err);
 }
+/* store_lead_find: the lead whose identifier is exactly lead_id (the best
+ * ranked when several share it), for the chat's "lead 660737";
+ * LS_ENOT_FOUND when none, LS_ECONFLICT for a run not done. */
+static inline int store_lead_find(struct store *s, int64_t run_id, const char *lead_id,
+                                  struct store_lead *out, struct ls_error *err)
+{
+    return s->ops->lead_find(s, run_id, lead_id, out, err);
+}
 void store_lead_cleanup(struct store_lead *l);
 void store_lead_list_free(struct store_lead *list, size_t n);
 
@@ -412,14 +427,24 @@ static inline int store_counts(struct store *s, uint64_t *datasets, uint64_t *mo
  * provider, facts_json; sets id and created) and keeps the run's last
  * `keep` messages; store_chat_list: the last `last` messages of a run,
  * oldest first. Deleting a run deletes its insights and messages.
+ * Limits and checks: facts over STORE_FACTS_MAX make store_run_finish fail
+ * with LS_ELIMIT (text that is not JSON: LS_EINPUT); an insight's why and
+ * next_action are 1..STORE_INSIGHT_MAX bytes, its provider 1..
+ * STORE_PROVIDER_MAX, at most STORE_PAGE_MAX per call, and its row must be
+ * one of the run's leads (LS_ENOT_FOUND, nothing of the call kept); a
+ * message's role is "user" or "assistant", its text 1..STORE_CHAT_TEXT_MAX
+ * bytes, its facts_json JSON of at most STORE_CHAT_FACTS_MAX bytes, keep
+ * at least 1 (all LS_EINPUT or LS_ELIMIT). A run that is not done has no
+ * leads, so insights and messages for it are LS_ECONFLICT. last 0 lists
+ * every message kept.
  */
 static inline int store_run_facts(struct store *s, int64_t run_id, char **json,
                                   struct ls_error *err)
 {
     return s->ops->run_facts(s, run_id, json, err);
 }
-static inline int store_insights_put(struct store *s, int64_t run_id,
-                                     const struct store_insight *v, size_t n, struct ls_error *err)
+static inline int store_insights_put(struct store *s, int64_t run_id, const struct store_insight *v,
+                                     size_t n, struct ls_error *err)
 {
     return s->ops->insights_put(s, run_id, v, n, err);
 }

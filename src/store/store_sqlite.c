@@ -133,8 +133,38 @@ static const char MIGRATE_V1[] =
     "CREATE INDEX leads_tier_rank ON leads(run_id, tier, rank);"
     "CREATE TABLE run_trash (id INTEGER PRIMARY KEY);";
 
+/*
+ * v1 -> v2: the language layer. runs.facts_json is the run's chat facts
+ * (written with the run by store_run_finish; NULL for runs finished before
+ * v2, whose facts the service builds again when asked). insights and
+ * chat_messages belong to a run: ON DELETE CASCADE removes them in the
+ * transaction that deletes the run (a run has a handful of insights and
+ * at most a few hundred messages, unlike its leads, so no batching).
+ * chat_messages ids are AUTOINCREMENT so their order is the conversation's.
+ */
+static const char MIGRATE_V2[] =
+    "ALTER TABLE runs ADD COLUMN facts_json TEXT"
+    " CHECK (facts_json IS NULL OR json_valid(facts_json));"
+    "CREATE TABLE insights ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " row INTEGER NOT NULL,"
+    " why TEXT NOT NULL,"
+    " next_action TEXT NOT NULL,"
+    " provider TEXT NOT NULL,"
+    " created INTEGER NOT NULL,"
+    " PRIMARY KEY (run_id, row));"
+    "CREATE TABLE chat_messages ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),"
+    " text TEXT NOT NULL,"
+    " provider TEXT,"
+    " facts_json TEXT CHECK (facts_json IS NULL OR json_valid(facts_json)),"
+    " created INTEGER NOT NULL);"
+    "CREATE INDEX chat_messages_run ON chat_messages(run_id, id);";
+
 /* migrations[v] takes the schema from version v to v + 1. */
-static const char *const migrations[] = {MIGRATE_V1};
+static const char *const migrations[] = {MIGRATE_V1, MIGRATE_V2};
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");
 
@@ -635,6 +665,12 @@ static const struct store_ops sq_ops = {
     .leads_explain = sq__leads_explain,
     .leads_each = sq__leads_each,
     .counts = sq__counts,
+    .run_facts = sq__run_facts,
+    .insights_put = sq__insights_put,
+    .insights_get = sq__insights_get,
+    .chat_add = sq__chat_add,
+    .chat_list = sq__chat_list,
+    .lead_find = sq__lead_find,
 };
 
 /* mkdir -p for path (mode 0700 for what it creates). */

@@ -4,7 +4,7 @@ Checks the document itself (OpenAPI 3.1, every schema valid JSON Schema 2020-12,
 every $ref resolves, every route of src/http/routes.c documented with its
 methods and nothing documented that the server does not serve, 401 and 500
 on every protected operation, path parameters declared), then runs the
-routes' suites (test_routes.py, test_compat.py) with every response they
+routes' suites (test_routes.py, test_compat.py, test_chat_routes.py) with every response they
 receive validated against it (oaschema.Server), and checks that each
 documented operation answered at least one of its success statuses.
 """
@@ -109,11 +109,13 @@ class Document(lsapi.TestCase):
 
 def load_suites():
     sys.path.insert(0, HERE)
+    import test_chat_routes
     import test_compat
     import test_routes
     loader = unittest.TestLoader()
     return unittest.TestSuite([loader.loadTestsFromModule(test_routes),
-                               loader.loadTestsFromModule(test_compat)])
+                               loader.loadTestsFromModule(test_compat),
+                               loader.loadTestsFromModule(test_chat_routes)])
 
 
 class Responses(lsapi.TestCase):
