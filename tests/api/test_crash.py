@@ -56,6 +56,12 @@ class CrashTest(lsapi.TestCase):
         self.assertEqual(len(on_disk), len(r.json()["models"]), on_disk)
 
     def snapshot(self, srv, run_id):
+        # the top leads' insights are written by a worker after the run: wait
+        # for them, so that the page compared after the crash is the whole one
+        deadline = time.time() + 60
+        while srv.get("/api/runs/%d/insights" % run_id).json().get("status") != "done":
+            self.assertLess(time.time(), deadline, "insights of run %d never written" % run_id)
+            time.sleep(0.05)
         r = srv.get("/api/runs/%d" % run_id)
         self.assertEqual(r.status, 200, r.text)
         page = srv.get("/api/runs/%d/leads?limit=500&sort=rank&order=asc" % run_id).json()

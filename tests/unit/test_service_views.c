@@ -349,6 +349,12 @@ static void test_on_demand(void **state)
     json_decref(full);
     /* asked again, the page comes from the store, the same */
     json_t *again = page(y->s, y->run_id, -1, NULL, "score", 1, 0, 20);
+    /* (the top leads' insights are written by a worker of their own, so one
+     * may have arrived between the two pages: compare the rest) */
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        json_object_del(json_array_get(a, i), "insight");
+        json_object_del(json_array_get(json_object_get(again, "leads"), i), "insight");
+    }
     assert_true(json_equal(json_object_get(again, "leads"), a));
     json_decref(again);
     json_decref(o);
