@@ -1,9 +1,12 @@
 # LeadScore — the two commands a newcomer types, and a few more.
 #
 #   make          install missing Debian packages, build build/leadscore + libleadscore
-#   make run      build the server and start it at http://127.0.0.1:8000 with generated demo
-#                 leads already uploaded and scored (DATA_DIR, HOST, PORT to change)
-#   make test     build and run every test (normal + ASan/UBSan) through ctest
+#                 and the dashboard (web/dist, from web/ with npm ci + vite build)
+#   make run      build the server and the dashboard and start them at http://127.0.0.1:8000
+#                 with generated demo leads already uploaded and scored (DATA_DIR, HOST, PORT)
+#   make test     build and run every test through ctest: unit, CLI and API (normal +
+#                 ASan/UBSan), the dashboard's component tests and its browser test
+#   make web      build only the dashboard (web/dist)
 #   make fuzz     build and run the CSV fuzzer (FUZZ_SECONDS, default 60)
 #   make fuzz-http  build and run the HTTP request-layer fuzzer (FUZZ_SECONDS)
 #   make bench    release build and benchmarks (bench/RESULTS.md)
@@ -19,7 +22,7 @@ PORT         ?= 8000
 CMAKE        ?= cmake
 GENERATOR    ?= Ninja
 
-.PHONY: all build deps run demo test fuzz fuzz-http fuzz-config bench bench-api format clean
+.PHONY: all build deps web run demo test fuzz fuzz-http fuzz-config bench bench-api format clean
 
 all: build
 
@@ -29,12 +32,21 @@ deps:
 $(BUILD)/build.ninja:
 	@$(CMAKE) -S . -B $(BUILD) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLS_SANITIZE=ON >/dev/null
 
-build: deps $(BUILD)/build.ninja
+build: deps $(BUILD)/build.ninja web
 	@ninja -C $(BUILD)
+
+# The dashboard: npm ci when the lock file changed (node_modules/.package-lock.json
+# is npm's own record of what it installed), vite build when a source changed.
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.js
+web/node_modules/.package-lock.json: web/package-lock.json
+	@cd web && npm ci --no-audit --no-fund --loglevel=error
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	@cd web && npm run --silent build >/dev/null
+web: deps web/dist/index.html
 
 # Build only what runs (not the sanitizer build, the tests or the benchmarks),
 # then serve: --demo uploads and scores generated leads when the store is empty.
-run: deps $(BUILD)/build.ninja
+run: deps $(BUILD)/build.ninja web
 	@ninja -C $(BUILD) leadscore
 	$(BUILD)/leadscore serve --demo --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
@@ -87,4 +99,4 @@ format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) build-fuzz build-release
+	rm -rf $(BUILD) build-fuzz build-release web/dist web/node_modules

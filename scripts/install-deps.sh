@@ -17,6 +17,7 @@ packages=(
   libcsv-dev libjansson-dev libcmocka-dev
   libmicrohttpd-dev libsqlite3-dev sqlite3 libssl-dev libcurl4-openssl-dev
   python3 python3-jsonschema
+  chromium fonts-liberation
 )
 peers=(python3 python3-sklearn python3-pandas python3-xgboost r-cran-ranger wrk)
 
@@ -29,6 +30,19 @@ for arg in "$@"; do
     *) echo "install-deps.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
+
+# The dashboard is built with Node.js >= 20 and npm (Vite 8). Debian 12's own
+# nodejs is 18: it is installed only when no node is present at all, and a node
+# older than 20 is reported, since no registry here offers a newer one.
+node_major=$(node --version 2>/dev/null | sed -n 's/^v\([0-9]*\).*/\1/p')
+if [ -z "$node_major" ]; then
+  packages+=(nodejs npm)
+elif [ "$node_major" -lt 20 ]; then
+  echo "install-deps: node $(node --version) is too old for the dashboard (Vite 8 needs Node.js 20 or newer)" >&2
+  exit 1
+elif ! command -v npm >/dev/null; then
+  packages+=(npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -547,6 +547,10 @@ int leakage_auto_exclude(const struct frame *f, struct train_opts *o, struct lea
     int rc = target_find(f, o->target, &t, err);
     if (rc)
         return rc;
+    if ((rc = target_choose_positive(f, &t, o->positive, err)) != LS_OK) {
+        target_cleanup(&t);
+        return rc;
+    }
     struct leakage_opts lo;
     leakage_opts_default(&lo);
     lo.seed = o->forest.seed;

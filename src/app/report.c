@@ -241,3 +241,21 @@ json_t *report_score(const struct model *m, const struct score_result *r)
         json_object_set_new(o, "metrics", report_metrics(&r->metrics));
     return o;
 }
+
+json_t *report_score_histogram(const double *score, uint64_t n)
+{
+    uint64_t count[REPORT_HIST_BINS] = {0};
+    const double width = 100.0 / REPORT_HIST_BINS;
+    for (uint64_t i = 0; i < n; i++) {
+        double s = score[i];
+        /* NaN compares false: the first bin */
+        long k = s >= 100 ? REPORT_HIST_BINS - 1 : s >= 0 ? (long)(s / width) : 0;
+        count[k < REPORT_HIST_BINS ? k : REPORT_HIST_BINS - 1]++;
+    }
+    json_t *arr = json_array();
+    for (int k = 0; k < REPORT_HIST_BINS; k++)
+        json_array_append_new(arr,
+                              json_pack("{s:i,s:i,s:I}", "from", (int)(k * width), "to",
+                                        (int)((k + 1) * width), "leads", (json_int_t)count[k]));
+    return arr;
+}

@@ -22,6 +22,18 @@ json_t *report_train(const struct model *m, const struct train_summary *s, const
  * metrics when the file has outcomes. */
 json_t *report_score(const struct model *m, const struct score_result *r);
 
+#define REPORT_HIST_BINS 20 /* bins of the score histogram, 5 points each */
+
+/*
+ * The distribution of n scores on the 0-100 scale, as REPORT_HIST_BINS
+ * objects {from, to, leads}: bin k holds the scores s with 5k <= s < 5k + 5,
+ * and the last one also 100 itself, so the bins' leads sum to n. A score
+ * below 0 (or NaN) counts in the first bin, above 100 in the last: no lead
+ * is ever left out. So a dashboard draws a run's distribution without
+ * fetching its leads.
+ */
+json_t *report_score_histogram(const double *score, uint64_t n);
+
 /* Warnings of a scoring run as sentences (appended to arr); when the drift
  * status is not ok, one of them is the drift line of report_drift_line. */
 void report_score_warnings(const struct model *m, const struct score_result *r, json_t *arr);

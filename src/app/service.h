@@ -42,6 +42,7 @@
 #define SERVICE_EXPLAIN_BUDGET 2000000000ull
 #define SERVICE_EXCLUDE_MAX    256
 #define SERVICE_TREES_MAX      2000
+#define SERVICE_POSITIVE_MAX   255 /* bytes of the positive class's label */
 /* The history never grows without bound (the old system's did): past this
  * many runs, the oldest finished runs go, leads and all. */
 #define SERVICE_KEEP_RUNS 1000
@@ -124,6 +125,10 @@ struct service_train {
     int64_t dataset_id;
     const char *target;  /* NULL: detect (and a target named but absent: see target_fallback) */
     int target_fallback; /* 1: a named target that is no column is detected instead (old routes) */
+    /* The target's value that counts as converted: one of its labels, else
+     * LS_EINPUT naming them. NULL: the class detection picks. A different
+     * positive class is a different model. */
+    const char *positive;
     const char *exclude[SERVICE_EXCLUDE_MAX];
     size_t nexclude;
     int include_leaky;

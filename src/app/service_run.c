@@ -54,6 +54,9 @@ struct job_arg {
     struct store_dataset d;
     /* training */
     char *target; /* resolved column name, or NULL: detect */
+    /* the positive class: NULL for the detected one, else the label in its
+     * canonical spelling (train_positive) */
+    char *positive;
     char **exclude;
     size_t nexclude;
     int include_leaky;
@@ -74,6 +77,7 @@ static void job_arg_free(void *p)
         return;
     store_dataset_cleanup(&a->d);
     free(a->target);
+    free(a->positive);
     for (size_t i = 0; i < a->nexclude; i++)
         free(a->exclude[i]);
     free(a->exclude);
@@ -105,6 +109,122 @@ static const char *info_column(const json_t *info, const char *name)
             return n;
     }
     return NULL;
+}
+
+/* Add the labels of one class to arr: the joined form ("Lost | Junk") and
+ * each label in it. */
+static void class_labels(json_t *arr, const char *joined)
+{
+    if (!joined)
+        return;
+    json_array_append_new(arr, json_string(joined));
+    for (const char *p = joined; *p;) {
+        const char *e = strstr(p, " | ");
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (e) /* a single label is already in as the joined form */
+            json_array_append_new(arr, json_stringn(p, n));
+        else if (p != joined)
+            json_array_append_new(arr, json_string(p));
+        p += n + (e ? 3 : 0);
+    }
+}
+
+/* The labels of the column col from the data set's stored answer, when it
+ * lists them all: the detected target's classes, a true/false column's
+ * words, a two-number column's numbers, a category column's values when it
+ * has no more than the profile lists. *npos gets how many of them (from the
+ * front) are the detected positive class (0: no class is detected). NULL
+ * when the answer does not tell; training checks the label then. */
+static json_t *column_labels(const json_t *info, const char *col, size_t *npos)
+{
+    json_t *tgt = json_object_get(info, "target"), *arr = json_array(), *c;
+    *npos = 0;
+    const char *tn = json_string_value(json_object_get(tgt, "name"));
+    if (tn && strcmp(tn, col) == 0) {
+        class_labels(arr, json_string_value(json_object_get(tgt, "positive")));
+        *npos = json_array_size(arr);
+        class_labels(arr, json_string_value(json_object_get(tgt, "negative")));
+        return arr;
+    }
+    size_t i;
+    json_array_foreach(json_object_get(info, "columns"), i, c)
+    {
+        const char *n = json_string_value(json_object_get(c, "name"));
+        if (!n || strcmp(n, col) != 0)
+            continue;
+        const char *type = json_string_value(json_object_get(c, "type"));
+        json_int_t distinct = json_integer_value(json_object_get(c, "distinct"));
+        json_t *top = json_object_get(c, "top"), *e;
+        size_t k;
+        if (type && strcmp(type, "boolean") == 0) {
+            json_array_append(arr, json_object_get(c, "true_label"));
+            json_array_append(arr, json_object_get(c, "false_label"));
+        } else if (type && strcmp(type, "numeric") == 0 && distinct == 2) {
+            char b[64];
+            snprintf(b, sizeof b, "%.15g", json_number_value(json_object_get(c, "min")));
+            json_array_append_new(arr, json_string(b));
+            snprintf(b, sizeof b, "%.15g", json_number_value(json_object_get(c, "max")));
+            json_array_append_new(arr, json_string(b));
+        } else if (json_is_array(top) && (json_int_t)json_array_size(top) == distinct) {
+            json_array_foreach(top, k, e) json_array_append(arr, json_object_get(e, "value"));
+        } else {
+            break;
+        }
+        return arr;
+    }
+    json_decref(arr);
+    return NULL;
+}
+
+/* Check the positive class p against the target's labels the data set's
+ * answer lists, and put its canonical form in a->positive: NULL for the
+ * detected positive class (so naming it shares that model), else the
+ * label as the file spells it (the whole class when it is the detected
+ * negative one). When the answer does not list the labels, p is kept as
+ * given and training checks it (target_choose_positive). */
+static int train_positive(struct job_arg *a, const json_t *info, const char *p,
+                          struct ls_error *err)
+{
+    if (strlen(p) > SERVICE_POSITIVE_MAX)
+        return ls_error_set(err, LS_EINPUT, "positive must be at most %d bytes",
+                            SERVICE_POSITIVE_MAX);
+    size_t npos = 0;
+    json_t *labels = a->target ? column_labels(info, a->target, &npos) : NULL;
+    if (!labels) {
+        a->positive = xstrdup(p);
+        return LS_OK;
+    }
+    long hit = -1;
+    for (int pass = 0; pass < 2 && hit < 0; pass++)
+        for (size_t i = 0; i < json_array_size(labels) && hit < 0; i++) {
+            const char *l = json_string_value(json_array_get(labels, i));
+            if (l && (pass ? strcasecmp(l, p) : strcmp(l, p)) == 0)
+                hit = (long)i;
+        }
+    int rc = LS_OK;
+    if (hit < 0) {
+        char list[600] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < json_array_size(labels) && used + 1 < sizeof list; i++) {
+            const char *l = json_string_value(json_array_get(labels, i));
+            if (!l || (npos && strstr(l, " | "))) /* the joined forms: each label is listed */
+                continue;
+            int n = snprintf(list + used, sizeof list - used, "%s'%.100s'", used ? ", " : "", l);
+            used += n > 0 ? (size_t)n : 0;
+        }
+        rc = ls_error_set(err, LS_EINPUT,
+                          "positive '%.100s' is not a class of the target '%.100s'; it must be "
+                          "one of %s",
+                          p, a->target, list);
+    } else if (npos && (size_t)hit < npos) {
+        a->positive = NULL; /* the detected positive class */
+    } else {
+        /* the detected negative class: its joined form names it whole */
+        const char *l = json_string_value(json_array_get(labels, npos ? npos : (size_t)hit));
+        a->positive = xstrdup(l);
+    }
+    json_decref(labels);
+    return rc;
 }
 
 /* Fill a's training fields from t and the data set's stored answer, check
@@ -143,6 +263,8 @@ static int train_spec(struct job_arg *a, const struct service_train *t, struct l
         if (det)
             a->target = xstrdup(det);
     }
+    if (t->positive && t->positive[0] && (rc = train_positive(a, info, t->positive, err)) != LS_OK)
+        goto out;
     a->exclude = xcalloc(t->nexclude ? t->nexclude : 1, sizeof *a->exclude);
     for (size_t i = 0; i < t->nexclude; i++) {
         if (!t->exclude[i] || strlen(t->exclude[i]) > EXCLUDE_NAME_MAX) {
@@ -158,6 +280,8 @@ static int train_spec(struct job_arg *a, const struct service_train *t, struct l
 
     o = json_object();
     json_object_set_new(o, "target", svc__str(a->target));
+    if (a->positive) /* only when chosen: the keys of models stored before stay valid */
+        json_object_set_new(o, "positive", svc__str(a->positive));
     json_t *ex = json_array();
     for (size_t i = 0; i < a->nexclude; i++)
         json_array_append_new(ex, svc__str(a->exclude[i]));
@@ -280,6 +404,7 @@ static int ensure_model(struct job_arg *a, const struct frame *f, struct progres
     to.target = a->target;
     if (to.target && frame_find(f, to.target) < 0)
         to.target = NULL; /* resolved at submission; cannot happen unless the file changed */
+    to.positive = a->positive;
     for (size_t i = 0; i < a->nexclude && i < TRAIN_MAX_EXCLUDE; i++)
         to.exclude[to.nexclude++] = a->exclude[i];
     to.include_leaky = a->include_leaky;
@@ -702,6 +827,7 @@ static int run_job(void *p, json_t **out, struct ls_error *err)
     json_object_set_new(o, "cached", json_false());
     json_object_set_new(o, "status", json_string("done"));
     json_object_set_new(o, "target", svc__str(m.target));
+    json_object_set_new(o, "positive", svc__str(m.positive));
     json_object_set_new(o, "model_cached", json_boolean(cached_model || a->model_id));
     json_t *sum = json_object();
     json_object_set_new(sum, "total", json_integer((json_int_t)r->n));
@@ -714,6 +840,7 @@ static int run_job(void *p, json_t **out, struct ls_error *err)
     json_object_set_new(sum, "conversion_rate",
                         labelled ? json_real((double)pos / (double)labelled) : json_null());
     json_object_set_new(sum, "expected_conversions", json_real(expected));
+    json_object_set_new(sum, "score_histogram", report_score_histogram(r->score, r->n));
     json_object_set_new(o, "summary", sum);
     json_object_set_new(o, "metrics", r->has_metrics ? report_metrics(&r->metrics) : json_null());
     json_object_set_new(o, "drift", report_drift(&m, r));

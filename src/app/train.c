@@ -294,6 +294,8 @@ int app_train(const struct frame *f, const struct train_opts *o, struct model *m
     int rc = target_find(f, o->target, &t, err);
     if (rc)
         goto out;
+    if ((rc = target_choose_positive(f, &t, o->positive, err)) != LS_OK)
+        goto out;
     if ((rc = check_outcomes(&t, sum, err)) != LS_OK)
         goto out;
     if (!o->skip_leakage_scan && (rc = exclude_leaky(f, &t, eff, sum, err)) != LS_OK)

@@ -34,6 +34,9 @@ struct leakage_report; /* leakage.h */
 
 struct train_opts {
     const char *target; /* NULL: detect */
+    /* the positive class, one of the target's labels (target_choose_positive);
+     * NULL: the one detection picks */
+    const char *positive;
     /* Columns to leave out, as the user gave them: each entry is a column
      * name, or (when it is no column's name) a comma-separated list of them.
      * Names are trimmed and matched as scoring matches columns: exactly,

@@ -29,6 +29,8 @@ static const char usage[] =
     "\n"
     "  -o, --output MODEL  where to write the model (required)\n"
     "  --target NAME       the outcome column (default: detected)\n"
+    "  --positive LABEL    the target's value that counts as converted (default:\n"
+    "                      detected)\n"
     "  --exclude A,B       columns to leave out; repeatable, names trimmed and\n"
     "                      matched without case; a name holding a comma is given\n"
     "                      whole as its own --exclude (identifiers, free text and\n"
@@ -148,6 +150,7 @@ static int set_seed(const struct cli_option *opt, const char *v, void *target)
 static const struct cli_option options[] = {
     {"--output", "-o", 1, cli_opt_string, ARG(out), 0, 0},
     {"--target", NULL, 1, cli_opt_string, ARG(o.target), 0, 0},
+    {"--positive", NULL, 1, cli_opt_string, ARG(o.positive), 0, 0},
     {"--exclude", NULL, 1, add_exclude, 0, 0, 0},
     {"--include-leaky", NULL, 0, cli_opt_flag, ARG(o.include_leaky), 0, 0},
     {"--auto-exclude", NULL, 0, cli_opt_flag, ARG(auto_exclude), 0, 0}, /* the default now */
@@ -210,7 +213,7 @@ int cmd_train(int argc, char **argv)
         goto out;
     }
     o.missing_tokens = rd.fo.missing_tokens; /* the model keeps how its file was read */
-    if (!o.skip_leakage_scan) /* the scan runs first in app_train */
+    if (!o.skip_leakage_scan)                /* the scan runs first in app_train */
         cli_step_progress(NULL, "scanning for leakage", 0, 1);
     int trc = app_train(f, &o, &m, &sum, &err);
     cli_step_progress(NULL, "", 1, 1);

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* Lowercase ASCII letters and digits only: "Is_Won?" -> "iswon". */
 static void normalize(const char *s, char *out, size_t cap)
@@ -200,7 +201,7 @@ int target_label(const struct frame *f, const struct target *t, uint64_t r)
     const struct column *c = &f->cols[t->col];
     switch (t->kind) {
     case TARGET_BOOLEAN:
-        return isnan(c->num[r]) ? -1 : c->num[r] == 1.0;
+        return isnan(c->num[r]) ? -1 : (c->num[r] == 1.0) != (t->invert != 0);
     case TARGET_NUMERIC:
         return isnan(c->num[r]) ? -1 : c->num[r] == t->pos_value;
     case TARGET_CATEGORICAL:
@@ -501,4 +502,80 @@ int target_find(const struct frame *f, const char *name, struct target *t, struc
                           "--target NAME");
     buf_cleanup(&b);
     return rc;
+}
+
+/* The class label names in t: 1 positive, 0 negative, -1 neither. Pass 0
+ * compares exactly, pass 1 without case, so "Yes" beside "yes" is exact. */
+static int label_class(const struct target *t, const char *label)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        int (*eq)(const char *, const char *) = pass ? strcasecmp : strcmp;
+        if (eq(label, t->positive) == 0)
+            return 1;
+        if (eq(label, t->negative) == 0)
+            return 0;
+        for (size_t i = 0; i < t->npos_labels; i++)
+            if (eq(label, t->pos_labels[i]) == 0)
+                return 1;
+        for (size_t i = 0; i < t->nneg_labels; i++)
+            if (eq(label, t->neg_labels[i]) == 0)
+                return 0;
+    }
+    return -1;
+}
+
+int target_choose_positive(const struct frame *f, struct target *t, const char *label,
+                           struct ls_error *err)
+{
+    if (!label || !label[0])
+        return LS_OK;
+    int cls = label_class(t, label);
+    if (cls < 0) {
+        struct buf b;
+        buf_init(&b, 400);
+        size_t n = t->npos_labels + t->nneg_labels;
+        for (size_t i = 0; i < n && b.len < 300; i++)
+            buf_printf(&b, "%s'%s'", i ? ", " : "",
+                       i < t->npos_labels ? t->pos_labels[i] : t->neg_labels[i - t->npos_labels]);
+        int rc = ls_error_set(err, LS_EINPUT,
+                              "positive '%.100s' is not a class of the target '%.100s'; it must "
+                              "be one of %s%s",
+                              label, t->name, buf_str(&b), b.len >= 300 ? ", ..." : "");
+        buf_cleanup(&b);
+        return rc;
+    }
+    if (cls == 1)
+        return LS_OK;
+    const struct column *c = &f->cols[t->col];
+    switch (t->kind) {
+    case TARGET_BOOLEAN:
+        t->invert = !t->invert;
+        break;
+    case TARGET_NUMERIC:
+        t->pos_value = t->pos_value == c->prof.max ? c->prof.min : c->prof.max;
+        break;
+    case TARGET_CATEGORICAL:
+        for (uint32_t k = 0; k < c->ncat; k++)
+            if (t->cat_class[k] >= 0)
+                t->cat_class[k] = (int8_t)(1 - t->cat_class[k]);
+        break;
+    }
+    char tmp[TARGET_LABEL_MAX];
+    memcpy(tmp, t->positive, sizeof tmp);
+    memcpy(t->positive, t->negative, sizeof tmp);
+    memcpy(t->negative, tmp, sizeof tmp);
+    char **lv = t->pos_labels;
+    t->pos_labels = t->neg_labels;
+    t->neg_labels = lv;
+    size_t ln = t->npos_labels;
+    t->npos_labels = t->nneg_labels;
+    t->nneg_labels = ln;
+    uint64_t cn = t->n_pos;
+    t->n_pos = t->n_neg;
+    t->n_neg = cn;
+    size_t used = strlen(t->reason);
+    if (used + 1 < sizeof t->reason)
+        snprintf(t->reason + used, sizeof t->reason - used, "; positive class '%s' chosen",
+                 t->positive);
+    return LS_OK;
 }

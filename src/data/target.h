@@ -31,7 +31,7 @@
 
 /* How the outcome of row r is read off the column. */
 enum target_kind {
-    TARGET_BOOLEAN,     /* boolean column: num[r] == 1 is positive */
+    TARGET_BOOLEAN,     /* boolean column: num[r] == 1 is positive (0 when invert) */
     TARGET_NUMERIC,     /* two distinct numbers: num[r] == pos_value */
     TARGET_CATEGORICAL, /* per category: positive, negative or unknown */
 };
@@ -49,6 +49,7 @@ struct target {
     char **pos_labels, **neg_labels;
     size_t npos_labels, nneg_labels;
     double pos_value;  /* TARGET_NUMERIC */
+    int invert;        /* TARGET_BOOLEAN: 1 when the false label was chosen as positive */
     int8_t *cat_class; /* TARGET_CATEGORICAL: per category 1, 0, or -1 unknown */
     double confidence; /* 0..1 */
     char reason[512];
@@ -64,6 +65,19 @@ struct target {
  */
 int target_find(const struct frame *f, const char *name, struct target *t, struct ls_error *err);
 void target_cleanup(struct target *t);
+
+/*
+ * Make the class that label belongs to the positive one (the user's
+ * --positive, the API's "positive"). label is one of the target's labels
+ * (pos_labels / neg_labels) or one class's joined form (positive /
+ * negative), matched exactly, then without case; NULL or "" changes
+ * nothing. Choosing the negative class swaps the classes: every label, the
+ * counts and how target_label reads a row. Errors: LS_EINPUT when label is
+ * no class of the target (the message lists the labels it may be); t is
+ * then unchanged.
+ */
+int target_choose_positive(const struct frame *f, struct target *t, const char *label,
+                           struct ls_error *err);
 
 /* The outcome of row r: 1 positive, 0 negative, -1 unknown (to be scored). */
 int target_label(const struct frame *f, const struct target *t, uint64_t r);

@@ -110,7 +110,7 @@ int api_dataset_get(struct http_req *rq, struct http_resp *rs)
 
 /* ---- training options, shared by POST /api/models and POST /api/runs ------ */
 
-/* Read target, exclude, include_leaky, trees and seed into t; *given counts
+/* Read target, positive, exclude, include_leaky, trees and seed into t; *given counts
  * the fields present (POST /api/runs refuses them beside a model_id). */
 static int read_train(struct args *a, struct service_train *t, int *given)
 {
@@ -120,6 +120,9 @@ static int read_train(struct args *a, struct service_train *t, int *given)
     if (args_string(a, "target", 0, &t->target) != 0)
         return -1;
     *given += t->target != NULL;
+    if (args_string_max(a, "positive", 0, SERVICE_POSITIVE_MAX, &t->positive) != 0)
+        return -1;
+    *given += t->positive != NULL;
     if (args_strings(a, "exclude", t->exclude, SERVICE_EXCLUDE_MAX, &t->nexclude) != 0)
         return -1;
     *given += json_object_get(a->body, "exclude") != NULL;
@@ -163,8 +166,8 @@ static int model_finish(struct http_req *rq, struct http_resp *rs)
 
 int api_model_create(struct http_req *rq, struct http_resp *rs)
 {
-    static const char *const keys[] = {"dataset_id", "target", "exclude", "include_leaky",
-                                       "trees",      "seed",   NULL};
+    static const char *const keys[] = {"dataset_id",    "target", "positive", "exclude",
+                                       "include_leaky", "trees",  "seed",     NULL};
     struct ls_error err = {0};
     struct args a;
     struct service_train t;
@@ -212,9 +215,8 @@ static int run_finish(struct http_req *rq, struct http_resp *rs)
 
 int api_run_create(struct http_req *rq, struct http_resp *rs)
 {
-    static const char *const keys[] = {"dataset_id", "model_id",      "target",
-                                       "exclude",    "include_leaky", "trees",
-                                       "seed",       "wait",          NULL};
+    static const char *const keys[] = {"dataset_id",    "model_id", "target", "positive", "exclude",
+                                       "include_leaky", "trees",    "seed",   "wait",     NULL};
     struct ls_error err = {0};
     struct args a;
     struct service_run_req r = {0};
@@ -228,7 +230,7 @@ int api_run_create(struct http_req *rq, struct http_resp *rs)
         args_bool(&a, "wait", &wait) != 0)
         return 0;
     if (r.model_id && given) {
-        args_fail(&a, "target, exclude, include_leaky, trees and seed train a model: "
+        args_fail(&a, "target, positive, exclude, include_leaky, trees and seed train a model: "
                       "give them without model_id");
         return 0;
     }

@@ -116,24 +116,34 @@ int args_bool(struct args *a, const char *key, int *out)
     return 0;
 }
 
+static int string_fits(const json_t *v, size_t max)
+{
+    return json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) <= max &&
+           strlen(json_string_value(v)) == json_string_length(v); /* no NUL inside */
+}
+
 static int string_ok(const json_t *v)
 {
-    return json_is_string(v) && json_string_length(v) > 0 &&
-           json_string_length(v) <= ARGS_STRING_MAX &&
-           strlen(json_string_value(v)) == json_string_length(v); /* no NUL inside */
+    return string_fits(v, ARGS_STRING_MAX);
+}
+
+int args_string_max(struct args *a, const char *key, int required, size_t max, const char **out)
+{
+    json_t *v = field(a, key);
+    *out = NULL;
+    if (max > ARGS_STRING_MAX)
+        max = ARGS_STRING_MAX;
+    if (!v)
+        return required ? args_fail(a, "field required: %s", key) : 0;
+    if (!string_fits(v, max))
+        return args_fail(a, "%s must be a non-empty string of at most %zu bytes", key, max);
+    *out = json_string_value(v);
+    return 0;
 }
 
 int args_string(struct args *a, const char *key, int required, const char **out)
 {
-    json_t *v = field(a, key);
-    *out = NULL;
-    if (!v)
-        return required ? args_fail(a, "field required: %s", key) : 0;
-    if (!string_ok(v))
-        return args_fail(a, "%s must be a non-empty string of at most %d bytes", key,
-                         ARGS_STRING_MAX);
-    *out = json_string_value(v);
-    return 0;
+    return args_string_max(a, key, required, ARGS_STRING_MAX, out);
 }
 
 int args_strings(struct args *a, const char *key, const char **out, size_t max, size_t *n)

@@ -47,6 +47,8 @@ int args_int(struct args *a, const char *key, int64_t min, int64_t max, int64_t 
 int args_bool(struct args *a, const char *key, int *out);
 /* A non-empty string of at most ARGS_STRING_MAX bytes; absent or null: *out NULL. */
 int args_string(struct args *a, const char *key, int required, const char **out);
+/* The same with a ceiling of max bytes (at most ARGS_STRING_MAX). */
+int args_string_max(struct args *a, const char *key, int required, size_t max, const char **out);
 /* An array of at most max such strings (borrowed into out[]). */
 int args_strings(struct args *a, const char *key, const char **out, size_t max, size_t *n);
 

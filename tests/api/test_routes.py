@@ -245,6 +245,77 @@ class Api(lsapi.TestCase):
         self.assertApiError(self.srv.get("/api/runs/0"), 404)
         self.assertApiError(self.srv.get("/api/nothing-here"), 404)
 
+    def run_scores(self, run):
+        """Every lead's score as stored (full precision; the export rounds)."""
+        out = {}
+        for off in range(0, ROWS, 500):
+            r = self.srv.get("/api/runs/%d/leads?sort=row&order=asc&limit=500&offset=%d"
+                             % (run["run_id"], off))
+            self.assertStatus(r, 200)
+            out.update({l["id"]: l["score"] for l in r.json()["leads"]})
+        self.assertEqual(len(out), ROWS)
+        return out
+
+    def test_run_score_histogram(self):
+        run = self.run_of(trees=30, seed=5)
+        want = [0] * 20
+        for v in self.run_scores(run).values():
+            want[min(int(v // 5), 19)] += 1
+        for answer in (run, self.run_of(trees=30, seed=5),  # fresh, then cached
+                       self.srv.get("/api/runs/%d" % run["run_id"]).json()):
+            h = answer["summary"]["score_histogram"]
+            self.assertEqual([(b["from"], b["to"]) for b in h],
+                             [(5 * k, 5 * k + 5) for k in range(20)])
+            self.assertEqual([b["leads"] for b in h], want)
+            self.assertEqual(sum(b["leads"] for b in h), ROWS)
+            # the tiers' default thresholds (70, 30) fall on bin edges
+            tiers = answer["summary"]["tiers"]
+            self.assertEqual(sum(want[14:]), tiers["High"])
+            self.assertEqual(sum(want[6:14]), tiers["Medium"])
+
+    def test_positive_class(self):
+        ds = self.ds["dataset_id"]
+        self.assertEqual(self.ds["target"]["positive"], "1")
+        a = self.run_of(trees=30, seed=21)
+        b = self.run_of(trees=30, seed=21, positive="0")
+        self.assertFalse(b["cached"])
+        self.assertEqual((a["positive"], b["positive"]), ("1", "0"))
+        self.assertNotEqual(a["model_id"], b["model_id"])
+        # the other class: the leads that scored high now score low
+        sa, sb = self.run_scores(a), self.run_scores(b)
+        ids = sorted(sa)
+        xa, xb = [sa[i] for i in ids], [sb[i] for i in ids]
+        ma, mb = sum(xa) / len(xa), sum(xb) / len(xb)
+        cov = sum((p - ma) * (q - mb) for p, q in zip(xa, xb))
+        var = (sum((p - ma) ** 2 for p in xa) * sum((q - mb) ** 2 for q in xb)) ** 0.5
+        self.assertLess(cov / var, -0.5)
+        top = max(ids, key=lambda i: sa[i])
+        self.assertLess(sb[top], sorted(xb)[len(xb) // 2], "the best lead is below the median")
+        # naming the detected class is the detected run; the model route agrees
+        c = self.run_of(trees=30, seed=21, positive="1")
+        self.assertEqual((c["cached"], c["run_id"]), (True, a["run_id"]))
+        r = self.post("/api/models", {"dataset_id": ds, "trees": 30, "seed": 21,
+                                      "positive": "0"})
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json()["model_id"], b["model_id"])
+        self.assertEqual(r.json()["options"]["positive"], "0")
+
+    def test_positive_bad_requests(self):
+        ds = self.ds["dataset_id"]
+        for path in ("/api/runs", "/api/models"):
+            r = self.post(path, {"dataset_id": ds, "positive": "Maybe"})
+            j = self.assertApiError(r, 400)
+            for word in ("'Maybe'", "Converted", "'1'", "'0'"):
+                self.assertIn(word, j["error"]["message"])
+            for bad in ("", 1, ["1"], "x" * 256):
+                self.assertNames(self.post(path, {"dataset_id": ds, "positive": bad}), 400,
+                                 "positive")
+        # refused at once, not as a failed run, when the run would not wait
+        r = self.post("/api/runs", {"dataset_id": ds, "positive": "Maybe", "wait": False})
+        self.assertApiError(r, 400)
+        self.assertNames(self.post("/api/runs", {"dataset_id": ds, "model_id": 1, "positive": "0"}),
+                         400, "model_id")
+
     # ---- leads ------------------------------------------------------------
 
     def test_leads_paging_sorting_filtering(self):

@@ -507,10 +507,70 @@ static void test_attributes_are_not_outcomes(void **state)
     frame_free(f);
 }
 
+/* The positive class chosen: the other class swaps every label, the counts
+ * and target_label; a label of neither class is refused with the labels. */
+static void test_choose_positive(void **state)
+{
+    (void)state;
+    struct ls_error err;
+    /* boolean 0/1 */
+    struct frame *f = tu_frame_mem("Source,Converted\nAPI,1\nForm,0\nAPI,0\nForm,1\nAPI,0\n");
+    struct target t;
+    find_ok(f, NULL, &t);
+    assert_int_equal(target_choose_positive(f, &t, "1", &err), LS_OK); /* already positive */
+    assert_string_equal(t.positive, "1");
+    assert_int_equal(target_label(f, &t, 0), 1);
+    assert_int_equal(target_choose_positive(f, &t, "0", &err), LS_OK);
+    assert_string_equal(t.positive, "0");
+    assert_string_equal(t.negative, "1");
+    assert_int_equal(t.n_pos, 3);
+    assert_int_equal(t.n_neg, 2);
+    assert_string_equal(t.pos_labels[0], "0");
+    assert_string_equal(t.neg_labels[0], "1");
+    assert_int_equal(target_label(f, &t, 0), 0);
+    assert_int_equal(target_label(f, &t, 1), 1);
+    assert_int_equal(target_choose_positive(f, &t, "maybe", &err), LS_EINPUT);
+    if (!strstr(err.msg, "'maybe'") || !strstr(err.msg, "'0', '1'"))
+        fail_msg("message '%s' does not name the label and the classes", err.msg);
+    assert_string_equal(t.positive, "0"); /* unchanged by the refusal */
+    target_cleanup(&t);
+    frame_free(f);
+
+    /* a status: Won / Lost + Dead / Open (unknown); lost chosen without case */
+    f = tu_frame_mem("Source,Status\nA,Won\nB,Lost\nA,Open\nB,Dead\nA,Won\nB,Lost\n");
+    find_ok(f, "Status", &t);
+    assert_int_equal(t.kind, TARGET_CATEGORICAL);
+    assert_int_equal(t.n_pos, 2);
+    assert_int_equal(target_choose_positive(f, &t, "lost", &err), LS_OK);
+    assert_int_equal(t.n_pos, 3); /* Lost and Dead: the whole class */
+    assert_int_equal(t.n_neg, 2);
+    assert_int_equal(t.n_unknown, 1);
+    assert_int_equal(t.npos_labels, 2);
+    assert_int_equal(target_label(f, &t, 0), 0);  /* Won */
+    assert_int_equal(target_label(f, &t, 1), 1);  /* Lost */
+    assert_int_equal(target_label(f, &t, 2), -1); /* Open stays unknown */
+    assert_int_equal(target_choose_positive(f, &t, "Open", &err), LS_EINPUT);
+    target_cleanup(&t);
+    frame_free(f);
+
+    /* two numbers that are not 0/1 */
+    f = tu_frame_mem("Source,Outcome\nA,2\nB,5\nA,2\nB,5\nA,2\n");
+    find_ok(f, "Outcome", &t);
+    assert_int_equal(t.kind, TARGET_NUMERIC);
+    assert_string_equal(t.positive, "5");
+    assert_int_equal(target_choose_positive(f, &t, "2", &err), LS_OK);
+    assert_int_equal(target_label(f, &t, 0), 1);
+    assert_int_equal(target_label(f, &t, 1), 0);
+    assert_int_equal(t.n_pos, 3);
+    target_cleanup(&t);
+    frame_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_converted_01),
+        cmocka_unit_test(test_choose_positive),
         cmocka_unit_test(test_one_class),
         cmocka_unit_test(test_is_won),
         cmocka_unit_test(test_status_won_lost_open),
