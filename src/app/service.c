@@ -728,6 +728,12 @@ int service_run_list(struct service *s, uint64_t offset, uint64_t limit, json_t 
                 json_decref(auc);
                 auc = json_incref(v);
             }
+            /* which outcome the run's model learned, and the leaky columns it
+             * kept: two runs of one file with other options tell apart */
+            static const char *const keep[] = {"target", "positive", "kept_leaky"};
+            for (size_t k = 0; k < sizeof keep / sizeof *keep; k++)
+                if ((v = json_object_get(sum, keep[k])) != NULL)
+                    json_object_set(o, keep[k], v);
             json_decref(sum);
         }
         json_object_set_new(o, "auc", auc);

@@ -224,6 +224,10 @@ int service_lead(struct service *s, int64_t run_id, uint64_t row, json_t **out,
  * spreadsheet formula injection.
  */
 int service_export(struct service *s, int64_t run_id, const char *path, struct ls_error *err);
+/* The same for the leads of filter only (its tier and q; its sort, offset
+ * and limit are ignored), best first; filter NULL: every lead, row order. */
+int service_export_filtered(struct service *s, int64_t run_id, const struct store_lead_query *filter,
+                            const char *path, struct ls_error *err);
 
 /*
  * Every lead of a run, best first, as the old client reads them: each lead's

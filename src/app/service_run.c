@@ -70,6 +70,35 @@ struct job_arg {
     char run_key[SHA256_HEX];
 };
 
+/* The names of the flagged leaky columns a model kept (include_leaky): its
+ * info's kept_leaky, or for a model stored before that existed, the
+ * exclude-level leakage checks of a model trained with include_leaky. */
+static json_t *kept_leaky_names(const json_t *info)
+{
+    json_t *out = json_array(), *v;
+    size_t i;
+    const json_t *kept = json_object_get(info, "kept_leaky");
+    if (json_is_array(kept)) {
+        json_array_foreach(kept, i, v)
+        {
+            const char *name = json_string_value(json_object_get(v, "column"));
+            if (name)
+                json_array_append_new(out, json_string(name));
+        }
+        return out;
+    }
+    if (!json_is_true(json_object_get(info, "include_leaky")))
+        return out;
+    json_array_foreach(json_object_get(info, "leakage_checks"), i, v)
+    {
+        const char *lvl = json_string_value(json_object_get(v, "level"));
+        const char *name = json_string_value(json_object_get(v, "column"));
+        if (lvl && name && strcmp(lvl, "exclude") == 0)
+            json_array_append_new(out, json_string(name));
+    }
+    return out;
+}
+
 static void job_arg_free(void *p)
 {
     struct job_arg *a = p;
@@ -863,6 +892,7 @@ static int run_job(void *p, json_t **out, struct ls_error *err)
      * the model's info only in the store's record) */
     json_t *rinfo = a->model_id ? svc__parse(rec.info_json) : NULL;
     const json_t *excluded = json_object_get(minfo ? minfo : rinfo, "excluded");
+    json_object_set_new(o, "kept_leaky", kept_leaky_names(minfo ? minfo : rinfo));
     struct chat_run_input ci = {&m, &res, imp_sum, o, excluded, a->d.filename};
     json_t *facts = chat_facts_build(&ci);
     json_decref(rinfo);

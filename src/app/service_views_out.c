@@ -135,7 +135,40 @@ static uint8_t *output_columns(const struct frame *f)
     return r;
 }
 
+/* The leads of filter (tier and text, any sort), best first, page by page. */
+static int export_filtered(struct service *s, int64_t run_id, const struct store_lead_query *filter,
+                           struct export *x, struct ls_error *err)
+{
+    struct store_lead_query q = *filter;
+    q.sort = "rank";
+    q.desc = 0;
+    q.limit = STORE_PAGE_MAX;
+    q.offset = 0;
+    for (;;) {
+        struct store_lead *list = NULL;
+        size_t n = 0;
+        uint64_t total = 0;
+        int rc = store_leads_query(s->store, run_id, &q, &list, &n, &total, err);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = export_lead(x, &list[i]);
+        store_lead_list_free(list, n);
+        if (rc)
+            return rc;
+        q.offset += n;
+        if (n == 0 || q.offset >= total)
+            return 0;
+    }
+}
+
 int service_export(struct service *s, int64_t run_id, const char *path, struct ls_error *err)
+{
+    return service_export_filtered(s, run_id, NULL, path, err);
+}
+
+int service_export_filtered(struct service *s, int64_t run_id, const struct store_lead_query *filter,
+                            const char *path, struct ls_error *err)
 {
     struct store_run run = {0};
     struct vrun *vr = NULL;
@@ -159,7 +192,8 @@ int service_export(struct service *s, int64_t run_id, const char *path, struct l
     }
     fputs("score,tier,rank,reason_1,reason_2,reason_3\n", x.o);
     ls_error_clear(err); /* a message after this is the store's */
-    rc = store_leads_each(s->store, run_id, export_lead, &x, err);
+    rc = filter ? export_filtered(s, run_id, filter, &x, err)
+                : store_leads_each(s->store, run_id, export_lead, &x, err);
     if (rc == LS_ESTORE && !err->msg[0])
         rc = ls_error_set(err, LS_ESTORE, "run %lld: a lead's row is outside its data set",
                           (long long)run_id);

@@ -497,7 +497,21 @@ void train_summary_json(const struct train_summary *sum, json_t *o)
         }
         json_decref(all);
     }
+    /* the flagged columns kept on the user's word (include_leaky): named so
+     * that every answer about the model can warn */
+    json_t *kept = json_array();
+    for (size_t i = 0; r && sum->include_leaky && i < r->ncols; i++) {
+        const struct leakage_column *c = &r->cols[i];
+        if (c->level != LEAKAGE_EXCLUDE)
+            continue;
+        json_t *e = json_object();
+        json_object_set_new(e, "column", json_string(c->name));
+        json_object_set_new(e, "reason", json_string(c->reason));
+        json_object_set_new(e, "auc", isfinite(c->auc) ? json_real(c->auc) : json_null());
+        json_array_append_new(kept, e);
+    }
     json_object_set_new(o, "excluded", excluded);
+    json_object_set_new(o, "kept_leaky", kept);
     json_object_set_new(o, "auto_excluded", auto_ex);
     json_object_set_new(o, "leakage_checks", checks);
     json_object_set_new(o, "include_leaky", json_boolean(sum->include_leaky));

@@ -370,13 +370,32 @@ int api_run_export(struct http_req *rq, struct http_resp *rs)
     json_t *run = NULL;
     char name[128];
     int64_t id = rq->ids[0];
+    struct args a = {.rs = rs, .style = API, .status = 400};
+    struct store_lead_query q = {.tier = -1};
+    const char *tier = http_param(rq, "tier"), *text = http_param(rq, "q");
+    if (tier && *tier) {
+        for (int k = 0; k < 3; k++)
+            if (strcasecmp(tier, tier_names[k]) == 0)
+                q.tier = k;
+        if (q.tier < 0) {
+            args_fail(&a, "parameter tier must be High, Medium or Low");
+            return 0;
+        }
+    }
+    if (text && strlen(text) > STORE_QUERY_MAX) {
+        args_fail(&a, "parameter q must be at most %d bytes", STORE_QUERY_MAX);
+        return 0;
+    }
+    if (text && *text)
+        q.q = text;
+    int filtered = q.tier >= 0 || q.q;
     if (service_run_get(rq->svc, id, &run, &err) != 0)
         goto fail;
     export_name(json_string_value(json_object_get(run, "filename")), id, name, sizeof name);
     if (store_tmp_path(service_store(rq->svc), "export", "csv", rs->file_path, sizeof rs->file_path,
                        &err) != 0)
         goto fail;
-    if (service_export(rq->svc, id, rs->file_path, &err) != 0) {
+    if (service_export_filtered(rq->svc, id, filtered ? &q : NULL, rs->file_path, &err) != 0) {
         unlink(rs->file_path); /* a partial export never stays behind */
         rs->file_path[0] = '\0';
         goto fail;

@@ -397,6 +397,63 @@ class Api(lsapi.TestCase):
         self.assertEqual({x[head.index("tier")] for x in rows[1:]} <= {"High", "Medium", "Low"},
                          True)
 
+    def test_export_csv_filtered(self):
+        # the dashboard's Export keeps the table's tier and search filters
+        run = self.run_of()
+        rid = run["run_id"]
+        page = self.srv.get("/api/runs/%d/leads?tier=High&limit=1" % rid)
+        self.assertStatus(page, 200)
+        high = page.json()["total"]
+        r = self.srv.get("/api/runs/%d/export.csv?tier=high" % rid)
+        self.assertStatus(r, 200)
+        rows = list(csv.reader(io.StringIO(r.text)))
+        head = rows[0]
+        self.assertEqual(len(rows) - 1, high)
+        self.assertEqual({x[head.index("tier")] for x in rows[1:]} <= {"High"}, True)
+        ranks = [int(x[head.index("rank")]) for x in rows[1:]]
+        self.assertEqual(ranks, sorted(ranks), "best first")
+        # a search: the same leads as the leads page answers
+        lead_id = self.srv.get("/api/runs/%d/leads?limit=1" % rid).json()["leads"][0]["id"]
+        want = self.srv.get("/api/runs/%d/leads?q=%s&limit=500" % (rid, lead_id)).json()["total"]
+        r = self.srv.get("/api/runs/%d/export.csv?q=%s" % (rid, lead_id))
+        self.assertStatus(r, 200)
+        got = list(csv.reader(io.StringIO(r.text)))
+        self.assertEqual(len(got) - 1, want)
+        self.assertGreaterEqual(want, 1)
+        r = self.srv.get("/api/runs/%d/export.csv?q=no-such-lead-anywhere" % rid)
+        self.assertStatus(r, 200)
+        self.assertEqual(len(list(csv.reader(io.StringIO(r.text)))), 1, "the header only")
+        self.assertNames(self.srv.get("/api/runs/%d/export.csv?tier=Top" % rid), 400, "tier")
+
+    def test_kept_leaky_columns_are_named(self):
+        # a column that gives the outcome away, kept with include_leaky: the
+        # model, the run and the runs list name it; left out, none do
+        rows = list(csv.reader(io.StringIO(self.csv.decode())))
+        y = rows[0].index("Converted")
+        rows[0].append("Status Tags")
+        for r in rows[1:]:
+            r.append("Closed by sales" if r[y] == "1" else "Ringing")
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows(rows)
+        r = self.srv.upload("/api/datasets", "leaky.csv", buf.getvalue().encode())
+        self.assertStatus(r, 201)
+        ds = r.json()
+        self.assertIn("Status Tags", [c["column"] for c in ds["leakage"] if c["level"] == "exclude"])
+        kept = self.run_of(dataset_id=ds["dataset_id"], include_leaky=True, trees=10)
+        self.assertEqual(kept["kept_leaky"], ["Status Tags"])
+        m = self.srv.get("/api/models/%d" % kept["model_id"]).json()
+        self.assertEqual([k["column"] for k in m["kept_leaky"]], ["Status Tags"])
+        self.assertTrue(m["kept_leaky"][0]["reason"])
+        self.assertEqual(self.srv.get("/api/runs/%d" % kept["run_id"]).json()["kept_leaky"],
+                         ["Status Tags"])
+        left = self.run_of(dataset_id=ds["dataset_id"], trees=10)
+        self.assertEqual(left["kept_leaky"], [])
+        items = {x["run_id"]: x for x in self.srv.get("/api/runs?limit=500").json()["runs"]}
+        self.assertEqual(items[kept["run_id"]]["kept_leaky"], ["Status Tags"])
+        self.assertEqual(items[left["run_id"]]["kept_leaky"], [])
+        self.assertEqual(items[left["run_id"]]["target"], "Converted")
+        self.assertEqual(items[left["run_id"]]["positive"], "1")
+
     def test_export_neutralises_formulas_and_file_name(self):
         # a file whose cells are spreadsheet formulas and whose name breaks headers
         text = self.csv.decode()
