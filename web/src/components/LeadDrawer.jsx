@@ -5,6 +5,28 @@ import { btnSecondary, ErrorBox, Spinner, TierBadge } from './ui.jsx';
 
 const TOP = 10;
 
+// A value the model read as missing, with what the file wrote when it wrote
+// something ("Select" placeholders): "missing (Select)".
+export function missingLabel(value, raw) {
+  if (value != null && value !== '') return String(value);
+  return raw != null && raw !== '' ? `missing (file: ${raw})` : 'missing';
+}
+
+// The file's outcome of a lead, in terms of the positive class.
+export function outcomeText(label, target, positive) {
+  if (label == null || label < 0) return null;
+  if (!target || positive == null) return label === 1 ? 'positive' : 'negative';
+  return label === 1 ? `${target} = ${positive} (positive class)` : `${target} ≠ ${positive} (negative class)`;
+}
+
+// A reason's sentence, its missing value said with what the file wrote.
+export function reasonText(r, fields) {
+  const text = r.text || `${r.column} = ${r.value ?? 'missing'}`;
+  const raw = fields && fields[r.column];
+  if (r.value == null && raw != null && raw !== '') return text.replace(`${r.column} = missing`, `${r.column} = ${missingLabel(null, raw)}`);
+  return text;
+}
+
 // Steps of the waterfall: base → the largest contributions → the rest → raw → calibrated score.
 export function waterfallSteps(lead) {
   const contribs = Array.isArray(lead.contributions) ? [...lead.contributions] : [];
@@ -13,7 +35,7 @@ export function waterfallSteps(lead) {
   let at = lead.base ?? 0;
   steps.push({ label: 'Base: the average lead', start: 0, end: at, kind: 'total' });
   for (const c of contribs.slice(0, TOP)) {
-    steps.push({ label: `${c.column} = ${c.value ?? 'missing'}`, start: at, end: at + c.points, kind: c.points >= 0 ? 'up' : 'down', points: c.points });
+    steps.push({ label: `${c.column} = ${missingLabel(c.value, lead.fields && lead.fields[c.column])}`, start: at, end: at + c.points, kind: c.points >= 0 ? 'up' : 'down', points: c.points });
     at += c.points;
   }
   const rest = contribs.slice(TOP);
@@ -58,7 +80,7 @@ export function Waterfall({ lead }) {
   );
 }
 
-export default function LeadDrawer({ runId, row, onClose }) {
+export default function LeadDrawer({ runId, row, onClose, target, positive }) {
   const [lead, setLead] = useState(null);
   const [error, setError] = useState(null);
   const closeRef = useRef(null);
@@ -100,6 +122,8 @@ export default function LeadDrawer({ runId, row, onClose }) {
   }, [onClose]);
 
   const insight = lead && lead.insight;
+  // the columns the model read as missing (their contribution has no value)
+  const readMissing = new Set(lead && Array.isArray(lead.contributions) ? lead.contributions.filter((c) => c.value == null).map((c) => c.column) : []);
   return (
     <div className="fixed inset-0 z-40 flex justify-end">
       <div className="absolute inset-0 bg-slate-900/30" onClick={onClose} aria-hidden="true" />
@@ -112,7 +136,7 @@ export default function LeadDrawer({ runId, row, onClose }) {
       >
         <header className="flex items-start justify-between gap-3 border-b border-slate-200 p-4">
           <div className="min-w-0">
-            <h2 id="lead-title" className="truncate text-lg font-semibold">
+            <h2 id="lead-title" className="truncate text-lg font-semibold" title={lead ? String(lead.id ?? lead.row) : undefined}>
               Lead {lead ? lead.id ?? `row ${lead.row}` : `row ${row}`}
             </h2>
             {lead && (
@@ -122,7 +146,7 @@ export default function LeadDrawer({ runId, row, onClose }) {
                 <TierBadge tier={lead.tier} />
                 <span>rank {fmtInt(lead.rank)}</span>
                 <span>· row {fmtInt(lead.row)}</span>
-                {lead.label != null && lead.label >= 0 && <span>· outcome in file: {lead.label === 1 ? 'converted' : 'not converted'}</span>}
+                {outcomeText(lead.label, target, positive) && <span data-testid="outcome">· outcome in file: {outcomeText(lead.label, target, positive)}</span>}
               </p>
             )}
           </div>
@@ -167,7 +191,7 @@ export default function LeadDrawer({ runId, row, onClose }) {
                     <h3 className="text-sm font-semibold text-emerald-800">Raise the score</h3>
                     <ul className="mt-1 list-disc space-y-0.5 pl-5 text-sm">
                       {(lead.reasons.for || []).map((r, i) => (
-                        <li key={i}>{r.text}</li>
+                        <li key={i}>{reasonText(r, lead.fields)}</li>
                       ))}
                     </ul>
                   </div>
@@ -175,7 +199,7 @@ export default function LeadDrawer({ runId, row, onClose }) {
                     <h3 className="text-sm font-semibold text-rose-800">Lower the score</h3>
                     <ul className="mt-1 list-disc space-y-0.5 pl-5 text-sm">
                       {(lead.reasons.against || []).map((r, i) => (
-                        <li key={i}>{r.text}</li>
+                        <li key={i}>{reasonText(r, lead.fields)}</li>
                       ))}
                     </ul>
                   </div>
@@ -188,7 +212,10 @@ export default function LeadDrawer({ runId, row, onClose }) {
                   {Object.entries(lead.fields || {}).map(([k, v]) => (
                     <div key={k} className="contents">
                       <dt className="border-t border-slate-100 py-1 text-slate-600">{k}</dt>
-                      <dd className="break-words border-t border-slate-100 py-1">{displayValue(v)}</dd>
+                      <dd className="break-words border-t border-slate-100 py-1">
+                        {displayValue(v)}
+                        {readMissing.has(k) && v != null && v !== '' ? <span className="text-slate-500"> (read as missing)</span> : null}
+                      </dd>
                     </div>
                   ))}
                 </dl>

@@ -1,19 +1,32 @@
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../lib/api.js';
-import { displayValue, fmtInt, TIERS } from '../lib/format.js';
+import { displayValue, fmtInt, fmtPts, plural, TIERS } from '../lib/format.js';
+import { parseHash, setHashParams } from '../lib/hash.js';
 import { btnSecondary, EmptyState, ErrorBox, inputCls, ScoreBar, Spinner, TierBadge } from './ui.jsx';
 
 const PAGE_SIZES = [25, 50, 100];
 
 // The leads of a run, paged, sorted and filtered by the server.
+// The table's state from the location hash (a reload or a link keeps it).
+function initialState() {
+  const p = typeof window === 'undefined' ? {} : parseHash(window.location.hash).params;
+  const tier = TIERS.includes(p.tier) ? p.tier : 'All';
+  const limit = PAGE_SIZES.includes(Number(p.limit)) ? Number(p.limit) : 25;
+  const offset = /^\d+$/.test(p.offset || '') ? Number(p.offset) : 0;
+  const order = p.order === 'desc' || p.order === 'asc' ? p.order : null;
+  const sort = p.sort || 'rank';
+  return { tier, q: p.q || '', sort, order: order || (sort === 'score' ? 'desc' : 'asc'), offset, limit };
+}
+
 export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpen, debounceMs = 300, exportHref, onLoaded, maxColumns = 3, insightTop = 5, insightPollMs = 3000, insightTries = 20 }) {
-  const [tier, setTier] = useState('All');
-  const [qInput, setQInput] = useState('');
-  const [q, setQ] = useState('');
-  const [sort, setSort] = useState('rank');
-  const [order, setOrder] = useState('asc');
-  const [offset, setOffset] = useState(0);
-  const [limit, setLimit] = useState(25);
+  const [init] = useState(initialState);
+  const [tier, setTier] = useState(init.tier);
+  const [qInput, setQInput] = useState(init.q);
+  const [q, setQ] = useState(init.q);
+  const [sort, setSort] = useState(init.sort);
+  const [order, setOrder] = useState(init.order);
+  const [offset, setOffset] = useState(init.offset);
+  const [limit, setLimit] = useState(init.limit);
   const [page, setPage] = useState(null);
   const [error, setError] = useState(null);
   const [loading, setLoading] = useState(false);
@@ -27,6 +40,18 @@ export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpe
     }, debounceMs);
     return () => clearTimeout(t);
   }, [qInput, q, debounceMs]);
+
+  // sort, filter and page into the hash (replacing the entry: Back leaves the page)
+  useEffect(() => {
+    setHashParams({
+      tier: tier === 'All' ? null : tier,
+      q: q || null,
+      sort: sort === 'rank' ? null : sort,
+      order: sort === 'rank' && order === 'asc' ? null : order,
+      offset: offset || null,
+      limit: limit === 25 ? null : limit,
+    });
+  }, [tier, q, sort, order, offset, limit]);
 
   useEffect(() => {
     const ctl = new AbortController();
@@ -87,6 +112,15 @@ export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpe
   const leads = page ? page.leads : [];
   const hasInsight = leads.some((l) => l.insight);
   const from = total === 0 ? 0 : offset + 1;
+  const filtered = tier !== 'All' || q !== '';
+  let href = exportHref;
+  if (exportHref && filtered) {
+    const p = new URLSearchParams();
+    if (tier !== 'All') p.set('tier', tier);
+    if (q) p.set('q', q);
+    href = `${exportHref}?${p}`;
+  }
+  const exportLabel = !page ? 'Export CSV' : filtered ? `Export ${fmtInt(total)} ${plural(total, 'lead')}` : `Export all ${fmtInt(total)} ${plural(total, 'lead')}`;
   const to = Math.min(offset + leads.length, total);
 
   return (
@@ -119,14 +153,14 @@ export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpe
             aria-label="Search leads"
             value={qInput}
             onChange={(e) => setQInput(e.target.value)}
-            className={inputCls + ' w-56'}
+            className={inputCls + ' w-44 sm:w-56'}
           />
         </label>
         <div className="ml-auto flex items-center gap-2">
           {loading && <Spinner label="Loading leads" />}
           {exportHref && (
-            <a href={exportHref} download className={btnSecondary} data-testid="export">
-              Export CSV
+            <a href={href} download className={btnSecondary} data-testid="export" title={filtered ? 'Download the leads that match the filter, as CSV' : 'Download every lead of this run, as CSV'}>
+              {exportLabel}
             </a>
           )}
         </div>
@@ -138,21 +172,32 @@ export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpe
         </div>
       ) : null}
 
-      <div className="overflow-x-auto">
-        <table className="w-full min-w-[880px] text-sm" aria-label="Leads table" aria-busy={loading}>
-          <thead className="bg-slate-50 text-left align-bottom text-xs text-slate-600">
+      <div className="max-h-[75vh] overflow-auto" data-testid="table-scroll">
+        <table className="w-full min-w-[640px] table-fixed text-sm" aria-label="Leads table" aria-busy={loading}>
+          <colgroup>
+            <col className="w-14" />
+            <col className="w-28" />
+            <col className="w-20" />
+            <col className="w-40" />
+            {cols.map((c, i) => (
+              <col key={c} className={`w-28 ${colVisibility(i)}`} />
+            ))}
+            <col />
+          </colgroup>
+          <thead className="sticky top-0 z-10 bg-slate-50 text-left align-bottom text-xs text-slate-600 shadow-[0_1px_0_#e2e8f0]">
             <tr>
-              <Th sort={sort} order={order} onSort={sortBy} k="rank" className="w-16">Rank</Th>
-              <Th sort={sort} order={order} onSort={sortBy} k="score" className="w-32">Score</Th>
+              <Th sort={sort} order={order} onSort={sortBy} k="rank">Rank</Th>
+              <Th sort={sort} order={order} onSort={sortBy} k="score">Score</Th>
               <th scope="col" className="px-2 py-2 font-semibold">Tier</th>
               <Th sort={sort} order={order} onSort={sortBy} k="id">Lead</Th>
-              {cols.map((c) => (
-                <Th key={c} sort={sort} order={order} onSort={sortBy} k={c}>
+              {cols.map((c, i) => (
+                <Th key={c} sort={sort} order={order} onSort={sortBy} k={c} className={colVisibility(i)}>
                   {c}
                 </Th>
               ))}
-              <th scope="col" className="px-2 py-2 font-semibold">Top reasons</th>
-              {hasInsight && <th scope="col" className="px-2 py-2 font-semibold">Insight</th>}
+              <th scope="col" className="px-2 py-2 font-semibold">
+                Top reasons{hasInsight ? ' · insight' : ''}
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -165,7 +210,7 @@ export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpe
                 <td className="px-2 py-2">
                   <TierBadge tier={l.tier} />
                 </td>
-                <td className="max-w-[9rem] px-2 py-2">
+                <td className="px-2 py-2">
                   <button
                     type="button"
                     onClick={() => onOpen && onOpen(l)}
@@ -175,27 +220,35 @@ export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpe
                   >
                     {l.id ?? `row ${l.row}`}
                   </button>
+                  {cols.length > 0 && (
+                    <p className="truncate text-xs text-slate-500 xl:hidden" title={cols.map((c) => `${c}: ${displayValue(l.display && l.display[c])}`).join('\n')}>
+                      {cols.map((c) => displayValue(l.display && l.display[c])).join(' · ')}
+                    </p>
+                  )}
                 </td>
-                {cols.map((c) => (
-                  <td key={c} className="max-w-[10rem] truncate px-2 py-2" title={displayValue(l.display && l.display[c])}>
+                {cols.map((c, i) => (
+                  <td key={c} className={`truncate px-2 py-2 ${colVisibility(i)}`} title={displayValue(l.display && l.display[c])}>
                     {displayValue(l.display && l.display[c])}
                   </td>
                 ))}
-                <td className="w-[18rem] max-w-[18rem] px-2 py-2 text-xs">
+                <td className="px-2 py-2 text-xs">
                   <Reasons reasons={l.reasons} />
-                </td>
-                {hasInsight && (
-                <td className="min-w-[10rem] max-w-[18rem] px-2 py-2 text-xs">
                   {l.insight ? (
-                    <div>
-                      <p className="text-slate-800">{l.insight.why}</p>
-                      <p className="mt-0.5 font-medium text-indigo-800">→ {l.insight.next_action}</p>
-                    </div>
-                  ) : (
-                    <span className="text-slate-400">—</span>
-                  )}
+                    <button
+                      type="button"
+                      onClick={() => onOpen && onOpen(l)}
+                      className="mt-0.5 flex w-full min-w-0 items-center gap-1 text-left font-medium text-indigo-800 hover:underline"
+                      title={`${l.insight.why}\nNext: ${l.insight.next_action}\n(open the lead for the whole insight)`}
+                      data-testid="insight"
+                    >
+                      <span aria-hidden="true" className="shrink-0 rounded bg-indigo-100 px-1 text-[10px] font-semibold uppercase text-indigo-700">
+                        Insight
+                      </span>
+                      <span className="sr-only">Insight: {l.insight.why} Next action: </span>
+                      <span className="truncate">→ {l.insight.next_action}</span>
+                    </button>
+                  ) : null}
                 </td>
-                )}
               </tr>
             ))}
           </tbody>
@@ -241,18 +294,19 @@ export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpe
   );
 }
 
+// A sortable header: the whole cell is the button.
 function Th({ k, children, className = '', sort, order, onSort }) {
   const active = sort === k;
   return (
-    <th scope="col" className={`px-2 py-2 font-semibold ${className}`} aria-sort={active ? (order === 'asc' ? 'ascending' : 'descending') : 'none'}>
+    <th scope="col" className={`p-0 font-semibold ${className}`} aria-sort={active ? (order === 'asc' ? 'ascending' : 'descending') : 'none'}>
       <button
         type="button"
         onClick={() => onSort(k)}
-        className="inline-flex items-center gap-1 text-left hover:text-slate-900 focus-visible:outline-2 focus-visible:outline-indigo-600"
+        className="flex h-full w-full items-center gap-1 px-2 py-2 text-left hover:bg-slate-100 hover:text-slate-900 focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-indigo-600"
         title={`Sort by ${typeof children === 'string' ? children : k}`}
       >
-        {children}
-        <span aria-hidden="true" className={active ? 'text-indigo-600' : 'text-slate-300'}>
+        <span className="truncate">{children}</span>
+        <span aria-hidden="true" className={`shrink-0 ${active ? 'text-indigo-600' : 'text-slate-300'}`}>
           {active ? (order === 'asc' ? '▲' : '▼') : '↕'}
         </span>
       </button>
@@ -260,23 +314,37 @@ function Th({ k, children, className = '', sort, order, onSort }) {
   );
 }
 
+// The display columns beside the lead: the first two from 1280 px, the third
+// from 1536 px; below that they are shown under the lead's id.
+function colVisibility(i) {
+  return i < 2 ? 'hidden xl:table-cell' : 'hidden 2xl:table-cell';
+}
+
+// "Tags = Will revert after reading the email → +12.3 pts" as the label
+// (truncated, whole in the tooltip) and the points (always shown).
+export function reasonParts(r) {
+  const text = r.text || `${r.column} = ${r.value == null ? 'missing' : r.value}`;
+  const label = text.split(' → ')[0];
+  const pts = typeof r.points === 'number' ? `${fmtPts(r.points)} pts` : (text.split(' → ')[1] || '');
+  return { label, pts, title: text };
+}
 
 export function Reasons({ reasons, max = 2 }) {
   if (!reasons) return <span className="text-slate-400">—</span>;
-  const f = (reasons.for || []).slice(0, max);
-  const a = (reasons.against || []).slice(0, 1);
+  const f = (reasons.for || []).slice(0, max).map((r) => ['f', r]);
+  const a = (reasons.against || []).slice(0, 1).map((r) => ['a', r]);
   return (
     <ul className="space-y-0.5">
-      {f.map((r, i) => (
-        <li key={'f' + i} className="truncate text-emerald-800" title={r.text}>
-          ▲ {r.text}
-        </li>
-      ))}
-      {a.map((r, i) => (
-        <li key={'a' + i} className="truncate text-rose-700" title={r.text}>
-          ▼ {r.text}
-        </li>
-      ))}
+      {[...f, ...a].map(([side, r], i) => {
+        const { label, pts, title } = reasonParts(r);
+        return (
+          <li key={side + i} className={`flex min-w-0 gap-1 ${side === 'f' ? 'text-emerald-800' : 'text-rose-700'}`} title={title}>
+            <span aria-hidden="true" className="shrink-0">{side === 'f' ? '▲' : '▼'}</span>
+            <span className="min-w-0 truncate">{label}</span>
+            <span className="shrink-0 tabular-nums font-medium">{pts}</span>
+          </li>
+        );
+      })}
     </ul>
   );
 }

@@ -1,6 +1,7 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import LeadsTable from './LeadsTable.jsx';
+import { parseHash } from '../lib/hash.js';
 
 function lead(i, extra = {}) {
   return {
@@ -43,7 +44,10 @@ function renderTable(props = {}) {
 }
 
 describe('LeadsTable', () => {
-  beforeEach(() => mockFetch());
+  beforeEach(() => {
+    window.history.replaceState(null, '', '#/dashboard/7');
+    mockFetch();
+  });
   afterEach(() => vi.restoreAllMocks());
 
   it('asks for the first page sorted by rank and renders it', async () => {
@@ -58,12 +62,17 @@ describe('LeadsTable', () => {
     expect(within(first).getByText('99.0')).toBeTruthy(); // score bar value
     expect(within(first).getByText('High')).toBeTruthy(); // tier badge
     expect(within(first).getByText('Referral')).toBeTruthy(); // display column
-    expect(within(first).getByText('Lead Source = Referral → +12.3 pts', { exact: false })).toBeTruthy();
-    expect(within(first).getByText('Came by referral and read three pages.')).toBeTruthy(); // insight
-    expect(within(first).getByText('→ Call today')).toBeTruthy();
-    expect(within(rows[2]).getAllByText('—').length).toBeGreaterThan(0); // no insight yet
+    // the reason's label and its points apart: the points never truncated
+    const reason = within(first).getByTitle('Lead Source = Referral → +12.3 pts');
+    expect(reason.textContent).toContain('Lead Source = Referral');
+    expect(within(reason).getByText('+12.3 pts').className).toContain('shrink-0');
+    // the insight under the reasons, its next action, the whole text in the tooltip
+    const insight = within(first).getByTestId('insight');
+    expect(insight.textContent).toContain('→ Call today');
+    expect(insight.getAttribute('title')).toContain('Came by referral and read three pages.');
+    expect(within(rows[2]).queryByTestId('insight')).toBeNull(); // no insight yet
     expect(screen.getByTestId('page-range').textContent).toBe('1–25 of 120');
-    // the id column is the "Lead" column, not repeated
+    // the id column is the "Lead" column, not repeated; the insight is no column of its own
     expect(within(table).getAllByRole('columnheader').map((h) => h.textContent.replace(/[▲▼↕]/g, ''))).toEqual([
       'Rank',
       'Score',
@@ -71,11 +80,53 @@ describe('LeadsTable', () => {
       'Lead',
       'Lead Source',
       'Visits',
-      'Top reasons',
-      'Insight',
+      'Top reasons · insight',
     ]);
-    expect(screen.getByRole('link', { name: 'Export CSV' }).getAttribute('href')).toBe('/api/runs/7/export.csv');
+    // below 1280 px the display columns are hidden and shown under the lead's id
+    expect(within(first).getByText('Referral · 3')).toBeTruthy();
+    expect(screen.getByRole('link', { name: 'Export all 120 leads' }).getAttribute('href')).toBe('/api/runs/7/export.csv');
   });
+
+  it('exports what the filters show', async () => {
+    renderTable();
+    await screen.findByText('lead-1');
+    fireEvent.click(within(screen.getByRole('group', { name: 'Filter by tier' })).getByRole('button', { name: 'High' }));
+    fireEvent.change(screen.getByLabelText('Search leads'), { target: { value: 'goo gle' } });
+    await waitFor(() => expect(params(last())).toMatchObject({ tier: 'High', q: 'goo gle' }));
+    const a = await screen.findByTestId('export');
+    expect(a.getAttribute('href')).toBe('/api/runs/7/export.csv?tier=High&q=goo+gle');
+    expect(a.textContent).toBe('Export 120 leads');
+    mockFetch(1);
+    fireEvent.click(within(screen.getByRole('group', { name: 'Filter by tier' })).getByRole('button', { name: 'Low' }));
+    await waitFor(() => expect(screen.getByTestId('export').textContent).toBe('Export 1 lead'));
+  });
+
+  it('keeps sort, filter and page in the hash, and reads them back', async () => {
+    const { unmount } = renderTable();
+    await screen.findByText('lead-1');
+    fireEvent.click(screen.getByRole('button', { name: /^Score/ }));
+    await waitFor(() => expect(params(last())).toMatchObject({ sort: 'score', order: 'desc' }));
+    fireEvent.click(within(screen.getByRole('group', { name: 'Filter by tier' })).getByRole('button', { name: 'Medium' }));
+    await waitFor(() => expect(params(last())).toMatchObject({ tier: 'Medium' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Next →' }));
+    await waitFor(() => expect(params(last()).offset).toBe('25'));
+    expect(parseHash(window.location.hash)).toEqual({ page: 'dashboard', runId: 7, params: { tier: 'Medium', sort: 'score', order: 'desc', offset: '25' } });
+    unmount();
+    // a reload: the same page of the same view
+    renderTable();
+    await waitFor(() => expect(params(last())).toEqual({ tier: 'Medium', sort: 'score', order: 'desc', offset: '25', limit: '25' }));
+    expect(within(screen.getByRole('group', { name: 'Filter by tier' })).getByRole('button', { name: 'Medium' }).getAttribute('aria-pressed')).toBe('true');
+  });
+
+  it('sorts from anywhere in the header cell', async () => {
+    renderTable();
+    await screen.findByText('lead-1');
+    const th = screen.getByRole('columnheader', { name: /Visits/ });
+    const button = within(th).getByRole('button');
+    expect(button.className).toContain('w-full');
+    expect(button.className).toContain('h-full');
+  });
+
 
   it('pages forward and back', async () => {
     renderTable();
@@ -166,7 +217,7 @@ describe('LeadsTable', () => {
       return new Response(JSON.stringify({ leads: [l1, lead(6, { insight: null })], total: 2, offset: 0, limit: 25 }), { status: 200 });
     });
     renderTable({ insightPollMs: 5 });
-    await screen.findByText('Referral, read the pricing page.');
+    await waitFor(() => expect(screen.getByTestId('insight').getAttribute('title')).toContain('Referral, read the pricing page.'));
     expect(n).toBe(3);
     await new Promise((r) => setTimeout(r, 50));
     expect(n).toBe(3); // no more asking once the top leads have theirs

@@ -81,3 +81,36 @@ export function cumulativeGain(lift) {
     return { decile: i + 1, lift: l, gain: Math.min(1, acc), random: (i + 1) / lift.length };
   });
 }
+
+// "1 lead", "2 leads"
+export const plural = (n, word, many = `${word}s`) => (Math.round(n) === 1 ? word : many);
+
+// The positive class of a run or model in words: "Converted = 0".
+export function positiveLabel(x) {
+  if (!x || !x.target) return null;
+  return x.positive != null && x.positive !== '' ? `${x.target} = ${x.positive}` : x.target;
+}
+
+// The names of the flagged leaky columns a run's model kept: the run's
+// kept_leaky, else the model's; null when it kept none.
+export function keptLeakyOf(run, model) {
+  if (run && Array.isArray(run.kept_leaky)) return run.kept_leaky.length ? run.kept_leaky : null;
+  if (model && Array.isArray(model.kept_leaky)) {
+    const names = model.kept_leaky.map((k) => (typeof k === 'string' ? k : k.column)).filter(Boolean);
+    return names.length ? names : null;
+  }
+  // a model stored before kept_leaky: trained with include_leaky, names unknown
+  if (model && (model.include_leaky || (model.options && model.options.include_leaky))) return [];
+  return null;
+}
+
+// Which AUC is shown, in the same words on the dashboard and in History:
+// measured on the scored file's known outcomes, or out of bag (the model's).
+export function aucText(fileAuc, oobAuc) {
+  if (fileAuc != null) {
+    const oob = oobAuc != null && Math.abs(oobAuc - fileAuc) >= 0.0005 ? ` (out-of-bag ${oobAuc.toFixed(3)})` : '';
+    return `AUC ${fileAuc.toFixed(3)} on the scored file's known outcomes${oob}`;
+  }
+  if (oobAuc != null) return `out-of-bag AUC ${oobAuc.toFixed(3)}`;
+  return 'AUC not measured';
+}

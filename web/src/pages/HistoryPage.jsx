@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api } from '../lib/api.js';
-import { aucWords, fmtDate, fmtInt } from '../lib/format.js';
+import { aucText, aucWords, fmtDate, fmtInt, keptLeakyOf, positiveLabel } from '../lib/format.js';
 import { btnDanger, btnPrimary, btnSecondary, EmptyState, ErrorBox, Spinner } from '../components/ui.jsx';
 
 const PAGE = 50;
@@ -41,14 +41,15 @@ export default function HistoryPage({ currentRunId, onOpen, onDeleted }) {
       {list && runs.length === 0 && <EmptyState title="No runs yet">Upload a CSV to score your first leads.</EmptyState>}
       {runs.length > 0 && (
         <div className="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
-          <table className="w-full min-w-[760px] text-sm" aria-label="Past runs">
+          <table className="w-full min-w-[560px] text-sm" aria-label="Past runs">
             <thead className="bg-slate-50 text-left text-xs uppercase text-slate-600">
               <tr>
                 <th scope="col" className="px-3 py-2">Run</th>
-                <th scope="col" className="px-3 py-2">File</th>
-                <th scope="col" className="px-3 py-2">Date</th>
+                <th scope="col" className="px-3 py-2">File · date · positive class</th>
                 <th scope="col" className="px-3 py-2 text-right">Leads</th>
-                <th scope="col" className="px-3 py-2">Tiers (High / Medium / Low)</th>
+                <th scope="col" className="px-3 py-2">
+                  Tiers <span className="normal-case font-normal">(High / Medium / Low)</span>
+                </th>
                 <th scope="col" className="px-3 py-2">Model quality</th>
                 <th scope="col" className="px-3 py-2">
                   <span className="sr-only">Actions</span>
@@ -59,8 +60,20 @@ export default function HistoryPage({ currentRunId, onOpen, onDeleted }) {
               {runs.map((r) => (
                 <tr key={r.run_id} className={`border-t border-slate-100 ${r.run_id === currentRunId ? 'bg-indigo-50/60' : ''}`} data-run={r.run_id}>
                   <td className="px-3 py-2 tabular-nums">#{r.run_id}</td>
-                  <td className="px-3 py-2 font-medium">{r.filename}</td>
-                  <td className="px-3 py-2 text-slate-600">{fmtDate(r.created)}</td>
+                  <td className="max-w-[16rem] px-3 py-2">
+                    <div className="truncate font-medium" title={r.filename}>
+                      {r.filename}
+                    </div>
+                    <div className="text-xs text-slate-600">
+                      {fmtDate(r.created)}
+                      {r.target ? (
+                        <>
+                          {' · '}
+                          <span data-testid="run-positive">{positiveLabel(r)}</span>
+                        </>
+                      ) : null}
+                    </div>
+                  </td>
                   <td className="px-3 py-2 text-right tabular-nums">{r.status === 'done' ? fmtInt(r.total) : r.status}</td>
                   <td className="px-3 py-2 tabular-nums">
                     {r.tiers ? (
@@ -72,10 +85,24 @@ export default function HistoryPage({ currentRunId, onOpen, onDeleted }) {
                       '—'
                     )}
                   </td>
-                  <td className="px-3 py-2">{r.auc != null ? `${aucWords(r.auc)} (AUC ${r.auc.toFixed(2)})` : '—'}</td>
+                  <td className="px-3 py-2">
+                    {r.auc != null ? (
+                      <>
+                        <div className="font-medium">{aucWords(r.auc)}</div>
+                        <div className="text-xs text-slate-600">{aucText(r.auc, null)}</div>
+                      </>
+                    ) : (
+                      '—'
+                    )}
+                    {keptLeakyOf(r, null) ? (
+                      <div className="mt-0.5 text-xs font-semibold text-red-700" data-testid="run-leaky" title="This run's model kept columns the leakage scan flagged: its quality is likely overstated">
+                        ⚠ leaky columns kept: {keptLeakyOf(r, null).join(', ')}
+                      </div>
+                    ) : null}
+                  </td>
                   <td className="px-3 py-2">
                     {confirm === r.run_id ? (
-                      <div className="flex items-center justify-end gap-2" role="group" aria-label={`Confirm deleting run ${r.run_id}`}>
+                      <div className="flex flex-wrap items-center justify-end gap-2" role="group" aria-label={`Confirm deleting run ${r.run_id}`}>
                         <span className="text-xs text-red-800">Delete run #{r.run_id} and its leads?</span>
                         <button type="button" className={btnDanger} onClick={() => remove(r.run_id)} disabled={deleting} autoFocus>
                           Yes, delete
@@ -85,7 +112,7 @@ export default function HistoryPage({ currentRunId, onOpen, onDeleted }) {
                         </button>
                       </div>
                     ) : (
-                      <div className="flex justify-end gap-2">
+                      <div className="flex flex-wrap justify-end gap-2">
                         <button type="button" className={btnPrimary} onClick={() => onOpen(r.run_id)} aria-label={`Open run ${r.run_id}`}>
                           Open
                         </button>

@@ -7,8 +7,8 @@ let deleted;
 beforeEach(() => {
   deleted = [];
   runs = [
-    { run_id: 2, filename: 'Leads.csv', status: 'done', created: '2026-11-30T01:14:20.997Z', total: 9237, tiers: { High: 2772, Medium: 1317, Low: 5148 }, auc: 0.9314 },
-    { run_id: 1, filename: 'demo-leads.csv', status: 'done', created: '2026-11-30T01:14:08.368Z', total: 5000, tiers: { High: 231, Medium: 2495, Low: 2274 }, auc: 0.73 },
+    { run_id: 2, filename: 'Leads.csv', status: 'done', created: '2026-11-30T01:14:20.997Z', total: 9237, tiers: { High: 2772, Medium: 1317, Low: 5148 }, auc: 0.9314, target: 'Converted', positive: '0', kept_leaky: ['Tags'] },
+    { run_id: 1, filename: 'demo-leads.csv', status: 'done', created: '2026-11-30T01:14:08.368Z', total: 5000, tiers: { High: 231, Medium: 2495, Low: 2274 }, auc: 0.73, target: 'Converted', positive: '1', kept_leaky: [] },
   ];
   globalThis.fetch = vi.fn(async (url, init = {}) => {
     if (init.method === 'DELETE') {
@@ -29,7 +29,14 @@ describe('History', () => {
     const row = (await screen.findByText('Leads.csv')).closest('tr');
     expect(within(row).getByText('9,237')).toBeTruthy();
     expect(row.textContent).toContain('2,772 / 1,317 / 5,148');
-    expect(within(row).getByText('excellent (AUC 0.93)')).toBeTruthy();
+    expect(within(row).getByText('excellent')).toBeTruthy();
+    expect(within(row).getByText("AUC 0.931 on the scored file's known outcomes")).toBeTruthy();
+    // the positive class tells runs of one file apart; a kept leaky column is flagged
+    expect(within(row).getByTestId('run-positive').textContent).toBe('Converted = 0');
+    expect(within(row).getByTestId('run-leaky').textContent).toContain('leaky columns kept: Tags');
+    const other = screen.getByText('demo-leads.csv').closest('tr');
+    expect(within(other).getByTestId('run-positive').textContent).toBe('Converted = 1');
+    expect(within(other).queryByTestId('run-leaky')).toBeNull();
     fireEvent.click(screen.getByRole('button', { name: 'Open run 1' }));
     expect(onOpen).toHaveBeenCalledWith(1);
   });
