@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, prefetchLeads, runBody, uploadDataset } from '../lib/api.js';
-import { fmtInt, fmtPct } from '../lib/format.js';
+import { fmtInt, fmtPct, plural } from '../lib/format.js';
 import { btnPrimary, btnSecondary, Card, ErrorBox, inputCls, ProgressBar } from '../components/ui.jsx';
 
 function mark(name) {
@@ -26,6 +26,19 @@ const typeColors = {
   text: 'bg-pink-100 text-pink-800',
   constant: 'bg-slate-100 text-slate-500',
 };
+
+// Why "Score leads" cannot run yet, in one sentence (null: it can).
+export function scoreBlocked(dataset, target, candidates) {
+  const t = dataset.target;
+  if (!target) {
+    if (candidates.length === 0 || (dataset.rows != null && dataset.rows < 2))
+      return `Scoring needs a model, and a model needs leads of both outcomes: this file has ${fmtInt(dataset.rows)} ${plural(dataset.rows, 'row')} and no column that could be the outcome. Upload a file with known outcomes.`;
+    return 'Choose the outcome column above: the model learns from the leads whose outcome it gives.';
+  }
+  if (t && t.name === target && (t.positive_rows === 0 || t.negative_rows === 0))
+    return `A model needs leads of both outcomes: “${target}” has ${fmtInt(t.positive_rows)} positive and ${fmtInt(t.negative_rows)} negative ${plural(t.negative_rows, 'lead')}.`;
+  return null;
+}
 
 // The values a column can take as the outcome (for the positive-class choice).
 function classesOf(dataset, target) {
@@ -123,6 +136,7 @@ export default function UploadPage({ onDone, pollMs = 400, prefetchOnDone = true
   const flags = dataset ? dataset.leakage || [] : [];
   const classes = dataset ? classesOf(dataset, target) : [];
   const targetCandidates = columns.filter((c) => c.type !== 'identifier' && c.type !== 'constant' && c.type !== 'text');
+  const blocked = dataset ? scoreBlocked(dataset, target, targetCandidates) : null;
 
   return (
     <div className="mx-auto max-w-5xl space-y-4">
@@ -175,7 +189,7 @@ export default function UploadPage({ onDone, pollMs = 400, prefetchOnDone = true
         <>
           <Card title="2. Check what was found">
             <p className="mb-3 text-sm text-slate-700">
-              <span className="font-medium">{dataset.filename}</span>: {fmtInt(dataset.rows)} leads × {fmtInt(dataset.column_count)} columns
+              <span className="font-medium">{dataset.filename}</span>: {fmtInt(dataset.rows)} {plural(dataset.rows, 'lead')} × {fmtInt(dataset.column_count)} {plural(dataset.column_count, 'column')}
               {dataset.existed ? ' (this file was uploaded before)' : ''}.
             </p>
             <div className="grid gap-4 md:grid-cols-2">
@@ -267,7 +281,9 @@ export default function UploadPage({ onDone, pollMs = 400, prefetchOnDone = true
 
             {dataset.warnings && dataset.warnings.length > 0 && (
               <details className="mt-4 text-sm text-slate-700">
-                <summary className="cursor-pointer">{dataset.warnings.length} warnings</summary>
+                <summary className="cursor-pointer">
+                  {dataset.warnings.length} {plural(dataset.warnings.length, 'warning')}
+                </summary>
                 <ul className="mt-1 list-disc pl-5">
                   {dataset.warnings.map((w, i) => (
                     <li key={i}>{w}</li>
@@ -308,7 +324,7 @@ export default function UploadPage({ onDone, pollMs = 400, prefetchOnDone = true
           <Card title="3. Score">
             {phase === 'review' ? (
               <div className="flex flex-wrap items-center gap-3">
-                <button type="button" className={btnPrimary} onClick={score} disabled={!target}>
+                <button type="button" className={btnPrimary} onClick={score} disabled={!!blocked} aria-describedby={blocked ? 'score-blocked' : undefined}>
                   Score leads
                 </button>
                 <button
@@ -326,6 +342,11 @@ export default function UploadPage({ onDone, pollMs = 400, prefetchOnDone = true
             ) : (
               <Stages run={run} />
             )}
+            {phase === 'review' && blocked ? (
+              <p id="score-blocked" className="mt-2 text-sm text-amber-800" data-testid="score-blocked">
+                {blocked}
+              </p>
+            ) : null}
           </Card>
         </>
       )}

@@ -1,6 +1,6 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import UploadPage from './UploadPage.jsx';
+import UploadPage, { scoreBlocked } from './UploadPage.jsx';
 import { runBody } from '../lib/api.js';
 
 const dataset = {
@@ -118,6 +118,29 @@ describe('Upload flow', () => {
     // the identifier is not offered as a target
     const opts = Array.from(screen.getByLabelText('Outcome column (target)').options).map((o) => o.value);
     expect(opts).not.toContain('Prospect ID');
+  });
+
+  it('says in one sentence why Score is disabled', async () => {
+    render(<UploadPage onDone={() => {}} pollMs={1} />);
+    fireEvent.change(screen.getByLabelText('CSV file of leads'), { target: { files: [file()] } });
+    const oneRow = { ...dataset, rows: 1, target: null, columns: dataset.columns.map((c) => ({ ...c, type: 'constant' })) };
+    await act(async () => xhrs[0].respond(201, oneRow));
+    const button = await screen.findByRole('button', { name: 'Score leads' });
+    expect(button.disabled).toBe(true);
+    expect(screen.getByTestId('score-blocked').textContent).toBe(
+      'Scoring needs a model, and a model needs leads of both outcomes: this file has 1 row and no column that could be the outcome. Upload a file with known outcomes.',
+    );
+    expect(button.getAttribute('aria-describedby')).toBe('score-blocked');
+    expect(screen.getByText(/1 lead × 5 columns/)).toBeTruthy();
+  });
+
+  it('names the reason for a file without an outcome, or with one outcome only', () => {
+    const cands = [{ name: 'Converted' }];
+    expect(scoreBlocked({ ...dataset, target: null }, '', cands)).toBe('Choose the outcome column above: the model learns from the leads whose outcome it gives.');
+    expect(scoreBlocked({ ...dataset, target: { ...dataset.target, negative_rows: 0 } }, 'Converted', cands)).toBe(
+      'A model needs leads of both outcomes: “Converted” has 3,559 positive and 0 negative leads.',
+    );
+    expect(scoreBlocked(dataset, 'Converted', cands)).toBeNull();
   });
 
   it('by default posts only the data set (wait:false), and polls the stages until done', async () => {
