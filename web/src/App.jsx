@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react';
 import { api } from './lib/api.js';
-import { fmtDate, fmtInt } from './lib/format.js';
+import { fmtDate, fmtInt, plural } from './lib/format.js';
 import { go, useHashRoute } from './lib/hash.js';
 import UploadPage from './pages/UploadPage.jsx';
 import DashboardPage from './pages/DashboardPage.jsx';
 import ChatPage from './pages/ChatPage.jsx';
 import HistoryPage from './pages/HistoryPage.jsx';
-import { btnPrimary, EmptyState, ErrorBox, Spinner, TierBadge } from './components/ui.jsx';
+import { btnPrimary, btnSecondary, EmptyState, ErrorBox, Spinner, TierBadge } from './components/ui.jsx';
 
 const KEY = 'leadscore.run';
 
@@ -109,7 +109,20 @@ export default function App() {
           </div>
         </EmptyState>
       );
-    if (error) return <ErrorBox error={error} title={`Run #${runId}`} />;
+    if (error)
+      return (
+        <div className="space-y-3" data-testid="run-error">
+          <ErrorBox error={error} title={error.status === 404 ? `Run #${runId} does not exist (it may have been deleted)` : `Run #${runId}`} />
+          <div className="flex flex-wrap gap-2">
+            <a className={btnPrimary} href="#/history">
+              Open a run from History
+            </a>
+            <a className={btnSecondary} href="#/upload">
+              Upload a CSV
+            </a>
+          </div>
+        </div>
+      );
     if (!run) return <Spinner label="Loading run" />;
     return content;
   };
@@ -161,7 +174,9 @@ export default function App() {
               <span className="text-slate-600">{fmtDate(run.created)}</span>
               {run.status === 'done' && run.summary ? (
                 <>
-                  <span className="tabular-nums text-slate-700">{fmtInt(run.summary.total)} leads</span>
+                  <span className="tabular-nums text-slate-700">
+                    {fmtInt(run.summary.total)} {plural(run.summary.total, 'lead')}
+                  </span>
                   <span className="flex items-center gap-1">
                     <TierBadge tier="High" />
                     <span className="tabular-nums">{fmtInt(run.summary.tiers && run.summary.tiers.High)}</span>

@@ -41,9 +41,17 @@ export default function Charts({ run }) {
         {hist && hist.length ? (
           <div style={{ height: H }} data-testid="chart-histogram">
             <ResponsiveContainer width="100%" height="100%">
-              <BarChart data={hist.map((b) => ({ ...b, label: `${b.from}–${b.to}` }))} margin={{ top: 5, right: 5, left: 0, bottom: 5 }}>
+              <BarChart data={hist.map((b) => ({ ...b, mid: (b.from + b.to) / 2, label: `${b.from}–${b.to}` }))} barCategoryGap={1} margin={{ top: 5, right: 12, left: 0, bottom: 5 }}>
                 <CartesianGrid strokeDasharray="3 3" vertical={false} />
-                <XAxis dataKey="from" tick={axis} interval={3} height={32} label={{ value: 'score (bins of 5 points)', fontSize: 10, position: 'insideBottom', offset: -2 }} />
+                <XAxis
+                  type="number"
+                  dataKey="mid"
+                  domain={[0, 100]}
+                  ticks={[0, 20, 40, 60, 80, 100]}
+                  tick={axis}
+                  height={32}
+                  label={{ value: 'score (bins of 5 points)', fontSize: 10, position: 'insideBottom', offset: -2 }}
+                />
                 <YAxis tick={axis} width={44} />
                 <Tooltip formatter={(v) => [fmtInt(v), 'leads']} labelFormatter={(l, p) => (p && p[0] ? `score ${p[0].payload.label}` : l)} />
                 <Bar dataKey="leads" isAnimationActive={false}>
@@ -54,6 +62,20 @@ export default function Charts({ run }) {
               </BarChart>
             </ResponsiveContainer>
           </div>
+        ) : null}
+        {hist && hist.length ? (
+          <ul className="mt-1 flex flex-wrap gap-x-3 gap-y-0.5 text-xs text-slate-600" aria-label="Tier colours" data-testid="tier-legend">
+            {[
+              ['High', 'score ≥ 70'],
+              ['Medium', '30–70'],
+              ['Low', '< 30'],
+            ].map(([t, range]) => (
+              <li key={t} className="flex items-center gap-1">
+                <span aria-hidden="true" className="inline-block h-2.5 w-2.5 rounded-sm" style={{ background: tierColors[t] }} />
+                {t} {range}
+              </li>
+            ))}
+          </ul>
         ) : (
           <EmptyState title="No score distribution">This server's run answer has no histogram.</EmptyState>
         )}

@@ -74,13 +74,15 @@ function Message({ m }) {
   if (m.role === 'user') {
     return (
       <div className="flex justify-end">
-        <div className="max-w-[80%] whitespace-pre-wrap rounded-2xl rounded-br-sm bg-indigo-600 px-4 py-2 text-white">{m.text}</div>
+        <div className="max-w-[80%] min-w-0 whitespace-pre-wrap break-words rounded-2xl rounded-br-sm bg-indigo-600 px-4 py-2 text-white [overflow-wrap:anywhere]" data-testid="user-message">
+          {m.text}
+        </div>
       </div>
     );
   }
   return (
     <div className="flex justify-start" data-testid="assistant-message">
-      <div className="max-w-[85%] rounded-2xl rounded-bl-sm border border-slate-200 bg-white px-4 py-2 shadow-sm">
+      <div className="max-w-[85%] min-w-0 break-words rounded-2xl rounded-bl-sm border [overflow-wrap:anywhere] border-slate-200 bg-white px-4 py-2 shadow-sm">
         {m.text ? (
           <div className="whitespace-pre-wrap text-slate-900" data-testid="answer-text">
             {m.text}
@@ -113,6 +115,13 @@ export default function ChatPage({ run }) {
   const [loading, setLoading] = useState(false);
   const [input, setInput] = useState('');
   const [busy, setBusy] = useState(false);
+  const inputRef = useRef(null);
+  const wasBusy = useRef(false);
+  // the input is disabled while an answer streams; the focus comes back after
+  useEffect(() => {
+    if (wasBusy.current && !busy && inputRef.current) inputRef.current.focus();
+    wasBusy.current = busy;
+  }, [busy]);
   const ctlRef = useRef(null);
   const endRef = useRef(null);
 
@@ -207,8 +216,10 @@ export default function ChatPage({ run }) {
         <input
           id="chat-input"
           className={inputCls + ' flex-1'}
-          placeholder="Ask about these leads…"
+          placeholder={busy ? 'Wait for the answer…' : 'Ask about these leads…'}
           value={input}
+          disabled={busy}
+          ref={inputRef}
           onChange={(e) => setInput(e.target.value)}
           maxLength={2000}
         />
