@@ -190,7 +190,7 @@ export default function App() {
             <span className="text-sm text-slate-500">{loading ? 'Loading run…' : 'No run selected'}</span>
           )}
         </header>
-        <main id="main" className="min-w-0 flex-1 overflow-y-auto p-4 md:p-6" tabIndex={-1}>
+        <main id="main" className="relative min-w-0 flex-1 overflow-y-auto p-4 md:p-6" tabIndex={-1}>
           {page === 'upload' && (
             <UploadPage
               onDone={(id, finished) => {

@@ -66,7 +66,7 @@ export default function Charts({ run }) {
         {hist && hist.length ? (
           <ul className="mt-1 flex flex-wrap gap-x-3 gap-y-0.5 text-xs text-slate-600" aria-label="Tier colours" data-testid="tier-legend">
             {[
-              ['High', 'score ≥ 70'],
+              ['High', '≥ 70'],
               ['Medium', '30–70'],
               ['Low', '< 30'],
             ].map(([t, range]) => (

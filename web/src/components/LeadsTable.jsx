@@ -172,15 +172,15 @@ export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpe
         </div>
       ) : null}
 
-      <div className="max-h-[75vh] overflow-auto" data-testid="table-scroll">
+      <div className="relative max-h-[75vh] overflow-auto" data-testid="table-scroll">
         <table className="w-full min-w-[640px] table-fixed text-sm" aria-label="Leads table" aria-busy={loading}>
           <colgroup>
-            <col className="w-14" />
+            <col className="w-16" />
             <col className="w-28" />
             <col className="w-20" />
             <col className="w-40" />
             {cols.map((c, i) => (
-              <col key={c} className={`w-28 ${colVisibility(i)}`} />
+              <col key={c} className={`w-28 ${colVisibility(i, 'col')}`} />
             ))}
             <col />
           </colgroup>
@@ -205,7 +205,7 @@ export default function LeadsTable({ runId, displayColumns = [], idColumn, onOpe
               <tr key={l.row} className="border-t border-slate-100 align-top hover:bg-indigo-50/40" data-row={l.row}>
                 <td className="px-2 py-2 tabular-nums text-slate-600">{fmtInt(l.rank)}</td>
                 <td className="px-2 py-2">
-                  <ScoreBar score={l.score} tier={l.tier} />
+                  <ScoreBar score={l.score} tier={l.tier} compact />
                 </td>
                 <td className="px-2 py-2">
                   <TierBadge tier={l.tier} />
@@ -316,7 +316,8 @@ function Th({ k, children, className = '', sort, order, onSort }) {
 
 // The display columns beside the lead: the first two from 1280 px, the third
 // from 1536 px; below that they are shown under the lead's id.
-function colVisibility(i) {
+function colVisibility(i, kind = 'cell') {
+  if (kind === 'col') return i < 2 ? 'hidden xl:table-column' : 'hidden 2xl:table-column';
   return i < 2 ? 'hidden xl:table-cell' : 'hidden 2xl:table-cell';
 }
 

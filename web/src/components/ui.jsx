@@ -10,12 +10,12 @@ export function TierBadge({ tier }) {
   );
 }
 
-export function ScoreBar({ score, tier }) {
+export function ScoreBar({ score, tier, compact = false }) {
   const w = Math.max(0, Math.min(100, Number(score) || 0));
   const color = tier === 'High' ? 'bg-emerald-500' : tier === 'Medium' ? 'bg-amber-500' : 'bg-slate-400';
   return (
-    <div className="flex items-center gap-2" title={`score ${fmtScore(score)} of 100`}>
-      <div className="h-2 w-20 shrink-0 overflow-hidden rounded-full bg-slate-200" aria-hidden="true">
+    <div className={`flex items-center ${compact ? 'gap-1.5' : 'gap-2'}`} title={`score ${fmtScore(score)} of 100`}>
+      <div className={`h-2 ${compact ? 'w-12' : 'w-20'} shrink-0 overflow-hidden rounded-full bg-slate-200`} aria-hidden="true">
         <div className={`h-full ${color}`} style={{ width: `${w}%` }} />
       </div>
       <span className="tabular-nums text-sm font-medium">{fmtScore(score)}</span>

@@ -109,7 +109,7 @@ export function keptLeakyOf(run, model) {
 export function aucText(fileAuc, oobAuc) {
   if (fileAuc != null) {
     const oob = oobAuc != null && Math.abs(oobAuc - fileAuc) >= 0.0005 ? ` (out-of-bag ${oobAuc.toFixed(3)})` : '';
-    return `AUC ${fileAuc.toFixed(3)} on the scored file's known outcomes${oob}`;
+    return `AUC ${fileAuc.toFixed(3)} on this file's known outcomes${oob}`;
   }
   if (oobAuc != null) return `out-of-bag AUC ${oobAuc.toFixed(3)}`;
   return 'AUC not measured';

@@ -149,24 +149,22 @@ export default function DashboardPage({ run, model }) {
         />
         <StatCard
           label="Model quality"
-          value={
-            <span data-testid="stat-quality">
-              {auc != null ? aucWords(auc) : '—'}
+          value={<span data-testid="stat-quality">{auc != null ? aucWords(auc) : '—'}</span>}
+          hint={
+            <>
               {leaky ? (
-                <span className="ml-2 align-middle rounded bg-red-100 px-1.5 py-0.5 text-xs font-semibold text-red-800" title={`Leaky columns kept: ${leaky.join(', ')}`}>
-                  ⚠ leaky columns kept
+                <span className="mb-1 block rounded bg-red-100 px-1.5 py-0.5 text-xs font-semibold text-red-800" data-testid="quality-leaky" title={`Leaky columns kept: ${leaky.join(', ')}`}>
+                  ⚠ leaky columns kept{leaky.length ? `: ${leaky.join(', ')}` : ''} — likely overstated
                 </span>
               ) : null}
-            </span>
-          }
-          hint={
-            auc != null ? (
-              <span data-testid="auc-text">
-                {aucText(fileAuc, oob)}: ranks a converter above a non-converter {fmtPct(auc, 0)} of the time
-              </span>
-            ) : (
-              'not measured: this file has no known outcomes'
-            )
+              {auc != null ? (
+                <span data-testid="auc-text">
+                  {aucText(fileAuc, oob)}: ranks a converter above a non-converter {fmtPct(auc, 0)} of the time
+                </span>
+              ) : (
+                'not measured: this file has no known outcomes'
+              )}
+            </>
           }
         />
       </div>

@@ -63,7 +63,7 @@ describe('Dashboard', () => {
   it('says which AUC it shows: the scored file’s, with the out-of-bag one beside it', () => {
     render(<DashboardPage run={{ ...run, metrics: { auc: 0.8 } }} model={{ metrics: { auc: 0.85 } }} />);
     expect(screen.getByTestId('auc-text').textContent).toBe(
-      "AUC 0.800 on the scored file's known outcomes (out-of-bag 0.850): ranks a converter above a non-converter 80 % of the time",
+      "AUC 0.800 on this file's known outcomes (out-of-bag 0.850): ranks a converter above a non-converter 80 % of the time",
     );
   });
 
@@ -71,7 +71,7 @@ describe('Dashboard', () => {
     render(<DashboardPage run={{ ...run, positive: '0', kept_leaky: ['Tags', 'Lead Quality'] }} model={{ metrics: { auc: 0.98 } }} />);
     const alert = screen.getByTestId('leaky-alert');
     expect(alert.textContent).toContain('Leaky columns kept: Tags, Lead Quality were flagged');
-    expect(screen.getByTestId('stat-quality').textContent).toContain('⚠ leaky columns kept');
+    expect(screen.getByTestId('quality-leaky').textContent).toContain('⚠ leaky columns kept: Tags, Lead Quality');
     expect(screen.getByTestId('positive').textContent).toContain('Converted = 0');
   });
 

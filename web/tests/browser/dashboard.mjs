@@ -279,7 +279,90 @@ try {
     return `${firstId}: ${bars} steps`;
   });
 
+  await step('the open lead is in the URL: Back closes it, a reload keeps table and lead', async () => {
+    await page.getByTestId('lead-id').nth(1).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    const hash = await page.evaluate(() => window.location.hash);
+    if (!/[?&]lead=\d+/.test(hash) || !/tier=High/.test(hash) || !/order=desc/.test(hash)) throw new Error(`hash ${hash}`);
+    await page.goBack();
+    await dialog.waitFor({ state: 'detached' });
+    const back = await page.evaluate(() => window.location.hash);
+    if (/lead=/.test(back)) throw new Error(`after Back the hash is ${back}`);
+    // a reload of a link with a lead: the same filtered, sorted page and the drawer
+    const w = waitLeads((p) => p.get('tier') === 'High' && p.get('sort') === 'score' && p.get('order') === 'desc');
+    await page.goto(`${base}/${hash}`);
+    await page.reload();
+    await w;
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    const pressed = await page.getByRole('group', { name: 'Filter by tier' }).getByRole('button', { name: 'High' }).getAttribute('aria-pressed');
+    assertEq(pressed, 'true', 'High filter after reload');
+    return hash;
+  });
+
+  await step('export follows the filter: the High leads, then every lead', async () => {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
+    const file = join(tmp, 'export-high.csv');
+    await dl.saveAs(file);
+    const records = parseCsv(readFileSync(file, 'utf8'));
+    assertEq(records.length - 1, run.summary.tiers.High, 'exported High rows');
+    const ti = records[0].indexOf('tier');
+    if (records.slice(1).some((r) => r[ti] !== 'High')) throw new Error('a non-High lead in the High export');
+    const w = waitLeads((p) => !p.get('tier'));
+    await page.getByRole('group', { name: 'Filter by tier' }).getByRole('button', { name: 'All' }).click();
+    await w;
+    await page.getByTestId('export').filter({ hasText: `Export all ${nf.format(run.summary.total)} leads` }).waitFor();
+    return `${nf.format(records.length - 1)} High rows`;
+  });
+
+  await step('the table fits at 1280 and 1024 px; at 800 px only the table scrolls sideways', async () => {
+    const notes = [];
+    for (const width of [1280, 1024, 800]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.waitForTimeout(300);
+      const m = await page.evaluate(() => {
+        const box = document.querySelector('[data-testid="table-scroll"]');
+        const reasons = document.querySelector('table[aria-label="Leads table"] thead th:last-child');
+        const r = reasons.getBoundingClientRect();
+        const rows = [...document.querySelectorAll('table[aria-label="Leads table"] tbody tr')].map((tr) => tr.getBoundingClientRect().height);
+        return {
+          page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+          table: box.scrollWidth - box.clientWidth,
+          boxBottom: box.getBoundingClientRect().bottom,
+          reasonsRight: r.right,
+          reasonsWidth: r.width,
+          viewport: window.innerWidth,
+          tallest: Math.max(...rows),
+        };
+      });
+      if (m.page > 0) throw new Error(`${width} px: the page scrolls sideways by ${m.page} px`);
+      if (width >= 1024 && m.table > 0) throw new Error(`${width} px: the table scrolls sideways by ${m.table} px`);
+      if (width >= 1024 && (m.reasonsRight > m.viewport || m.reasonsWidth < 240)) throw new Error(`${width} px: Top reasons ${Math.round(m.reasonsWidth)} px wide, right edge ${Math.round(m.reasonsRight)}`);
+      if (m.tallest > 100) throw new Error(`${width} px: a row is ${Math.round(m.tallest)} px tall`);
+      if (width === 1024) await shot('dashboard-1024');
+      notes.push(`${width}: table overflow ${m.table} px, rows ≤ ${Math.round(m.tallest)} px`);
+    }
+    await page.setViewportSize({ width: 800, height: 900 });
+    await page.goto(`${base}/#/history`);
+    await page.getByRole('button', { name: `Open run ${runId}` }).waitFor();
+    const hist = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    if (hist > 0) throw new Error(`800 px: History scrolls sideways by ${hist} px`);
+    const right = await page.getByRole('button', { name: `Delete run ${runId}` }).evaluate((b) => b.getBoundingClientRect().right);
+    const inBox = await page.getByRole('button', { name: `Delete run ${runId}` }).evaluate((b) => {
+      const box = b.closest('.overflow-x-auto');
+      return b.getBoundingClientRect().right <= box.getBoundingClientRect().right + 1;
+    });
+    if (!inBox) throw new Error(`800 px: History's Delete button is off-screen (right ${right})`);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${base}/#/dashboard/${runId}`);
+    await page.getByTestId('stat-total').waitFor();
+    return notes.join('; ');
+  });
+
   await step('export CSV of every lead', async () => {
+    await page.getByTestId('export').filter({ hasText: 'Export all' }).waitFor();
     const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
     const file = join(tmp, 'export.csv');
     await dl.saveAs(file);
