@@ -41,17 +41,16 @@ export default function HistoryPage({ currentRunId, onOpen, onDeleted }) {
       {list && runs.length === 0 && <EmptyState title="No runs yet">Upload a CSV to score your first leads.</EmptyState>}
       {runs.length > 0 && (
         <div className="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
-          <table className="w-full min-w-[560px] text-sm" aria-label="Past runs">
+          <table className="w-full min-w-[520px] text-sm" aria-label="Past runs">
             <thead className="bg-slate-50 text-left text-xs uppercase text-slate-600">
               <tr>
-                <th scope="col" className="px-3 py-2">Run</th>
-                <th scope="col" className="px-3 py-2">File · date · positive class</th>
-                <th scope="col" className="px-3 py-2 text-right">Leads</th>
-                <th scope="col" className="px-3 py-2">
-                  Tiers <span className="normal-case font-normal">(High / Medium / Low)</span>
+                <th scope="col" className="px-2 py-2">Run</th>
+                <th scope="col" className="px-2 py-2">File</th>
+                <th scope="col" className="px-2 py-2">
+                  Leads <span className="block font-normal normal-case">High / Medium / Low</span>
                 </th>
-                <th scope="col" className="px-3 py-2">Model quality</th>
-                <th scope="col" className="px-3 py-2">
+                <th scope="col" className="px-2 py-2">Model quality</th>
+                <th scope="col" className="px-2 py-2">
                   <span className="sr-only">Actions</span>
                 </th>
               </tr>
@@ -59,48 +58,45 @@ export default function HistoryPage({ currentRunId, onOpen, onDeleted }) {
             <tbody>
               {runs.map((r) => (
                 <tr key={r.run_id} className={`border-t border-slate-100 ${r.run_id === currentRunId ? 'bg-indigo-50/60' : ''}`} data-run={r.run_id}>
-                  <td className="px-3 py-2 tabular-nums">#{r.run_id}</td>
-                  <td className="max-w-[16rem] px-3 py-2">
+                  <td className="px-2 py-2 tabular-nums">#{r.run_id}</td>
+                  <td className="max-w-[16rem] px-2 py-2">
                     <div className="truncate font-medium" title={r.filename}>
                       {r.filename}
                     </div>
-                    <div className="text-xs text-slate-600">
-                      {fmtDate(r.created)}
-                      {r.target ? (
-                        <>
-                          {' · '}
-                          <span data-testid="run-positive">{positiveLabel(r)}</span>
-                        </>
-                      ) : null}
-                    </div>
+                    <div className="text-xs text-slate-600">{fmtDate(r.created)}</div>
+                    {r.target ? (
+                      <div className="truncate text-xs text-slate-700" title={`positive class: ${positiveLabel(r)}`}>
+                        positive: <span data-testid="run-positive">{positiveLabel(r)}</span>
+                      </div>
+                    ) : null}
                   </td>
-                  <td className="px-3 py-2 text-right tabular-nums">{r.status === 'done' ? fmtInt(r.total) : r.status}</td>
-                  <td className="px-3 py-2 tabular-nums">
+                  <td className="whitespace-nowrap px-2 py-2 tabular-nums">
+                    <div>{r.status === 'done' ? fmtInt(r.total) : r.status}</div>
                     {r.tiers ? (
-                      <>
+                      <div className="text-xs">
                         <span className="text-emerald-700">{fmtInt(r.tiers.High)}</span> / <span className="text-amber-700">{fmtInt(r.tiers.Medium)}</span> /{' '}
                         <span className="text-slate-600">{fmtInt(r.tiers.Low)}</span>
-                      </>
-                    ) : (
-                      '—'
-                    )}
+                      </div>
+                    ) : null}
                   </td>
-                  <td className="px-3 py-2">
+                  <td className="px-2 py-2">
                     {r.auc != null ? (
                       <>
                         <div className="font-medium">{aucWords(r.auc)}</div>
-                        <div className="text-xs text-slate-600">{aucText(r.auc, null)}</div>
+                        <div className="whitespace-nowrap text-xs text-slate-600" title={aucText(r.auc, null)}>
+                          AUC {r.auc.toFixed(3)} on this file
+                        </div>
                       </>
                     ) : (
                       '—'
                     )}
                     {keptLeakyOf(r, null) ? (
-                      <div className="mt-0.5 text-xs font-semibold text-red-700" data-testid="run-leaky" title="This run's model kept columns the leakage scan flagged: its quality is likely overstated">
-                        ⚠ leaky columns kept: {keptLeakyOf(r, null).join(', ')}
+                      <div className="mt-0.5 max-w-[12rem] text-xs font-semibold text-red-700" data-testid="run-leaky" title="This run's model kept columns the leakage scan flagged: its quality is likely overstated">
+                        ⚠ leaky kept: {keptLeakyOf(r, null).join(', ')}
                       </div>
                     ) : null}
                   </td>
-                  <td className="px-3 py-2">
+                  <td className="px-2 py-2">
                     {confirm === r.run_id ? (
                       <div className="flex flex-wrap items-center justify-end gap-2" role="group" aria-label={`Confirm deleting run ${r.run_id}`}>
                         <span className="text-xs text-red-800">Delete run #{r.run_id} and its leads?</span>
