@@ -47,32 +47,8 @@ QUESTIONS = [
 ]
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def request(port, method, path, body=None, headers=None, timeout=3600):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    c.request(method, path, body=body, headers=headers or {})
-    r = c.getresponse()
-    data = r.read()
-    c.close()
-    return r.status, data
-
-
-def multipart(path, field="file"):
-    b = uuid.uuid4().hex
-    with open(path, "rb") as f:
-        content = f.read()
-    head = (f"--{b}\r\nContent-Disposition: form-data; name=\"{field}\"; "
-            f"filename=\"{os.path.basename(path)}\"\r\nContent-Type: text/csv\r\n\r\n").encode()
-    body = head + content + f"\r\n--{b}--\r\n".encode()
-    return body, {"Content-Type": f"multipart/form-data; boundary={b}"}
-
+# the HTTP helpers of the service benchmark, shared
+from api import free_port, multipart, request  # noqa: E402
 
 def wait_health(port, proc, limit=60):
     t0 = time.time()

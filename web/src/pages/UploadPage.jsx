@@ -361,7 +361,7 @@ export function Stages({ run }) {
     <div aria-live="polite">
       <ol className="flex flex-wrap gap-2" aria-label="Processing stages">
         {STAGES.map((s, i) => {
-          const state = idx < 0 ? 'todo' : i < idx ? 'done' : i === idx ? 'now' : 'todo';
+          const state = idx < 0 ? 'waiting' : i < idx ? 'done' : i === idx ? 'now' : 'waiting';
           return (
             <li
               key={s.key}
